@@ -1,0 +1,54 @@
+# One-command set-up: `make run` serves the API and web page on the Almaty data,
+# `make test` runs the test suite. Both create the virtualenv and link the data first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= $(abspath ../shared/data)
+HOST ?= 127.0.0.1
+PORT ?= 8080
+STAMP := $(VENV)/.installed
+
+.PHONY: all venv data run test lint bench gtfs clean
+
+all: test
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Link (never copy into git) the real data from ../shared/data; say clearly if it is absent.
+data:
+	@if [ ! -d "$(SHARED)/almaty" ]; then \
+		echo "data: $(SHARED) not found. Lay ../shared/data beside the repository," \
+		     "or run with SHARED=/path/to/data, or pass --osm/--dem to the CLI." >&2; exit 1; fi
+	@mkdir -p data/osm/dem data/cache
+	@ln -sfn "$(SHARED)/almaty/osm/almaty-2012.osm.pbf" data/osm/almaty-2012.osm.pbf
+	@for f in "$(SHARED)"/almaty/dem/*.hgt.zip; do ln -sfn "$$f" data/osm/dem/; done
+	@ln -sfn "$(SHARED)/helsinki/helsinki-center.osm.pbf" data/osm/helsinki-center.osm.pbf
+	@ln -sfn "$(SHARED)/almaty" data/osm/almaty
+	@echo "data: linked $(SHARED) into data/osm/"
+
+run: venv data
+	$(BIN)/inclusive-routing serve --host $(HOST) --port $(PORT)
+
+test: venv data
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable
+
+lint: venv
+	$(BIN)/python -m ruff check .
+
+bench: venv data
+	$(BIN)/python -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
+		--benchmark-columns=min,median,mean,max,rounds --benchmark-sort=name
+
+gtfs: venv data
+	$(BIN)/inclusive-routing gtfs build --out data/gtfs/almaty-gtfs.zip
+
+clean:
+	rm -rf $(VENV) data/cache *.egg-info

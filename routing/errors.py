@@ -1,0 +1,92 @@
+"""The engine's errors, one module for all of them (as in osmnx's ``_errors``).
+
+Each error carries a stable machine-readable ``code`` and the HTTP status the API maps it
+to, so that the server never has to guess and never answers 500 for a client's input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RoutingError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+    code = "routing_error"
+    http_status = 500
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        body.update({k: v for k, v in self.details.items() if v is not None})
+        return body
+
+
+class InvalidInputError(RoutingError):
+    """A request value is missing or malformed; ``field`` names it."""
+
+    code = "invalid_input"
+    http_status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message, field=field, **details)
+        self.field = field
+
+
+class InvalidParameterError(InvalidInputError):
+    """A profile parameter override is unknown or outside its allowed range."""
+
+    code = "invalid_parameter"
+
+
+class OutsideAreaError(InvalidInputError):
+    """A requested point lies outside the area the loaded graph covers."""
+
+    code = "outside_area"
+
+
+class NoRouteError(RoutingError):
+    """No route exists for the profile; ``details`` say what blocks it."""
+
+    code = "no_route"
+    http_status = 422
+
+
+class DataError(RoutingError):
+    """An input data file (OSM, DEM, overlay, GTFS) is missing or broken.
+
+    The message names the file and, where it applies, the line/row and field.
+    """
+
+    code = "data_error"
+    http_status = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, path=path, line=line, field=field, **details)
+        self.path = path
+        self.line = line
+        self.field = field
+
+
+class OverlayError(DataError):
+    """A row of an accessibility overlay file is invalid."""
+
+    code = "overlay_error"
+
+
+class GtfsError(DataError):
+    """A GTFS feed is broken; names file, row and field."""
+
+    code = "gtfs_error"

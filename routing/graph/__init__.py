@@ -1,0 +1,1 @@
+"""Building the walking graph: OSM + DEM + overlays -> networkx -> CompiledGraph."""

@@ -1,0 +1,341 @@
+"""Build the directed walking graph (networkx, osmnx-compatible) from imported OSM data.
+
+Topology: a way is split at every node it shares with another way, at its ends, and at
+every node that carries a fact a cost model reads (crossing, kerb, signal, elevator,
+barrier), so node facts stay visible as graph nodes. Each piece becomes two directed
+edges (one unless ``oneway:foot``/``conveying`` says otherwise), with the grade per
+direction.
+
+Grade method (SRTM cells are ~90 m, so a 10 m edge's end heights are mostly noise): the
+DEM is sampled every ``sample_step_m`` along each way with bilinear interpolation, and an
+edge's grade is the height difference across a window of at least ``grade_window_m``
+centred on the edge along the same way (the whole way when it is shorter). A numeric OSM
+``incline`` tag overrides the DEM. Without a DEM the grade stays unknown (NaN).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import networkx as nx
+import numpy as np
+
+from routing.graph import attributes as at
+from routing.graph.osm_data import OsmData, OsmWay
+
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Node tags that make a node a graph node even in the middle of a way.
+_NODE_FACT_KEYS = frozenset(
+    {
+        "crossing",
+        "kerb",
+        "kerb:height",
+        "barrier",
+        "tactile_paving",
+        "traffic_signals:sound",
+        "traffic_signals:vibration",
+        "wheelchair",
+        "elevator",
+        "entrance",
+        "operational_status",
+    }
+)
+_NODE_FACT_HIGHWAYS = frozenset({"crossing", "traffic_signals", "elevator", "stop"})
+#: Barriers a wheelchair cannot pass.
+WHEELCHAIR_BARRIERS = frozenset(
+    {
+        "turnstile",
+        "full-height_turnstile",
+        "stile",
+        "kissing_gate",
+        "cycle_barrier",
+        "step",
+        "log",
+        "wall",
+        "fence",
+        "block",
+    }
+)
+_CLOSED_STATUS = frozenset({"out_of_service", "closed", "broken"})
+
+
+def _is_fact_node(tags: dict[str, str] | None) -> bool:
+    if not tags:
+        return False
+    return bool(_NODE_FACT_KEYS & tags.keys()) or tags.get("highway") in _NODE_FACT_HIGHWAYS
+
+
+def _segment_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Haversine lengths (m) of consecutive segments."""
+    la, lo = np.radians(lat), np.radians(lon)
+    dlat, dlon = np.diff(la), np.diff(lo)
+    a = np.sin(dlat / 2) ** 2 + np.cos(la[:-1]) * np.cos(la[1:]) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def _node_road_class(data: OsmData) -> dict[int, int]:
+    """Highest class of road passing through each node (for crossings)."""
+    best: dict[int, int] = {}
+    for way in data.ways:
+        rc = at.road_class(way.tags)
+        if rc:
+            for n in way.nodes.tolist():
+                if best.get(n, 0) < rc:
+                    best[n] = rc
+    return best
+
+
+def _crossing_facts(way: OsmWay, data: OsmData, road_class_at: dict[int, int]) -> dict:
+    """Merge a crossing way's tags with those of its crossing and kerb nodes."""
+    node_tags = [data.node_tags.get(n, {}) for n in way.nodes.tolist()]
+    sources = [way.tags, *node_tags]
+    kind = max(at.crossing_kind(t) for t in sources)
+    kind = max(kind, at.CROSSING_UNKNOWN)
+    sound = at.merge_tri(
+        [at.tri(t.get("traffic_signals:sound"), yes=("yes", "locate", "walk")) for t in sources]
+    )
+    vibration = at.merge_tri([at.tri(t.get("traffic_signals:vibration")) for t in sources])
+    tactile = at.merge_tri(
+        [
+            at.tri(t.get("tactile_paving"), yes=("yes", "contrasted"), no=("no", "incorrect"))
+            for t in sources
+        ]
+    )
+    # Kerb: a raised kerb anywhere blocks; known only when both ends (or the way) say so.
+    kerbs = [at.kerb_code(t) for t in node_tags if at.has_kerb_info(t)]
+    way_kerb = at.kerb_code(way.tags) if at.has_kerb_info(way.tags) else None
+    if way_kerb is not None:
+        kerbs.append(way_kerb)
+    heights = [h for _, h in kerbs if not math.isnan(h)]
+    kinds = [k for k, _ in kerbs]
+    if at.KERB_RAISED in kinds:
+        kerb = at.KERB_RAISED
+    elif kinds and (way_kerb is not None or len(kinds) >= 2) and at.KERB_UNKNOWN not in kinds:
+        kerb = max(kinds)
+    else:
+        kerb = at.KERB_UNKNOWN
+    interior = way.nodes.tolist()
+    crossed = max((road_class_at.get(n, 0) for n in interior), default=0)
+    return {
+        "crossing_kind": kind,
+        "crossing_sound": sound,
+        "crossing_vibration": vibration,
+        "crossing_tactile": tactile,
+        "crossing_kerb": kerb,
+        "crossing_kerb_height": max(heights) if heights else math.nan,
+        "crossing_road_class": crossed,
+    }
+
+
+def _no_crossing() -> dict:
+    return {
+        "crossing_kind": at.CROSSING_NONE,
+        "crossing_sound": at.UNKNOWN,
+        "crossing_vibration": at.UNKNOWN,
+        "crossing_tactile": at.UNKNOWN,
+        "crossing_kerb": at.KERB_UNKNOWN,
+        "crossing_kerb_height": math.nan,
+        "crossing_road_class": 0,
+    }
+
+
+def _way_attributes(way: OsmWay) -> dict:
+    tags = way.tags
+    access = tags.get("access")
+    foot = tags.get("foot")
+    closed = (
+        tags.get("operational_status") in _CLOSED_STATUS
+        or foot in ("no", "private")
+        or (access in ("no", "private") and foot not in ("yes", "designated", "permissive"))
+    )
+    step_count = tags.get("step_count", "")
+    ramp = at.merge_tri(
+        [at.tri(tags.get("ramp:wheelchair"), yes=("yes", "separate")), at.tri(tags.get("ramp"))]
+    )
+    handrail = at.merge_tri(
+        [
+            at.tri(tags.get(k))
+            for k in ("handrail", "handrail:left", "handrail:right", "handrail:center")
+        ]
+    )
+    width = at.parse_length_m(tags.get("width") or tags.get("est_width"))
+    return {
+        "osmid": way.id,
+        "highway": tags.get("highway", tags.get("public_transport", "")),
+        "name": tags.get("name", ""),
+        "kind": at.way_kind(tags),
+        "road_class": at.road_class(tags),
+        "sidewalk": at.sidewalk_code(tags),
+        "surface": at.surface_code(tags.get("surface")),
+        "smoothness": at.smoothness_code(tags.get("smoothness")),
+        "width": width,
+        "lit": at.tri(tags.get("lit"), yes=("yes", "24/7", "automatic", "limited")),
+        "wheelchair": at.tri(tags.get("wheelchair"), yes=("yes", "designated"), no=("no",)),
+        "wheelchair_limited": tags.get("wheelchair") == "limited",
+        "step_count": int(step_count) if step_count.isdigit() else -1,
+        "ramp": ramp,
+        "handrail": handrail,
+        "tactile_guide": at.tri(
+            tags.get("tactile_paving"), yes=("yes", "contrasted"), no=("no", "incorrect")
+        ),
+        "closed": closed,
+        "conveying": tags.get("conveying", "") in ("yes", "forward", "backward", "reversible"),
+        "tunnel": tags.get("tunnel", "no") not in ("no", ""),
+        "bridge": tags.get("bridge", "no") not in ("no", ""),
+    }
+
+
+def build_walk_graph(
+    data: OsmData,
+    *,
+    elevation=None,
+    grade_window_m: float = 90.0,
+    sample_step_m: float = 15.0,
+    progress: Callable[[str], None] | None = None,
+) -> nx.MultiDiGraph:
+    """Build the directed walking graph.
+
+    Parameters
+    ----------
+    data
+        Imported OSM data, with overlays already applied to its tags.
+    elevation
+        An object with ``sample(lat, lon) -> heights`` (an ``ElevationModel``), or None.
+    grade_window_m
+        Minimum along-way window over which an edge's grade is measured.
+    sample_step_m
+        Spacing of DEM samples along each way.
+    progress
+        Called with short progress messages on long builds.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx-style graph (``crs``, node ``x``/``y``) whose nodes carry ``elevation`` and
+        node facts and whose edges carry ``length``, ``grade`` and accessibility codes.
+    """
+    say = progress or (lambda _msg: None)
+    node_pos = {int(n): i for i, n in enumerate(data.node_ids.tolist())}
+    all_refs = np.concatenate([w.nodes for w in data.ways]) if data.ways else np.zeros(0, int)
+    uniq, counts = np.unique(all_refs, return_counts=True)
+    is_graph_node = dict(zip(uniq.tolist(), (counts >= 2).tolist(), strict=True))
+    for way in data.ways:
+        is_graph_node[int(way.nodes[0])] = True
+        is_graph_node[int(way.nodes[-1])] = True
+    for n, tags in data.node_tags.items():
+        if n in is_graph_node and _is_fact_node(tags):
+            is_graph_node[n] = True
+    road_class_at = _node_road_class(data)
+
+    # One DEM call for every way's samples: nodes plus points every sample_step_m.
+    say(f"sampling elevation along {len(data.ways):,} ways")
+    profiles = []
+    sample_lat, sample_lon = [], []
+    offset = 0
+    for way in data.ways:
+        idx = np.fromiter((node_pos[n] for n in way.nodes.tolist()), np.int64, len(way.nodes))
+        lat, lon = data.node_lat[idx], data.node_lon[idx]
+        cum = np.concatenate([[0.0], np.cumsum(_segment_lengths(lat, lon))])
+        dense = np.union1d(cum, np.arange(0.0, cum[-1], sample_step_m))
+        sample_lat.append(np.interp(dense, cum, lat))
+        sample_lon.append(np.interp(dense, cum, lon))
+        profiles.append((idx, cum, dense, offset))
+        offset += len(dense)
+    if elevation is not None and offset:
+        heights = elevation.sample(np.concatenate(sample_lat), np.concatenate(sample_lon))
+        node_z = elevation.sample(data.node_lat, data.node_lon)
+    else:
+        heights = np.full(offset, np.nan)
+        node_z = np.full(len(data.node_ids), np.nan)
+
+    graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
+    say("splitting ways into edges")
+    for way, (idx, cum, dense, start) in zip(data.ways, profiles, strict=True):
+        z = heights[start : start + len(dense)]
+        attrs = _way_attributes(way)
+        crossing = (
+            _crossing_facts(way, data, road_class_at)
+            if attrs["kind"] == at.WAY_KIND["crossing"]
+            else _no_crossing()
+        )
+        incline = at.parse_incline(way.tags.get("incline"))
+        if attrs["kind"] == at.WAY_KIND["steps"]:
+            incline = math.nan  # on steps "incline" only says which way is up
+        refs = way.nodes.tolist()
+        cut = [i for i, n in enumerate(refs) if is_graph_node.get(n)]
+        total = cum[-1]
+        oneway_foot = way.tags.get("oneway:foot") == "yes" or way.tags.get("conveying") in (
+            "forward",
+            "backward",
+        )
+        forward_only_reversed = way.tags.get("conveying") == "backward"
+        for i, j in zip(cut[:-1], cut[1:], strict=True):
+            u, v = refs[i], refs[j]
+            length = float(cum[j] - cum[i])
+            if u == v and length == 0.0:
+                continue
+            grade, source = math.nan, 0
+            if not math.isnan(incline):
+                grade, source = incline, 2
+            elif np.isfinite(z).all() and total > 0:
+                mid, half = (cum[i] + cum[j]) / 2, max(grade_window_m, length) / 2
+                a, b = max(0.0, mid - half), min(total, mid + half)
+                if b - a < 2 * half:  # clipped at a way end: shift the window inward
+                    a, b = max(0.0, b - 2 * half), min(total, a + 2 * half)
+                if b > a:
+                    grade = float((np.interp(b, dense, z) - np.interp(a, dense, z)) / (b - a))
+                    source = 1
+            geometry = list(
+                zip(
+                    data.node_lat[idx[i : j + 1]].tolist(),
+                    data.node_lon[idx[i : j + 1]].tolist(),
+                    strict=True,
+                )
+            )
+            common = {
+                **attrs,
+                **crossing,
+                "length": length,
+                "crossing_share": length / total if total > 0 else 1.0,
+                "grade_source": source,
+            }
+            directions = [(u, v, grade, geometry)]
+            if not oneway_foot:
+                directions.append((v, u, -grade, geometry[::-1]))
+            elif forward_only_reversed:
+                directions = [(v, u, -grade, geometry[::-1])]
+            for a_node, b_node, g, geom in directions:
+                graph.add_edge(a_node, b_node, grade=g, geometry=geom, **common)
+
+    say(f"annotating {graph.number_of_nodes():,} nodes")
+    for n in graph.nodes:
+        i = node_pos[n]
+        tags = data.node_tags.get(n, {})
+        kerb, kerb_height = (
+            at.kerb_code(tags) if at.has_kerb_info(tags) else (at.KERB_UNKNOWN, math.nan)
+        )
+        ckind = at.crossing_kind(tags)
+        graph.nodes[n].update(
+            x=float(data.node_lon[i]),
+            y=float(data.node_lat[i]),
+            elevation=float(node_z[i]),
+            street_count=graph.out_degree(n),
+            crossing_kind=ckind,
+            crossing_sound=at.tri(tags.get("traffic_signals:sound"), yes=("yes", "locate", "walk")),
+            crossing_vibration=at.tri(tags.get("traffic_signals:vibration")),
+            crossing_tactile=at.tri(
+                tags.get("tactile_paving"), yes=("yes", "contrasted"), no=("no", "incorrect")
+            ),
+            crossing_road_class=road_class_at.get(n, 0),
+            kerb=kerb,
+            kerb_height=kerb_height,
+            has_kerb=at.has_kerb_info(tags),
+            elevator=tags.get("highway") == "elevator" or tags.get("elevator") == "yes",
+            out_of_service=tags.get("operational_status") in _CLOSED_STATUS,
+            wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
+            wheelchair=at.tri(tags.get("wheelchair"), yes=("yes", "designated")),
+            closed=tags.get("access") in ("no", "private") or tags.get("foot") == "no",
+        )
+    return graph

@@ -1,0 +1,244 @@
+"""Plain-language steps a screen reader can read aloud, built from a route's edges."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from routing.cost.model import UNKNOWN_NAMES
+from routing.geo import bearing_deg
+from routing.graph import attributes as at
+from routing.graph.compiled import CompiledGraph
+
+STEEP_GRADE = 0.05  # grades above this are announced
+
+
+@dataclass
+class RouteEdge:
+    """One traversed (piece of an) edge."""
+
+    edge: int
+    fraction: float  # share of the edge's length traversed
+    geometry: np.ndarray  # (lat, lon) points in travel direction
+    seconds: float
+    length_m: float
+
+
+@dataclass
+class Step:
+    instruction: str
+    maneuver: str
+    name: str
+    distance_m: float = 0.0
+    duration_s: float = 0.0
+    location: tuple[float, float] = (0.0, 0.0)
+    notes: list[str] = field(default_factory=list)
+    kind: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "instruction": self.instruction + (" " + " ".join(self.notes) if self.notes else ""),
+            "maneuver": self.maneuver,
+            "name": self.name,
+            "kind": self.kind,
+            "distance_m": round(self.distance_m, 1),
+            "duration_s": round(self.duration_s, 1),
+            "location": [round(self.location[0], 6), round(self.location[1], 6)],
+        }
+
+
+def _turn(delta: float) -> str:
+    d = (delta + 540.0) % 360.0 - 180.0
+    if abs(d) < 25:
+        return "continue"
+    side = "right" if d > 0 else "left"
+    if abs(d) < 60:
+        return f"slight {side}"
+    if abs(d) < 150:
+        return f"turn {side}"
+    return "turn around"
+
+
+def _bearing(points: np.ndarray, *, at_end: bool) -> float:
+    if len(points) < 2:
+        return 0.0
+    a, b = (points[-2], points[-1]) if at_end else (points[0], points[1])
+    return bearing_deg(a[0], a[1], b[0], b[1])
+
+
+def _tri_word(value: int, yes: str, no: str, unknown: str) -> str:
+    return yes if value == at.YES else no if value == at.NO else unknown
+
+
+def describe_crossing(kind: int, sound: int, tactile: int, kerb: int, road: str) -> str:
+    """One sentence on a crossing: control, audible signal, tactile paving, kerb."""
+    what = at.CROSSING_NAMES.get(kind, "crossing")
+    parts = [f"Cross {road} at a {what}" if road else f"Cross at a {what}"]
+    extras = []
+    if kind == at.CROSSING_SIGNALS:
+        extras.append(
+            _tri_word(
+                sound,
+                "with an audible signal",
+                "without an audible signal",
+                "audible signal not known",
+            )
+        )
+    extras.append(
+        _tri_word(
+            tactile, "tactile paving present", "no tactile paving", "tactile paving not known"
+        )
+    )
+    if kerb != at.KERB_UNKNOWN:
+        extras.append(at.KERB_NAMES[kerb] + "s")
+    else:
+        extras.append("kerb height not known")
+    return parts[0] + " (" + ", ".join(extras) + ")."
+
+
+def _crossed_road(
+    graph: CompiledGraph, pieces: list[RouteEdge], idx: int, road_name_at_node: dict[int, str]
+) -> str:
+    """Name of the road a crossing way crosses, from the nodes along it."""
+    way = graph.edge["osmid"][pieces[idx].edge]
+    for piece in pieces[idx:]:
+        if graph.edge["osmid"][piece.edge] != way:
+            break
+        name = road_name_at_node.get(int(graph.edge_v[piece.edge]), "")
+        if name:
+            return name
+    return ""
+
+
+def build_steps(
+    graph: CompiledGraph,
+    pieces: list[RouteEdge],
+    *,
+    road_name_at_node: dict[int, str],
+    unknown_flags: np.ndarray,
+) -> list[Step]:
+    """Group route pieces into steps with instructions."""
+    e, n = graph.edge, graph.node
+    steps: list[Step] = []
+    prev_end_bearing: float | None = None
+    current: Step | None = None
+    current_key = None
+    for idx, piece in enumerate(pieces):
+        i = piece.edge
+        kind = int(e["kind"][i])
+        kind_name = at.WAY_KIND_NAMES[kind]
+        name = str(graph.names[graph.edge_name[i]])
+        label = name or kind_name
+        start = tuple(piece.geometry[0])
+        key = (
+            name,
+            kind
+            if kind in (at.WAY_KIND["steps"], at.WAY_KIND["crossing"], at.WAY_KIND["elevator"])
+            else -1,
+        )
+        # Crossing node entered from a footway: announce it as its own step.
+        head = int(graph.edge_v[i])
+        if (
+            idx > 0
+            and n["crossing_kind"][int(graph.edge_u[i])] > at.CROSSING_NONE
+            and kind != at.WAY_KIND["street"]
+            and int(e["kind"][pieces[idx - 1].edge]) != at.WAY_KIND["crossing"]
+        ):
+            node = int(graph.edge_u[i])
+            steps.append(
+                Step(
+                    instruction=describe_crossing(
+                        int(n["crossing_kind"][node]),
+                        int(n["crossing_sound"][node]),
+                        int(n["crossing_tactile"][node]),
+                        int(n["kerb"][node]),
+                        road_name_at_node.get(node, ""),
+                    ),
+                    maneuver="cross",
+                    name=road_name_at_node.get(node, ""),
+                    location=start,
+                    kind="crossing",
+                )
+            )
+            current_key = None
+        if current is None or key != current_key:
+            bearing = _bearing(piece.geometry, at_end=False)
+            if current is None:
+                maneuver = "depart"
+                text = f"Start on {label}" if name else f"Start along the {kind_name}"
+            elif kind == at.WAY_KIND["crossing"]:
+                maneuver = "cross"
+                road = _crossed_road(graph, pieces, idx, road_name_at_node)
+                text = describe_crossing(
+                    int(e["crossing_kind"][i]),
+                    int(e["crossing_sound"][i]),
+                    int(e["crossing_tactile"][i]),
+                    int(e["crossing_kerb"][i]),
+                    road,
+                )[:-1]
+            elif kind == at.WAY_KIND["steps"]:
+                maneuver = "steps"
+                count = int(e["step_count"][i])
+                what = f"{count} steps" if count >= 0 else "the steps"
+                up = e["grade"][i] > 0 if np.isfinite(e["grade"][i]) else None
+                direction = " up" if up else " down" if up is False else ""
+                rail = _tri_word(int(e["handrail"][i]), ", handrail present", ", no handrail", "")
+                ramp = ", ramp beside them" if e["ramp"][i] == at.YES else ""
+                text = f"Take {what}{direction}{rail}{ramp}"
+            elif kind == at.WAY_KIND["elevator"]:
+                maneuver = "elevator"
+                text = "Take the elevator"
+            else:
+                maneuver = (
+                    _turn(bearing - prev_end_bearing)
+                    if prev_end_bearing is not None
+                    else "continue"
+                )
+                verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
+                text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
+            current = Step(
+                instruction=text, maneuver=maneuver, name=name, location=start, kind=kind_name
+            )
+            current_key = key
+            steps.append(current)
+        current.distance_m += piece.length_m
+        current.duration_s += piece.seconds
+        grade = float(e["grade"][i])
+        if math.isfinite(grade) and abs(grade) > STEEP_GRADE and kind != at.WAY_KIND["steps"]:
+            word = "uphill" if grade > 0 else "downhill"
+            note = f"Steep {word} stretch ({abs(grade) * 100:.0f}%)."
+            if note not in current.notes:
+                current.notes.append(note)
+        if n["has_kerb"][head] and n["kerb"][head] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
+            note = f"{at.KERB_NAMES[int(n['kerb'][head])].capitalize()} ahead."
+            if note not in current.notes:
+                current.notes.append(note)
+        if unknown_flags[i] and kind == at.WAY_KIND["crossing"]:
+            for bit, text in UNKNOWN_NAMES.items():
+                if unknown_flags[i] & bit and f"Note: {text}." not in current.notes:
+                    current.notes.append(f"Note: {text}.")
+        if n["elevator"][head] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+            steps.append(
+                Step(
+                    instruction="Take the elevator",
+                    maneuver="elevator",
+                    name="",
+                    location=tuple(piece.geometry[-1]),
+                    kind="elevator",
+                )
+            )
+            current_key = None
+        prev_end_bearing = _bearing(piece.geometry, at_end=True)
+    for step in steps:
+        if step.maneuver not in ("cross",) and step.distance_m > 0:
+            step.instruction += f" for {step.distance_m:.0f} m"
+        if not step.instruction.endswith("."):
+            step.instruction += "."
+    if pieces:
+        last = tuple(pieces[-1].geometry[-1])
+        steps.append(
+            Step(instruction="You have arrived.", maneuver="arrive", name="", location=last)
+        )
+    return steps

@@ -1,0 +1,104 @@
+"""Snap a coordinate to the nearest point of an edge a profile may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from routing.geo import LocalProjection
+from routing.graph.compiled import CompiledGraph
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A point on edge ``edge`` at fraction ``t`` of its length from its tail."""
+
+    edge: int
+    t: float
+    lat: float
+    lon: float
+    distance_m: float  # from the requested point to the snapped point
+
+
+class EdgeSampler:
+    """Points every ``step_m`` along every edge, for nearest-edge look-ups."""
+
+    def __init__(self, graph: CompiledGraph, projection: LocalProjection, *, step_m: float = 10.0):
+        self.graph = graph
+        self.projection = projection
+        xy = projection.forward(graph.geometry[:, 0], graph.geometry[:, 1])
+        offsets = graph.geometry_offsets
+        seg_edge = np.repeat(np.arange(graph.n_edges), np.diff(offsets))
+        # Segments run from each geometry point to the next within the same edge.
+        last = offsets[1:] - 1
+        is_start = np.ones(len(xy), dtype=bool)
+        is_start[last] = False
+        starts = np.flatnonzero(is_start)
+        a, b = xy[starts], xy[starts + 1]
+        seg_len = np.hypot(*(b - a).T)
+        seg_edge = seg_edge[starts]
+        # Fraction along the edge at each segment start (by length).
+        edge_len = np.bincount(seg_edge, weights=seg_len, minlength=graph.n_edges)
+        cum = np.cumsum(seg_len) - seg_len
+        edge_first = np.zeros(graph.n_edges)
+        first_pos = np.searchsorted(seg_edge, np.arange(graph.n_edges))
+        valid = first_pos < len(seg_edge)
+        edge_first[valid] = cum[np.minimum(first_pos[valid], len(cum) - 1)]
+        along0 = cum - edge_first[seg_edge]
+        counts = np.maximum(1, np.ceil(seg_len / step_m).astype(np.int64))
+        seg_of_sample = np.repeat(np.arange(len(seg_len)), counts)
+        within = np.arange(len(seg_of_sample)) - np.repeat(np.cumsum(counts) - counts, counts)
+        frac = (within + 0.5) / counts[seg_of_sample]
+        self.points = a[seg_of_sample] + (b - a)[seg_of_sample] * frac[:, None]
+        self.sample_edge = seg_edge[seg_of_sample]
+        self.seg_a, self.seg_b = a, b
+        self.seg_edge, self.seg_len, self.seg_along = seg_edge, seg_len, along0
+        self.sample_seg = seg_of_sample
+        self.edge_len = np.maximum(edge_len, 1e-9)
+
+    def tree_for(self, edge_allowed: np.ndarray) -> tuple[cKDTree, np.ndarray]:
+        """KD-tree over the samples of allowed edges, and the sample ids it indexes."""
+        ids = np.flatnonzero(edge_allowed[self.sample_edge])
+        return cKDTree(self.points[ids]), ids
+
+    def snap(self, lat: float, lon: float, tree: cKDTree, ids: np.ndarray, *, k: int = 16) -> Snap:
+        """Exact nearest point over the segments of the k nearest samples."""
+        p = self.projection.forward(lat, lon)
+        k = min(k, len(ids))
+        _, nearest = tree.query(p, k=k)
+        segs = np.unique(self.sample_seg[ids[np.atleast_1d(nearest)]])
+        a, b = self.seg_a[segs], self.seg_b[segs]
+        d = b - a
+        denom = np.maximum((d * d).sum(axis=1), 1e-12)
+        s = np.clip(((p - a) * d).sum(axis=1) / denom, 0.0, 1.0)
+        proj = a + d * s[:, None]
+        dist = np.hypot(*(proj - p).T)
+        best = int(np.argmin(dist))
+        seg = segs[best]
+        edge = int(self.seg_edge[seg])
+        t = float((self.seg_along[seg] + s[best] * self.seg_len[seg]) / self.edge_len[edge])
+        plat, plon = self.projection.inverse(proj[best])
+        return Snap(
+            edge=edge,
+            t=min(max(t, 0.0), 1.0),
+            lat=float(plat),
+            lon=float(plon),
+            distance_m=float(dist[best]),
+        )
+
+    def partial_geometry(self, edge: int, t0: float, t1: float) -> np.ndarray:
+        """(lat, lon) points of ``edge`` between fractions t0 <= t1."""
+        geom = self.graph.edge_geometry(edge)
+        xy = self.projection.forward(geom[:, 0], geom[:, 1])
+        seg = np.hypot(*np.diff(xy, axis=0).T)
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        total = max(cum[-1], 1e-9)
+        s0, s1 = t0 * total, t1 * total
+        inner = (cum > s0) & (cum < s1)
+        xs = np.interp([s0, s1], cum, xy[:, 0])
+        ys = np.interp([s0, s1], cum, xy[:, 1])
+        pts = np.vstack([[xs[0], ys[0]], xy[inner], [xs[1], ys[1]]])
+        lat, lon = self.projection.inverse(pts)
+        return np.stack([lat, lon], axis=1)

@@ -1,0 +1,1 @@
+"""Public transport: GTFS in (and GTFS built from Almaty data), RAPTOR, itineraries."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: where the real data lives, and small helpers for fixtures on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _shared_data_dir() -> Path:
+    # CI lays ../shared beside the clone; INCLUSIVE_ROUTING_SHARED_DATA lets a user point elsewhere.
+    env = os.environ.get("INCLUSIVE_ROUTING_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data directory; a test that needs it fails loudly when it is absent."""
+    path = _shared_data_dir()
+    if not (path / "almaty").is_dir():
+        pytest.fail(
+            f"real data not found at {path}: lay ../shared/data beside the repository "
+            "(CI always has it) or set INCLUSIVE_ROUTING_SHARED_DATA",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
