@@ -33,3 +33,38 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def graph_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("graph-cache")
+
+
+@pytest.fixture(scope="session")
+def almaty_graph(shared_data, graph_cache):
+    from routing.graph.pipeline import load_graph
+
+    dem = sorted((shared_data / "almaty" / "dem").glob("*.hgt.zip"))
+    return load_graph(shared_data / "almaty/osm/almaty-2012.osm.pbf", dem=dem,
+                      cache_dir=graph_cache)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def helsinki_graph(shared_data, graph_cache):
+    from routing.graph.pipeline import load_graph
+
+    return load_graph(shared_data / "helsinki/helsinki-center.osm.pbf", cache_dir=graph_cache)
+
+
+@pytest.fixture(scope="session")
+def almaty_router(almaty_graph):
+    from routing.router import StreetRouter
+
+    return StreetRouter(almaty_graph)
+
+
+@pytest.fixture(scope="session")
+def helsinki_router(helsinki_graph):
+    from routing.router import StreetRouter
+
+    return StreetRouter(helsinki_graph)

@@ -84,6 +84,15 @@ template trip per time band runs along the matched stops at the band's average s
 (``shape_dist_traveled``) are in kilometres, along the line (haversine per segment). The
 low-floor share is carried as ``wheelchair_accessible`` only when it is certain (share 1
 -> 1, share 0 -> 2, otherwise 0 = unknown); modelling the share belongs elsewhere.
+
+Files written
+-------------
+agency, stops, routes, trips, stop_times, calendar, calendar_dates, frequencies, shapes,
+feed_info, plus attributions (OpenStreetMap, ODbL), translations (kk/en stop names from
+``name:kk``/``name:en``; primary names are Russian, ``feed_lang=ru``) and the extra
+``stop_accessibility.txt``. Stops without a name in OSM are called "Остановка без
+названия" ("Unnamed stop"). The metro shape joins the stations with straight lines (no
+track geometry in the data). The zip is byte-for-byte reproducible.
 """
 
 from __future__ import annotations
@@ -1038,7 +1047,8 @@ class _BusStop:
         return bool(self.tags.get("name") or self.tags.get("name:ru"))
 
 
-def _load_bus_stops(path: Path) -> list[_BusStop]:
+def _load_bus_stops(path: Path) -> tuple[list[_BusStop], str | None]:
+    """Stop nodes of an Overpass response, and its OSM base timestamp."""
     raw = _load_json(path)
     p = str(path)
     elements = raw.get("elements") if isinstance(raw, dict) else None
@@ -1061,7 +1071,9 @@ def _load_bus_stops(path: Path) -> list[_BusStop]:
         stops[e["id"]] = _BusStop(e["id"], lat, lon, {str(a): str(b) for a, b in tags.items()})
     if not stops:
         raise DataError(f"{p}: no stop nodes", path=p, field="elements")
-    return list(stops.values())
+    osm3s = raw.get("osm3s")
+    base = osm3s.get("timestamp_osm_base") if isinstance(osm3s, dict) else None
+    return list(stops.values()), base
 
 
 def wheelchair_boarding_code(tag: str | None, *, limited_as: int = 0) -> int:
@@ -1258,7 +1270,8 @@ def _build_buses(
     """Bus stops, routes, shapes, template trips, stop_times and frequencies."""
     warnings: list[str] = []
     cfg = config.stops
-    stops = _load_bus_stops(bus_dir / "bus_stops_overpass.json")
+    stops_path = bus_dir / "bus_stops_overpass.json"
+    stops, osm_base = _load_bus_stops(stops_path)
     route_files = sorted((bus_dir / "routes").glob("*.json"), key=lambda f: _route_sort_key(f.stem))
     if not route_files:
         raise DataError(f"{bus_dir / 'routes'}: no route files", path=str(bus_dir / "routes"))
@@ -1472,6 +1485,7 @@ def _build_buses(
 
     n_dirs = len(directions)
     report = {
+        "osm_base": osm_base,
         "route_files": len(route_files),
         "routes_kept": len(tables["routes"]),
         "directions": n_dirs,
@@ -1604,7 +1618,11 @@ def build_almaty_feed(
         }
         for key in ("metro", "bus")
     ]
-    versions = [v for v in (metro_report.get("schedule_generated_at"),) if v]
+    sources = (
+        ("metro", metro_report.get("schedule_generated_at")),
+        ("osm", bus_report.get("osm_base")),
+    )
+    version = "; ".join(f"{name} {str(v)[:10]}" for name, v in sources if v)
     feed_info = [
         {
             "feed_publisher_name": config.feed_info["publisher_name"],
@@ -1612,7 +1630,7 @@ def build_almaty_feed(
             "feed_lang": config.feed_info.get("lang", "ru"),
             "feed_start_date": start,
             "feed_end_date": end,
-            "feed_version": "metro " + versions[0][:10] if versions else "",
+            "feed_version": version,
         }
     ]
     attributions = [

@@ -1,0 +1,539 @@
+"""RAPTOR: round-based public transit routing (Delling, Pajor and Werneck, 2012).
+
+Round ``k`` finds the earliest arrival at every stop using exactly ``k`` vehicles, from
+the arrivals of round ``k - 1``. The result is the Pareto set over (arrival at the
+destination, number of vehicles): a journey for every round that arrives earlier than
+all rounds before it.
+
+Each round is a handful of vectorised numpy operations over all pattern stops to scan,
+not a Python loop over patterns:
+
+1. **Marking**: only patterns serving a stop whose boarding time improved last round are
+   scanned, each from the first such stop on.
+2. **Earliest trip**: for every scanned pattern stop, the first trip leaving at or after
+   the stop's boarding time is one ``np.searchsorted`` over
+   :attr:`~routing.transit.timetable.Timetable.departure_key`, which stacks the sorted
+   departure columns of all pattern stops. Hidden trips are skipped via a per-query
+   "next allowed trip" table.
+3. **Riding**: patterns are FIFO, so a lower trip index arrives no later anywhere; the trip
+   ridden at a stop is the lowest boardable trip at any *earlier* stop of the pattern, a
+   segmented exclusive prefix minimum (``np.maximum.accumulate`` over a key whose high
+   part is the pattern, so segments cannot leak into each other).
+4. **Pruning**: an arrival counts only if it beats the best arrival at that stop in any
+   round (local pruning) and the best arrival at the destination so far (target pruning).
+5. **Transfers**: from each stop reached by a vehicle this round, one footpath or a
+   same-stop change (plus ``min_transfer_seconds``) gives the boarding time for the next
+   round. Footpaths are not chained; the walking graph supplies them closed enough.
+
+Labels of every round are kept so journeys are rebuilt leg by leg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from routing.errors import InvalidInputError
+from routing.transit.timetable import NO_TRANSFER, Timetable
+
+#: "Not reached" time.
+UNREACHED = np.iinfo(np.int64).max // 4
+
+_NO_STOP = -1
+
+
+@dataclass(frozen=True)
+class RaptorOptions:
+    """How a query may use the network.
+
+    Attributes
+    ----------
+    max_transfers
+        Vehicle changes allowed; a journey has at most ``max_transfers + 1`` transit legs.
+    min_transfer_seconds
+        Extra buffer on every change of vehicle (same stop or footpath), on top of the
+        stop's change time or the footpath's walking time.
+    allowed_trip
+        Bool per trip; False hides the trip (e.g. not wheelchair accessible).
+    allowed_board, allowed_alight
+        Bool per stop; False forbids boarding / alighting there.
+    """
+
+    max_transfers: int = 4
+    min_transfer_seconds: int = 0
+    allowed_trip: np.ndarray | None = None
+    allowed_board: np.ndarray | None = None
+    allowed_alight: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class AccessLeg:
+    """Walk from the origin to the first stop."""
+
+    stop: int
+    seconds: int
+    departure_time: int
+    arrival_time: int
+
+
+@dataclass(frozen=True)
+class TransitLeg:
+    """A ride on ``trip`` from ``board_stop`` to ``alight_stop``.
+
+    ``board_position``/``alight_position`` index the trip's pattern stops, so the stops in
+    between are ``timetable.pattern_stops(timetable.trip_pattern[trip])[board:alight + 1]``.
+    """
+
+    trip: int
+    board_stop: int
+    alight_stop: int
+    board_time: int
+    alight_time: int
+    board_position: int
+    alight_position: int
+
+
+@dataclass(frozen=True)
+class TransferLeg:
+    """A footpath between two different stops, walked right after alighting."""
+
+    from_stop: int
+    to_stop: int
+    seconds: int
+    departure_time: int
+    arrival_time: int
+
+
+@dataclass(frozen=True)
+class EgressLeg:
+    """Walk from the last stop to the destination."""
+
+    stop: int
+    seconds: int
+    departure_time: int
+    arrival_time: int
+
+
+Leg = AccessLeg | TransitLeg | TransferLeg | EgressLeg
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One itinerary: access, transit legs with transfers between them, egress.
+
+    ``departure_time`` is the latest time to leave the origin and still catch the first
+    vehicle (all waiting happens before leaving); times are seconds since midnight of the
+    timetable's service date.
+    """
+
+    departure_time: int
+    arrival_time: int
+    legs: tuple[Leg, ...]
+
+    @property
+    def transit_legs(self) -> tuple[TransitLeg, ...]:
+        return tuple(leg for leg in self.legs if isinstance(leg, TransitLeg))
+
+    @property
+    def n_transit_legs(self) -> int:
+        return len(self.transit_legs)
+
+    @property
+    def n_transfers(self) -> int:
+        return max(0, self.n_transit_legs - 1)
+
+    @property
+    def duration(self) -> int:
+        return self.arrival_time - self.departure_time
+
+    @property
+    def access(self) -> AccessLeg:
+        return self.legs[0]  # type: ignore[return-value]
+
+    @property
+    def egress(self) -> EgressLeg:
+        return self.legs[-1]  # type: ignore[return-value]
+
+
+StopSeconds = Mapping[int, int] | Iterable[tuple[int, int]]
+
+
+@dataclass
+class _Round:
+    """Labels of one round, as full per-stop arrays.
+
+    ``ride_*``: arrivals by vehicle in this round (trip, boarding and alighting pattern
+    stop). ``walk_*``: arrivals by one footpath after such a ride (only for egress).
+    ``ready_*``: the earliest time one can board at each stop having used at most this many
+    vehicles, where it came from (a stop, or -1 for the access walk), the walk seconds, and
+    the round that set it (copied forward when not improved).
+    """
+
+    ride_time: np.ndarray
+    ride_trip: np.ndarray
+    ride_board: np.ndarray
+    ride_alight: np.ndarray
+    walk_time: np.ndarray
+    walk_from: np.ndarray
+    ready: np.ndarray
+    ready_from: np.ndarray
+    ready_walk: np.ndarray
+    ready_round: np.ndarray
+
+
+def raptor(
+    timetable: Timetable,
+    access: StopSeconds,
+    egress: StopSeconds,
+    departure_time: int,
+    options: RaptorOptions | None = None,
+) -> list[Journey]:
+    """Pareto-optimal journeys by arrival time and number of transit legs.
+
+    Parameters
+    ----------
+    timetable
+        The compiled service day.
+    access
+        Walking seconds from the origin to each stop it reaches: ``{stop: seconds}`` or
+        ``(stop, seconds)`` pairs (the smallest wins on repeats).
+    egress
+        Walking seconds from stops to the destination, same form.
+    departure_time
+        Earliest departure from the origin, seconds since midnight of the service date.
+    options
+        Limits and filters; defaults to :class:`RaptorOptions()`.
+
+    Returns
+    -------
+    list of Journey
+        Fewest transit legs first; each later journey arrives strictly earlier. Empty if
+        the destination cannot be reached by transit (walking alone is the caller's).
+
+    Raises
+    ------
+    InvalidInputError
+        If a stop index is out of range or a walking time is negative.
+    ValueError
+        If an option array does not match the timetable.
+    """
+    tt = timetable
+    opts = options or RaptorOptions()
+    n = tt.n_stops
+    access_stops, access_seconds = _stop_seconds(access, n, "access")
+    egress_stops, egress_seconds = _stop_seconds(egress, n, "egress")
+    if len(access_stops) == 0 or len(egress_stops) == 0 or tt.n_trips == 0:
+        return []
+    board_ok = _stop_mask(opts.allowed_board, n, "allowed_board")
+    alight_ok = _stop_mask(opts.allowed_alight, n, "allowed_alight")
+    next_trip = _next_allowed_trip(opts.allowed_trip, tt.n_trips)
+    buffer = int(opts.min_transfer_seconds)
+    position_base = tt.max_pattern_stops + 1
+    pattern_base = (tt.max_pattern_trips + 1) * position_base  # > any trip*pos key
+    trip_counts = np.diff(tt.pattern_trip_ptr)
+
+    # Round 0: the access walks, then at most one footpath from the stop they reach.
+    start = int(departure_time)
+    ready = np.full(n, UNREACHED, dtype=np.int64)
+    ready_from = np.full(n, _NO_STOP, dtype=np.int64)
+    ready_walk = np.zeros(n, dtype=np.int64)
+    ready[access_stops] = start + access_seconds
+    src, dst, walk = _footpaths(tt, access_stops)
+    _settle(
+        ready, ready_from, ready_walk, None, 0,
+        dst, ready[src] + walk, src, walk, bound=UNREACHED,
+    )  # fmt: skip
+    empty = np.full(n, UNREACHED, dtype=np.int64)
+    rounds = [
+        _Round(
+            empty, empty, empty, empty, empty, empty,
+            ready, ready_from, ready_walk, np.zeros(n, dtype=np.int64),
+        )
+    ]  # fmt: skip
+    marked = np.flatnonzero(ready < UNREACHED)
+    best_ride = np.full(n, UNREACHED, dtype=np.int64)
+    bound = UNREACHED  # best arrival at the destination so far (target pruning)
+    found: list[tuple[int, int, bool]] = []  # (round, egress stop, reached it by footpath)
+
+    for k in range(1, opts.max_transfers + 2):
+        if len(marked) == 0:
+            break
+        previous = rounds[-1]
+        ride_time = np.full(n, UNREACHED, dtype=np.int64)
+        ride_trip = np.full(n, -1, dtype=np.int64)
+        ride_board = np.full(n, -1, dtype=np.int64)
+        ride_alight = np.full(n, -1, dtype=np.int64)
+
+        # --- scan the patterns through marked stops, from their first marked stop on
+        entries = _scan_entries(tt, marked)
+        pattern = tt.ps_pattern[entries].astype(np.int64)
+        position = tt.ps_position[entries].astype(np.int64)
+        stop = tt.ps_stop[entries]
+        ready_at = previous.ready[stop]
+        boardable = tt.ps_can_board[entries] & (ready_at < bound)
+        if board_ok is not None:
+            boardable &= board_ok[stop]
+        first_trip = np.full(len(entries), -1, dtype=np.int64)  # local index, -1: none
+        b = np.flatnonzero(boardable)
+        if len(b):
+            shifted = np.clip(ready_at[b] - tt.key_origin, 0, tt.key_span - 1)
+            found_at = np.searchsorted(tt.departure_key, entries[b] * tt.key_span + shifted)
+            local = found_at - tt.ps_event_ptr[entries[b]]
+            if next_trip is not None:
+                offset = tt.pattern_trip_ptr[pattern[b]]
+                local = next_trip[offset + local] - offset
+            ok = local < trip_counts[pattern[b]]
+            first_trip[b[ok]] = local[ok]
+
+        # Lowest (trip, position) boardable strictly before each entry, within its pattern.
+        none_key = pattern_base - 1
+        key = np.where(first_trip >= 0, first_trip * position_base + position, none_key)
+        running = np.maximum.accumulate(pattern * pattern_base + (none_key - key))
+        before = np.empty_like(running)
+        before[1:] = running[:-1]
+        segment_start = np.ones(len(entries), dtype=bool)
+        segment_start[1:] = pattern[1:] != pattern[:-1]
+        before[segment_start] = pattern[segment_start] * pattern_base
+        ridden = none_key - (before - pattern * pattern_base)
+
+        can_alight = (ridden < none_key) & tt.ps_can_alight[entries]
+        if alight_ok is not None:
+            can_alight &= alight_ok[stop]
+        a = np.flatnonzero(can_alight)
+        trip_local = ridden[a] // position_base
+        arrival = tt.event_arrival[tt.ps_event_ptr[entries[a]] + trip_local].astype(np.int64)
+        better = (arrival < best_ride[stop[a]]) & (arrival < bound)
+        a, trip_local, arrival = a[better], trip_local[better], arrival[better]
+        winners = _first_per_stop(stop[a], arrival)
+        a, trip_local, arrival = a[winners], trip_local[winners], arrival[winners]
+        improved = stop[a].astype(np.int64)
+        if len(improved) == 0:
+            break
+        ride_time[improved] = arrival
+        best_ride[improved] = arrival
+        ride_trip[improved] = tt.pattern_trip_ptr[pattern[a]] + trip_local
+        ride_board[improved] = tt.pattern_stop_ptr[pattern[a]] + ridden[a] % position_base
+        ride_alight[improved] = entries[a]
+
+        # --- one footpath after the ride: for egress, and to board in the next round
+        src, dst, walk = _footpaths(tt, improved)
+        walk_time = np.full(n, UNREACHED, dtype=np.int64)
+        walk_from = np.full(n, _NO_STOP, dtype=np.int64)
+        walked = ride_time[src] + walk
+        winners = _first_per_stop(dst, walked)
+        walk_time[dst[winners]] = walked[winners]
+        walk_from[dst[winners]] = src[winners]
+
+        at_stop = np.minimum(ride_time[egress_stops], walk_time[egress_stops])
+        total = at_stop + egress_seconds
+        best = int(np.argmin(total))
+        if total[best] < bound:
+            bound = int(total[best])
+            by_walk = bool(walk_time[egress_stops[best]] < ride_time[egress_stops[best]])
+            found.append((k, int(egress_stops[best]), by_walk))
+
+        ready = previous.ready.copy()
+        ready_from = previous.ready_from.copy()
+        ready_walk = previous.ready_walk.copy()
+        ready_round = previous.ready_round.copy()
+        change = tt.change_seconds[improved].astype(np.int64)
+        stay = change < NO_TRANSFER
+        cand_stop = np.concatenate([improved[stay], dst])
+        cand_time = np.concatenate([ride_time[improved[stay]] + change[stay], walked]) + buffer
+        cand_from = np.concatenate([improved[stay], src])
+        cand_walk = np.concatenate([np.zeros(int(stay.sum()), dtype=np.int64), walk])
+        marked = _settle(
+            ready, ready_from, ready_walk, ready_round, k,
+            cand_stop, cand_time, cand_from, cand_walk, bound=bound,
+        )  # fmt: skip
+        rounds.append(
+            _Round(
+                ride_time, ride_trip, ride_board, ride_alight, walk_time, walk_from,
+                ready, ready_from, ready_walk, ready_round,
+            )
+        )  # fmt: skip
+
+    access_map = dict(zip(access_stops.tolist(), access_seconds.tolist(), strict=True))
+    egress_map = dict(zip(egress_stops.tolist(), egress_seconds.tolist(), strict=True))
+    journeys = [_rebuild(tt, rounds, k, s, w, access_map, egress_map) for k, s, w in found]
+    return _pareto(journeys)
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _stop_seconds(pairs: StopSeconds, n_stops: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Unique stops and their smallest walking seconds."""
+    items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+    data = np.array(items, dtype=np.int64).reshape(-1, 2)
+    stops, seconds = data[:, 0], data[:, 1]
+    if ((stops < 0) | (stops >= n_stops)).any():
+        raise InvalidInputError(f"{name}: stop index outside 0..{n_stops - 1}", field=name)
+    if (seconds < 0).any():
+        raise InvalidInputError(f"{name}: walking seconds must not be negative", field=name)
+    keep = _first_per_stop(stops, seconds)
+    return stops[keep], seconds[keep]
+
+
+def _stop_mask(mask: np.ndarray | None, n: int, name: str) -> np.ndarray | None:
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (n,):
+        raise ValueError(f"{name} must be a bool array of shape ({n},), not {mask.shape}")
+    return mask
+
+
+def _next_allowed_trip(allowed: np.ndarray | None, n_trips: int) -> np.ndarray | None:
+    """``next[t]``: the first allowed trip index >= ``t`` (``n_trips`` if none)."""
+    if allowed is None:
+        return None
+    allowed = _stop_mask(allowed, n_trips, "allowed_trip")
+    index = np.where(allowed, np.arange(n_trips), n_trips)
+    following = np.minimum.accumulate(index[::-1])[::-1]
+    # One past the end: a search that ran off its pattern lands on the next pattern's
+    # first trip or on ``n_trips``; either is >= the pattern's end, i.e. "none".
+    return np.append(following, n_trips)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, e) for s, e in zip(starts, ends)])``, vectorised."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return np.arange(total, dtype=np.int64) + shift
+
+
+def _scan_entries(tt: Timetable, marked: np.ndarray) -> np.ndarray:
+    """Pattern stops to scan: each touched pattern from its first marked stop to its end."""
+    entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[marked], tt.stop_ps_ptr[marked + 1])]
+    if len(entries) == 0:
+        return entries.astype(np.int64)
+    pattern = tt.ps_pattern[entries]
+    position = tt.ps_position[entries]
+    order = np.lexsort((position, pattern))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pattern[order][1:] != pattern[order][:-1]
+    pattern, position = pattern[order][first], position[order][first]
+    return _ranges(tt.pattern_stop_ptr[pattern] + position, tt.pattern_stop_ptr[pattern + 1])
+
+
+def _footpaths(tt: Timetable, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(from, to, seconds)`` of all footpaths leaving ``stops``."""
+    lo, hi = tt.footpath_ptr[stops], tt.footpath_ptr[stops + 1]
+    edges = _ranges(lo, hi)
+    src = np.repeat(stops.astype(np.int64), hi - lo)
+    return src, tt.footpath_to[edges].astype(np.int64), tt.footpath_seconds[edges].astype(np.int64)
+
+
+def _first_per_stop(stops: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Indices of the earliest candidate for each distinct stop."""
+    if len(stops) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((times, stops))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = stops[order][1:] != stops[order][:-1]
+    return order[first]
+
+
+def _settle(
+    ready: np.ndarray,
+    ready_from: np.ndarray,
+    ready_walk: np.ndarray,
+    ready_round: np.ndarray | None,
+    k: int,
+    stops: np.ndarray,
+    times: np.ndarray,
+    sources: np.ndarray,
+    walks: np.ndarray,
+    *,
+    bound: int,
+) -> np.ndarray:
+    """Lower ``ready`` where a candidate beats it (and the target bound); return those stops."""
+    winners = _first_per_stop(stops, times)
+    stops, times = stops[winners], times[winners]
+    better = (times < ready[stops]) & (times < bound)
+    winners, stops = winners[better], stops[better]
+    ready[stops] = times[better]
+    ready_from[stops] = sources[winners]
+    ready_walk[stops] = walks[winners]
+    if ready_round is not None:
+        ready_round[stops] = k
+    return stops.astype(np.int64)
+
+
+def _rebuild(
+    tt: Timetable,
+    rounds: list[_Round],
+    k: int,
+    egress_stop: int,
+    by_walk: bool,
+    access: dict[int, int],
+    egress: dict[int, int],
+) -> Journey:
+    """Follow the labels back from the destination to the origin."""
+    labels = rounds[k]
+    backwards: list[Leg] = []
+    at_stop = int(labels.walk_time[egress_stop] if by_walk else labels.ride_time[egress_stop])
+    backwards.append(
+        EgressLeg(egress_stop, egress[egress_stop], at_stop, at_stop + egress[egress_stop])
+    )
+    stop = egress_stop
+    if by_walk:
+        stop = int(labels.walk_from[egress_stop])
+        alighted = int(labels.ride_time[stop])
+        backwards.append(TransferLeg(stop, egress_stop, at_stop - alighted, alighted, at_stop))
+    while True:
+        labels = rounds[k]
+        trip = int(labels.ride_trip[stop])
+        board_entry, alight_entry = int(labels.ride_board[stop]), int(labels.ride_alight[stop])
+        pattern = int(tt.trip_pattern[trip])
+        local = trip - int(tt.pattern_trip_ptr[pattern])
+        board_stop = int(tt.ps_stop[board_entry])
+        board_time = int(tt.event_departure[tt.ps_event_ptr[board_entry] + local])
+        backwards.append(
+            TransitLeg(
+                trip=trip,
+                board_stop=board_stop,
+                alight_stop=stop,
+                board_time=board_time,
+                alight_time=int(labels.ride_time[stop]),
+                board_position=int(tt.ps_position[board_entry]),
+                alight_position=int(tt.ps_position[alight_entry]),
+            )
+        )
+        before = rounds[k - 1]
+        source = int(before.ready_from[board_stop])
+        walk = int(before.ready_walk[board_stop])
+        k = int(before.ready_round[board_stop])
+        if k == 0:
+            break
+        if source != board_stop:
+            alighted = int(rounds[k].ride_time[source])
+            backwards.append(TransferLeg(source, board_stop, walk, alighted, alighted + walk))
+        stop = source
+    # Round 0: the access walk, perhaps followed by one footpath; leave just in time.
+    leave = board_time
+    if source != _NO_STOP:
+        backwards.append(TransferLeg(source, board_stop, walk, leave - walk, leave))
+        leave -= walk
+        board_stop = source
+    seconds = access[board_stop]
+    backwards.append(AccessLeg(board_stop, seconds, leave - seconds, leave))
+    legs = tuple(reversed(backwards))
+    return Journey(leave - seconds, legs[-1].arrival_time, legs)
+
+
+def _pareto(journeys: list[Journey]) -> list[Journey]:
+    """Keep journeys that arrive strictly earlier than every one with fewer legs."""
+    kept: list[Journey] = []
+    for journey in sorted(journeys, key=lambda j: (j.n_transit_legs, j.arrival_time)):
+        if not kept or journey.arrival_time < kept[-1].arrival_time:
+            kept.append(journey)
+    return kept

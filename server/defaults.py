@@ -1,0 +1,89 @@
+"""Where the default (Almaty) data lives: the one place that names those paths.
+
+``make data`` links the shared data into the repository's ``data/`` folder with this layout::
+
+    data/osm/almaty-2012.osm.pbf
+    data/osm/dem/N43E076.hgt.zip
+    data/osm/dem/N43E077.hgt.zip
+    data/cache/                      (compiled graphs, written by the server)
+
+The environment variable ``INCLUSIVE_ROUTING_DATA`` points at another data folder with the
+same layout. It may also point at the shared data folder itself (``almaty/osm/...``,
+``almaty/dem/...``), which is read-only: compiled graphs then go to the repository's
+``data/cache``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository root (this package is installed in editable mode).
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: Environment variable naming a data folder to use instead of ``<repo>/data``.
+DATA_ENV = "INCLUSIVE_ROUTING_DATA"
+
+OSM_NAME = "almaty-2012.osm.pbf"
+DEM_NAMES = ("N43E076.hgt.zip", "N43E077.hgt.zip")
+
+
+@dataclass(frozen=True)
+class DataDefaults:
+    """The default input files and cache folder.
+
+    Attributes
+    ----------
+    data_dir
+        The data folder they were resolved from.
+    osm
+        The OSM extract.
+    dem
+        The SRTM elevation tiles.
+    cache_dir
+        Where compiled graphs are kept.
+    """
+
+    data_dir: Path
+    osm: Path
+    dem: tuple[Path, ...]
+    cache_dir: Path
+
+    def missing(self) -> list[Path]:
+        """The default input files that do not exist."""
+        return [p for p in (self.osm, *self.dem) if not p.is_file()]
+
+    def missing_message(self) -> str:
+        """A message that tells the user how to get the missing default data."""
+        names = ", ".join(str(p) for p in self.missing())
+        return (
+            f"default Almaty data not found: {names}. Run `make data` in the repository "
+            f"to link the shared data, set {DATA_ENV} to a data folder, or pass --osm PATH "
+            "(and --dem PATH for elevation)."
+        )
+
+
+def data_dir() -> Path:
+    """The data folder: ``$INCLUSIVE_ROUTING_DATA`` when set, else ``<repo>/data``."""
+    env = os.environ.get(DATA_ENV, "").strip()
+    return Path(env).expanduser() if env else REPO_ROOT / "data"
+
+
+def resolve_defaults(base: Path | None = None) -> DataDefaults:
+    """The default data files under ``base`` (see the module docstring for the layouts)."""
+    base = data_dir() if base is None else Path(base)
+    shared_osm = base / "almaty" / "osm" / OSM_NAME
+    if not (base / "osm" / OSM_NAME).is_file() and shared_osm.is_file():
+        return DataDefaults(
+            data_dir=base,
+            osm=shared_osm,
+            dem=tuple(base / "almaty" / "dem" / name for name in DEM_NAMES),
+            cache_dir=REPO_ROOT / "data" / "cache",
+        )
+    return DataDefaults(
+        data_dir=base,
+        osm=base / "osm" / OSM_NAME,
+        dem=tuple(base / "osm" / "dem" / name for name in DEM_NAMES),
+        cache_dir=base / "cache",
+    )

@@ -1,0 +1,253 @@
+"""Request parsing shared by the HTTP endpoints (``/route``, later ``/plan``) and the CLI.
+
+Everything a client sends is checked here, strictly, and turned into an
+:class:`~routing.errors.InvalidInputError` (HTTP 400) that names the offending field.
+Nothing a client sends may reach the generic 500 handler.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from flask import Request
+
+from routing.cost.profiles import PARAMETERS, Profile, get_profile
+from routing.errors import InvalidInputError, InvalidParameterError
+
+LatLon = tuple[float, float]
+
+#: A plain decimal number (no ``nan``, ``inf``, ``1_000`` or hex, which ``float`` accepts).
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+#: The keys of a ``/route`` request that are not profile parameters.
+ROUTE_KEYS = ("from", "to", "profile", "format")
+
+_JSON_TYPES = ("application/json",)
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InvalidJSONError(InvalidInputError):
+    """The request body is not a valid JSON object."""
+
+    code = "invalid_json"
+
+
+# -- the request ------------------------------------------------------------------------
+def request_values(request: Request) -> dict[str, Any]:
+    """The request's parameters: the query string, then the body (JSON object or form).
+
+    Parameters
+    ----------
+    request
+        The Flask request.
+
+    Returns
+    -------
+    dict
+        One value per key. Body keys override query-string keys.
+
+    Raises
+    ------
+    InvalidInputError
+        A key is given more than once in the query string or form.
+    InvalidJSONError
+        The body is not valid JSON, or is JSON but not an object.
+    """
+    values: dict[str, Any] = _single_values(request.args, "query string")
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return values
+    if request.mimetype in _FORM_TYPES:
+        values.update(_single_values(request.form, "form"))
+        return values
+    raw = request.get_data(cache=True)
+    if not raw.strip() and request.mimetype not in _JSON_TYPES:
+        return values
+    values.update(parse_json_object(raw))
+    return values
+
+
+def parse_json_object(raw: bytes | str) -> dict[str, Any]:
+    """Decode a request body that must be one JSON object.
+
+    Raises
+    ------
+    InvalidJSONError
+        Empty, undecodable, not JSON, or JSON that is not an object.
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        body = json.loads(text, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidJSONError("request body is not UTF-8 text", field="body") from None
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise InvalidJSONError(f"request body is not valid JSON: {exc}", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidJSONError(
+            f"request body must be a JSON object, got {type(body).__name__}", field="body"
+        )
+    return body
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _single_values(multi: Any, where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, items in multi.lists():
+        if len(items) > 1:
+            raise InvalidInputError(f"'{key}' is given {len(items)} times in the {where}",
+                                    field=key)  # fmt: skip
+        out[key] = items[0]
+    return out
+
+
+# -- values ---------------------------------------------------------------------------
+def parse_number(raw: Any, field: str) -> float:
+    """A finite number from a JSON number or a decimal string; booleans are refused."""
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidInputError(f"'{field}' must be a number, got {json.dumps(raw)}", field=field)
+    if isinstance(raw, int | float):
+        value = float(raw)
+    elif isinstance(raw, str) and _NUMBER.fullmatch(raw.strip()):
+        value = float(raw.strip())
+    else:
+        raise InvalidInputError(f"'{field}' must be a number, got {_show(raw)}", field=field)
+    if not math.isfinite(value):
+        raise InvalidInputError(f"'{field}' must be a finite number", field=field)
+    return value
+
+
+def parse_point(raw: Any, field: str) -> LatLon:
+    """A WGS84 ``(lat, lon)`` from ``"lat,lon"``, ``[lat, lon]`` or ``{"lat":..,"lon":..}``.
+
+    Parameters
+    ----------
+    raw
+        The value as sent; ``None`` or ``""`` means missing.
+    field
+        The field name, used in error messages (``from``, ``to``...).
+
+    Raises
+    ------
+    InvalidInputError
+        Missing, malformed, or latitude/longitude outside [-90, 90] / [-180, 180].
+    """
+    hint = f"give '{field}' as lat,lon in decimal degrees, e.g. 43.2383,76.9453"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidInputError(f"missing '{field}': {hint}", field=field)
+    if isinstance(raw, str):
+        parts = raw.split(",")
+    elif isinstance(raw, list | tuple):
+        parts = list(raw)
+    elif isinstance(raw, Mapping):
+        if set(raw) != {"lat", "lon"}:
+            raise InvalidInputError(
+                f"'{field}' as an object must have exactly the keys 'lat' and 'lon', "
+                f"got {sorted(map(str, raw))}", field=field)  # fmt: skip
+        parts = [raw["lat"], raw["lon"]]
+    else:
+        raise InvalidInputError(f"malformed '{field}' {_show(raw)}: {hint}", field=field)
+    if len(parts) != 2:
+        raise InvalidInputError(
+            f"malformed '{field}' {_show(raw)}: expected 2 numbers, got {len(parts)}; {hint}",
+            field=field,
+        )
+    try:
+        lat, lon = (parse_number(p, field) for p in parts)
+    except InvalidInputError:
+        raise InvalidInputError(f"malformed '{field}' {_show(raw)}: {hint}", field=field) from None
+    if not -90.0 <= lat <= 90.0:
+        swapped = " (latitude comes first: did you swap lat and lon?)" if abs(lon) <= 90 else ""
+        raise InvalidInputError(
+            f"'{field}' latitude {lat:g} is outside [-90, 90]{swapped}", field=field
+        )
+    if not -180.0 <= lon <= 180.0:
+        raise InvalidInputError(f"'{field}' longitude {lon:g} is outside [-180, 180]", field=field)
+    return lat, lon
+
+
+def parse_choice(raw: Any, field: str, choices: Collection[str], default: str) -> str:
+    """One of ``choices``; ``None``/``""`` gives ``default``."""
+    if raw is None or raw == "":
+        return default
+    if not isinstance(raw, str) or raw not in choices:
+        raise InvalidInputError(
+            f"'{field}' must be one of {', '.join(choices)}, got {_show(raw)}", field=field
+        )
+    return raw
+
+
+def parse_profile(values: Mapping[str, Any], reserved: Collection[str]) -> Profile:
+    """The requested profile; every key not in ``reserved`` is a parameter override.
+
+    Parameters
+    ----------
+    values
+        The request's parameters (see :func:`request_values`).
+    reserved
+        Keys the endpoint reads itself (``from``, ``to``, ``profile``...).
+
+    Raises
+    ------
+    InvalidInputError
+        Missing or unknown profile; an override that is unknown, malformed or out of range
+        (an :class:`~routing.errors.InvalidParameterError` naming the parameter).
+    """
+    name = values.get("profile")
+    if name is not None and not isinstance(name, str):
+        raise InvalidInputError(f"'profile' must be a profile name, got {_show(name)}",
+                                field="profile")  # fmt: skip
+    name = name.strip() if name else name
+    base = get_profile(name)  # missing or unknown profile
+    overrides = {k: v for k, v in values.items() if k not in reserved}
+    for key, value in overrides.items():
+        if key not in base.parameters:
+            continue  # get_profile names it as unknown for this profile
+        if isinstance(value, dict | list):  # Parameter.parse expects a scalar
+            raise InvalidParameterError(
+                f"parameter '{key}' must be a number or true/false, got {_show(value)}",
+                field=key,
+            )
+        if PARAMETERS[key].kind is not bool:
+            # Parameter.parse uses float(), which also takes true, "nan" and "1_000".
+            try:
+                parse_number(value, key)
+            except InvalidInputError:
+                raise InvalidParameterError(
+                    f"parameter '{key}' must be a number, got {_show(value)}", field=key
+                ) from None
+    return get_profile(name, overrides)
+
+
+def parse_route_request(values: Mapping[str, Any]) -> tuple[LatLon, LatLon, Profile, str]:
+    """``(origin, destination, profile, format)`` of a ``/route`` request.
+
+    Fields are checked in the order from, to, profile, format, so the first problem is
+    reported.
+    """
+    origin = parse_point(values.get("from"), "from")
+    destination = parse_point(values.get("to"), "to")
+    profile = parse_profile(values, ROUTE_KEYS)
+    fmt = parse_choice(values.get("format"), "format", ("json", "geojson"), "json")
+    return origin, destination, profile, fmt
+
+
+def parse_key_value(text: str, field: str = "param") -> tuple[str, str]:
+    """``KEY=VALUE`` (for ``--param``) as ``(key, value)``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InvalidInputError(f"'{field}' must look like KEY=VALUE, got {text!r}", field=field)
+    return key.strip(), value.strip()
+
+
+def _show(raw: Any) -> str:
+    try:
+        text = json.dumps(raw, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
