@@ -44,8 +44,11 @@ lint: venv
 	$(BIN)/python -m ruff check .
 
 bench: venv data
+	mkdir -p .benchmarks
 	$(BIN)/python -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
+		--benchmark-json=.benchmarks/latest.json \
 		--benchmark-columns=min,median,mean,max,rounds --benchmark-sort=name
+	$(BIN)/python benchmarks/ratios.py .benchmarks/latest.json
 
 gtfs: venv data
 	$(BIN)/inclusive-routing gtfs build --out data/gtfs/almaty-gtfs.zip

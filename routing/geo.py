@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -33,8 +35,8 @@ def haversine_m(lat1, lon1, lat2, lon2):
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Initial bearing from point 1 to point 2, degrees clockwise from north."""
-    la1, la2 = np.radians(lat1), np.radians(lat2)
-    dlon = np.radians(lon2 - lon1)
-    x = np.sin(dlon) * np.cos(la2)
-    y = np.cos(la1) * np.sin(la2) - np.sin(la1) * np.cos(la2) * np.cos(dlon)
-    return float((np.degrees(np.arctan2(x, y)) + 360.0) % 360.0)
+    la1, la2 = math.radians(lat1), math.radians(lat2)
+    dlon = math.radians(lon2 - lon1)
+    x = math.sin(dlon) * math.cos(la2)
+    y = math.cos(la1) * math.sin(la2) - math.sin(la1) * math.cos(la2) * math.cos(dlon)
+    return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0

@@ -316,7 +316,8 @@ class StreetRouter:
             frac = max(t1 - t0, 0.0)
             if frac <= 0:
                 return
-            geom = sampler.partial_geometry(edge, t0, t1)
+            whole = t0 <= 0.0 and t1 >= 1.0
+            geom = g.edge_geometry(edge) if whole else sampler.partial_geometry(edge, t0, t1)
             pieces.append(
                 RouteEdge(
                     edge=edge,

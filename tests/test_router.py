@@ -89,8 +89,13 @@ class TestKerbsAndCrossings:
 
     def test_blind_crossing_costs_are_tunable(self):
         r = router_for("crossings.osm")
-        cheap = dict(crossing_unsignalled_s=0, crossing_unmarked_s=0, no_tactile_s=0,
-                     unknown_cost_s=0, crossing_no_sound_s=0)  # fmt: skip
+        cheap = dict(
+            crossing_unsignalled_s=0,
+            crossing_unmarked_s=0,
+            no_tactile_s=0,
+            unknown_cost_s=0,
+            crossing_no_sound_s=0,
+        )
         assert route_ways(r, self.NORTH, self.SOUTH, "blind", **cheap) == [301]
 
     def test_closing_a_crossing_by_overlay_changes_the_route(self):
@@ -157,8 +162,15 @@ class TestQueryContract:
     def test_route_body_has_contract_keys(self):
         r = router_for("crossings.osm")
         body = r.route((43.2402, 76.9385), (43.2398, 76.9425), get_profile("walk")).to_dict()
-        assert {"profile", "distance_m", "duration_s", "geometry", "steps", "warnings",
-                "confidence"} <= body.keys()  # fmt: skip
+        assert {
+            "profile",
+            "distance_m",
+            "duration_s",
+            "geometry",
+            "steps",
+            "warnings",
+            "confidence",
+        } <= body.keys()
         assert body["geometry"]["type"] == "LineString"
         assert all(s["instruction"] for s in body["steps"])
         assert 0.0 <= body["confidence"] <= 1.0

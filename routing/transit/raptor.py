@@ -233,6 +233,8 @@ def raptor(
     position_base = tt.max_pattern_stops + 1
     pattern_base = (tt.max_pattern_trips + 1) * position_base  # > any trip*pos key
     trip_counts = np.diff(tt.pattern_trip_ptr)
+    is_egress = np.zeros(n, dtype=bool)
+    is_egress[egress_stops] = True
 
     # Round 0: the access walks, then at most one footpath from the stop they reach.
     start = int(departure_time)
@@ -306,7 +308,7 @@ def raptor(
         arrival = tt.event_arrival[tt.ps_event_ptr[entries[a]] + trip_local].astype(np.int64)
         better = (arrival < best_ride[stop[a]]) & (arrival < bound)
         a, trip_local, arrival = a[better], trip_local[better], arrival[better]
-        winners = _first_per_stop(stop[a], arrival)
+        winners = _first_per_stop(stop[a], arrival, n)
         a, trip_local, arrival = a[winners], trip_local[winners], arrival[winners]
         improved = stop[a].astype(np.int64)
         if len(improved) == 0:
@@ -319,10 +321,11 @@ def raptor(
 
         # --- one footpath after the ride: for egress, and to board in the next round
         src, dst, walk = _footpaths(tt, improved)
+        walked = ride_time[src] + walk
         walk_time = np.full(n, UNREACHED, dtype=np.int64)
         walk_from = np.full(n, _NO_STOP, dtype=np.int64)
-        walked = ride_time[src] + walk
-        winners = _first_per_stop(dst, walked)
+        to_egress = np.flatnonzero(is_egress[dst])
+        winners = to_egress[_first_per_stop(dst[to_egress], walked[to_egress], n)]
         walk_time[dst[winners]] = walked[winners]
         walk_from[dst[winners]] = src[winners]
 
@@ -340,6 +343,8 @@ def raptor(
         ready_round = previous.ready_round.copy()
         change = tt.change_seconds[improved].astype(np.int64)
         stay = change < NO_TRANSFER
+        useful = np.flatnonzero(walked + buffer < np.minimum(previous.ready[dst], bound))
+        src, dst, walk, walked = src[useful], dst[useful], walk[useful], walked[useful]
         cand_stop = np.concatenate([improved[stay], dst])
         cand_time = np.concatenate([ride_time[improved[stay]] + change[stay], walked]) + buffer
         cand_from = np.concatenate([improved[stay], src])
@@ -375,7 +380,7 @@ def _stop_seconds(pairs: StopSeconds, n_stops: int, name: str) -> tuple[np.ndarr
         raise InvalidInputError(f"{name}: stop index outside 0..{n_stops - 1}", field=name)
     if (seconds < 0).any():
         raise InvalidInputError(f"{name}: walking seconds must not be negative", field=name)
-    keep = _first_per_stop(stops, seconds)
+    keep = _first_per_stop(stops, seconds, n_stops)
     return stops[keep], seconds[keep]
 
 
@@ -432,14 +437,20 @@ def _footpaths(tt: Timetable, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return src, tt.footpath_to[edges].astype(np.int64), tt.footpath_seconds[edges].astype(np.int64)
 
 
-def _first_per_stop(stops: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Indices of the earliest candidate for each distinct stop."""
+def _first_per_stop(stops: np.ndarray, times: np.ndarray, n_stops: int) -> np.ndarray:
+    """Indices of the earliest candidate for each distinct stop, by stop.
+
+    Dense per-stop arrays (``np.minimum.at``) beat sorting here: stops are few thousand,
+    candidates (footpaths of every improved stop) can be tens of thousands.
+    """
     if len(stops) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((times, stops))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = stops[order][1:] != stops[order][:-1]
-    return order[first]
+    best = np.full(n_stops, UNREACHED, dtype=np.int64)
+    np.minimum.at(best, stops, times)
+    hit = np.flatnonzero(times == best[stops])
+    chosen = np.full(n_stops, -1, dtype=np.int64)
+    chosen[stops[hit]] = hit  # among equal times any one will do
+    return chosen[chosen >= 0]
 
 
 def _settle(
@@ -456,7 +467,7 @@ def _settle(
     bound: int,
 ) -> np.ndarray:
     """Lower ``ready`` where a candidate beats it (and the target bound); return those stops."""
-    winners = _first_per_stop(stops, times)
+    winners = _first_per_stop(stops, times, len(ready))
     stops, times = stops[winners], times[winners]
     better = (times < ready[stops]) & (times < bound)
     winners, stops = winners[better], stops[better]

@@ -39,8 +39,9 @@ def test_almaty_cache_loads_fast(almaty_graph, graph_cache, shared_data):
     # Not a timed assertion of speed targets: just that the cached path is taken.
     dem = sorted((shared_data / "almaty" / "dem").glob("*.hgt.zip"))
     started = time.perf_counter()
-    again = load_graph(shared_data / "almaty/osm/almaty-2012.osm.pbf", dem=dem,
-                       cache_dir=graph_cache)  # fmt: skip
+    again = load_graph(
+        shared_data / "almaty/osm/almaty-2012.osm.pbf", dem=dem, cache_dir=graph_cache
+    )
     assert again.meta["cache"]["hit"] is True
     assert again.n_edges == almaty_graph.n_edges
     assert time.perf_counter() - started >= 0

@@ -1,0 +1,121 @@
+"""The HTTP service: a Flask app factory, one blueprint per resource, JSON errors.
+
+Run it with ``inclusive-routing serve`` (waitress), or in tests with
+``create_app(router=...)`` and Flask's test client.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from routing.errors import DataError
+from routing.graph.pipeline import load_graph
+from routing.router import StreetRouter
+from server.errors import register_error_handlers
+from server.jsonio import JSONProvider
+from server.state import EXTENSION
+
+log = logging.getLogger(__name__)
+
+#: Modules whose ``bp`` blueprint is registered, in order. A new resource adds its module
+#: here (e.g. ``"server.plan"`` for ``/plan``).
+BLUEPRINTS: list[str] = [
+    "server.web",
+    "server.health",
+    "server.profiles",
+    "server.route",
+]
+
+#: Config keys and their defaults (``None`` for OSM means: a router must be passed in).
+DEFAULT_CONFIG: dict[str, Any] = {
+    "OSM": None,
+    "DEM": [],
+    "OVERLAYS": [],
+    "GTFS": None,
+    "CACHE_DIR": None,
+    "JSON_AS_ASCII": False,
+}
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None, *, router: StreetRouter | None = None
+) -> Flask:
+    """Create the Flask app.
+
+    Parameters
+    ----------
+    config
+        Flask config plus ``OSM`` (path of the OSM extract), ``DEM`` (list of SRTM
+        tiles), ``OVERLAYS`` (list of overlay files), ``GTFS`` (feed path or None, for the
+        transit planner) and ``CACHE_DIR`` (compiled-graph cache, None for no cache).
+    router
+        A ready router (tests); when None, the graph is loaded from ``config`` now.
+
+    Returns
+    -------
+    Flask
+        The app; ``app.extensions["inclusive_routing"]`` holds the services
+        (see :mod:`server.state`).
+
+    Raises
+    ------
+    DataError
+        No router and no ``OSM`` in the config, or an input file is missing or broken.
+    """
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+    app.json = JSONProvider(app)
+    app.config.update(DEFAULT_CONFIG)
+    if config:
+        app.config.update(config)
+
+    sources: dict[str, Any] = {}
+    if router is None:
+        router, sources = _load_router(app.config)
+
+    app.extensions[EXTENSION] = {
+        "router": router,
+        "router_lock": threading.Lock(),
+        "sources": sources,
+        # Hook for the transit planner (/plan): build it here from app.config["GTFS"] and the
+        # router, and add "server.plan" to BLUEPRINTS.
+        "planner": None,
+    }
+
+    register_error_handlers(app)
+    for module_name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module_name).bp)
+    return app
+
+
+def _load_router(config: Mapping[str, Any]) -> tuple[StreetRouter, dict[str, Any]]:
+    """Load (or build) the graph named in ``config`` and wrap it in a router."""
+    osm = config.get("OSM")
+    if not osm:
+        raise DataError("no OSM extract configured: set OSM in the config or pass a router",
+                        field="OSM")  # fmt: skip
+    dem = [Path(p) for p in config.get("DEM") or []]
+    overlays = [Path(p) for p in config.get("OVERLAYS") or []]
+    for key, paths in (("OSM", [Path(osm)]), ("DEM", dem), ("OVERLAYS", overlays)):
+        for path in paths:
+            if not path.is_file():
+                raise DataError(f"{key} file not found: {path}", path=str(path), field=key)
+    cache_dir = config.get("CACHE_DIR")
+    log.info("loading the walking graph from %s (%d DEM tile(s), %d overlay(s))",
+             osm, len(dem), len(overlays))  # fmt: skip
+    graph = load_graph(Path(osm), dem=dem, overlays=overlays, cache_dir=cache_dir,
+                       progress=lambda msg: log.info("graph: %s", msg))  # fmt: skip
+    cache = graph.meta.get("cache") or {}
+    log.info("graph ready: %d nodes, %d edges (%s)", graph.n_nodes, graph.n_edges,
+             "from cache " + cache["path"] if cache.get("hit") else "built")  # fmt: skip
+    log.info("preparing the router")
+    sources = {"osm": str(osm), "dem": [str(p) for p in dem],
+               "overlays": [str(p) for p in overlays], "gtfs": config.get("GTFS"),
+               "cache_dir": str(cache_dir) if cache_dir else None}  # fmt: skip
+    return StreetRouter(graph), sources

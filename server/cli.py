@@ -1,0 +1,286 @@
+"""The ``inclusive-routing`` command: ``serve`` the HTTP API, or compute one ``route``.
+
+Subcommands are registered in :data:`COMMANDS` (name -> function adding its sub-parser);
+another module adds one with the :func:`command` decorator, e.g. ``plan`` or ``gtfs``
+(whose parser can hold its own sub-commands such as ``build``). Each sub-parser sets
+``func`` (``args -> exit code``). Helpers for the graph options (:func:`add_graph_arguments`,
+:func:`graph_sources`, :func:`load_router`) are meant to be shared by those commands.
+
+Exit codes: 0 success, 1 data/setup problem or failure, 2 bad input, 3 no route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
+from routing.graph.pipeline import load_graph
+from routing.router import Route, StreetRouter
+from server.defaults import DATA_ENV, resolve_defaults
+from server.jsonio import dumps
+from server.params import parse_key_value, parse_point, parse_profile
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_NO_ROUTE = 0, 1, 2, 3
+
+AddParser = Callable[[Any], argparse.ArgumentParser]  # takes the sub-parsers action
+
+#: Subcommand name -> function that adds its sub-parser (in help order).
+COMMANDS: dict[str, AddParser] = {}
+
+
+def command(name: str) -> Callable[[AddParser], AddParser]:
+    """Register a subcommand: ``@command("plan")`` on ``def add(subparsers) -> parser``."""
+
+    def register(add: AddParser) -> AddParser:
+        COMMANDS[name] = add
+        return add
+
+    return register
+
+
+# -- shared graph options ---------------------------------------------------------------
+@dataclass(frozen=True)
+class GraphSources:
+    """The files a walking graph is built from, and where it is cached."""
+
+    osm: Path
+    dem: tuple[Path, ...]
+    overlays: tuple[Path, ...]
+    cache_dir: Path | None
+
+
+def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--osm``, ``--dem``, ``--overlay``, ``--cache-dir`` and ``--no-cache``."""
+    defaults = resolve_defaults()
+    group = parser.add_argument_group(
+        "graph data",
+        f"Without --osm the Almaty data set up by `make data` is used (under {defaults.data_dir};"
+        f" set {DATA_ENV} to use another data folder).",
+    )
+    group.add_argument("--osm", type=Path, metavar="PATH",
+                       help=f"OSM extract (.osm.pbf); default {defaults.osm}")  # fmt: skip
+    group.add_argument("--dem", type=Path, action="append", default=None, metavar="PATH",
+                       help="SRTM elevation tile (.hgt or .hgt.zip), repeatable; default: the "
+                            "Almaty tiles when --osm is not given, else none")  # fmt: skip
+    group.add_argument("--overlay", type=Path, action="append", default=None, metavar="PATH",
+                       help="accessibility overlay file (CSV or GeoJSON), repeatable")  # fmt: skip
+    group.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help=f"compiled-graph cache; default {defaults.cache_dir}")  # fmt: skip
+    group.add_argument("--no-cache", action="store_true",
+                       help="build the graph without reading or writing the cache")  # fmt: skip
+
+
+def graph_sources(args: argparse.Namespace) -> GraphSources:
+    """The input files from the options, with defaults; checks that they exist.
+
+    Raises
+    ------
+    DataError
+        A default file is missing (the message says to run ``make data`` or pass
+        ``--osm``), or a given file does not exist.
+    """
+    defaults = resolve_defaults()
+    if args.osm is None:
+        if not defaults.osm.is_file() or (args.dem is None and defaults.missing()):
+            raise DataError(defaults.missing_message(), path=str(defaults.osm))
+        osm, dem = defaults.osm, tuple(args.dem) if args.dem is not None else defaults.dem
+    else:
+        osm, dem = args.osm, tuple(args.dem or ())
+    overlays = tuple(args.overlay or ())
+    for what, paths in (("OSM extract", (osm,)), ("DEM tile", dem), ("overlay", overlays)):
+        for path in paths:
+            if not path.is_file():
+                raise DataError(f"{what} not found: {path}", path=str(path))
+    cache_dir = None if args.no_cache else (args.cache_dir or defaults.cache_dir)
+    return GraphSources(osm=osm, dem=dem, overlays=overlays, cache_dir=cache_dir)
+
+
+def progress_printer(stream: TextIO | None = None) -> Callable[[str], None]:
+    """A progress callback printing ``[seconds] message`` lines to stderr."""
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        out = stream or sys.stderr
+        print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=out, flush=True)
+
+    return say
+
+
+def load_router(sources: GraphSources, progress: Callable[[str], None] | None = None
+                ) -> StreetRouter:  # fmt: skip
+    """Load (or build and cache) the graph and wrap it in a router."""
+    graph = load_graph(sources.osm, dem=sources.dem, overlays=sources.overlays,
+                       cache_dir=sources.cache_dir, progress=progress)  # fmt: skip
+    return StreetRouter(graph)
+
+
+# -- serve ------------------------------------------------------------------------------
+@command("serve")
+def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "serve", help="serve the HTTP API and web page with waitress",
+        description="Load the walking graph and serve the HTTP API (DESIGN §5) and the web "
+                    "page with the waitress WSGI server.",
+    )  # fmt: skip
+    add_graph_arguments(parser)
+    parser.add_argument("--gtfs", type=Path, metavar="PATH",
+                        help="GTFS feed for the transit planner (/plan)")  # fmt: skip
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1)")  # fmt: skip
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="waitress worker threads (default 4)")  # fmt: skip
+    parser.set_defaults(func=run_serve)
+    return parser
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Load the graph (progress on stderr), then serve until interrupted."""
+    import waitress
+
+    from server import create_app
+
+    if not 0 <= args.port <= 65535:
+        raise InvalidInputError(f"--port {args.port} is not a port number", field="port")
+    if args.threads < 1:
+        raise InvalidInputError("--threads must be at least 1", field="threads")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    sources = graph_sources(args)
+    if args.gtfs is not None and not args.gtfs.exists():
+        raise DataError(f"GTFS feed not found: {args.gtfs}", path=str(args.gtfs))
+    app = create_app({
+        "OSM": str(sources.osm), "DEM": [str(p) for p in sources.dem],
+        "OVERLAYS": [str(p) for p in sources.overlays],
+        "GTFS": str(args.gtfs) if args.gtfs else None,
+        "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
+    })  # fmt: skip
+    print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr,
+          flush=True)  # fmt: skip
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    return EXIT_OK
+
+
+# -- route ------------------------------------------------------------------------------
+@command("route")
+def _add_route(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "route", help="compute one accessible street route",
+        description="Compute one route and print its steps, or with --json the exact body "
+                    "GET /route would answer.",
+    )  # fmt: skip
+    add_graph_arguments(parser)
+    parser.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
+                        help="start, e.g. 43.2383,76.9453")  # fmt: skip
+    parser.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
+                        help="destination")  # fmt: skip
+    parser.add_argument("--profile", required=True, metavar="NAME",
+                        help="walk, wheelchair_manual, wheelchair_electric, blind, low_vision "
+                             "or reduced_mobility")  # fmt: skip
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile parameter, repeatable "
+                             "(e.g. --param max_uphill=0.06)")  # fmt: skip
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the /route JSON body (on no route, the error body)",
+    )
+    parser.set_defaults(func=run_route)
+    return parser
+
+
+def run_route(args: argparse.Namespace) -> int:
+    """Parse like ``/route`` does, route, print."""
+    origin = parse_point(args.origin, "from")
+    destination = parse_point(args.destination, "to")
+    values: dict[str, Any] = {"profile": args.profile}
+    for text in args.param:
+        key, value = parse_key_value(text)
+        if key in values:
+            raise InvalidInputError(f"'{key}' is given more than once", field=key)
+        values[key] = value
+    profile = parse_profile(values, ("profile",))
+    router = load_router(graph_sources(args), progress_printer())
+    try:
+        found = router.route(origin, destination, profile)
+    except NoRouteError as err:
+        if args.json:
+            print(dumps({"error": err.to_dict()}))
+        raise
+    print(dumps(found.to_dict()) if args.json else format_route(found, profile.label))
+    return EXIT_OK
+
+
+def format_route(route: Route, label: str = "") -> str:
+    """The route as readable text: a summary, numbered steps, warnings."""
+    body = route.to_dict()
+    minutes = body["duration_s"] / 60
+    who = f"{label} ({body['profile']})" if label else body["profile"]
+    lines = [
+        f"Route for {who}: {_metres(body['distance_m'])}, about {minutes:.0f} min, "
+        f"confidence {body['confidence'] * 100:.0f}% (share of the route whose "
+        "accessibility is known).",
+        "",
+        "Steps:",
+    ]
+    width = len(str(len(body["steps"])))
+    for i, step in enumerate(body["steps"], 1):
+        lines.append(f"  {i:>{width}}. {step['instruction']}")
+    if body["warnings"]:
+        lines += ["", "Warnings:"]
+        lines += [f"  - {w['message']}" for w in body["warnings"]]
+    return "\n".join(lines)
+
+
+def _metres(value: float) -> str:
+    return f"{value / 1000:.2f} km" if value >= 1000 else f"{value:.0f} m"
+
+
+# -- main -------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="inclusive-routing",
+        description="Inclusive routing for Almaty: wheelchair-, blind- and low-vision-friendly "
+                    "routes over OpenStreetMap and elevation.",
+    )  # fmt: skip
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in COMMANDS.values():
+        add(subparsers)
+    return parser
+
+
+def exit_code_for(err: RoutingError) -> int:
+    """2 for bad input, 3 for no route, 1 for anything else (data problems)."""
+    if isinstance(err, InvalidInputError):
+        return EXIT_BAD_INPUT
+    if isinstance(err, NoRouteError):
+        return EXIT_NO_ROUTE
+    return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return args.func(args)
+    except RoutingError as err:
+        print(f"inclusive-routing {args.command}: error: {err.message}", file=sys.stderr)
+        return exit_code_for(err)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

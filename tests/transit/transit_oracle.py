@@ -1,0 +1,365 @@
+"""Test helpers for the transit tests: random GTFS feeds, a brute-force oracle, a checker.
+
+The oracle is a layered time-expanded graph in networkx, built independently of RAPTOR
+from the timetable's per-trip stop times and footpaths: layer ``k`` holds the states
+"having used ``k`` vehicles". Its model is the one RAPTOR implements:
+
+* the access walk reaches a stop, optionally followed by one footpath;
+* a vehicle is boarded at a stop where boarding is allowed, at or after the ready time;
+* after alighting, either a same-stop change (the stop's change time) or one footpath,
+  plus ``min_transfer_seconds``, gives the ready time at the next boarding stop;
+* the egress walk starts at the alighting stop or after one footpath from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from routing.transit.gtfs import format_time
+from routing.transit.raptor import (
+    AccessLeg,
+    EgressLeg,
+    Journey,
+    RaptorOptions,
+    TransferLeg,
+    TransitLeg,
+)
+from routing.transit.timetable import NO_TRANSFER, Timetable
+
+Tables = dict[str, list[list[str]]]
+
+
+# --------------------------------------------------------------------------------------
+# Writing feeds
+# --------------------------------------------------------------------------------------
+
+
+def write_tables(folder: Path, tables: Mapping[str, list[list[str]]]) -> Path:
+    """Write ``{"stops.txt": [header, row, ...], ...}`` as CSV files into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+    return folder
+
+
+def random_feed_tables(
+    rng: np.random.Generator,
+    *,
+    n_stops: int = 25,
+    n_routes: int = 6,
+    stops_per_route: tuple[int, int] = (3, 8),
+    trips_per_route: tuple[int, int] = (3, 12),
+    day_window: tuple[int, int] = (6 * 3600, 10 * 3600),
+    n_transfers: int = 20,
+    loop_share: float = 0.15,
+    no_pickup_share: float = 0.08,
+    untimed_share: float = 0.1,
+    frequency_routes: int = 1,
+    night_routes: int = 1,
+) -> Tables:
+    """A random but valid feed: overtaking trips, loops, untimed stops, frequencies,
+    pickup/drop-off limits, wheelchair flags, all transfer types and a night route whose
+    times pass 24:00:00. Every trip runs daily (service ``ALL``) in 2024."""
+    lat0, lon0 = 43.24, 76.93
+    stops = [
+        ["stop_id", "stop_name", "stop_lat", "stop_lon", "location_type", "parent_station",
+         "wheelchair_boarding"],
+        ["ST0", "Station 0", f"{lat0:.5f}", f"{lon0:.5f}", "1", "", "1"],
+    ]  # fmt: skip
+    for s in range(n_stops):
+        parent = "ST0" if s < 2 else ""
+        stops.append(
+            [f"S{s}", f"Stop {s}", f"{lat0 + rng.uniform(-0.02, 0.02):.5f}",
+             f"{lon0 + rng.uniform(-0.03, 0.03):.5f}", "0", parent, str(rng.integers(0, 3))]
+        )  # fmt: skip
+    routes = [["route_id", "route_short_name", "route_type"]]
+    trips = [["route_id", "service_id", "trip_id", "trip_headsign", "wheelchair_accessible"]]
+    stop_times = [
+        ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence",
+         "pickup_type", "drop_off_type"]
+    ]  # fmt: skip
+    frequencies = [["trip_id", "start_time", "end_time", "headway_secs", "exact_times"]]
+    total_routes = n_routes + night_routes
+    for r in range(total_routes):
+        night = r >= n_routes
+        frequency = r < frequency_routes
+        length = int(rng.integers(stops_per_route[0], stops_per_route[1] + 1))
+        sequence = [f"S{i}" for i in rng.choice(n_stops, size=min(length, n_stops), replace=False)]
+        if len(sequence) >= 4 and rng.random() < loop_share:
+            sequence.append(sequence[int(rng.integers(0, len(sequence) - 2))])  # a loop
+        routes.append([f"R{r}", f"{r}", "3"])
+        hops = rng.integers(60, 600, size=len(sequence) - 1)
+        pickup = ["1" if rng.random() < no_pickup_share else "" for _ in sequence]
+        drop_off = ["1" if rng.random() < no_pickup_share else "" for _ in sequence]
+        untimed = [0 < i < len(sequence) - 1 and rng.random() < untimed_share
+                   for i in range(len(sequence))]  # fmt: skip
+        n_trips = 1 if frequency else int(rng.integers(trips_per_route[0], trips_per_route[1] + 1))
+        for j in range(n_trips):
+            trip_id = f"T{r}_{j}"
+            trips.append([f"R{r}", "ALL", trip_id, f"To {sequence[-1]}", str(rng.integers(0, 3))])
+            if night:
+                t = int(rng.integers(23 * 3600, 25 * 3600))
+            else:
+                t = int(rng.integers(*day_window))
+            speed = rng.uniform(0.6, 1.4)  # varies per trip, so some trips overtake others
+            for i, stop_id in enumerate(sequence):
+                if i:
+                    t += int(hops[i - 1] * speed)
+                dwell = int(rng.integers(0, 60))
+                arrival, departure = format_time(t), format_time(t + dwell)
+                if untimed[i]:
+                    arrival = departure = ""
+                stop_times.append(
+                    [trip_id, arrival, departure, stop_id, str(10 * i + 1), pickup[i], drop_off[i]]
+                )
+                t += dwell
+            if frequency:
+                start = int(rng.integers(*day_window))
+                frequencies.append(
+                    [trip_id, format_time(start), format_time(start + 2 * 3600),
+                     str(rng.integers(4, 16) * 60), str(rng.integers(0, 2))]
+                )  # fmt: skip
+    transfers = [["from_stop_id", "to_stop_id", "transfer_type", "min_transfer_time"]]
+    seen = set()
+    for _ in range(n_transfers):
+        a, b = (f"S{i}" for i in rng.integers(0, n_stops, size=2))
+        if (a, b) in seen:
+            continue
+        seen.add((a, b))
+        kind = rng.choice([0, 2, 2, 2, 3])
+        seconds = (
+            "" if kind == 3 or (kind == 0 and rng.random() < 0.5) else str(rng.integers(0, 400))
+        )
+        transfers.append([a, b, str(kind), seconds])
+    transfers.append(["ST0", "ST0", "2", "90"])
+    return {
+        "agency.txt": [
+            ["agency_name", "agency_url", "agency_timezone"],
+            ["Random", "https://example.kz", "Asia/Almaty"],
+        ],
+        "stops.txt": stops,
+        "routes.txt": routes,
+        "trips.txt": trips,
+        "stop_times.txt": stop_times,
+        "calendar.txt": [
+            [
+                "service_id",
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+                "start_date",
+                "end_date",
+            ],
+            ["ALL", "1", "1", "1", "1", "1", "1", "1", "20240101", "20241231"],
+        ],  # fmt: skip
+        "frequencies.txt": frequencies,
+        "transfers.txt": transfers,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The oracle
+# --------------------------------------------------------------------------------------
+
+
+class TimeExpandedOracle:
+    """Earliest arrival per leg limit by Dijkstra on a layered time-expanded graph."""
+
+    def __init__(self, tt: Timetable, options: RaptorOptions) -> None:
+        self.tt = tt
+        self.max_legs = options.max_transfers + 1
+        self.buffer = options.min_transfer_seconds
+        n = tt.n_stops
+        trip_ok = _mask(options.allowed_trip, tt.n_trips)
+        board_ok = _mask(options.allowed_board, n)
+        alight_ok = _mask(options.allowed_alight, n)
+        self.footpaths: dict[int, list[tuple[int, int]]] = {}
+        for s in range(n):
+            to, seconds = tt.footpaths_from(s)
+            self.footpaths[s] = list(zip(to.tolist(), seconds.tolist(), strict=True))
+        graph = nx.DiGraph()
+        self.ready_times: dict[tuple[int, int], set[int]] = defaultdict(set)
+        self.sink_edges: list[tuple[tuple, int, int]] = []  # (node, stop, seconds before egress)
+        for trip in range(tt.n_trips):
+            if not trip_ok[trip]:
+                continue
+            pattern = int(tt.trip_pattern[trip])
+            entries = range(
+                int(tt.pattern_stop_ptr[pattern]), int(tt.pattern_stop_ptr[pattern + 1])
+            )
+            stops, arrivals, departures = (a.tolist() for a in tt.trip_stop_times(trip))
+            for k in range(1, self.max_legs + 1):
+                for i, entry in enumerate(entries):
+                    stop = stops[i]
+                    arr_node, dep_node = ("arr", k, trip, i), ("dep", k, trip, i)
+                    graph.add_edge(arr_node, dep_node, weight=departures[i] - arrivals[i])
+                    if i + 1 < len(stops):
+                        graph.add_edge(
+                            dep_node,
+                            ("arr", k, trip, i + 1),
+                            weight=arrivals[i + 1] - departures[i],
+                        )
+                    if tt.ps_can_board[entry] and board_ok[stop]:
+                        ready = ("ready", k - 1, stop, departures[i])
+                        self.ready_times[(k - 1, stop)].add(departures[i])
+                        graph.add_edge(ready, dep_node, weight=0)
+                    if tt.ps_can_alight[entry] and alight_ok[stop]:
+                        self._alight(graph, arr_node, k, stop, arrivals[i])
+        for (k, stop), times in self.ready_times.items():
+            ordered = sorted(times)
+            for t1, t2 in zip(ordered, ordered[1:], strict=False):
+                graph.add_edge(("ready", k, stop, t1), ("ready", k, stop, t2), weight=t2 - t1)
+        self.graph = graph
+
+    def _alight(self, graph: nx.DiGraph, node: tuple, k: int, stop: int, time: int) -> None:
+        self.sink_edges.append((node, stop, 0))
+        for to, seconds in self.footpaths[stop]:
+            self.sink_edges.append((node, to, seconds))
+        if k == self.max_legs:
+            return
+        change = int(self.tt.change_seconds[stop])
+        targets = [(to, seconds) for to, seconds in self.footpaths[stop]]
+        if change < NO_TRANSFER:
+            targets.append((stop, change))
+        for to, seconds in targets:
+            ready_time = time + seconds + self.buffer
+            self.ready_times[(k, to)].add(ready_time)
+            graph.add_edge(node, ("ready", k, to, ready_time), weight=seconds + self.buffer)
+
+    def earliest_arrivals(
+        self, access: Mapping[int, int], egress: Mapping[int, int], departure_time: int
+    ) -> list[int | None]:
+        """Earliest arrival with at most 1, 2, ..., ``max_legs`` transit legs."""
+        graph = self.graph  # the query's nodes are added, then removed again
+        # Wire the query in: the source into layer 0, layer sinks out of every alighting.
+        starts: dict[int, int] = {}
+        for stop, seconds in access.items():
+            starts[stop] = min(starts.get(stop, math.inf), departure_time + seconds)
+            for to, walk in self.footpaths[stop]:
+                starts[to] = min(starts.get(to, math.inf), departure_time + seconds + walk)
+        for stop, time in starts.items():
+            times = sorted(self.ready_times.get((0, stop), ()))
+            later = [t for t in times if t >= time]
+            if later:  # waiting from the arrival at the stop to the first boarding event
+                graph.add_edge(
+                    "source", ("ready", 0, stop, later[0]), weight=later[0] - departure_time
+                )
+        for node, stop, walk in self.sink_edges:
+            if stop in egress:
+                sink = ("sink", node[1])
+                weight = walk + egress[stop]
+                if graph.has_edge(node, sink):  # a DiGraph keeps one edge per pair: the best
+                    weight = min(weight, graph[node][sink]["weight"])
+                graph.add_edge(node, sink, weight=weight)
+        if "source" in graph:
+            distance = nx.single_source_dijkstra_path_length(graph, "source", weight="weight")
+        else:
+            distance = {}
+        graph.remove_nodes_from(["source", *(("sink", k) for k in range(1, self.max_legs + 1))])
+        best: list[int | None] = []
+        current: int | None = None
+        for k in range(1, self.max_legs + 1):
+            d = distance.get(("sink", k))
+            if d is not None and (current is None or departure_time + d < current):
+                current = departure_time + d
+            best.append(current)
+        return best
+
+
+def _mask(mask: np.ndarray | None, n: int) -> np.ndarray:
+    return np.ones(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+
+
+def raptor_earliest_arrivals(journeys: Iterable[Journey], max_legs: int) -> list[int | None]:
+    """The same per-limit earliest arrivals, read off RAPTOR's Pareto set."""
+    journeys = list(journeys)
+    out: list[int | None] = []
+    for limit in range(1, max_legs + 1):
+        times = [j.arrival_time for j in journeys if j.n_transit_legs <= limit]
+        out.append(min(times) if times else None)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Checking a journey against the timetable
+# --------------------------------------------------------------------------------------
+
+
+def check_journey(
+    tt: Timetable,
+    journey: Journey,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    departure_time: int,
+    options: RaptorOptions,
+) -> None:
+    """Assert that every leg is possible in the timetable and the legs chain in time."""
+    legs = journey.legs
+    assert isinstance(legs[0], AccessLeg) and isinstance(legs[-1], EgressLeg)
+    first, last = legs[0], legs[-1]
+    assert access[first.stop] == first.seconds
+    assert first.departure_time >= departure_time
+    assert first.arrival_time == first.departure_time + first.seconds
+    assert egress[last.stop] == last.seconds
+    assert last.arrival_time == last.departure_time + last.seconds == journey.arrival_time
+    assert journey.departure_time == first.departure_time
+    assert 1 <= journey.n_transit_legs <= options.max_transfers + 1
+    footpaths = {
+        (s, int(to)): int(sec)
+        for s in range(tt.n_stops)
+        for to, sec in zip(*tt.footpaths_from(s), strict=True)
+    }
+    buffer = options.min_transfer_seconds
+    where, time = first.stop, first.arrival_time
+    rides, walks_in_a_row = 0, 0
+    for leg in legs[1:-1]:
+        if isinstance(leg, TransferLeg):
+            walks_in_a_row += 1
+            assert walks_in_a_row == 1, "footpaths are never chained"
+            assert leg.from_stop == where and leg.from_stop != leg.to_stop
+            assert footpaths[(leg.from_stop, leg.to_stop)] == leg.seconds
+            assert leg.departure_time >= time
+            assert leg.arrival_time == leg.departure_time + leg.seconds
+            where, time = leg.to_stop, leg.arrival_time
+            continue
+        assert isinstance(leg, TransitLeg)
+        assert leg.board_stop == where
+        earliest = time
+        if rides:  # changing vehicles: the stop's change time or the footpath, plus buffer
+            if walks_in_a_row:
+                earliest += buffer
+            else:
+                change = int(tt.change_seconds[where])
+                assert change < NO_TRANSFER
+                earliest += change + buffer
+        stops, arrivals, departures = tt.trip_stop_times(leg.trip)
+        pattern = int(tt.trip_pattern[leg.trip])
+        base = int(tt.pattern_stop_ptr[pattern])
+        assert leg.board_position < leg.alight_position
+        assert stops[leg.board_position] == leg.board_stop
+        assert stops[leg.alight_position] == leg.alight_stop
+        assert departures[leg.board_position] == leg.board_time >= earliest
+        assert arrivals[leg.alight_position] == leg.alight_time
+        assert tt.ps_can_board[base + leg.board_position]
+        assert tt.ps_can_alight[base + leg.alight_position]
+        if options.allowed_trip is not None:
+            assert options.allowed_trip[leg.trip]
+        if options.allowed_board is not None:
+            assert options.allowed_board[leg.board_stop]
+        if options.allowed_alight is not None:
+            assert options.allowed_alight[leg.alight_stop]
+        where, time = leg.alight_stop, leg.alight_time
+        rides, walks_in_a_row = rides + 1, 0
+    assert last.stop == where and last.departure_time == time
