@@ -45,7 +45,7 @@ class Step:
             "kind": self.kind,
             "distance_m": round(self.distance_m, 1),
             "duration_s": round(self.duration_s, 1),
-            "location": [round(self.location[0], 6), round(self.location[1], 6)],
+            "location": [round(float(self.location[0]), 6), round(float(self.location[1]), 6)],
         }
 
 

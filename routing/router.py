@@ -20,7 +20,7 @@ from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
-from routing.instructions import RouteEdge, build_steps
+from routing.instructions import RouteEdge, Step, build_steps
 from routing.search import ProfileGraph, node_path
 from routing.snapping import EdgeSampler, Snap
 
@@ -357,6 +357,8 @@ class StreetRouter:
         g = self.graph
         geometry = [tuple(p) for piece in pieces for p in piece.geometry]
         dedup = [pt for i, pt in enumerate(geometry) if i == 0 or pt != geometry[i - 1]]
+        if not dedup:  # origin and destination snap to the same point
+            dedup = [(src.lat, src.lon)]
         if len(dedup) == 1:
             dedup.append(dedup[0])
         total_len = sum(p.length_m for p in pieces)
@@ -365,6 +367,9 @@ class StreetRouter:
         steps = build_steps(
             g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown
         )
+        if not steps:
+            steps = [Step(instruction="You are already at your destination.", maneuver="arrive",
+                          name="", location=(src.lat, src.lon))]  # fmt: skip
         warnings = self._warnings(pg, pieces)
         barriers = self._barriers(barriers_for, pieces) if barriers_for is not None else []
         return Route(

@@ -40,7 +40,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "OVERLAYS": [],
     "GTFS": None,
     "CACHE_DIR": None,
-    "JSON_AS_ASCII": False,
+    "MAX_CONTENT_LENGTH": 1 << 20,  # request bodies are small JSON objects
 }
 
 

@@ -1,9 +1,10 @@
 """The ``inclusive-routing`` command: ``serve`` the HTTP API, or compute one ``route``.
 
-Subcommands are registered in :data:`COMMANDS` (name -> function adding its sub-parser);
-another module adds one with the :func:`command` decorator, e.g. ``plan`` or ``gtfs``
-(whose parser can hold its own sub-commands such as ``build``). Each sub-parser sets
-``func`` (``args -> exit code``). Helpers for the graph options (:func:`add_graph_arguments`,
+Subcommands are registered in :data:`COMMANDS` (name -> function adding its sub-parser).
+Another module adds one with the :func:`command` decorator, e.g. ``plan`` or ``gtfs`` (whose
+parser can hold its own sub-commands such as ``build``), and lists itself in
+:data:`COMMAND_MODULES` so that it is imported before the parser is built. Each sub-parser
+sets ``func`` (``args -> exit code``). Helpers for the graph options (:func:`add_graph_arguments`,
 :func:`graph_sources`, :func:`load_router`) are meant to be shared by those commands.
 
 Exit codes: 0 success, 1 data/setup problem or failure, 2 bad input, 3 no route.
@@ -12,6 +13,7 @@ Exit codes: 0 success, 1 data/setup problem or failure, 2 bad input, 3 no route.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import time
@@ -33,6 +35,9 @@ AddParser = Callable[[Any], argparse.ArgumentParser]  # takes the sub-parsers ac
 
 #: Subcommand name -> function that adds its sub-parser (in help order).
 COMMANDS: dict[str, AddParser] = {}
+
+#: Modules that register more subcommands with :func:`command` (e.g. ``"server.plan_cli"``).
+COMMAND_MODULES: list[str] = []
 
 
 def command(name: str) -> Callable[[AddParser], AddParser]:
@@ -251,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Inclusive routing for Almaty: wheelchair-, blind- and low-vision-friendly "
                     "routes over OpenStreetMap and elevation.",
     )  # fmt: skip
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in COMMANDS.values():
         add(subparsers)

@@ -197,3 +197,11 @@ class TestQueryContract:
         assert int(r.graph.edge["osmid"][chair.edges[0]]) == 200
         assert 2.0 < chair.snapped["from"]["distance_m"] < 5.0
         assert walk.snapped["from"]["distance_m"] < 0.5
+
+
+def test_same_point_gives_a_valid_empty_route():
+    r = router_for("crossings.osm")
+    body = r.route((43.2402, 76.9385), (43.2402, 76.9385), get_profile("walk")).to_dict()
+    assert body["distance_m"] == 0
+    assert len(body["geometry"]["coordinates"]) == 2
+    assert body["steps"][0]["maneuver"] == "arrive"

@@ -420,13 +420,12 @@ def _scan_entries(tt: Timetable, marked: np.ndarray) -> np.ndarray:
     entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[marked], tt.stop_ps_ptr[marked + 1])]
     if len(entries) == 0:
         return entries.astype(np.int64)
-    pattern = tt.ps_pattern[entries]
-    position = tt.ps_position[entries]
-    order = np.lexsort((position, pattern))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = pattern[order][1:] != pattern[order][:-1]
-    pattern, position = pattern[order][first], position[order][first]
-    return _ranges(tt.pattern_stop_ptr[pattern] + position, tt.pattern_stop_ptr[pattern + 1])
+    first_position = np.full(tt.n_patterns, tt.max_pattern_stops, dtype=np.int64)
+    np.minimum.at(first_position, tt.ps_pattern[entries], tt.ps_position[entries])
+    pattern = np.flatnonzero(first_position < tt.max_pattern_stops)
+    return _ranges(
+        tt.pattern_stop_ptr[pattern] + first_position[pattern], tt.pattern_stop_ptr[pattern + 1]
+    )
 
 
 def _footpaths(tt: Timetable, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -259,9 +259,9 @@
   function fillSteps(steps) {
     const list = $("steps");
     list.textContent = "";
-    for (const step of steps) {
-      const item = el("li", {}, step.instruction);
-      list.append(item);
+    for (const step of steps) list.append(el("li", {}, step.instruction));
+    if (!steps.length) {
+      list.append(el("li", {}, "No steps: the start and the destination are the same place."));
     }
   }
 

@@ -13,6 +13,7 @@ from routing.graph.pipeline import load_graph
 from routing.router import StreetRouter
 from server import create_app
 
+
 @pytest.fixture(scope="session")
 def helsinki_osm(shared_data: Path) -> Path:
     path = shared_data / "helsinki" / "helsinki-center.osm.pbf"

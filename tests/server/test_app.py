@@ -223,7 +223,9 @@ def test_point_outside_the_graph_is_400_outside_area(client: FlaskClient) -> Non
 
 def test_no_route_for_wheelchair_is_422_with_barriers(client: FlaskClient) -> None:
     # Walking reaches the underground corridor, down a flight of steps...
-    walk = client.get("/route", query_string=route_query(to=latlon(TUNNEL_CORRIDOR), profile="walk"))
+    walk = client.get(
+        "/route", query_string=route_query(to=latlon(TUNNEL_CORRIDOR), profile="walk")
+    )
     assert walk.status_code == 200
     # ...which a manual wheelchair cannot use: 422, naming the steps.
     response = client.get(
@@ -234,7 +236,9 @@ def test_no_route_for_wheelchair_is_422_with_barriers(client: FlaskClient) -> No
     assert error["profile"] == "wheelchair_manual"
     barriers = error["barriers"]
     assert barriers and all(b["reasons"] and b["description"] for b in barriers)
-    assert any(b["osm_way"] == 23654430 and "steps without a ramp" in b["reasons"] for b in barriers)
+    assert any(
+        b["osm_way"] == 23654430 and "steps without a ramp" in b["reasons"] for b in barriers
+    )
     walking = error["walking_route"]
     assert walking["profile"] == "walk"
     assert walking["geometry"]["type"] == "LineString"
@@ -263,6 +267,12 @@ def test_malformed_json_body_is_400(client: FlaskClient, body: str) -> None:
     data = body.encode("latin-1")
     response = client.post("/route", data=data, content_type="application/json")
     assert_error(response, 400, "invalid_json", "body")
+
+
+def test_huge_body_is_413_json(client: FlaskClient) -> None:
+    response = client.post("/route", data=b"{" + b" " * (2 << 20) + b"}",
+                           content_type="application/json")  # fmt: skip
+    assert_error(response, 413, "request_entity_too_large")
 
 
 def test_repeated_query_key_is_400(client: FlaskClient) -> None:
@@ -363,3 +373,23 @@ def test_web_page_needs_no_internet(app: Flask) -> None:
         assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text), path
         assert not re.search(r"""url\(\s*["']?(?:https?:)?//|@import""", text), path
         assert not re.search(r"""fetch\(\s*["'`](?:https?:)?//""", text), path
+
+
+def test_coordinates_may_have_spaces(client: FlaskClient) -> None:
+    spaced = route_query(**{"from": "60.1699, 24.9384", "to": " 60.1719 , 24.9414 "})
+    response = client.get("/route", query_string=spaced)
+    assert response.status_code == 200
+    assert response.get_json() == client.get("/route", query_string=route_query()).get_json()
+
+
+def test_concurrent_requests_with_many_overrides(app: Flask) -> None:
+    # More (profile, overrides) combinations than the router caches, from several threads.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(i: int) -> int:
+        query = route_query(speed_mps=f"{0.5 + i * 0.05:.2f}")
+        return app.test_client().get("/route", query_string=query).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = list(pool.map(ask, range(40)))
+    assert statuses == [200] * 40
