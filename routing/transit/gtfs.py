@@ -24,6 +24,7 @@ import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO
@@ -265,16 +266,13 @@ class Feed:
         """The ``frequencies.txt`` rows of one trip, by start time (empty if scheduled)."""
         return self._frequencies_by_trip.get(trip_id, ())
 
-    @property
+    @cached_property
     def _frequencies_by_trip(self) -> dict[str, tuple[Frequency, ...]]:
-        cached = self.__dict__.get("_freq_cache")
-        if cached is None:
-            grouped: dict[str, list[Frequency]] = {}
-            for row in self.frequencies:
-                grouped.setdefault(row.trip_id, []).append(row)
-            cached = {k: tuple(sorted(v, key=lambda f: f.start_time)) for k, v in grouped.items()}
-            object.__setattr__(self, "_freq_cache", cached)  # a cache, not state: frozen is fine
-        return cached
+        # cached_property writes the instance __dict__ directly, so frozen does not object.
+        grouped: dict[str, list[Frequency]] = {}
+        for row in self.frequencies:
+            grouped.setdefault(row.trip_id, []).append(row)
+        return {k: tuple(sorted(v, key=lambda f: f.start_time)) for k, v in grouped.items()}
 
 
 # --------------------------------------------------------------------------------------
@@ -358,6 +356,9 @@ class _Source:
     def has(self, name: str) -> bool:
         return name in self._members
 
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._members))
+
     def display(self, name: str) -> str:
         return str(self.path / name)
 
@@ -397,29 +398,17 @@ class _Table:
         return GtfsError(f"{where}: {message}", path=self.display, line=line, field=field)
 
     def rows(self) -> Iterator[_Row]:
-        width = len(self.header)
-        try:
-            for values in self._reader:
-                line = self._reader.line_num
-                if not values or (len(values) == 1 and not values[0].strip()):
-                    continue  # blank line
-                if len(values) != width:
-                    raise self.error(
-                        line, None, f"row has {len(values)} fields but the header has {width}"
-                    )
-                yield _Row(self, line, values)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise self.error(self._reader.line_num, None, f"cannot read row ({exc})") from exc
-        finally:
-            self._handle.close()
+        """Rows with typed getters; blank lines are skipped."""
+        for line, values in self.raw_rows():
+            yield _Row(self, line, values)
 
     def raw_rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Rows as plain lists (fast path for ``stop_times.txt``)."""
+        """``(line, values)`` per row: the fast path, used as is for ``stop_times.txt``."""
         width = len(self.header)
         try:
             for values in self._reader:
                 if not values or (len(values) == 1 and not values[0].strip()):
-                    continue
+                    continue  # blank line
                 if len(values) != width:
                     raise self.error(
                         self._reader.line_num,
@@ -589,7 +578,7 @@ def _load(source: _Source) -> Feed:
         trip_ids=trip_ids,
         stop_index=MappingProxyType(stop_index),
         trip_index=MappingProxyType(trip_index),
-        files=tuple(sorted(source._members)),
+        files=source.names(),
     )
 
 

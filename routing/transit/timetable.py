@@ -40,6 +40,7 @@ from routing.transit.gtfs import (
     STOP_OR_PLATFORM,
     TRANSFER_NOT_POSSIBLE,
     Feed,
+    Transfer,
     active_service_ids,
 )
 
@@ -403,19 +404,16 @@ def _trip_instances(
             shifts = (starts - departure[0]).tolist()
         else:
             shifts = [0]
+        runs_before = len(out)
         for offset in offsets:
             for shift in shifts:
                 if offset < 0 and arrival[-1] + shift + offset < 0:
                     continue  # yesterday's run that ended before midnight
-                out.append(
-                    (
-                        _Instance(index, shift + offset, offset, bool(frequencies)),
-                        arrival,
-                        departure,
-                    )
-                )
+                run = _Instance(index, shift + offset, offset, bool(frequencies))
+                out.append((run, arrival, departure))
                 report["trips_from_previous_day"] += offset < 0
                 report["trips_from_frequencies"] += bool(frequencies)
+        report["trips_not_running"] += len(out) == runs_before
     return out
 
 
@@ -586,25 +584,22 @@ def _feed_transfers(
     forbidden: set[tuple[int, int]] = set()
     usable = []
     for rule in feed.transfers:
-        if (
-            rule.transfer_type > TRANSFER_NOT_POSSIBLE
-            or not rule.from_stop_id
-            or not (rule.to_stop_id)
-            or rule.from_route_id
-            or rule.to_route_id
-            or rule.from_trip_id
-            or rule.to_trip_id
-        ):
+        stop_to_stop = rule.transfer_type <= TRANSFER_NOT_POSSIBLE and rule.from_stop_id
+        restricted = rule.from_route_id or rule.to_route_id or rule.from_trip_id or rule.to_trip_id
+        if not stop_to_stop or not rule.to_stop_id or restricted:
             report["transfers_ignored"] += 1
             continue
         usable.append(rule)
-    station_level = [
-        r for r in usable
-        if STATION in (feed.stops[r.from_stop_id].location_type,
-                       feed.stops[r.to_stop_id].location_type)
-    ]  # fmt: skip
-    stop_level = [r for r in usable if r not in station_level]
-    for rule in station_level + stop_level:
+
+    def names_a_station(rule: Transfer) -> bool:
+        kinds = (
+            feed.stops[rule.from_stop_id].location_type,
+            feed.stops[rule.to_stop_id].location_type,
+        )
+        return STATION in kinds
+
+    # Stable sort: station rules first, so that rules naming platforms override them.
+    for rule in sorted(usable, key=lambda r: not names_a_station(r)):
         for a in expand(rule.from_stop_id):
             for b in expand(rule.to_stop_id):
                 if a == b:

@@ -123,7 +123,9 @@ def test_zip_reads_like_the_folder(tmp_path: Path, feed: Feed) -> None:
         assert zipped.calendar_dates == feed.calendar_dates
         assert zipped.transfers == feed.transfers
         for column in ("trip", "stop", "arrival", "departure", "pickup_type", "line"):
-            assert np.array_equal(getattr(zipped.stop_times, column), getattr(feed.stop_times, column))
+            assert np.array_equal(
+                getattr(zipped.stop_times, column), getattr(feed.stop_times, column)
+            )
 
 
 def test_bom_crlf_blank_lines_and_spaces_are_accepted(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from transit_oracle import random_feed_tables, write_tables
 
-from routing.transit.gtfs import NO_TIME, Feed, load_feed, parse_time
+from routing.transit.gtfs import Feed, load_feed, parse_time
 from routing.transit.timetable import DAY, NO_TRANSFER, Timetable
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
@@ -281,9 +281,10 @@ def test_transfers_txt_gives_footpaths_and_change_times(tuesday: Timetable) -> N
     # B3 -> B4 is type 0 without a time: straight-line metres at 1 m/s.
     (lat1, lon1), (lat2, lon2) = (43.2500, 76.9400), (43.2600, 76.9300)
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(
-        math.radians(lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     metres = 2 * 6_371_008.8 * math.asin(math.sqrt(h))
     assert footpaths(tuesday) == {
         ("B5", "M_ABAI"): 180,
@@ -327,8 +328,27 @@ def test_with_transfers_adds_walks_from_the_street_graph(tuesday: Timetable) -> 
         tuesday.with_transfers([(0, 1, -1)])
 
 
-def test_untimed_first_and_empty_timetables(feed: Feed) -> None:
+def test_a_date_without_service_gives_an_empty_timetable(feed: Feed) -> None:
     empty = Timetable.from_feed(feed, dt.date(2030, 1, 1))
     assert empty.n_trips == empty.n_patterns == 0
     assert empty.report["trips_not_running"] == len(feed.trips)
-    assert NO_TIME not in empty.event_departure
+    assert empty.n_stops == len(feed.stops)
+    assert empty.patterns_at(0).tolist() == []
+
+
+def test_platform_rules_override_station_rules(tmp_path: Path) -> None:
+    feed = edited_fixture(tmp_path, "transfers.txt", {
+        "from_stop_id,to_stop_id,transfer_type,min_transfer_time\n":
+            "from_stop_id,to_stop_id,transfer_type,min_transfer_time,from_route_id\n"
+            "M_ALMALY,M_ALMALY,2,150,\n",  # before the station rule in the file, still wins
+        "B5,M_ABAI,2,180": "B5,M_ABAI,2,180,",
+        "M_ABAI,B5,2,240": "M_ABAI,B5,2,240,",
+        "B2,B2,2,120": "B2,B2,2,120,R12",  # only after route 12: not modelled, ignored
+        "ST_ALMALY,ST_ALMALY,3,": "ST_ALMALY,ST_ALMALY,3,,",
+        "B3,B4,0,": "B3,B4,0,,",
+        "B1,B5,3,": "B1,B5,3,,",
+    })  # fmt: skip
+    tt = Timetable.from_feed(feed, TUESDAY)
+    assert tt.change_seconds[tt.stop_index["M_ALMALY"]] == 150
+    assert tt.change_seconds[tt.stop_index["B2"]] == 0
+    assert tt.report["transfers_ignored"] == 1

@@ -1,0 +1,265 @@
+"""Tests of routing.transit.raptor, against hand-made answers and a brute-force oracle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from transit_oracle import (
+    TimeExpandedOracle,
+    check_journey,
+    random_feed_tables,
+    raptor_earliest_arrivals,
+    write_tables,
+)
+
+from routing.errors import InvalidInputError
+from routing.transit.gtfs import Feed, load_feed, parse_time
+from routing.transit.raptor import (
+    AccessLeg,
+    EgressLeg,
+    RaptorOptions,
+    TransferLeg,
+    TransitLeg,
+    raptor,
+)
+from routing.transit.timetable import Timetable
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
+TUESDAY = dt.date(2024, 3, 5)
+
+
+@pytest.fixture(scope="module")
+def feed() -> Feed:
+    return load_feed(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def tt(feed: Feed) -> Timetable:
+    return Timetable.from_feed(feed, TUESDAY)
+
+
+def at(clock: str) -> int:
+    return parse_time(clock)
+
+
+def trip_named(tt: Timetable, trip: int) -> str:
+    return tt.trip_ids[trip]
+
+
+# --------------------------------------------------------------------------------------
+# Hand-made answers on the fixture
+# --------------------------------------------------------------------------------------
+
+
+def test_two_pareto_optimal_journeys(tt: Timetable) -> None:
+    s = tt.stop_index
+    access = {s["B1"]: 120}
+    egress = {s["B4"]: 60, s["M_RAIYM"]: 120}
+    direct, fast = raptor(tt, access, egress, at("07:55:00"), RaptorOptions())
+
+    # Slower, no transfer: bus 12 all the way.
+    assert direct.n_transit_legs == 1 and direct.n_transfers == 0
+    assert direct.arrival_time == at("08:51:00")
+    assert direct.departure_time == at("07:58:00")  # leave just in time for the 08:00 bus
+    assert direct.legs == (
+        AccessLeg(s["B1"], 120, at("07:58:00"), at("08:00:00")),
+        TransitLeg(direct.legs[1].trip, s["B1"], s["B4"], at("08:00:00"), at("08:50:00"), 0, 3),
+        EgressLeg(s["B4"], 60, at("08:50:00"), at("08:51:00")),
+    )
+    assert trip_named(tt, direct.legs[1].trip) == "R12_0800"
+
+    # Faster, one transfer: bus 32, a 3-minute walk to the metro (transfers.txt), metro.
+    assert fast.n_transit_legs == 2 and fast.n_transfers == 1
+    assert fast.arrival_time == at("08:23:00")
+    bus, walk, metro = fast.legs[1:4]
+    assert isinstance(bus, TransitLeg) and trip_named(tt, bus.trip) == "R32_0802"
+    assert (bus.board_stop, bus.alight_stop) == (s["B1"], s["B5"])
+    assert (bus.board_time, bus.alight_time) == (at("08:02:00"), at("08:12:00"))
+    assert (bus.board_position, bus.alight_position) == (0, 2)
+    assert walk == TransferLeg(s["B5"], s["M_ABAI"], 180, at("08:12:00"), at("08:15:00"))
+    assert isinstance(metro, TransitLeg) and trip_named(tt, metro.trip) == "M1_FREQ"
+    assert (metro.board_time, metro.alight_time) == (at("08:15:00"), at("08:21:00"))
+    assert fast.egress == EgressLeg(s["M_RAIYM"], 120, at("08:21:00"), at("08:23:00"))
+    assert fast.access.departure_time == fast.departure_time == at("08:00:00")
+    assert fast.duration == 23 * 60
+    for journey in (direct, fast):
+        check_journey(tt, journey, access, egress, at("07:55:00"), RaptorOptions())
+
+
+def test_min_transfer_seconds_and_max_transfers(tt: Timetable) -> None:
+    s = tt.stop_index
+    access, egress = {s["B1"]: 120}, {s["B4"]: 60, s["M_RAIYM"]: 120}
+    buffered = raptor(tt, access, egress, at("07:55:00"), RaptorOptions(min_transfer_seconds=60))
+    # Ready at the platform at 08:16, so the 08:20 train: arrive 08:26 + 2 min walk.
+    assert [(j.n_transit_legs, j.arrival_time) for j in buffered] == [
+        (1, at("08:51:00")), (2, at("08:28:00"))
+    ]  # fmt: skip
+    direct_only = raptor(tt, access, egress, at("07:55:00"), RaptorOptions(max_transfers=0))
+    assert [(j.n_transit_legs, j.arrival_time) for j in direct_only] == [(1, at("08:51:00"))]
+
+
+def test_allowed_trip_hides_trips_that_are_not_wheelchair_accessible(tt: Timetable) -> None:
+    s = tt.stop_index
+    access, egress = {s["B1"]: 120}, {s["B4"]: 60}
+    everyone = raptor(tt, access, egress, at("08:55:00"))
+    assert [trip_named(tt, leg.trip) for leg in everyone[0].transit_legs] == ["R12_0900"]
+    assert everyone[0].arrival_time == at("09:51:00")
+    wheelchair = RaptorOptions(allowed_trip=tt.trip_wheelchair == 1)
+    assert raptor(tt, access, egress, at("08:55:00"), wheelchair) == []  # 09:00 bus: no ramp
+    # Earlier, every vehicle of both journeys is accessible.
+    both = raptor(tt, access, {**egress, s["M_RAIYM"]: 120}, at("07:55:00"), wheelchair)
+    assert [j.arrival_time for j in both] == [at("08:51:00"), at("08:23:00")]
+
+
+def test_allowed_board_and_alight_follow_stop_accessibility(tt: Timetable) -> None:
+    s = tt.stop_index
+    access, egress = {s["B1"]: 120}, {s["B4"]: 60, s["M_RAIYM"]: 120}
+    step_free = tt.stop_wheelchair == 1  # B5 is unknown (0): not assumed accessible
+    options = RaptorOptions(allowed_board=step_free, allowed_alight=step_free)
+    journeys = raptor(tt, access, egress, at("07:55:00"), options)
+    assert [(j.n_transit_legs, j.arrival_time) for j in journeys] == [(1, at("08:51:00"))]
+    no_boarding = RaptorOptions(allowed_board=np.arange(tt.n_stops) != s["B1"])
+    assert raptor(tt, access, egress, at("07:55:00"), no_boarding) == []
+
+
+def test_egress_after_a_footpath(tt: Timetable) -> None:
+    s = tt.stop_index
+    options = RaptorOptions(allowed_alight=np.arange(tt.n_stops) != s["B4"])
+    (journey,) = raptor(tt, {s["B1"]: 0}, {s["B4"]: 60}, at("07:59:00"), options)
+    walk_seconds = int(tt.footpaths_from(s["B3"])[1][0])
+    ride, walk, egress = journey.legs[1:]
+    assert isinstance(ride, TransitLeg) and ride.alight_stop == s["B3"]
+    assert walk == TransferLeg(s["B3"], s["B4"], walk_seconds, at("08:30:00"),
+                               at("08:30:00") + walk_seconds)  # fmt: skip
+    assert egress.departure_time == at("08:30:00") + walk_seconds
+    assert journey.arrival_time == at("08:30:00") + walk_seconds + 60
+    check_journey(tt, journey, {s["B1"]: 0}, {s["B4"]: 60}, at("07:59:00"), options)
+
+
+def test_access_then_footpath_before_the_first_vehicle(tt: Timetable) -> None:
+    s = tt.stop_index
+    (journey,) = raptor(tt, {s["B5"]: 30}, {s["M_RAIYM"]: 0}, at("08:00:00"))
+    access, walk, ride, _ = journey.legs
+    assert walk == TransferLeg(s["B5"], s["M_ABAI"], 180, at("08:02:00"), at("08:05:00"))
+    assert access == AccessLeg(s["B5"], 30, at("08:01:30"), at("08:02:00"))
+    assert ride.board_time == at("08:05:00") and journey.arrival_time == at("08:11:00")
+    assert journey.n_transfers == 0
+
+
+def test_after_midnight_uses_the_previous_days_trips(feed: Feed) -> None:
+    wednesday = Timetable.from_feed(feed, dt.date(2024, 3, 6))
+    s = wednesday.stop_index
+    (journey,) = raptor(wednesday, {s["B2"]: 0}, {s["B4"]: 0}, at("00:05:00"))
+    (ride,) = journey.transit_legs
+    assert (ride.board_time, ride.alight_time) == (at("00:10:00"), at("00:40:00"))
+    assert wednesday.trip_day_offset[ride.trip] == -86400
+    alone = Timetable.from_feed(feed, dt.date(2024, 3, 6), include_previous_day=False)
+    (late,) = raptor(alone, {s["B2"]: 0}, {s["B4"]: 0}, at("00:05:00"))
+    assert late.arrival_time == at("08:50:00")  # without it: wait for the morning bus
+
+
+def test_unreachable_and_invalid_queries(tt: Timetable) -> None:
+    s = tt.stop_index
+    assert raptor(tt, {s["B4"]: 0}, {s["B1"]: 0}, at("08:00:00")) == []  # no trip goes back
+    assert raptor(tt, {}, {s["B1"]: 0}, at("08:00:00")) == []
+    assert raptor(tt, [(s["B1"], 0)], [], at("08:00:00")) == []
+    with pytest.raises(InvalidInputError) as caught:
+        raptor(tt, {tt.n_stops: 0}, {s["B4"]: 0}, 0)
+    assert caught.value.field == "access"
+    with pytest.raises(InvalidInputError):
+        raptor(tt, {s["B1"]: 0}, [(s["B4"], -5)], 0)
+    with pytest.raises(ValueError, match="allowed_trip"):
+        raptor(tt, {s["B1"]: 0}, {s["B4"]: 0}, 0, RaptorOptions(allowed_trip=np.ones(3, bool)))
+    # Repeated stops keep their shortest walk.
+    (journey,) = raptor(tt, [(s["B1"], 300), (s["B1"], 60)], {s["B4"]: 0}, at("07:58:00"),
+                        RaptorOptions(max_transfers=0))  # fmt: skip
+    assert journey.access.seconds == 60
+
+
+# --------------------------------------------------------------------------------------
+# The oracle: a brute-force time-expanded graph must agree with RAPTOR
+# --------------------------------------------------------------------------------------
+
+
+def random_options(rng: np.random.Generator, tt: Timetable, variant: int) -> RaptorOptions:
+    return RaptorOptions(
+        max_transfers=int(rng.integers(0, 5)),
+        min_transfer_seconds=int(rng.choice([0, 0, 60, 150])),
+        allowed_trip=rng.random(tt.n_trips) < 0.75 if variant == 1 else None,
+        allowed_board=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
+        allowed_alight=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
+    )
+
+
+def random_walks(rng: np.random.Generator, n_stops: int) -> dict[int, int]:
+    stops = rng.integers(0, n_stops, size=int(rng.integers(1, 4)))
+    return {int(s): int(rng.integers(0, 600)) for s in stops}
+
+
+def assert_matches_oracle(
+    tt: Timetable,
+    options: RaptorOptions,
+    queries: list[tuple[dict[int, int], dict[int, int], int]],
+) -> int:
+    """Compare every query; return how many reached the destination."""
+    oracle = TimeExpandedOracle(tt, options)
+    legs = options.max_transfers + 1
+    reached = 0
+    for access, egress, departure in queries:
+        journeys = raptor(tt, access, egress, departure, options)
+        for journey in journeys:
+            check_journey(tt, journey, access, egress, departure, options)
+        arrivals = [j.arrival_time for j in journeys]
+        assert arrivals == sorted(arrivals, reverse=True) and len(set(arrivals)) == len(arrivals)
+        expected = oracle.earliest_arrivals(access, egress, departure)
+        assert raptor_earliest_arrivals(journeys, legs) == expected, (access, egress, departure)
+        reached += expected[-1] is not None
+    return reached
+
+
+@pytest.mark.parametrize("date", ["2024-03-05", "2024-03-06", "2024-03-08"])
+def test_raptor_matches_the_oracle_on_the_fixture(feed: Feed, date: str) -> None:
+    tt = Timetable.from_feed(feed, dt.date.fromisoformat(date))
+    rng = np.random.default_rng(5)
+    located = [i for i, s in enumerate(tt.stop_ids) if not s.startswith(("ST_", "E_"))]
+    reached = 0
+    for variant in range(3):
+        options = random_options(rng, tt, variant)
+        queries = []
+        for _ in range(8):
+            access = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+            egress = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+            queries.append((access, egress, int(rng.integers(0, 11 * 3600))))
+        reached += assert_matches_oracle(tt, options, queries)
+    assert reached > 0
+
+
+NETWORKS = {
+    # Many routes through few stops: lots of alternatives and transfers.
+    "dense": dict(n_stops=20, n_routes=14, trips_per_route=(6, 20), stops_per_route=(2, 6),
+                  n_transfers=40, frequency_routes=2, loop_share=0.3, untimed_share=0.2),
+    # Longer routes over more stops: fewer, longer rides.
+    "sparse": dict(n_stops=40, n_routes=12, trips_per_route=(5, 15), stops_per_route=(4, 10),
+                   n_transfers=40, frequency_routes=1, night_routes=2),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORKS))
+@pytest.mark.parametrize("seed", range(4))
+def test_raptor_matches_the_oracle_on_random_networks(tmp_path: Path, kind: str, seed: int) -> None:
+    rng = np.random.default_rng(1000 * seed + len(kind))
+    feed = load_feed(write_tables(tmp_path / "feed", random_feed_tables(rng, **NETWORKS[kind])))
+    tt = Timetable.from_feed(feed, TUESDAY)
+    reached = 0
+    for variant in range(3):
+        options = random_options(rng, tt, variant)
+        queries = [
+            (random_walks(rng, tt.n_stops), random_walks(rng, tt.n_stops),
+             int(rng.integers(0, 3600)) if q == 0 else int(rng.integers(5 * 3600, 11 * 3600)))
+            for q in range(4)
+        ]  # fmt: skip
+        reached += assert_matches_oracle(tt, options, queries)
+    assert reached > 0
