@@ -249,6 +249,12 @@ class StreetRouter:
             raise self._explain(origin, destination, profile, None)
         return self._assemble(pg, src, dst, *found)
 
+    def route_between(self, src: Snap, dst: Snap, profile: Profile) -> Route | None:
+        """The route between two already snapped points, or None if there is none."""
+        pg, _ = self.prepare(profile)
+        found = self._search(pg, src, dst)
+        return None if found is None else self._assemble(pg, src, dst, *found)
+
     def _search(self, pg: ProfileGraph, src: Snap, dst: Snap):
         offsets = self.source_offsets(pg, src)
         n = self.graph.n_nodes

@@ -8,6 +8,7 @@ query. Queries run on arrays only; networkx is used in tests as the oracle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -18,7 +19,7 @@ from routing.cost.profiles import Profile
 from routing.graph.compiled import CompiledGraph
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProfileGraph:
     """Allowed edges of one profile as a CSR matrix plus the edge id of each entry."""
 
@@ -43,15 +44,36 @@ class ProfileGraph:
         matrix = csr_matrix((c, v.astype(np.int32), indptr), shape=(n, n))
         return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=ids)
 
+    @cached_property
+    def reversed_matrix(self) -> csr_matrix:
+        """The transposed adjacency: searches towards a destination run on it."""
+        return self.matrix.T.tocsr()
+
+    @cached_property
+    def entry_keys(self) -> np.ndarray:
+        """``u * n + v`` of each CSR entry, sorted (rows by u, columns by v)."""
+        m = self.matrix
+        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+        return rows * m.shape[0] + m.indices.astype(np.int64)
+
+    def edges_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`edge_between` for adjacent node arrays."""
+        n = self.matrix.shape[0]
+        pos = np.searchsorted(self.entry_keys, a.astype(np.int64) * n + b.astype(np.int64))
+        return self.entry_edge[pos]
+
     def edge_between(self, a: int, b: int) -> int:
         """Id of the cheapest allowed edge a->b (both must be adjacent)."""
         lo, hi = self.matrix.indptr[a], self.matrix.indptr[a + 1]
         pos = lo + np.searchsorted(self.matrix.indices[lo:hi], b)
         return int(self.entry_edge[pos])
 
-    def with_source(self, offsets: list[tuple[int, float]]) -> csr_matrix:
-        """The matrix with one extra source node (index n) joined to nodes at given costs."""
-        m = self.matrix
+    def with_source(self, offsets: list[tuple[int, float]], *, reverse: bool = False) -> csr_matrix:
+        """The matrix with one extra source node (index n) joined to nodes at given costs.
+
+        With ``reverse`` the transposed matrix is used: costs are then *to* the source.
+        """
+        m = self.reversed_matrix if reverse else self.matrix
         n = m.shape[0]
         best: dict[int, float] = {}
         for node, cost in offsets:
@@ -63,12 +85,15 @@ class ProfileGraph:
         indptr = np.concatenate([m.indptr, [m.indptr[-1] + len(targets)]])
         return csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
 
-    def tree(self, offsets: list[tuple[int, float]], *, limit: float = np.inf):
+    def tree(self, offsets: list[tuple[int, float]], *, limit: float = np.inf,
+             reverse: bool = False):  # fmt: skip
         """Costs and predecessors from a virtual source joined to nodes at given costs.
 
         Returns arrays over the n real nodes (predecessor -9999 = none, n = the source).
+        With ``reverse``, costs run from each node to the source, and a node's predecessor
+        is the next node on its way there.
         """
-        matrix = self.with_source(offsets)
+        matrix = self.with_source(offsets, reverse=reverse)
         n = self.matrix.shape[0]
         dist, pred = dijkstra(
             matrix, directed=True, indices=n, return_predecessors=True, limit=limit

@@ -1,0 +1,727 @@
+"""Multimodal journeys: walk (by the profile's street costs), bus and metro, walk.
+
+The planner joins the street router and RAPTOR:
+
+1. **Stops on the street graph.** Every stop is snapped, per profile, to the nearest way
+   the profile may use (at most ``max_stop_snap_m`` away; farther stops cannot be walked to).
+2. **Access and egress.** One bounded Dijkstra from the origin and one on the reversed graph
+   from the destination give, for every stop, the walking cost and the real seconds along
+   the cheapest path (seconds are summed along the shortest-path tree by pointer jumping).
+3. **Transfers.** For each profile, walks between stops less than ``max_transfer_m`` apart
+   come from batched Dijkstra runs on the same street costs, so a blind traveller's transfer
+   avoids unsignalled crossings like any other walk of theirs.
+4. **Search.** RAPTOR over the service day's timetable, with the profile's filters: wheelchair
+   profiles ride only trips not marked inaccessible and board/alight only at stops not
+   marked inaccessible. For wheelchair profiles a second search uses only trips and stops
+   *known* to be accessible, so an itinerary without unknowns is offered when one exists.
+5. **Ranking.** Each Pareto journey (arrival, transfers) gets a generalised cost: travel
+   time from the requested departure + the walking legs' extra profile costs + a transfer
+   penalty + per-unknown penalties (see :class:`PlanOptions`). Itineraries are sorted by it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from routing.cost.profiles import Profile
+from routing.errors import InvalidInputError, NoRouteError
+from routing.router import Route, StreetRouter
+from routing.search import ProfileGraph
+from routing.snapping import Snap
+from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
+from routing.transit.gtfs import Feed
+from routing.transit.raptor import (
+    AccessLeg,
+    EgressLeg,
+    Journey,
+    RaptorOptions,
+    TransferLeg,
+    TransitLeg,
+    raptor,
+)
+from routing.transit.timetable import Timetable
+
+ALMATY_TZ = "Asia/Almaty"
+_MODE = {
+    0: "tram",
+    1: "metro",
+    2: "rail",
+    3: "bus",
+    11: "trolleybus",
+    700: "bus",
+    800: "trolleybus",
+}
+_TRI_WORD = {YES: "yes", NO: "no", UNKNOWN: "unknown"}
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Limits and penalties of a plan (defaults are assumptions, documented in the README).
+
+    Attributes
+    ----------
+    max_transfers
+        Vehicle changes allowed.
+    max_access_s
+        Longest walk (profile cost seconds) to the first stop and from the last stop.
+    max_transfer_m
+        Stops farther apart than this (straight line) are not linked by a transfer walk.
+    max_stop_snap_m
+        A stop farther than this from any way the profile may use cannot be walked to.
+    min_transfer_s
+        Time to change vehicles at one stop; None takes 180 s for wheelchair and blind
+        profiles, 60 s for others.
+    transfer_penalty_s
+        Generalised cost of each change; None takes 300 s for wheelchair and blind
+        profiles, 120 s for others.
+    walk_only_max_s
+        A walk-only itinerary is offered when it takes at most this long.
+    max_itineraries
+        How many itineraries to return.
+    """
+
+    max_transfers: int = 3
+    max_access_s: float = 1200.0
+    max_transfer_m: float = 400.0
+    max_stop_snap_m: float = 200.0
+    min_transfer_s: int | None = None
+    transfer_penalty_s: float | None = None
+    walk_only_max_s: float = 3600.0
+    max_itineraries: int = 4
+
+
+def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
+    """ISO 8601 time in the feed's zone (a time without offset is local Almaty time)."""
+    zone = ZoneInfo(tz)
+    if not text:
+        return dt.datetime.now(zone).replace(microsecond=0)
+    try:
+        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(
+            f"'time' {text!r} is not an ISO 8601 date-time (e.g. 2026-12-07T08:10 or "
+            "2026-12-07T08:10:00+05:00)",
+            field="time",
+        ) from None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=zone)
+    return when.astimezone(zone)
+
+
+def _path_sums(pred: np.ndarray, step: np.ndarray, root: int) -> np.ndarray:
+    """Sum of ``step`` along each node's predecessor chain up to ``root`` (pointer jumping)."""
+    total = step.copy()
+    parent = pred.copy()
+    parent[(parent < 0) | (parent == root)] = -1
+    while True:
+        live = parent >= 0
+        if not live.any():
+            return total
+        p = parent[live]
+        total[live] += total[p]
+        parent[live] = parent[p]
+
+
+@dataclass
+class _StopLinks:
+    """Per profile: every stop's snap onto the street graph and the walks between stops."""
+
+    snaps: list[Snap | None]
+    # Leaving a stop: (node, cost, seconds) for the two ends of its edge; -1 node = none.
+    leave_node: np.ndarray
+    leave_cost: np.ndarray
+    leave_seconds: np.ndarray
+    # Reaching a stop from the two ends of its edge.
+    reach_node: np.ndarray
+    reach_cost: np.ndarray
+    reach_seconds: np.ndarray
+    transfers: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+
+
+@dataclass
+class Itinerary:
+    """One journey with its legs, ready to serialise."""
+
+    departure: dt.datetime
+    arrival: dt.datetime
+    legs: list[dict]
+    walk_s: float
+    wait_s: float
+    ride_s: float
+    transfers: int
+    walk_m: float
+    generalized_cost: float
+    warnings: list[dict]
+    only_known_accessible: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "departure": self.departure.isoformat(),
+            "arrival": self.arrival.isoformat(),
+            "duration_s": round((self.arrival - self.departure).total_seconds()),
+            "walk_s": round(self.walk_s),
+            "wait_s": round(self.wait_s),
+            "ride_s": round(self.ride_s),
+            "walk_distance_m": round(self.walk_m, 1),
+            "transfers": self.transfers,
+            "generalized_cost": round(self.generalized_cost),
+            "legs": self.legs,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class Plan:
+    profile: str
+    requested: dt.datetime
+    itineraries: list[Itinerary]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "time": self.requested.isoformat(),
+            "itineraries": [i.to_dict() for i in self.itineraries],
+        }
+
+
+class TransitPlanner:
+    """Plans walk + bus + metro journeys for a profile on one feed.
+
+    Parameters
+    ----------
+    router
+        The street router (same city as the feed).
+    feed
+        A loaded GTFS feed.
+    accessibility
+        Transit overlays (low-floor shares, station facts); None means none.
+    stop_extras
+        Extra per-stop facts (e.g. ``tactile_paving`` from ``stop_accessibility.txt``).
+    """
+
+    def __init__(
+        self,
+        router: StreetRouter,
+        feed: Feed,
+        *,
+        accessibility: TransitAccessibility | None = None,
+        stop_extras: dict[str, dict[str, str]] | None = None,
+        tz: str = ALMATY_TZ,
+        options: PlanOptions = PlanOptions(),
+    ) -> None:
+        self.router = router
+        self.feed = feed
+        self.accessibility = accessibility or TransitAccessibility()
+        self.stop_extras = stop_extras or {}
+        self.tz = tz
+        self.options = options
+        self._timetables: OrderedDict[dt.date, Timetable] = OrderedDict()
+        self._profiled: OrderedDict[tuple, tuple] = OrderedDict()
+        self._links: OrderedDict[Profile, _StopLinks] = OrderedDict()
+
+    @classmethod
+    def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
+        from routing.transit.gtfs import load_feed
+
+        return cls(router, load_feed(path), stop_extras=read_stop_extras(path), **kwargs)
+
+    # -- per date / per profile preparation ---------------------------------------------
+    def timetable(self, date: dt.date) -> Timetable:
+        hit = self._timetables.get(date)
+        if hit is None:
+            hit = Timetable.from_feed(self.feed, date)
+            self._timetables[date] = hit
+            while len(self._timetables) > 3:
+                self._timetables.popitem(last=False)
+        return hit
+
+    def _stop_facts(self, tt: Timetable) -> tuple[np.ndarray, np.ndarray]:
+        """Per stop: wheelchair boarding (0/1/2) and tactile guidance (0/1/2), overlays applied."""
+        wheel = tt.stop_wheelchair.astype(np.int8).copy()
+        tactile = np.zeros(tt.n_stops, dtype=np.int8)
+        for i, stop_id in enumerate(tt.stop_ids):
+            extra = self.stop_extras.get(stop_id, {})
+            tactile[i] = {"yes": YES, "no": NO}.get(extra.get("tactile_paving", ""), UNKNOWN)
+            parent = tt.stop_parent[i]
+            for key in (stop_id, tt.stop_ids[parent] if parent >= 0 else None):
+                facts = self.accessibility.stops.get(key) if key else None
+                if facts is not None:
+                    if facts.wheelchair != UNKNOWN:
+                        wheel[i] = facts.wheelchair
+                    if facts.tactile_navigation != UNKNOWN:
+                        tactile[i] = facts.tactile_navigation
+                    break
+        return wheel, tactile
+
+    def _trip_wheelchair(self, tt: Timetable) -> np.ndarray:
+        """Per trip 0/1/2 after applying low-floor shares (see accessibility module)."""
+        wheel = tt.trip_wheelchair.astype(np.int8).copy()
+        for r, route_id in enumerate(tt.route_ids):
+            share = self.accessibility.share_for(route_id, tt.route_short_names[r])
+            if share is None:
+                continue
+            for direction in np.unique(tt.trip_direction[tt.trip_route == r]):
+                trips = np.flatnonzero((tt.trip_route == r) & (tt.trip_direction == direction))
+                first = np.array([tt.trip_stop_times(int(t))[2][0] for t in trips])
+                accessible = thin_by_share(first, share)
+                wheel[trips] = np.where(accessible, YES, NO)
+        return wheel
+
+    def _prepared(self, date: dt.date, profile: Profile):
+        key = (date, profile)
+        hit = self._profiled.get(key)
+        if hit is not None:
+            self._profiled.move_to_end(key)
+            return hit
+        tt = self.timetable(date)
+        links = self.links(profile, tt)
+        walks = [(a, b, s) for (a, b), (s, _) in links.transfers.items()]
+        tt_p = tt.with_transfers(walks, replace_existing=False)
+        stop_wc, stop_tactile = self._stop_facts(tt)
+        trip_wc = self._trip_wheelchair(tt)
+        hit = (tt_p, links, stop_wc, stop_tactile, trip_wc)
+        self._profiled[key] = hit
+        while len(self._profiled) > 12:
+            self._profiled.popitem(last=False)
+        return hit
+
+    def links(self, profile: Profile, tt: Timetable) -> _StopLinks:
+        """Stops snapped for ``profile`` and the transfer walks between them (cached)."""
+        hit = self._links.get(profile)
+        if hit is not None:
+            return hit
+        r = self.router
+        pg, tree = r.prepare(profile)
+        n = tt.n_stops
+        snaps: list[Snap | None] = []
+        leave_node = np.full((n, 2), -1, dtype=np.int64)
+        reach_node = np.full((n, 2), -1, dtype=np.int64)
+        leave_cost = np.full((n, 2), np.inf)
+        reach_cost = np.full((n, 2), np.inf)
+        leave_sec = np.zeros((n, 2))
+        reach_sec = np.zeros((n, 2))
+        cost, secs = pg.costs.cost, pg.costs.seconds
+        g = r.graph
+        for i in range(n):
+            snap = None
+            if tree is not None:
+                s = r.sampler.snap(float(tt.stop_lat[i]), float(tt.stop_lon[i]), *tree)
+                snap = s if s.distance_m <= self.options.max_stop_snap_m else None
+            snaps.append(snap)
+            if snap is None:
+                continue
+            e, rev = snap.edge, int(r.reverse_edge[snap.edge])
+            # Leave: forward along e to its head, or back along rev to e's tail.
+            leave_node[i, 0], leave_cost[i, 0] = g.edge_v[e], cost[e] * (1 - snap.t)
+            leave_sec[i, 0] = secs[e] * (1 - snap.t)
+            reach_node[i, 0], reach_cost[i, 0] = g.edge_u[e], cost[e] * snap.t
+            reach_sec[i, 0] = secs[e] * snap.t
+            if rev >= 0:
+                leave_node[i, 1], leave_cost[i, 1] = g.edge_u[e], cost[rev] * snap.t
+                leave_sec[i, 1] = secs[rev] * snap.t
+                reach_node[i, 1], reach_cost[i, 1] = g.edge_v[e], cost[rev] * (1 - snap.t)
+                reach_sec[i, 1] = secs[rev] * (1 - snap.t)
+        links = _StopLinks(snaps, leave_node, leave_cost, leave_sec, reach_node, reach_cost,
+                           reach_sec)  # fmt: skip
+        links.transfers = self._transfer_walks(pg, tt, links)
+        self._links[profile] = links
+        while len(self._links) > 8:
+            self._links.popitem(last=False)
+        return links
+
+    def _transfer_walks(self, pg: ProfileGraph, tt: Timetable, links: _StopLinks):
+        """Walks between stops within max_transfer_m: {(a, b): (seconds, cost)}."""
+        proj = self.router.projection
+        idx = np.flatnonzero([s is not None for s in links.snaps])
+        if len(idx) < 2:
+            return {}
+        xy = proj.forward(tt.stop_lat[idx], tt.stop_lon[idx])
+        pairs = cKDTree(xy).query_pairs(self.options.max_transfer_m, output_type="ndarray")
+        if len(pairs) == 0:
+            return {}
+        pairs = np.concatenate([pairs, pairs[:, ::-1]])
+        a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
+        leave = links.leave_node[a]
+        sources = np.unique(leave[leave >= 0])
+        limit = self.options.max_transfer_m * 4 / pg.profile.speed_mps + 600
+        seconds = pg.costs.seconds
+        n = pg.matrix.shape[0]
+        best_c = np.full(len(a), np.inf)
+        best_s = np.zeros(len(a))
+        row_of = np.full(n, -1, dtype=np.int64)
+        chunk = 256
+        for start in range(0, len(sources), chunk):
+            src = sources[start : start + chunk]
+            dist, pred = dijkstra(pg.matrix, directed=True, indices=src, limit=limit,
+                                  return_predecessors=True)  # fmt: skip
+            # Real seconds along every tree of the chunk at once (pointer jumping).
+            flat_pred = pred.ravel()
+            cols = np.tile(np.arange(n), len(src))
+            has = flat_pred >= 0
+            step = np.zeros(flat_pred.shape)
+            step[has] = seconds[pg.edges_between(flat_pred[has], cols[has])]
+            rows = np.repeat(np.arange(len(src)), n)
+            parent = np.where(has, rows * n + flat_pred, -1)
+            total = _path_sums(parent, step, -2).reshape(len(src), n)
+            row_of[:] = -1
+            row_of[src] = np.arange(len(src))
+            for j in range(2):
+                x = links.leave_node[a, j]
+                rx = np.where(x >= 0, row_of[np.maximum(x, 0)], -1)
+                for m in range(2):
+                    y = links.reach_node[b, m]
+                    ok = (rx >= 0) & (y >= 0)
+                    c = np.full(len(a), np.inf)
+                    sec = np.zeros(len(a))
+                    c[ok] = (
+                        links.leave_cost[a[ok], j]
+                        + dist[rx[ok], y[ok]]
+                        + links.reach_cost[b[ok], m]
+                    )
+                    sec[ok] = (links.leave_seconds[a[ok], j] + total[rx[ok], y[ok]]
+                               + links.reach_seconds[b[ok], m])  # fmt: skip
+                    better = c < best_c
+                    best_c[better], best_s[better] = c[better], sec[better]
+        keep = np.isfinite(best_c)
+        return {(int(x), int(y)): (int(round(sv)), float(cv)) for x, y, sv, cv in
+                zip(a[keep], b[keep], best_s[keep], best_c[keep], strict=True)}  # fmt: skip
+
+    # -- access and egress --------------------------------------------------------------
+    def _access(self, pg: ProfileGraph, snap: Snap, links: _StopLinks, *, reverse: bool):
+        """Per stop: walking (seconds, cost) from the origin (or to the destination)."""
+        r = self.router
+        g = r.graph
+        n = g.n_nodes
+        e, rev = snap.edge, int(r.reverse_edge[snap.edge])
+        cost, secs = pg.costs.cost, pg.costs.seconds
+        if not reverse:
+            offsets = [(int(g.edge_v[e]), cost[e] * (1 - snap.t), secs[e] * (1 - snap.t))]
+            if rev >= 0:
+                offsets.append((int(g.edge_u[e]), cost[rev] * snap.t, secs[rev] * snap.t))
+        else:
+            offsets = [(int(g.edge_u[e]), cost[e] * snap.t, secs[e] * snap.t)]
+            if rev >= 0:
+                offsets.append((int(g.edge_v[e]), cost[rev] * (1 - snap.t),
+                                secs[rev] * (1 - snap.t)))  # fmt: skip
+        offsets = [o for o in offsets if np.isfinite(o[1])]
+        if not offsets:
+            return np.full(len(links.snaps), np.inf), np.full(len(links.snaps), np.inf)
+        limit = self.options.max_access_s
+        dist, pred = pg.tree([(a, c) for a, c, _ in offsets], limit=limit, reverse=reverse)
+        reached = np.flatnonzero(np.isfinite(dist))
+        step = np.zeros(n)
+        p = pred[reached]
+        inner = (p >= 0) & (p != n)
+        if reverse:  # pred is the next node towards the destination: edge node -> pred
+            step[reached[inner]] = secs[pg.edges_between(reached[inner], p[inner])]
+        else:
+            step[reached[inner]] = secs[pg.edges_between(p[inner], reached[inner])]
+        first = {a: s for a, _, s in offsets}
+        for node in reached[~inner].tolist():
+            step[node] = first.get(node, 0.0)
+        parent = np.where(np.isin(np.arange(n), reached[inner]), pred, -1)
+        node_sec = _path_sums(parent, step, n)
+        # Stops: from the tree's nodes onto the stop's edge (or off it, for egress).
+        if not reverse:
+            nodes, extra_c, extra_s = links.reach_node, links.reach_cost, links.reach_seconds
+        else:
+            nodes, extra_c, extra_s = links.leave_node, links.leave_cost, links.leave_seconds
+        safe = np.maximum(nodes, 0)
+        total_c = np.where(nodes >= 0, dist[safe] + extra_c, np.inf)
+        total_s = np.where(nodes >= 0, node_sec[safe] + extra_s, np.inf)
+        pick = np.argmin(total_c, axis=1)
+        rows = np.arange(len(nodes))
+        best_c, best_s = total_c[rows, pick], total_s[rows, pick]
+        best_c[best_c > limit] = np.inf
+        return best_s, best_c
+
+    # -- planning -----------------------------------------------------------------------
+    def plan(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        when: dt.datetime,
+        profile: Profile,
+        *,
+        max_transfers: int | None = None,
+    ) -> Plan:
+        """Itineraries from ``origin`` to ``destination`` leaving at ``when``."""
+        r = self.router
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        local = when.astimezone(ZoneInfo(self.tz))
+        date = local.date()
+        depart = local.hour * 3600 + local.minute * 60 + local.second
+        pg, _ = r.prepare(profile)
+        src = r.snap(origin, profile, "from")
+        dst = r.snap(destination, profile, "to")
+        tt, links, stop_wc, stop_tactile, trip_wc = self._prepared(date, profile)
+        acc_s, acc_c = self._access(pg, src, links, reverse=False)
+        egr_s, egr_c = self._access(pg, dst, links, reverse=True)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
+        min_change = opts.min_transfer_s
+        if min_change is None:
+            min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
+        searches = []
+        if profile.wheelchair:
+            searches.append(("any", RaptorOptions(
+                max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
+                allowed_trip=trip_wc != NO, allowed_board=stop_wc != NO,
+                allowed_alight=stop_wc != NO)))  # fmt: skip
+            searches.append(("known", RaptorOptions(
+                max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
+                allowed_trip=trip_wc == YES, allowed_board=stop_wc == YES,
+                allowed_alight=stop_wc == YES)))  # fmt: skip
+        else:
+            searches.append(("any", RaptorOptions(max_transfers=opts.max_transfers,
+                                                  min_transfer_seconds=min_change)))  # fmt: skip
+        journeys: list[tuple[Journey, bool]] = []
+        seen = set()
+        for kind, ro in searches:
+            if not access or not egress:
+                break
+            for j in raptor(tt, access, egress, depart, ro):
+                key = tuple((type(leg).__name__, getattr(leg, "trip", -1)) for leg in j.legs)
+                if key not in seen:
+                    seen.add(key)
+                    journeys.append((j, kind == "known"))
+        midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(self.tz))
+        itineraries = [
+            self._itinerary(
+                tt,
+                links,
+                j,
+                known,
+                src,
+                dst,
+                profile,
+                midnight,
+                depart,
+                acc_c,
+                egr_c,
+                stop_wc,
+                stop_tactile,
+                trip_wc,
+            )  # fmt: skip
+            for j, known in journeys
+        ]
+        walk = r.route_between(src, dst, profile)
+        if walk is not None and walk.duration_s <= opts.walk_only_max_s:
+            itineraries.append(self._walk_only(walk, local))
+        if not itineraries:
+            raise NoRouteError(
+                f"no itinerary for profile '{profile.name}' at {local.isoformat()}: "
+                + self._why_none(access, egress),
+                profile=profile.name,
+                stops_within_walk_of_origin=len(access),
+                stops_within_walk_of_destination=len(egress),
+            )
+        itineraries.sort(key=lambda i: i.generalized_cost)
+        return Plan(profile=profile.name, requested=local,
+                    itineraries=itineraries[: opts.max_itineraries])  # fmt: skip
+
+    def _why_none(self, access: dict, egress: dict) -> str:
+        if not access:
+            return "no stop usable with this profile lies within walking limits of the origin"
+        if not egress:
+            return "no stop usable with this profile lies within walking limits of the destination"
+        return ("no trip connects the stops near the origin with those near the destination "
+                "at this time with the vehicles and stops this profile can use")  # fmt: skip
+
+    # -- description --------------------------------------------------------------------
+    def _stop_dict(self, tt: Timetable, s: int, stop_wc, stop_tactile) -> dict:
+        return {
+            "stop_id": tt.stop_ids[s],
+            "name": tt.stop_names[s],
+            "lat": round(float(tt.stop_lat[s]), 6),
+            "lon": round(float(tt.stop_lon[s]), 6),
+            "wheelchair_boarding": _TRI_WORD[int(stop_wc[s])],
+            "tactile_guidance": _TRI_WORD[int(stop_tactile[s])],
+        }
+
+    def _walk_leg(self, route: Route | None, a: dict, b: dict, start: dt.datetime,
+                  seconds: float) -> dict:  # fmt: skip
+        leg = {"mode": "walk", "from": a, "to": b, "departure": start.isoformat(),
+               "arrival": (start + dt.timedelta(seconds=seconds)).isoformat(),
+               "duration_s": round(seconds)}  # fmt: skip
+        if route is not None:
+            body = route.to_dict()
+            leg.update(distance_m=body["distance_m"], geometry=body["geometry"],
+                       steps=body["steps"], warnings=body["warnings"],
+                       confidence=body["confidence"])  # fmt: skip
+        return leg
+
+    def _itinerary(self, tt, links, journey: Journey, known: bool, src: Snap, dst: Snap,
+                   profile: Profile, midnight, depart, acc_c, egr_c, stop_wc, stop_tactile,
+                   trip_wc) -> Itinerary:  # fmt: skip
+        r = self.router
+        legs: list[dict] = []
+        warnings: list[dict] = []
+        walk_s = ride_s = walk_m = 0.0
+        extra_cost = 0.0
+        unknown_penalty = 0.0
+        origin = {"name": "origin", "lat": round(src.lat, 6), "lon": round(src.lon, 6)}
+        destination = {"name": "destination", "lat": round(dst.lat, 6), "lon": round(dst.lon, 6)}
+
+        def at(seconds: int) -> dt.datetime:
+            return midnight + dt.timedelta(seconds=int(seconds))
+
+        # Consecutive walks (access then a footpath, a footpath then egress) are one walk
+        # for the traveller: merge them and route the whole walk in one piece.
+        walk_run: list = []
+
+        def end_point(leg) -> tuple[Snap, dict]:
+            if isinstance(leg, EgressLeg):
+                return dst, destination
+            stop = leg.stop if isinstance(leg, AccessLeg) else leg.to_stop
+            return links.snaps[stop], self._stop_dict(tt, stop, stop_wc, stop_tactile)
+
+        def start_point(leg) -> tuple[Snap, dict]:
+            if isinstance(leg, AccessLeg):
+                return src, origin
+            stop = leg.stop if isinstance(leg, EgressLeg) else leg.from_stop
+            return links.snaps[stop], self._stop_dict(tt, stop, stop_wc, stop_tactile)
+
+        def flush() -> None:
+            nonlocal walk_s, walk_m, extra_cost
+            if not walk_run:
+                return
+            (a_snap, a), (b_snap, b) = start_point(walk_run[0]), end_point(walk_run[-1])
+            seconds = sum(leg.seconds for leg in walk_run)
+            walk = r.route_between(a_snap, b_snap, profile)
+            legs.append(self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds))
+            walk_s += seconds
+            walk_m += walk.distance_m if walk else 0.0
+            for leg in walk_run:
+                if isinstance(leg, AccessLeg):
+                    extra_cost += max(0.0, float(acc_c[leg.stop]) - leg.seconds)
+                elif isinstance(leg, EgressLeg):
+                    extra_cost += max(0.0, float(egr_c[leg.stop]) - leg.seconds)
+                else:
+                    pair = links.transfers.get((leg.from_stop, leg.to_stop))
+                    extra_cost += max(0.0, pair[1] - pair[0]) if pair else 0.0
+            walk_run.clear()
+
+        for leg in journey.legs:
+            if isinstance(leg, TransitLeg):
+                flush()
+                legs.append(self._ride_leg(tt, leg, stop_wc, stop_tactile, trip_wc, at))
+                ride_s += leg.alight_time - leg.board_time
+                unknown_penalty += self._ride_penalty(profile, leg, stop_wc, stop_tactile,
+                                                      trip_wc, warnings, tt)  # fmt: skip
+            elif leg.seconds > 0 or not isinstance(leg, TransferLeg):
+                walk_run.append(leg)
+        flush()
+        for leg in legs:
+            for w in leg.get("warnings", []):
+                if w not in warnings:
+                    warnings.append(w)
+        transfers = journey.n_transfers
+        penalty = self.options.transfer_penalty_s
+        if penalty is None:
+            penalty = 300.0 if (profile.wheelchair or profile.name == "blind") else 120.0
+        total = journey.arrival_time - depart
+        generalized = total + extra_cost + transfers * penalty + unknown_penalty
+        dep, arr = at(journey.departure_time), at(journey.arrival_time)
+        wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
+        return Itinerary(departure=dep, arrival=arr, legs=legs, walk_s=walk_s, wait_s=wait_s,
+                         ride_s=ride_s, transfers=transfers, walk_m=walk_m,
+                         generalized_cost=generalized, warnings=warnings,
+                         only_known_accessible=known)  # fmt: skip
+
+    def _ride_leg(self, tt: Timetable, leg: TransitLeg, stop_wc, stop_tactile, trip_wc, at):
+        trip = leg.trip
+        route = int(tt.trip_route[trip])
+        stops = tt.pattern_stops(int(tt.trip_pattern[trip]))[leg.board_position:
+                                                              leg.alight_position + 1]  # fmt: skip
+        mode = _MODE.get(int(tt.route_types[route]), "bus")
+        return {
+            "mode": mode,
+            "route": tt.route_short_names[route] or tt.route_long_names[route],
+            "route_id": tt.route_ids[route],
+            "route_long_name": tt.route_long_names[route],
+            "headsign": tt.trip_headsigns[trip],
+            "trip_id": tt.trip_ids[trip],
+            "from": self._stop_dict(tt, leg.board_stop, stop_wc, stop_tactile),
+            "to": self._stop_dict(tt, leg.alight_stop, stop_wc, stop_tactile),
+            "departure": at(leg.board_time).isoformat(),
+            "arrival": at(leg.alight_time).isoformat(),
+            "duration_s": int(leg.alight_time - leg.board_time),
+            "intermediate_stops": max(0, len(stops) - 2),
+            "accessible_vehicle": _TRI_WORD[int(trip_wc[trip])],
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [
+                    [round(float(tt.stop_lon[s]), 6), round(float(tt.stop_lat[s]), 6)]
+                    for s in stops.tolist()
+                ],
+            },  # fmt: skip
+        }
+
+    def _ride_penalty(self, profile: Profile, leg: TransitLeg, stop_wc, stop_tactile, trip_wc,
+                      warnings: list[dict], tt: Timetable) -> float:  # fmt: skip
+        """Generalised-cost penalties and warnings for one ride."""
+        penalty = 0.0
+        route = tt.route_short_names[int(tt.trip_route[leg.trip])] or "metro"
+        if profile.wheelchair:
+            if trip_wc[leg.trip] == UNKNOWN:
+                penalty += profile.unknown_cost_s
+                warnings.append({"code": "unknown_vehicle_accessibility",
+                                 "message": f"Whether the {route} vehicle has a ramp or low "
+                                            "floor is not known."})  # fmt: skip
+            for s in (leg.board_stop, leg.alight_stop):
+                if stop_wc[s] == UNKNOWN:
+                    penalty += profile.unknown_cost_s
+                    warnings.append({"code": "unknown_stop_accessibility",
+                                     "message": f"Step-free boarding at {tt.stop_names[s]} is "
+                                                "not known."})  # fmt: skip
+        if profile.name == "blind":
+            for s in (leg.board_stop, leg.alight_stop):
+                if stop_tactile[s] == NO:
+                    penalty += 120.0
+                elif stop_tactile[s] == UNKNOWN:
+                    penalty += 60.0
+                    warnings.append({"code": "unknown_tactile_guidance",
+                                     "message": f"Tactile guidance at {tt.stop_names[s]} is not "
+                                                "known."})  # fmt: skip
+        return penalty
+
+    def _walk_only(self, walk: Route, local: dt.datetime) -> Itinerary:
+        body = walk.to_dict()
+        origin = {"name": "origin", **{k: body["snapped"]["from"][k] for k in ("lat", "lon")}}
+        dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}
+        leg = self._walk_leg(walk, origin, dest, local, walk.duration_s)
+        arrival = local + dt.timedelta(seconds=walk.duration_s)
+        return Itinerary(departure=local, arrival=arrival, legs=[leg], walk_s=walk.duration_s,
+                         wait_s=0.0, ride_s=0.0, transfers=0, walk_m=walk.distance_m,
+                         generalized_cost=walk.cost, warnings=body["warnings"])  # fmt: skip
+
+
+def read_stop_extras(path: str | Path) -> dict[str, dict[str, str]]:
+    """Rows of the optional ``stop_accessibility.txt`` of a feed (zip or folder), by stop_id."""
+    path = Path(path)
+    text = None
+    if path.is_dir():
+        f = path / "stop_accessibility.txt"
+        text = f.read_text(encoding="utf-8-sig") if f.is_file() else None
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if n.endswith("stop_accessibility.txt")]
+            text = z.read(names[0]).decode("utf-8-sig") if names else None
+    if not text:
+        return {}
+    return {row["stop_id"]: row for row in csv.DictReader(io.StringIO(text))}
