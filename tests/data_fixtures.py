@@ -63,3 +63,17 @@ def helsinki_router(helsinki_graph):
     from routing.router import StreetRouter
 
     return StreetRouter(helsinki_graph)
+
+
+@pytest.fixture(scope="session")
+def almaty_gtfs(shared_data, graph_cache) -> Path:
+    from routing.transit.default_feed import ensure_almaty_gtfs
+
+    return ensure_almaty_gtfs(shared_data / "almaty", graph_cache)
+
+
+@pytest.fixture(scope="session")
+def almaty_planner(almaty_router, almaty_gtfs):
+    from routing.transit.planner import TransitPlanner
+
+    return TransitPlanner.from_gtfs(almaty_router, almaty_gtfs)

@@ -333,8 +333,9 @@ class TransitPlanner:
                 leave_sec[i, 1] = secs[rev] * snap.t
                 reach_node[i, 1], reach_cost[i, 1] = g.edge_v[e], cost[rev] * (1 - snap.t)
                 reach_sec[i, 1] = secs[rev] * (1 - snap.t)
-        links = _StopLinks(snaps, leave_node, leave_cost, leave_sec, reach_node, reach_cost,
-                           reach_sec)  # fmt: skip
+        links = _StopLinks(
+            snaps, leave_node, leave_cost, leave_sec, reach_node, reach_cost, reach_sec
+        )
         links.transfers = self._transfer_walks(pg, tt, links)
         self._links[profile] = links
         while len(self._links) > 8:
@@ -364,8 +365,9 @@ class TransitPlanner:
         chunk = 256
         for start in range(0, len(sources), chunk):
             src = sources[start : start + chunk]
-            dist, pred = dijkstra(pg.matrix, directed=True, indices=src, limit=limit,
-                                  return_predecessors=True)  # fmt: skip
+            dist, pred = dijkstra(
+                pg.matrix, directed=True, indices=src, limit=limit, return_predecessors=True
+            )
             # Real seconds along every tree of the chunk at once (pointer jumping).
             flat_pred = pred.ravel()
             cols = np.tile(np.arange(n), len(src))
@@ -390,13 +392,18 @@ class TransitPlanner:
                         + dist[rx[ok], y[ok]]
                         + links.reach_cost[b[ok], m]
                     )
-                    sec[ok] = (links.leave_seconds[a[ok], j] + total[rx[ok], y[ok]]
-                               + links.reach_seconds[b[ok], m])  # fmt: skip
+                    sec[ok] = (
+                        links.leave_seconds[a[ok], j]
+                        + total[rx[ok], y[ok]]
+                        + links.reach_seconds[b[ok], m]
+                    )
                     better = c < best_c
                     best_c[better], best_s[better] = c[better], sec[better]
         keep = np.isfinite(best_c)
-        return {(int(x), int(y)): (int(round(sv)), float(cv)) for x, y, sv, cv in
-                zip(a[keep], b[keep], best_s[keep], best_c[keep], strict=True)}  # fmt: skip
+        return {
+            (int(x), int(y)): (int(round(sv)), float(cv))
+            for x, y, sv, cv in zip(a[keep], b[keep], best_s[keep], best_c[keep], strict=True)
+        }
 
     # -- access and egress --------------------------------------------------------------
     def _access(self, pg: ProfileGraph, snap: Snap, links: _StopLinks, *, reverse: bool):
@@ -413,8 +420,9 @@ class TransitPlanner:
         else:
             offsets = [(int(g.edge_u[e]), cost[e] * snap.t, secs[e] * snap.t)]
             if rev >= 0:
-                offsets.append((int(g.edge_v[e]), cost[rev] * (1 - snap.t),
-                                secs[rev] * (1 - snap.t)))  # fmt: skip
+                offsets.append(
+                    (int(g.edge_v[e]), cost[rev] * (1 - snap.t), secs[rev] * (1 - snap.t))
+                )
         offsets = [o for o in offsets if np.isfinite(o[1])]
         if not offsets:
             return np.full(len(links.snaps), np.inf), np.full(len(links.snaps), np.inf)
@@ -478,17 +486,39 @@ class TransitPlanner:
             min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
         searches = []
         if profile.wheelchair:
-            searches.append(("any", RaptorOptions(
-                max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
-                allowed_trip=trip_wc != NO, allowed_board=stop_wc != NO,
-                allowed_alight=stop_wc != NO)))  # fmt: skip
-            searches.append(("known", RaptorOptions(
-                max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
-                allowed_trip=trip_wc == YES, allowed_board=stop_wc == YES,
-                allowed_alight=stop_wc == YES)))  # fmt: skip
+            searches.append(
+                (
+                    "any",
+                    RaptorOptions(
+                        max_transfers=opts.max_transfers,
+                        min_transfer_seconds=min_change,
+                        allowed_trip=trip_wc != NO,
+                        allowed_board=stop_wc != NO,
+                        allowed_alight=stop_wc != NO,
+                    ),
+                )
+            )
+            searches.append(
+                (
+                    "known",
+                    RaptorOptions(
+                        max_transfers=opts.max_transfers,
+                        min_transfer_seconds=min_change,
+                        allowed_trip=trip_wc == YES,
+                        allowed_board=stop_wc == YES,
+                        allowed_alight=stop_wc == YES,
+                    ),
+                )
+            )
         else:
-            searches.append(("any", RaptorOptions(max_transfers=opts.max_transfers,
-                                                  min_transfer_seconds=min_change)))  # fmt: skip
+            searches.append(
+                (
+                    "any",
+                    RaptorOptions(
+                        max_transfers=opts.max_transfers, min_transfer_seconds=min_change
+                    ),
+                )
+            )
         journeys: list[tuple[Journey, bool]] = []
         seen = set()
         for kind, ro in searches:
@@ -516,7 +546,7 @@ class TransitPlanner:
                 stop_wc,
                 stop_tactile,
                 trip_wc,
-            )  # fmt: skip
+            )
             for j, known in journeys
         ]
         walk = r.route_between(src, dst, profile)
@@ -531,16 +561,19 @@ class TransitPlanner:
                 stops_within_walk_of_destination=len(egress),
             )
         itineraries.sort(key=lambda i: i.generalized_cost)
-        return Plan(profile=profile.name, requested=local,
-                    itineraries=itineraries[: opts.max_itineraries])  # fmt: skip
+        return Plan(
+            profile=profile.name, requested=local, itineraries=itineraries[: opts.max_itineraries]
+        )
 
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:
             return "no stop usable with this profile lies within walking limits of the origin"
         if not egress:
             return "no stop usable with this profile lies within walking limits of the destination"
-        return ("no trip connects the stops near the origin with those near the destination "
-                "at this time with the vehicles and stops this profile can use")  # fmt: skip
+        return (
+            "no trip connects the stops near the origin with those near the destination "
+            "at this time with the vehicles and stops this profile can use"
+        )
 
     # -- description --------------------------------------------------------------------
     def _stop_dict(self, tt: Timetable, s: int, stop_wc, stop_tactile) -> dict:
@@ -553,21 +586,45 @@ class TransitPlanner:
             "tactile_guidance": _TRI_WORD[int(stop_tactile[s])],
         }
 
-    def _walk_leg(self, route: Route | None, a: dict, b: dict, start: dt.datetime,
-                  seconds: float) -> dict:  # fmt: skip
-        leg = {"mode": "walk", "from": a, "to": b, "departure": start.isoformat(),
-               "arrival": (start + dt.timedelta(seconds=seconds)).isoformat(),
-               "duration_s": round(seconds)}  # fmt: skip
+    def _walk_leg(
+        self, route: Route | None, a: dict, b: dict, start: dt.datetime, seconds: float
+    ) -> dict:
+        leg = {
+            "mode": "walk",
+            "from": a,
+            "to": b,
+            "departure": start.isoformat(),
+            "arrival": (start + dt.timedelta(seconds=seconds)).isoformat(),
+            "duration_s": round(seconds),
+        }
         if route is not None:
             body = route.to_dict()
-            leg.update(distance_m=body["distance_m"], geometry=body["geometry"],
-                       steps=body["steps"], warnings=body["warnings"],
-                       confidence=body["confidence"])  # fmt: skip
+            leg.update(
+                distance_m=body["distance_m"],
+                geometry=body["geometry"],
+                steps=body["steps"],
+                warnings=body["warnings"],
+                confidence=body["confidence"],
+            )
         return leg
 
-    def _itinerary(self, tt, links, journey: Journey, known: bool, src: Snap, dst: Snap,
-                   profile: Profile, midnight, depart, acc_c, egr_c, stop_wc, stop_tactile,
-                   trip_wc) -> Itinerary:  # fmt: skip
+    def _itinerary(
+        self,
+        tt,
+        links,
+        journey: Journey,
+        known: bool,
+        src: Snap,
+        dst: Snap,
+        profile: Profile,
+        midnight,
+        depart,
+        acc_c,
+        egr_c,
+        stop_wc,
+        stop_tactile,
+        trip_wc,
+    ) -> Itinerary:
         r = self.router
         legs: list[dict] = []
         warnings: list[dict] = []
@@ -621,8 +678,9 @@ class TransitPlanner:
                 flush()
                 legs.append(self._ride_leg(tt, leg, stop_wc, stop_tactile, trip_wc, at))
                 ride_s += leg.alight_time - leg.board_time
-                unknown_penalty += self._ride_penalty(profile, leg, stop_wc, stop_tactile,
-                                                      trip_wc, warnings, tt)  # fmt: skip
+                unknown_penalty += self._ride_penalty(
+                    profile, leg, stop_wc, stop_tactile, trip_wc, warnings, tt
+                )
             elif leg.seconds > 0 or not isinstance(leg, TransferLeg):
                 walk_run.append(leg)
         flush()
@@ -638,16 +696,26 @@ class TransitPlanner:
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
         wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
-        return Itinerary(departure=dep, arrival=arr, legs=legs, walk_s=walk_s, wait_s=wait_s,
-                         ride_s=ride_s, transfers=transfers, walk_m=walk_m,
-                         generalized_cost=generalized, warnings=warnings,
-                         only_known_accessible=known)  # fmt: skip
+        return Itinerary(
+            departure=dep,
+            arrival=arr,
+            legs=legs,
+            walk_s=walk_s,
+            wait_s=wait_s,
+            ride_s=ride_s,
+            transfers=transfers,
+            walk_m=walk_m,
+            generalized_cost=generalized,
+            warnings=warnings,
+            only_known_accessible=known,
+        )
 
     def _ride_leg(self, tt: Timetable, leg: TransitLeg, stop_wc, stop_tactile, trip_wc, at):
         trip = leg.trip
         route = int(tt.trip_route[trip])
-        stops = tt.pattern_stops(int(tt.trip_pattern[trip]))[leg.board_position:
-                                                              leg.alight_position + 1]  # fmt: skip
+        stops = tt.pattern_stops(int(tt.trip_pattern[trip]))[
+            leg.board_position : leg.alight_position + 1
+        ]
         mode = _MODE.get(int(tt.route_types[route]), "bus")
         return {
             "mode": mode,
@@ -669,35 +737,53 @@ class TransitPlanner:
                     [round(float(tt.stop_lon[s]), 6), round(float(tt.stop_lat[s]), 6)]
                     for s in stops.tolist()
                 ],
-            },  # fmt: skip
+            },
         }
 
-    def _ride_penalty(self, profile: Profile, leg: TransitLeg, stop_wc, stop_tactile, trip_wc,
-                      warnings: list[dict], tt: Timetable) -> float:  # fmt: skip
+    def _ride_penalty(
+        self,
+        profile: Profile,
+        leg: TransitLeg,
+        stop_wc,
+        stop_tactile,
+        trip_wc,
+        warnings: list[dict],
+        tt: Timetable,
+    ) -> float:
         """Generalised-cost penalties and warnings for one ride."""
         penalty = 0.0
         route = tt.route_short_names[int(tt.trip_route[leg.trip])] or "metro"
         if profile.wheelchair:
             if trip_wc[leg.trip] == UNKNOWN:
                 penalty += profile.unknown_cost_s
-                warnings.append({"code": "unknown_vehicle_accessibility",
-                                 "message": f"Whether the {route} vehicle has a ramp or low "
-                                            "floor is not known."})  # fmt: skip
+                warnings.append(
+                    {
+                        "code": "unknown_vehicle_accessibility",
+                        "message": f"Whether the {route} vehicle has a ramp or low "
+                        "floor is not known.",
+                    }
+                )
             for s in (leg.board_stop, leg.alight_stop):
                 if stop_wc[s] == UNKNOWN:
                     penalty += profile.unknown_cost_s
-                    warnings.append({"code": "unknown_stop_accessibility",
-                                     "message": f"Step-free boarding at {tt.stop_names[s]} is "
-                                                "not known."})  # fmt: skip
+                    warnings.append(
+                        {
+                            "code": "unknown_stop_accessibility",
+                            "message": f"Step-free boarding at {tt.stop_names[s]} is not known.",
+                        }
+                    )
         if profile.name == "blind":
             for s in (leg.board_stop, leg.alight_stop):
                 if stop_tactile[s] == NO:
                     penalty += 120.0
                 elif stop_tactile[s] == UNKNOWN:
                     penalty += 60.0
-                    warnings.append({"code": "unknown_tactile_guidance",
-                                     "message": f"Tactile guidance at {tt.stop_names[s]} is not "
-                                                "known."})  # fmt: skip
+                    warnings.append(
+                        {
+                            "code": "unknown_tactile_guidance",
+                            "message": f"Tactile guidance at {tt.stop_names[s]} is not known.",
+                        }
+                    )
         return penalty
 
     def _walk_only(self, walk: Route, local: dt.datetime) -> Itinerary:
@@ -706,9 +792,18 @@ class TransitPlanner:
         dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}
         leg = self._walk_leg(walk, origin, dest, local, walk.duration_s)
         arrival = local + dt.timedelta(seconds=walk.duration_s)
-        return Itinerary(departure=local, arrival=arrival, legs=[leg], walk_s=walk.duration_s,
-                         wait_s=0.0, ride_s=0.0, transfers=0, walk_m=walk.distance_m,
-                         generalized_cost=walk.cost, warnings=body["warnings"])  # fmt: skip
+        return Itinerary(
+            departure=local,
+            arrival=arrival,
+            legs=[leg],
+            walk_s=walk.duration_s,
+            wait_s=0.0,
+            ride_s=0.0,
+            transfers=0,
+            walk_m=walk.distance_m,
+            generalized_cost=walk.cost,
+            warnings=body["warnings"],
+        )
 
 
 def read_stop_extras(path: str | Path) -> dict[str, dict[str, str]]:

@@ -1,0 +1,166 @@
+"""Multimodal plans on the real Almaty data: metro timetable, filters, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routing.cost import get_profile
+from routing.errors import InvalidInputError, NoRouteError
+from routing.transit.accessibility import read_transit_overlays
+from routing.transit.planner import TransitPlanner, parse_departure
+
+NEAR_RAIYMBEK = (43.2725, 76.9440)
+NEAR_MOMYSHULY = (43.2150, 76.8390)
+WEEKDAY_8 = "2026-12-07T08:00"  # a Monday
+OVERLAYS = Path(__file__).resolve().parents[1] / "fixtures" / "transit_overlays"
+
+
+def _metro_legs(plan):
+    return [leg for it in plan.itineraries for leg in it.legs if leg["mode"] == "metro"]
+
+
+def _schedule(shared_data, slug, day, direction):
+    data = json.loads((shared_data / "almaty/metro/schedule.json").read_text())
+    return data["stations"][slug][day][direction]
+
+
+def test_weekday_morning_rides_the_metro_on_the_real_timetable(almaty_planner, shared_data):
+    plan = almaty_planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("walk")
+    )
+    legs = _metro_legs(plan)
+    assert legs, [leg["mode"] for it in plan.itineraries for leg in it.legs]
+    leg = legs[0]
+    assert leg["from"]["stop_id"] == "metro:RMBK" and leg["to"]["stop_id"] == "metro:BM"
+    board = leg["departure"][11:19]
+    forward = _schedule(shared_data, "RMBK", "weekday", "forward")
+    assert board in forward
+    # The first train the traveller can reach: no earlier listed train after they arrive.
+    walk_arrival = plan.itineraries[0].legs[0]["arrival"][11:19]
+    assert all(not (walk_arrival <= t < board) for t in forward)
+    # Arrival at Momyshuly: this train's listed departure at Saryarqa (the station before)
+    # plus one inter-station run (a few minutes at most).
+    sa = _schedule(shared_data, "SA", "weekday", "forward")
+    alight = leg["arrival"][11:19]
+    at_sa = max(t for t in sa if board < t < alight)
+    run = dt.datetime.strptime(alight, "%H:%M:%S") - dt.datetime.strptime(at_sa, "%H:%M:%S")
+    assert dt.timedelta(seconds=60) <= run <= dt.timedelta(seconds=300)
+
+
+def test_itinerary_times_are_consistent(almaty_planner):
+    plan = almaty_planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("blind")
+    )
+    for it in plan.itineraries:
+        times = [(leg["departure"], leg["arrival"]) for leg in it.legs]
+        for (dep, arr), (next_dep, _) in zip(times, times[1:], strict=False):
+            assert dep <= arr <= next_dep
+        assert it.to_dict()["duration_s"] >= it.walk_s + it.ride_s - 1
+
+
+def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
+    plan = almaty_planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure("2026-12-16T08:00"), get_profile("walk")
+    )
+    board = _metro_legs(plan)[0]["departure"][11:19]
+    assert board in _schedule(shared_data, "RMBK", "weekend", "forward")
+
+
+def test_time_zone_is_almaty():
+    local = parse_departure("2026-12-07T03:00:00Z")
+    assert local.isoformat() == "2026-12-07T08:00:00+05:00"
+    assert parse_departure(WEEKDAY_8).utcoffset() == dt.timedelta(hours=5)
+    with pytest.raises(InvalidInputError) as exc:
+        parse_departure("next monday")
+    assert exc.value.field == "time"
+
+
+def test_wheelchair_never_boards_inaccessible_trips_or_stops(almaty_router, almaty_gtfs):
+    acc = read_transit_overlays(
+        [OVERLAYS / "no_low_floor_55.csv", OVERLAYS / "rmbk_not_accessible.csv"]
+    )
+    planner = TransitPlanner.from_gtfs(almaty_router, almaty_gtfs, accessibility=acc)
+    plan = planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("wheelchair_manual")
+    )
+    for it in plan.itineraries:
+        for leg in it.legs:
+            if leg["mode"] == "walk":
+                continue
+            assert leg["route"] != "55"
+            assert leg["accessible_vehicle"] != "no"
+            assert leg["from"]["wheelchair_boarding"] != "no"
+            assert leg["to"]["wheelchair_boarding"] != "no"
+            assert leg["from"]["stop_id"] != "metro:RMBK"
+    # The walking profile is not bound by those facts and still boards at Raiymbek batyr.
+    walk = planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("walk")
+    )
+    assert any(leg["from"]["stop_id"] == "metro:RMBK" for leg in _metro_legs(walk))
+
+
+def test_wheelchair_skips_stops_tagged_wheelchair_no(almaty_planner):
+    tt, _, stop_wc, _, _ = almaty_planner._prepared(
+        dt.date(2026, 12, 7), get_profile("wheelchair_manual")
+    )
+    blocked = {tt.stop_ids[i] for i in np.flatnonzero(stop_wc == 2)}
+    assert len(blocked) >= 5  # the real OSM stops tagged wheelchair=no
+    for stop_id in sorted(blocked)[:3]:
+        s = tt.stop_index[stop_id]
+        here = (float(tt.stop_lat[s]) + 0.0003, float(tt.stop_lon[s]))
+        try:
+            plan = almaty_planner.plan(
+                here, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("wheelchair_manual")
+            )
+        except NoRouteError:
+            continue
+        used = {
+            leg[k]["stop_id"]
+            for it in plan.itineraries
+            for leg in it.legs
+            if leg["mode"] != "walk"
+            for k in ("from", "to")
+        }
+        assert not used & blocked
+
+
+def test_unknown_accessibility_is_warned_and_priced(almaty_planner):
+    when = parse_departure(WEEKDAY_8)
+    chair = almaty_planner.plan(
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, get_profile("wheelchair_manual")
+    )
+    walk = almaty_planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, get_profile("walk"))
+    transit = [it for it in chair.itineraries if any(leg["mode"] != "walk" for leg in it.legs)]
+    assert transit
+    codes = {w["code"] for w in transit[0].warnings}
+    # Almaty's feed knows nothing of the metro's step-free access: it must say so.
+    assert "unknown_stop_accessibility" in codes
+    walk_transit = [it for it in walk.itineraries if any(leg["mode"] != "walk" for leg in it.legs)]
+    assert transit[0].generalized_cost > walk_transit[0].generalized_cost
+
+
+def test_plans_exist_for_real_stop_pairs_across_the_city(almaty_planner):
+    tt, links, *_ = almaty_planner._prepared(dt.date(2026, 12, 7), get_profile("walk"))
+    served = np.unique(tt.ps_stop)
+    snapped = [s for s in served.tolist() if links.snaps[s] is not None]
+    rng = np.random.default_rng(11)
+    found = tried = 0
+    while tried < 25:
+        a, b = rng.choice(snapped, size=2, replace=False)
+        pa = (float(tt.stop_lat[a]), float(tt.stop_lon[a]))
+        pb = (float(tt.stop_lat[b]), float(tt.stop_lon[b]))
+        if np.hypot(pa[0] - pb[0], (pa[1] - pb[1]) * 0.73) < 0.02:  # under ~2 km: skip
+            continue
+        tried += 1
+        try:
+            plan = almaty_planner.plan(pa, pb, parse_departure(WEEKDAY_8), get_profile("walk"))
+        except NoRouteError:
+            continue
+        if any(leg["mode"] != "walk" for it in plan.itineraries for leg in it.legs):
+            found += 1
+    assert found >= 20, found
