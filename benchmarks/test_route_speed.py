@@ -13,17 +13,10 @@ import numpy as np
 import osmnx as ox
 import pytest
 
-from routing.cost import get_profile
+from routing.cost import PROFILE_NAMES, get_profile
 from routing.graph.pipeline import load_graph
 
-PROFILES = [
-    "walk",
-    "wheelchair_manual",
-    "wheelchair_electric",
-    "blind",
-    "low_vision",
-    "reduced_mobility",
-]
+PROFILES = list(PROFILE_NAMES)
 PAIRS = 200
 
 

@@ -28,7 +28,7 @@ import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -148,6 +148,16 @@ class _StopLinks:
     reach_cost: np.ndarray
     reach_seconds: np.ndarray
     transfers: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+
+
+class ServiceView(NamedTuple):
+    """One service day as a profile sees it: timetable with its walks, and accessibility."""
+
+    timetable: Timetable
+    links: _StopLinks
+    stop_wheelchair: np.ndarray  # per stop: 0 unknown, 1 yes, 2 no (overlays applied)
+    stop_tactile: np.ndarray  # per stop: tactile guidance, same codes
+    trip_wheelchair: np.ndarray  # per trip, after low-floor shares
 
 
 @dataclass
@@ -279,7 +289,7 @@ class TransitPlanner:
                 wheel[trips] = np.where(accessible, YES, NO)
         return wheel
 
-    def _prepared(self, date: dt.date, profile: Profile):
+    def _prepared(self, date: dt.date, profile: Profile) -> ServiceView:
         key = (date, profile)
         hit = self._profiled.get(key)
         if hit is not None:
@@ -291,7 +301,7 @@ class TransitPlanner:
         tt_p = tt.with_transfers(walks, replace_existing=False)
         stop_wc, stop_tactile = self._stop_facts(tt)
         trip_wc = self._trip_wheelchair(tt)
-        hit = (tt_p, links, stop_wc, stop_tactile, trip_wc)
+        hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
         self._profiled[key] = hit
         while len(self._profiled) > 12:
             self._profiled.popitem(last=False)
@@ -476,7 +486,9 @@ class TransitPlanner:
         pg, _ = r.prepare(profile)
         src = r.snap(origin, profile, "from")
         dst = r.snap(destination, profile, "to")
-        tt, links, stop_wc, stop_tactile, trip_wc = self._prepared(date, profile)
+        view = self._prepared(date, profile)
+        tt, links = view.timetable, view.links
+        stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
         acc_s, acc_c = self._access(pg, src, links, reverse=False)
         egr_s, egr_c = self._access(pg, dst, links, reverse=True)
         access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
@@ -531,22 +543,7 @@ class TransitPlanner:
                     journeys.append((j, kind == "known"))
         midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(self.tz))
         itineraries = [
-            self._itinerary(
-                tt,
-                links,
-                j,
-                known,
-                src,
-                dst,
-                profile,
-                midnight,
-                depart,
-                acc_c,
-                egr_c,
-                stop_wc,
-                stop_tactile,
-                trip_wc,
-            )
+            self._itinerary(view, j, known, src, dst, profile, midnight, depart, acc_c, egr_c)
             for j, known in journeys
         ]
         walk = r.route_between(src, dst, profile)
@@ -576,14 +573,15 @@ class TransitPlanner:
         )
 
     # -- description --------------------------------------------------------------------
-    def _stop_dict(self, tt: Timetable, s: int, stop_wc, stop_tactile) -> dict:
+    def _stop_dict(self, view: ServiceView, s: int) -> dict:
+        tt = view.timetable
         return {
             "stop_id": tt.stop_ids[s],
             "name": tt.stop_names[s],
             "lat": round(float(tt.stop_lat[s]), 6),
             "lon": round(float(tt.stop_lon[s]), 6),
-            "wheelchair_boarding": _TRI_WORD[int(stop_wc[s])],
-            "tactile_guidance": _TRI_WORD[int(stop_tactile[s])],
+            "wheelchair_boarding": _TRI_WORD[int(view.stop_wheelchair[s])],
+            "tactile_guidance": _TRI_WORD[int(view.stop_tactile[s])],
         }
 
     def _walk_leg(
@@ -610,22 +608,19 @@ class TransitPlanner:
 
     def _itinerary(
         self,
-        tt,
-        links,
+        view: ServiceView,
         journey: Journey,
         known: bool,
         src: Snap,
         dst: Snap,
         profile: Profile,
-        midnight,
-        depart,
-        acc_c,
-        egr_c,
-        stop_wc,
-        stop_tactile,
-        trip_wc,
+        midnight: dt.datetime,
+        depart: int,
+        acc_c: np.ndarray,
+        egr_c: np.ndarray,
     ) -> Itinerary:
         r = self.router
+        links = view.links
         legs: list[dict] = []
         warnings: list[dict] = []
         walk_s = ride_s = walk_m = 0.0
@@ -645,13 +640,13 @@ class TransitPlanner:
             if isinstance(leg, EgressLeg):
                 return dst, destination
             stop = leg.stop if isinstance(leg, AccessLeg) else leg.to_stop
-            return links.snaps[stop], self._stop_dict(tt, stop, stop_wc, stop_tactile)
+            return links.snaps[stop], self._stop_dict(view, stop)
 
         def start_point(leg) -> tuple[Snap, dict]:
             if isinstance(leg, AccessLeg):
                 return src, origin
             stop = leg.stop if isinstance(leg, EgressLeg) else leg.from_stop
-            return links.snaps[stop], self._stop_dict(tt, stop, stop_wc, stop_tactile)
+            return links.snaps[stop], self._stop_dict(view, stop)
 
         def flush() -> None:
             nonlocal walk_s, walk_m, extra_cost
@@ -676,11 +671,9 @@ class TransitPlanner:
         for leg in journey.legs:
             if isinstance(leg, TransitLeg):
                 flush()
-                legs.append(self._ride_leg(tt, leg, stop_wc, stop_tactile, trip_wc, at))
+                legs.append(self._ride_leg(view, leg, at))
                 ride_s += leg.alight_time - leg.board_time
-                unknown_penalty += self._ride_penalty(
-                    profile, leg, stop_wc, stop_tactile, trip_wc, warnings, tt
-                )
+                unknown_penalty += self._ride_penalty(profile, leg, view, warnings)
             elif leg.seconds > 0 or not isinstance(leg, TransferLeg):
                 walk_run.append(leg)
         flush()
@@ -710,7 +703,8 @@ class TransitPlanner:
             only_known_accessible=known,
         )
 
-    def _ride_leg(self, tt: Timetable, leg: TransitLeg, stop_wc, stop_tactile, trip_wc, at):
+    def _ride_leg(self, view: ServiceView, leg: TransitLeg, at) -> dict:
+        tt = view.timetable
         trip = leg.trip
         route = int(tt.trip_route[trip])
         stops = tt.pattern_stops(int(tt.trip_pattern[trip]))[
@@ -724,13 +718,13 @@ class TransitPlanner:
             "route_long_name": tt.route_long_names[route],
             "headsign": tt.trip_headsigns[trip],
             "trip_id": tt.trip_ids[trip],
-            "from": self._stop_dict(tt, leg.board_stop, stop_wc, stop_tactile),
-            "to": self._stop_dict(tt, leg.alight_stop, stop_wc, stop_tactile),
+            "from": self._stop_dict(view, leg.board_stop),
+            "to": self._stop_dict(view, leg.alight_stop),
             "departure": at(leg.board_time).isoformat(),
             "arrival": at(leg.alight_time).isoformat(),
             "duration_s": int(leg.alight_time - leg.board_time),
             "intermediate_stops": max(0, len(stops) - 2),
-            "accessible_vehicle": _TRI_WORD[int(trip_wc[trip])],
+            "accessible_vehicle": _TRI_WORD[int(view.trip_wheelchair[trip])],
             "geometry": {
                 "type": "LineString",
                 "coordinates": [
@@ -741,16 +735,15 @@ class TransitPlanner:
         }
 
     def _ride_penalty(
-        self,
-        profile: Profile,
-        leg: TransitLeg,
-        stop_wc,
-        stop_tactile,
-        trip_wc,
-        warnings: list[dict],
-        tt: Timetable,
+        self, profile: Profile, leg: TransitLeg, view: ServiceView, warnings: list[dict]
     ) -> float:
         """Generalised-cost penalties and warnings for one ride."""
+        tt = view.timetable
+        stop_wc, stop_tactile, trip_wc = (
+            view.stop_wheelchair,
+            view.stop_tactile,
+            view.trip_wheelchair,
+        )
         penalty = 0.0
         route = tt.route_short_names[int(tt.trip_route[leg.trip])] or "metro"
         if profile.wheelchair:
