@@ -1,4 +1,8 @@
-"""Print per-query medians and ratios against osmnx from a pytest-benchmark JSON file.
+"""Print per-query medians and ratios against the baselines from a pytest-benchmark JSON file.
+
+Route benchmarks (``ours_route``, ``ours_search``) are compared with ``osmnx``; plan
+benchmarks (``ours_plan``) with the networkx time-expanded graph (``networkx_te``), both
+keyed by (city, profile) and falling back to the city's walk baseline.
 
 Usage: python benchmarks/ratios.py path/to/benchmark.json
 """
@@ -8,23 +12,36 @@ from __future__ import annotations
 import json
 import sys
 
+#: Baseline kind and ratio label of each of our kinds; other "ours*" kinds use osmnx.
+BASELINES = {"ours_plan": ("networkx_te", "networkx/ours")}
+
 
 def main(path: str) -> None:
     data = json.load(open(path))
     rows = []
-    osmnx = {}
+    baselines = {}
     for b in data["benchmarks"]:
         info = b.get("extra_info", {})
         median_ms = b["stats"]["median"] * 1000
         rows.append((b["name"], info, median_ms))
-        if info.get("kind") == "osmnx":
-            osmnx[(info["city"], info["profile"])] = median_ms
+        if info.get("kind") in ("osmnx", "networkx_te"):
+            baselines[(info["kind"], info["city"], info["profile"])] = median_ms
     for name, info, median_ms in rows:
         ratio = ""
-        key = (info.get("city"), info.get("profile"))
-        base = osmnx.get(key) or osmnx.get((info.get("city"), "walk"))
-        if info.get("kind", "").startswith("ours") and base:
-            ratio = f"  osmnx/ours = {base / median_ms:6.1f}x"
+        kind = info.get("kind", "")
+        base_kind, label = BASELINES.get(kind, ("osmnx", "osmnx/ours"))
+        city, profile = info.get("city"), info.get("profile")
+        base = baselines.get((base_kind, city, profile))
+        fallback = base is None
+        if fallback:
+            base = baselines.get((base_kind, city, "walk"))
+        if kind.startswith("ours") and base:
+            ratio = f"  {label} = {base / median_ms:6.1f}x"
+            if fallback and kind in BASELINES:
+                ratio += " (walk baseline)"
+        if kind == "networkx_te" and "te_build_s" in info:
+            ratio = (f"  (graph {info['te_nodes']} nodes, {info['te_edges']} arcs, "
+                     f"built in {info['te_build_s']} s)")  # fmt: skip
         print(f"{name:70s} median {median_ms:9.3f} ms{ratio}")
 
 

@@ -18,19 +18,21 @@ from flask import Flask
 from routing.errors import DataError
 from routing.graph.pipeline import load_graph
 from routing.router import StreetRouter
+from routing.transit.accessibility import read_transit_overlays
+from routing.transit.planner import TransitPlanner
 from server.errors import register_error_handlers
 from server.jsonio import JSONProvider
 from server.state import EXTENSION
 
 log = logging.getLogger(__name__)
 
-#: Modules whose ``bp`` blueprint is registered, in order. A new resource adds its module
-#: here (e.g. ``"server.plan"`` for ``/plan``).
+#: Modules whose ``bp`` blueprint is registered, in order. A new resource adds its module here.
 BLUEPRINTS: list[str] = [
     "server.web",
     "server.health",
     "server.profiles",
     "server.route",
+    "server.plan",
 ]
 
 #: Config keys and their defaults (``None`` for OSM means: a router must be passed in).
@@ -39,13 +41,17 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "DEM": [],
     "OVERLAYS": [],
     "GTFS": None,
+    "TRANSIT_OVERLAYS": [],
     "CACHE_DIR": None,
     "MAX_CONTENT_LENGTH": 1 << 20,  # request bodies are small JSON objects
 }
 
 
 def create_app(
-    config: Mapping[str, Any] | None = None, *, router: StreetRouter | None = None
+    config: Mapping[str, Any] | None = None,
+    *,
+    router: StreetRouter | None = None,
+    planner: TransitPlanner | None = None,
 ) -> Flask:
     """Create the Flask app.
 
@@ -53,10 +59,15 @@ def create_app(
     ----------
     config
         Flask config plus ``OSM`` (path of the OSM extract), ``DEM`` (list of SRTM
-        tiles), ``OVERLAYS`` (list of overlay files), ``GTFS`` (feed path or None, for the
-        transit planner) and ``CACHE_DIR`` (compiled-graph cache, None for no cache).
+        tiles), ``OVERLAYS`` (list of overlay files), ``GTFS`` (GTFS zip or folder for the
+        transit planner behind ``/plan``; None for no transit), ``TRANSIT_OVERLAYS`` (list
+        of transit accessibility CSV files, see :mod:`routing.transit.accessibility`) and
+        ``CACHE_DIR`` (compiled-graph cache, None for no cache).
     router
         A ready router (tests); when None, the graph is loaded from ``config`` now.
+    planner
+        A ready transit planner on ``router`` (tests); when None, one is built from
+        ``GTFS`` (and ``TRANSIT_OVERLAYS``) if ``GTFS`` is set.
 
     Returns
     -------
@@ -67,7 +78,9 @@ def create_app(
     Raises
     ------
     DataError
-        No router and no ``OSM`` in the config, or an input file is missing or broken.
+        No router and no ``OSM`` in the config, or an input file is missing or broken
+        (a :class:`~routing.errors.GtfsError` or :class:`~routing.errors.OverlayError`
+        names the file, line and field).
     """
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.json = JSONProvider(app)
@@ -78,14 +91,17 @@ def create_app(
     sources: dict[str, Any] = {}
     if router is None:
         router, sources = _load_router(app.config)
+    if planner is None and app.config.get("GTFS"):
+        planner = _load_planner(app.config, router)
+    if planner is not None:
+        sources["gtfs"] = str(planner.feed.path)
+        sources["transit_overlays"] = list(planner.accessibility.sources)
 
     app.extensions[EXTENSION] = {
         "router": router,
         "router_lock": threading.Lock(),
         "sources": sources,
-        # Hook for the transit planner (/plan): build it here from app.config["GTFS"] and the
-        # router, and add "server.plan" to BLUEPRINTS.
-        "planner": None,
+        "planner": planner,
     }
 
     register_error_handlers(app)
@@ -116,6 +132,20 @@ def _load_router(config: Mapping[str, Any]) -> tuple[StreetRouter, dict[str, Any
              "from cache " + cache["path"] if cache.get("hit") else "built")  # fmt: skip
     log.info("preparing the router")
     sources = {"osm": str(osm), "dem": [str(p) for p in dem],
-               "overlays": [str(p) for p in overlays], "gtfs": config.get("GTFS"),
+               "overlays": [str(p) for p in overlays], "gtfs": None, "transit_overlays": [],
                "cache_dir": str(cache_dir) if cache_dir else None}  # fmt: skip
     return StreetRouter(graph), sources
+
+
+def _load_planner(config: Mapping[str, Any], router: StreetRouter) -> TransitPlanner:
+    """The transit planner on ``router`` for the ``GTFS`` feed and ``TRANSIT_OVERLAYS``."""
+    gtfs = Path(config["GTFS"])
+    if not gtfs.exists():
+        raise DataError(f"GTFS feed not found: {gtfs}", path=str(gtfs), field="GTFS")
+    overlays = [Path(p) for p in config.get("TRANSIT_OVERLAYS") or []]
+    accessibility = read_transit_overlays(overlays) if overlays else None
+    log.info("loading the transit feed %s (%d transit overlay(s))", gtfs, len(overlays))
+    planner = TransitPlanner.from_gtfs(router, gtfs, accessibility=accessibility)
+    log.info("transit planner ready: %d stops, %d routes",
+             len(planner.feed.stops), len(planner.feed.routes))  # fmt: skip
+    return planner

@@ -1,11 +1,12 @@
-"""The ``inclusive-routing`` command: ``serve`` the HTTP API, or compute one ``route``.
+"""The ``inclusive-routing`` command: ``serve``, ``route``, and (from other modules) more.
 
 Subcommands are registered in :data:`COMMANDS` (name -> function adding its sub-parser).
-Another module adds one with the :func:`command` decorator, e.g. ``plan`` or ``gtfs`` (whose
-parser can hold its own sub-commands such as ``build``), and lists itself in
-:data:`COMMAND_MODULES` so that it is imported before the parser is built. Each sub-parser
-sets ``func`` (``args -> exit code``). Helpers for the graph options (:func:`add_graph_arguments`,
-:func:`graph_sources`, :func:`load_router`) are meant to be shared by those commands.
+Another module adds one with the :func:`command` decorator and lists itself in
+:data:`COMMAND_MODULES` so that it is imported before the parser is built: the public
+transport commands ``plan`` and ``gtfs build`` live in :mod:`server.transit_cli`. Each
+sub-parser sets ``func`` (``args -> exit code``). Helpers for the graph options
+(:func:`add_graph_arguments`, :func:`graph_sources`, :func:`load_router`) and the transit
+options (:func:`add_transit_arguments`, :func:`transit_feed`) are shared by those commands.
 
 Exit codes: 0 success, 1 data/setup problem or failure, 2 bad input, 3 no route.
 """
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
+from routing.transit.default_feed import ensure_almaty_gtfs
 from server.defaults import DATA_ENV, resolve_defaults
 from server.jsonio import dumps
 from server.params import parse_key_value, parse_point, parse_profile
@@ -36,8 +38,8 @@ AddParser = Callable[[Any], argparse.ArgumentParser]  # takes the sub-parsers ac
 #: Subcommand name -> function that adds its sub-parser (in help order).
 COMMANDS: dict[str, AddParser] = {}
 
-#: Modules that register more subcommands with :func:`command` (e.g. ``"server.plan_cli"``).
-COMMAND_MODULES: list[str] = []
+#: Modules that register more subcommands with :func:`command`.
+COMMAND_MODULES: list[str] = ["server.transit_cli"]
 
 
 def command(name: str) -> Callable[[AddParser], AddParser]:
@@ -126,17 +128,104 @@ def load_router(sources: GraphSources, progress: Callable[[str], None] | None = 
     return StreetRouter(graph)
 
 
+# -- shared transit options -------------------------------------------------------------
+def add_transit_arguments(parser: argparse.ArgumentParser, *, can_disable: bool = False) -> None:
+    """Add ``--gtfs`` and ``--transit-overlay`` (and ``--no-transit`` with ``can_disable``)."""
+    defaults = resolve_defaults()
+    group = parser.add_argument_group(
+        "public transport",
+        "Without --gtfs (and without --osm) the Almaty metro + bus feed is built from "
+        f"{defaults.transit_dir} and cached in the cache folder.",
+    )
+    group.add_argument("--gtfs", type=Path, metavar="PATH",
+                       help="GTFS feed (zip or folder) for the transit planner")  # fmt: skip
+    group.add_argument("--transit-overlay", type=Path, action="append", default=None,
+                       metavar="PATH", dest="transit_overlay",
+                       help="transit accessibility CSV (low-floor shares per route, or stop "
+                            "and station facts), repeatable")  # fmt: skip
+    if can_disable:
+        group.add_argument("--no-transit", action="store_true",
+                           help="no transit planner (/plan answers 503)")  # fmt: skip
+
+
+def transit_feed(
+    args: argparse.Namespace,
+    sources: GraphSources,
+    *,
+    required: bool,
+    progress: Callable[[str], None] | None = None,
+) -> Path | None:
+    """The GTFS feed the options ask for: ``--gtfs``, else the default Almaty feed.
+
+    The default feed is built (once, cached by a hash of its inputs) from the Almaty metro
+    and bus data when ``--osm`` is not given and that data exists.
+
+    Parameters
+    ----------
+    args
+        Parsed options (``gtfs``, ``transit_overlay``, ``osm``, maybe ``no_transit``).
+    sources
+        The graph sources; the default feed is cached in their cache folder.
+    required
+        Whether a missing feed is an error (``plan``) or means no transit (``serve``).
+    progress
+        Optional progress callback.
+
+    Returns
+    -------
+    Path or None
+        The feed; None when transit is disabled or unavailable and not ``required``.
+
+    Raises
+    ------
+    DataError
+        ``--gtfs`` does not exist, a transit overlay does not exist, or (``required``) no
+        feed can be found; the Almaty data is broken.
+    InvalidInputError
+        ``--transit-overlay`` without any feed.
+    """
+    overlays = tuple(args.transit_overlay or ())
+    for path in overlays:
+        if not path.is_file():
+            raise DataError(f"transit overlay not found: {path}", path=str(path))
+    feed: Path | None = None
+    if getattr(args, "no_transit", False):
+        if args.gtfs is not None:
+            raise InvalidInputError("--gtfs and --no-transit contradict each other",
+                                    field="gtfs")  # fmt: skip
+    elif args.gtfs is not None:
+        if not args.gtfs.exists():
+            raise DataError(f"GTFS feed not found: {args.gtfs}", path=str(args.gtfs))
+        feed = args.gtfs
+    else:
+        defaults = resolve_defaults()
+        if args.osm is None and defaults.has_transit_data():
+            cache_dir = sources.cache_dir or defaults.cache_dir
+            if progress:
+                progress(f"transit: the Almaty feed from {defaults.transit_dir} "
+                         f"(cached in {cache_dir})")  # fmt: skip
+            feed = ensure_almaty_gtfs(defaults.transit_dir, cache_dir)
+        elif required:
+            message = (defaults.missing_transit_message() if args.osm is None else
+                       "no GTFS feed for this extract: pass --gtfs PATH (a GTFS zip or "
+                       "folder)")  # fmt: skip
+            raise DataError(message, field="gtfs")
+    if feed is None and overlays:
+        raise InvalidInputError("--transit-overlay needs a transit feed (--gtfs PATH)",
+                                field="transit_overlay")  # fmt: skip
+    return feed
+
+
 # -- serve ------------------------------------------------------------------------------
 @command("serve")
 def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "serve", help="serve the HTTP API and web page with waitress",
-        description="Load the walking graph and serve the HTTP API (DESIGN §5) and the web "
-                    "page with the waitress WSGI server.",
+        description="Load the walking graph (and the transit feed for /plan) and serve the "
+                    "HTTP API (DESIGN §5) and the web page with the waitress WSGI server.",
     )  # fmt: skip
     add_graph_arguments(parser)
-    parser.add_argument("--gtfs", type=Path, metavar="PATH",
-                        help="GTFS feed for the transit planner (/plan)")  # fmt: skip
+    add_transit_arguments(parser, can_disable=True)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1)")  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -159,12 +248,18 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     sources = graph_sources(args)
-    if args.gtfs is not None and not args.gtfs.exists():
-        raise DataError(f"GTFS feed not found: {args.gtfs}", path=str(args.gtfs))
+    log = logging.getLogger("server.cli")
+    gtfs = transit_feed(args, sources, required=False, progress=log.info)
+    if gtfs is None:
+        why = ("--no-transit" if getattr(args, "no_transit", False) else
+               "--osm given without --gtfs" if args.osm is not None else
+               "no default Almaty transit data")  # fmt: skip
+        log.info("no transit feed (%s): /plan answers 503 transit_unavailable", why)
     app = create_app({
         "OSM": str(sources.osm), "DEM": [str(p) for p in sources.dem],
         "OVERLAYS": [str(p) for p in sources.overlays],
-        "GTFS": str(args.gtfs) if args.gtfs else None,
+        "GTFS": str(gtfs) if gtfs else None,
+        "TRANSIT_OVERLAYS": [str(p) for p in args.transit_overlay or ()],
         "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
     })  # fmt: skip
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr,
@@ -229,7 +324,7 @@ def format_route(route: Route, label: str = "") -> str:
     minutes = body["duration_s"] / 60
     who = f"{label} ({body['profile']})" if label else body["profile"]
     lines = [
-        f"Route for {who}: {_metres(body['distance_m'])}, about {minutes:.0f} min, "
+        f"Route for {who}: {format_metres(body['distance_m'])}, about {minutes:.0f} min, "
         f"confidence {body['confidence'] * 100:.0f}% (share of the route whose "
         "accessibility is known).",
         "",
@@ -244,7 +339,8 @@ def format_route(route: Route, label: str = "") -> str:
     return "\n".join(lines)
 
 
-def _metres(value: float) -> str:
+def format_metres(value: float) -> str:
+    """``350 m`` or ``1.25 km``."""
     return f"{value / 1000:.2f} km" if value >= 1000 else f"{value:.0f} m"
 
 
@@ -290,4 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main: subcommand modules register into ``server.cli``, not
+    # into ``__main__`` (``python -m server.cli``).
+    from server import cli as _cli
+
+    sys.exit(_cli.main())

@@ -5,12 +5,13 @@
     data/osm/almaty-2012.osm.pbf
     data/osm/dem/N43E076.hgt.zip
     data/osm/dem/N43E077.hgt.zip
-    data/cache/                      (compiled graphs, written by the server)
+    data/osm/almaty/                 (metro/ and bus/: the transit feed is built from them)
+    data/cache/                      (compiled graphs and the built GTFS feed)
 
 The environment variable ``INCLUSIVE_ROUTING_DATA`` points at another data folder with the
 same layout. It may also point at the shared data folder itself (``almaty/osm/...``,
-``almaty/dem/...``), which is read-only: compiled graphs then go to the repository's
-``data/cache``.
+``almaty/dem/...``, ``almaty/metro``, ``almaty/bus``), which is read-only: compiled graphs
+and the built GTFS feed then go to the repository's ``data/cache``.
 """
 
 from __future__ import annotations
@@ -42,13 +43,20 @@ class DataDefaults:
     dem
         The SRTM elevation tiles.
     cache_dir
-        Where compiled graphs are kept.
+        Where compiled graphs (and the GTFS feed built from ``transit_dir``) are kept.
+    transit_dir
+        The Almaty transit data (``metro/`` and ``bus/``) the default GTFS feed is built from.
     """
 
     data_dir: Path
     osm: Path
     dem: tuple[Path, ...]
     cache_dir: Path
+    transit_dir: Path
+
+    def has_transit_data(self) -> bool:
+        """Whether ``transit_dir`` holds the metro and bus data."""
+        return (self.transit_dir / "metro").is_dir() and (self.transit_dir / "bus").is_dir()
 
     def missing(self) -> list[Path]:
         """The default input files that do not exist."""
@@ -61,6 +69,14 @@ class DataDefaults:
             f"default Almaty data not found: {names}. Run `make data` in the repository "
             f"to link the shared data, set {DATA_ENV} to a data folder, or pass --osm PATH "
             "(and --dem PATH for elevation)."
+        )
+
+    def missing_transit_message(self) -> str:
+        """A message that tells the user how to get a transit feed."""
+        return (
+            f"default Almaty transit data not found: {self.transit_dir} (it needs metro/ and "
+            f"bus/). Run `make data` in the repository, set {DATA_ENV} to a data folder, or "
+            "pass --gtfs PATH (a GTFS zip or folder)."
         )
 
 
@@ -80,10 +96,12 @@ def resolve_defaults(base: Path | None = None) -> DataDefaults:
             osm=shared_osm,
             dem=tuple(base / "almaty" / "dem" / name for name in DEM_NAMES),
             cache_dir=REPO_ROOT / "data" / "cache",
+            transit_dir=base / "almaty",
         )
     return DataDefaults(
         data_dir=base,
         osm=base / "osm" / OSM_NAME,
         dem=tuple(base / "osm" / "dem" / name for name in DEM_NAMES),
         cache_dir=base / "cache",
+        transit_dir=base / "osm" / "almaty",
     )

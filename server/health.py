@@ -1,4 +1,4 @@
-"""``GET /health``: the service is up and which graph it serves."""
+"""``GET /health``: the service is up, which graph it serves and which transit feed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from routing.transit.planner import TransitPlanner
 from server.state import services
 
 bp = Blueprint("health", __name__)
@@ -14,7 +15,11 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
-    """Status, graph size and provenance (files, cache, import report)."""
+    """Status, graph size and provenance (files, cache, import report), transit feed.
+
+    ``planner`` is ``false`` when no GTFS feed is loaded, else ``{"gtfs": path, "stops": n,
+    "routes": n, "transit_overlays": [paths]}``.
+    """
     state = services()
     graph = state["router"].graph
     meta: dict[str, Any] = graph.meta
@@ -43,6 +48,18 @@ def health() -> ResponseReturnValue:
             "import_report": meta.get("import_report", {}),
             "overlay_report": meta.get("overlay_report", {}),
         },
-        "planner": state.get("planner") is not None,
+        "planner": _planner_summary(state.get("planner")),
     }
     return jsonify(body)
+
+
+def _planner_summary(planner: TransitPlanner | None) -> dict[str, Any] | bool:
+    if planner is None:
+        return False
+    feed = planner.feed
+    return {
+        "gtfs": str(feed.path),
+        "stops": len(feed.stops),
+        "routes": len(feed.routes),
+        "transit_overlays": list(planner.accessibility.sources),
+    }

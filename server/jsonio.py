@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,8 @@ def to_jsonable(value: Any) -> Any:
     """A copy of ``value`` that strict JSON can hold.
 
     Numpy scalars and arrays become Python numbers and lists; NaN and infinities (which
-    are not JSON) become ``null``; tuples become lists.
+    are not JSON) become ``null``; tuples become lists; paths become strings and dates
+    ISO 8601 text.
     """
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
@@ -26,6 +29,10 @@ def to_jsonable(value: Any) -> Any:
         return to_jsonable(value.item())
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     return value
 
 

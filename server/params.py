@@ -1,4 +1,4 @@
-"""Request parsing shared by the HTTP endpoints (``/route``, later ``/plan``) and the CLI.
+"""Request parsing shared by the HTTP endpoints (``/route``, ``/plan``) and the CLI.
 
 Everything a client sends is checked here, strictly, and turned into an
 :class:`~routing.errors.InvalidInputError` (HTTP 400) that names the offending field.
@@ -7,16 +7,19 @@ Nothing a client sends may reach the generic 500 handler.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Request
 
 from routing.cost.profiles import PARAMETERS, Profile, get_profile
 from routing.errors import InvalidInputError, InvalidParameterError
+from routing.transit.planner import parse_departure
 
 LatLon = tuple[float, float]
 
@@ -25,6 +28,15 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 #: The keys of a ``/route`` request that are not profile parameters.
 ROUTE_KEYS = ("from", "to", "profile", "format")
+
+#: The keys of a ``/plan`` request that are not profile parameters.
+PLAN_KEYS = ("from", "to", "profile", "time", "max_transfers")
+
+#: Allowed ``max_transfers`` (vehicle changes) of a ``/plan`` request.
+MAX_TRANSFERS_RANGE = (0, 6)
+
+#: Years a ``/plan`` time may fall in (guards date arithmetic near year 1 and 9999).
+TIME_YEARS = (1900, 2199)
 
 _JSON_TYPES = ("application/json",)
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -235,6 +247,109 @@ def parse_route_request(values: Mapping[str, Any]) -> tuple[LatLon, LatLon, Prof
     profile = parse_profile(values, ROUTE_KEYS)
     fmt = parse_choice(values.get("format"), "format", ("json", "geojson"), "json")
     return origin, destination, profile, fmt
+
+
+def parse_integer(raw: Any, field: str, minimum: int, maximum: int) -> int:
+    """An integer in ``[minimum, maximum]`` from a JSON integer or a decimal string.
+
+    Raises
+    ------
+    InvalidInputError
+        Not an integer (booleans, fractions and other text are refused) or out of range.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise InvalidInputError(f"'{field}' must be a whole number from {minimum} to {maximum}, "
+                                f"got {_show(raw)}", field=field)  # fmt: skip
+    if isinstance(raw, str):
+        if not re.fullmatch(r"[+-]?\d{1,9}", raw.strip()):
+            raise InvalidInputError(f"'{field}' must be a whole number from {minimum} to "
+                                    f"{maximum}, got {_show(raw)}", field=field)  # fmt: skip
+        raw = int(raw.strip())
+    if not minimum <= raw <= maximum:
+        raise InvalidInputError(f"'{field}' {raw} is outside the allowed range {minimum} to "
+                                f"{maximum}", field=field)  # fmt: skip
+    return raw
+
+
+def parse_time(raw: Any, field: str = "time") -> dt.datetime:
+    """A departure time: ISO 8601, local Almaty time when it has no offset; missing is now.
+
+    Parameters
+    ----------
+    raw
+        The value as sent; ``None`` or ``""`` means now.
+    field
+        The field name used in error messages.
+
+    Returns
+    -------
+    datetime
+        A timezone-aware time in Asia/Almaty.
+
+    Raises
+    ------
+    InvalidInputError
+        Not a string, not ISO 8601, or outside the years :data:`TIME_YEARS`.
+    """
+    if raw is None or raw == "":
+        return parse_departure(None)
+    if not isinstance(raw, str):
+        raise InvalidInputError(f"'{field}' must be an ISO 8601 date-time string such as "
+                                f"2026-12-07T08:00, got {_show(raw)}", field=field)  # fmt: skip
+    first, last = TIME_YEARS
+    try:
+        when = parse_departure(raw)
+    except OverflowError:  # an offset that pushes year 1 or 9999 out of range
+        when = None
+    if when is None or not first <= when.year <= last:
+        raise InvalidInputError(f"'{field}' {_show(raw)} is outside the years {first} to {last}",
+                                field=field)  # fmt: skip
+    return when
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A checked ``/plan`` request.
+
+    Attributes
+    ----------
+    origin, destination
+        ``(lat, lon)`` of the start and the destination.
+    profile
+        The traveller's profile, overrides applied.
+    when
+        The departure time (aware, Asia/Almaty).
+    max_transfers
+        Vehicle changes allowed; None for the planner's default.
+    """
+
+    origin: LatLon
+    destination: LatLon
+    profile: Profile
+    when: dt.datetime
+    max_transfers: int | None
+
+
+def parse_plan_request(values: Mapping[str, Any]) -> PlanRequest:
+    """The checked fields of a ``/plan`` request.
+
+    Fields are checked in the order from, to, profile (with its overrides), time,
+    max_transfers, so the first problem is reported.
+
+    Raises
+    ------
+    InvalidInputError
+        A field is missing or malformed; ``field`` names it.
+    """
+    origin = parse_point(values.get("from"), "from")
+    destination = parse_point(values.get("to"), "to")
+    profile = parse_profile(values, PLAN_KEYS)
+    when = parse_time(values.get("time"))
+    raw = values.get("max_transfers")
+    low, high = MAX_TRANSFERS_RANGE
+    max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
+                                                                         low, high)  # fmt: skip
+    return PlanRequest(origin, destination, profile, when, max_transfers)
 
 
 def parse_key_value(text: str, field: str = "param") -> tuple[str, str]:

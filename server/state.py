@@ -1,18 +1,19 @@
-"""What the app holds for its endpoints: the router, and room for the transit planner.
+"""What the app holds for its endpoints: the street router and the transit planner.
 
 ``app.extensions[EXTENSION]`` is a dict with these keys:
 
 ``router``
     The :class:`~routing.router.StreetRouter` (always set).
 ``router_lock``
-    A lock to hold while calling the router: its per-profile preparation cache is not
+    A lock to hold while calling the router or the planner: the router's per-profile
+    preparation cache and the planner's timetable caches (which share the router) are not
     safe to update from several server threads at once.
 ``planner``
-    The transit planner for ``/plan``; ``None`` until the planner is wired in
-    (see the hook in :func:`server.create_app`).
+    The :class:`~routing.transit.planner.TransitPlanner` for ``/plan``, or ``None`` when no
+    GTFS feed is configured (``/plan`` then answers 503 ``transit_unavailable``).
 ``sources``
-    The input files the graph was built from (``osm``, ``dem``, ``overlays``, ``gtfs``,
-    ``cache_dir``), as given in the config; empty when a router was passed in.
+    The input files the graph was built from (``osm``, ``dem``, ``overlays``, ``cache_dir``)
+    and the transit inputs (``gtfs``, ``transit_overlays``), as given in the config.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from flask import current_app
 
 from routing.router import StreetRouter
+from routing.transit.planner import TransitPlanner
 
 EXTENSION = "inclusive_routing"
 
@@ -36,6 +38,11 @@ def services() -> dict[str, Any]:
 def get_router() -> StreetRouter:
     """The current app's street router."""
     return services()["router"]
+
+
+def get_planner() -> TransitPlanner | None:
+    """The current app's transit planner, or None when transit is not configured."""
+    return services().get("planner")
 
 
 @contextmanager

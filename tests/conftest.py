@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from data_fixtures import (  # noqa: F401  (fixtures are found by name)
+    almaty_graph,
     almaty_gtfs,
     almaty_planner,
-    almaty_graph,
     almaty_router,
     graph_cache,
     helsinki_graph,

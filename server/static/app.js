@@ -1,5 +1,6 @@
-// Inclusive routing web page: fills the form from /profiles and /health, asks /route,
-// and shows the answer as text first (summary, warnings, steps) and as an SVG sketch.
+// Inclusive routing web page: fills the forms from /profiles and /health, asks /route
+// (a street route, shown as text first and as an SVG sketch) and /plan (journeys by bus and
+// metro, shown as a list of itineraries with their legs as sentences).
 // Everything server-sent is inserted with textContent, never as HTML.
 "use strict";
 
@@ -141,12 +142,16 @@
       if (!response.ok) throw new Error("HTTP " + response.status);
       const list = await response.json();
       const current = profileSelect.value;
+      const planCurrent = planProfileSelect.value;
       profileSelect.textContent = "";
+      planProfileSelect.textContent = "";
       for (const profile of list) {
         profiles[profile.name] = profile;
         profileSelect.append(el("option", { value: profile.name }, profile.label));
+        planProfileSelect.append(el("option", { value: profile.name }, profile.label));
       }
       if (profiles[current]) profileSelect.value = current;
+      if (profiles[planCurrent]) planProfileSelect.value = planCurrent;
       renderParameters();
     } catch (err) {
       paramsList.textContent = "";
@@ -162,6 +167,7 @@
       const response = await fetch("/health", { headers: { Accept: "application/json" } });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const body = await response.json();
+      showPlanAvailability(body.planner);
       const b = body.graph.bounds;
       coverage.textContent = "This service covers latitudes " + b.min_lat.toFixed(3) + " to " +
         b.max_lat.toFixed(3) + " and longitudes " + b.min_lon.toFixed(3) + " to " +
@@ -445,6 +451,230 @@
       );
     });
   }
+
+  // -- journeys by bus and metro (/plan) ------------------------------------------------
+  const planForm = $("plan-form");
+  const planProfileSelect = $("plan-profile");
+  const planStatus = $("plan-status");
+  const planAlert = $("plan-alert");
+  const planResults = $("plan-results");
+  const planSubmit = $("plan-submit");
+  const PLAN_FIELDS = { from: "plan-from", to: "plan-to", time: "plan-time",
+    profile: "plan-profile", max_transfers: "plan-max-transfers" };
+  const MODE_NAMES = { bus: "Bus", trolleybus: "Trolleybus", metro: "Metro", tram: "Tram",
+    rail: "Train" };
+  let planBusy = false;
+
+  function planAnnounce(text) {
+    planStatus.textContent = "";
+    window.setTimeout(() => { planStatus.textContent = text; }, 50);
+  }
+
+  function showPlanAlert(text) {
+    planAlert.textContent = text;
+    planAlert.hidden = !text;
+  }
+
+  function showPlanAvailability(planner) {
+    const note = $("plan-availability");
+    if (planner) {
+      note.textContent = "Journeys combine walking with buses and the metro (" + planner.stops +
+        " stops, " + planner.routes + " routes), using only the vehicles and stops the " +
+        "traveller can use.";
+    } else {
+      note.textContent = "Public transport planning is not available on this server: it " +
+        "runs without a timetable. Street routes above still work.";
+    }
+  }
+
+  // Now in Almaty, as the value of a datetime-local input (YYYY-MM-DDTHH:MM).
+  function almatyNow() {
+    const parts = {};
+    const format = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Almaty", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+    for (const part of format.formatToParts(new Date())) parts[part.type] = part.value;
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" +
+      parts.minute;
+  }
+
+  function setPlanTimeNow(say) {
+    try {
+      $("plan-time").value = almatyNow();
+    } catch (_err) {
+      $("plan-time").value = "";  // an empty time means now for the server
+    }
+    if (say) planAnnounce("Departure set to now.");
+  }
+
+  function clearPlanErrors() {
+    for (const node of planForm.querySelectorAll("[aria-invalid]")) {
+      node.removeAttribute("aria-invalid");
+    }
+    for (const node of planForm.querySelectorAll(".error-text")) {
+      node.textContent = "";
+      node.hidden = true;
+    }
+  }
+
+  function markPlanFieldError(name, message) {
+    const input = name && PLAN_FIELDS[name] ? $(PLAN_FIELDS[name]) : null;
+    if (!input) return false;
+    const errorText = $(input.id + "-error");
+    if (errorText) {
+      errorText.textContent = message;
+      errorText.hidden = false;
+    }
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    return true;
+  }
+
+  function planQuery() {
+    const query = new URLSearchParams();
+    query.set("from", $("plan-from").value.trim());
+    query.set("to", $("plan-to").value.trim());
+    query.set("profile", planProfileSelect.value);
+    const time = $("plan-time").value.trim();
+    if (time) query.set("time", time);
+    const maxTransfers = $("plan-max-transfers").value;
+    if (maxTransfers !== "") query.set("max_transfers", maxTransfers);
+    return query;
+  }
+
+  async function findJourneys(event) {
+    event.preventDefault();
+    if (planBusy) return;
+    planBusy = true;
+    planSubmit.setAttribute("aria-disabled", "true");
+    clearPlanErrors();
+    showPlanAlert("");
+    planAnnounce("Searching for journeys…");
+    try {
+      const response = await fetch("/plan?" + planQuery().toString(), {
+        headers: { Accept: "application/json" },
+      });
+      let body = null;
+      try {
+        body = await response.json();
+      } catch (_err) {
+        body = null;
+      }
+      if (response.ok && body) {
+        showPlan(body);
+      } else {
+        showPlanError(response.status, body && body.error);
+      }
+    } catch (err) {
+      planResults.hidden = true;
+      showPlanAlert("The journey planner could not be reached (" + err.message + "). Try again.");
+      planAnnounce("");
+    } finally {
+      planBusy = false;
+      planSubmit.removeAttribute("aria-disabled");
+    }
+  }
+
+  function showPlanError(status, error) {
+    planResults.hidden = true;
+    const message = error && error.message ? error.message :
+      "The request failed (HTTP " + status + ").";
+    if (status === 400 && error && markPlanFieldError(error.field, message)) {
+      showPlanAlert("Please correct the journey form: " + message);
+    } else if (status === 422) {
+      showPlanAlert("No journey found. " + message);
+    } else {
+      showPlanAlert(message);
+    }
+    planAnnounce("");
+  }
+
+  function clock(text) {
+    // "2026-12-07T08:10:42+05:00" -> "08:10" (times are in the feed's zone, Almaty).
+    const match = /T(\d{2}):(\d{2})/.exec(text || "");
+    return match ? match[1] + ":" + match[2] : String(text);
+  }
+
+  function placeName(stop) {
+    if (!stop) return "";
+    if (!stop.stop_id && stop.name === "origin") return "the start";
+    if (!stop.stop_id && stop.name === "destination") return "your destination";
+    return stop.name || formatPoint(stop.lat, stop.lon);
+  }
+
+  function describeLeg(leg) {
+    if (leg.mode === "walk") {
+      const what = leg.distance_m !== undefined && leg.distance_m !== null ?
+        "Walk " + formatDistance(leg.distance_m) : "Walk";
+      return what + " to " + placeName(leg.to) + " (" + formatDuration(leg.duration_s) + ").";
+    }
+    const mode = MODE_NAMES[leg.mode] || leg.mode;
+    const route = String(leg.route || "").trim();
+    const name = route.toLowerCase().includes(mode.toLowerCase()) ? route :
+      (mode + " " + route).trim();
+    let text = name + " from " + placeName(leg.from) + " at " + clock(leg.departure) + " to " +
+      placeName(leg.to) + " at " + clock(leg.arrival);
+    if (leg.headsign) text += " (towards " + leg.headsign + ")";
+    text += ".";
+    if (leg.accessible_vehicle === "yes") text += " Low-floor vehicle with a ramp.";
+    return text;
+  }
+
+  function itineraryTitle(itinerary, index) {
+    const changes = itinerary.transfers === 1 ? "1 change" : itinerary.transfers + " changes";
+    return "Option " + (index + 1) + ": leave " + clock(itinerary.departure) + ", arrive " +
+      clock(itinerary.arrival) + ", " + formatDuration(itinerary.duration_s) + ", " + changes +
+      ", walking " + formatDistance(itinerary.walk_distance_m);
+  }
+
+  function showPlan(body) {
+    const list = $("itineraries");
+    list.textContent = "";
+    const message = $("plan-results-message");
+    const itineraries = body.itineraries || [];
+    itineraries.forEach((itinerary, i) => {
+      const item = el("li", { class: "itinerary" });
+      const headingId = "itinerary-" + (i + 1) + "-heading";
+      item.setAttribute("aria-labelledby", headingId);
+      item.append(el("h3", { id: headingId }, itineraryTitle(itinerary, i)));
+      const legs = el("ol", { class: "legs", "aria-label": "Legs of option " + (i + 1) });
+      for (const leg of itinerary.legs || []) {
+        legs.append(el("li", { class: "leg leg-" + leg.mode }, describeLeg(leg)));
+      }
+      item.append(legs);
+      const warnings = itinerary.warnings || [];
+      if (warnings.length) {
+        item.append(el("h4", {}, "Warnings for option " + (i + 1)));
+        const warningList = el("ul", { class: "warnings" });
+        for (const warning of warnings) warningList.append(el("li", {}, warning.message));
+        item.append(warningList);
+      }
+      list.append(item);
+    });
+    message.hidden = itineraries.length > 0;
+    message.textContent = itineraries.length ? "" : "No journey found.";
+    const heading = $("plan-results-heading");
+    heading.textContent = "Journeys for " + profileLabel(body.profile) + ", leaving " +
+      clock(body.time);
+    planResults.hidden = false;
+    heading.focus();
+    planAnnounce(itineraries.length + (itineraries.length === 1 ? " journey" : " journeys") +
+      " found." + (itineraries.length ? " The first takes " +
+        formatDuration(itineraries[0].duration_s) + "." : ""));
+  }
+
+  function swapPlan() {
+    const from = $("plan-from");
+    const to = $("plan-to");
+    [from.value, to.value] = [to.value, from.value];
+    planAnnounce("Start and destination swapped.");
+  }
+
+  planForm.addEventListener("submit", findJourneys);
+  $("plan-swap").addEventListener("click", swapPlan);
+  $("plan-now").addEventListener("click", () => setPlanTimeNow(true));
+  setPlanTimeNow(false);
 
   form.addEventListener("submit", findRoute);
   profileSelect.addEventListener("change", renderParameters);

@@ -1,4 +1,8 @@
-"""Fixtures for the server tests: one real graph (central Helsinki) for the whole session."""
+"""Fixtures for the server tests: real graphs (central Helsinki; Almaty with its transit feed).
+
+Each is built once per session; the Almaty graph is ``almaty_router`` from
+``tests/data_fixtures.py`` (cached in the session's ``graph_cache``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from flask.testing import FlaskClient
 from routing.graph.compiled import CompiledGraph
 from routing.graph.pipeline import load_graph
 from routing.router import StreetRouter
+from routing.transit.default_feed import ensure_almaty_gtfs
 from server import create_app
 
 
@@ -44,3 +49,40 @@ def app(router: StreetRouter) -> Flask:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# -- Almaty with its transit feed (for /plan and the transit commands) --------------------
+@pytest.fixture(scope="session")
+def almaty_osm(shared_data: Path) -> Path:
+    path = shared_data / "almaty" / "osm" / "almaty-2012.osm.pbf"
+    assert path.is_file(), f"missing {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def almaty_dem(shared_data: Path) -> list[Path]:
+    tiles = sorted((shared_data / "almaty" / "dem").glob("*.hgt.zip"))
+    assert len(tiles) == 2, f"expected the two SRTM tiles under {shared_data / 'almaty/dem'}"
+    return tiles
+
+
+@pytest.fixture(scope="session")
+def transit_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("transit-cache")
+
+
+@pytest.fixture(scope="session")
+def almaty_gtfs(shared_data: Path, transit_cache: Path) -> Path:
+    """The Almaty metro + bus GTFS zip, built once per session from the real data."""
+    return ensure_almaty_gtfs(shared_data / "almaty", transit_cache)
+
+
+@pytest.fixture(scope="session")
+def plan_app(almaty_router: StreetRouter, almaty_gtfs: Path) -> Flask:
+    """An app on the real Almaty graph whose planner is built from the ``GTFS`` config key."""
+    return create_app({"TESTING": True, "GTFS": str(almaty_gtfs)}, router=almaty_router)
+
+
+@pytest.fixture()
+def plan_client(plan_app: Flask) -> FlaskClient:
+    return plan_app.test_client()
