@@ -219,7 +219,7 @@ class StreetRouter:
         return snap
 
     def _cost_of(self, pg: ProfileGraph, edge: int, fraction: float) -> float:
-        if edge < 0:
+        if edge < 0 or not np.isfinite(pg.costs.cost[edge]):
             return np.inf
         return float(pg.costs.cost[edge]) * fraction
 

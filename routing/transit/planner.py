@@ -115,9 +115,17 @@ def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
             "2026-12-07T08:10:00+05:00)",
             field="time",
         ) from None
-    if when.tzinfo is None:
-        return when.replace(tzinfo=zone)
-    return when.astimezone(zone)
+    if not 1900 <= when.year <= 2199:
+        raise InvalidInputError(f"'time' {text!r} is outside the years 1900-2199", field="time")
+    try:
+        return when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
+    except OverflowError:
+        raise InvalidInputError(f"'time' {text!r} is out of range", field="time") from None
+
+
+def _part(value: float, fraction: float) -> float:
+    """Cost of a fraction of an edge; a forbidden edge stays forbidden (no inf * 0 = NaN)."""
+    return float(value) * fraction if np.isfinite(value) else np.inf
 
 
 def _path_sums(pred: np.ndarray, step: np.ndarray, root: int) -> np.ndarray:
@@ -334,14 +342,14 @@ class TransitPlanner:
                 continue
             e, rev = snap.edge, int(r.reverse_edge[snap.edge])
             # Leave: forward along e to its head, or back along rev to e's tail.
-            leave_node[i, 0], leave_cost[i, 0] = g.edge_v[e], cost[e] * (1 - snap.t)
+            leave_node[i, 0], leave_cost[i, 0] = g.edge_v[e], _part(cost[e], 1 - snap.t)
             leave_sec[i, 0] = secs[e] * (1 - snap.t)
-            reach_node[i, 0], reach_cost[i, 0] = g.edge_u[e], cost[e] * snap.t
+            reach_node[i, 0], reach_cost[i, 0] = g.edge_u[e], _part(cost[e], snap.t)
             reach_sec[i, 0] = secs[e] * snap.t
             if rev >= 0:
-                leave_node[i, 1], leave_cost[i, 1] = g.edge_u[e], cost[rev] * snap.t
+                leave_node[i, 1], leave_cost[i, 1] = g.edge_u[e], _part(cost[rev], snap.t)
                 leave_sec[i, 1] = secs[rev] * snap.t
-                reach_node[i, 1], reach_cost[i, 1] = g.edge_v[e], cost[rev] * (1 - snap.t)
+                reach_node[i, 1], reach_cost[i, 1] = g.edge_v[e], _part(cost[rev], 1 - snap.t)
                 reach_sec[i, 1] = secs[rev] * (1 - snap.t)
         links = _StopLinks(
             snaps, leave_node, leave_cost, leave_sec, reach_node, reach_cost, reach_sec
@@ -409,6 +417,14 @@ class TransitPlanner:
                     )
                     better = c < best_c
                     best_c[better], best_s[better] = c[better], sec[better]
+        # Stops on one edge: the walk along it, which no node-to-node search sees.
+        edge_of = np.array([sn.edge if sn is not None else -1 for sn in links.snaps])
+        rev_of = self.router.reverse_edge[np.maximum(edge_of, 0)]
+        same = (edge_of[a] == edge_of[b]) | (rev_of[a] == edge_of[b])
+        for k in np.flatnonzero(same).tolist():
+            direct = self._same_edge_walk(pg, links.snaps[a[k]], links.snaps[b[k]])
+            if direct is not None and direct[1] < best_c[k]:
+                best_s[k], best_c[k] = direct
         keep = np.isfinite(best_c)
         return {
             (int(x), int(y)): (int(round(sv)), float(cv))
@@ -424,14 +440,14 @@ class TransitPlanner:
         e, rev = snap.edge, int(r.reverse_edge[snap.edge])
         cost, secs = pg.costs.cost, pg.costs.seconds
         if not reverse:
-            offsets = [(int(g.edge_v[e]), cost[e] * (1 - snap.t), secs[e] * (1 - snap.t))]
+            offsets = [(int(g.edge_v[e]), _part(cost[e], 1 - snap.t), secs[e] * (1 - snap.t))]
             if rev >= 0:
-                offsets.append((int(g.edge_u[e]), cost[rev] * snap.t, secs[rev] * snap.t))
+                offsets.append((int(g.edge_u[e]), _part(cost[rev], snap.t), secs[rev] * snap.t))
         else:
-            offsets = [(int(g.edge_u[e]), cost[e] * snap.t, secs[e] * snap.t)]
+            offsets = [(int(g.edge_u[e]), _part(cost[e], snap.t), secs[e] * snap.t)]
             if rev >= 0:
                 offsets.append(
-                    (int(g.edge_v[e]), cost[rev] * (1 - snap.t), secs[rev] * (1 - snap.t))
+                    (int(g.edge_v[e]), _part(cost[rev], 1 - snap.t), secs[rev] * (1 - snap.t))
                 )
         offsets = [o for o in offsets if np.isfinite(o[1])]
         if not offsets:
@@ -462,8 +478,30 @@ class TransitPlanner:
         pick = np.argmin(total_c, axis=1)
         rows = np.arange(len(nodes))
         best_c, best_s = total_c[rows, pick], total_s[rows, pick]
+        # Stops on the origin's (destination's) own edge: walk along it, no node between.
+        for i, stop_snap in enumerate(links.snaps):
+            if stop_snap is None or stop_snap.edge not in (e, rev):
+                continue
+            a, b = (snap, stop_snap) if not reverse else (stop_snap, snap)
+            direct = self._same_edge_walk(pg, a, b)
+            if direct is not None and direct[1] < best_c[i]:
+                best_s[i], best_c[i] = direct
         best_c[best_c > limit] = np.inf
         return best_s, best_c
+
+    def _same_edge_walk(self, pg: ProfileGraph, a: Snap, b: Snap) -> tuple[float, float] | None:
+        """(seconds, cost) from ``a`` to ``b`` along one edge, or None if not on one edge."""
+        rev = int(self.router.reverse_edge[a.edge])
+        if b.edge == a.edge:
+            tb = b.t
+        elif rev >= 0 and b.edge == rev:
+            tb = 1.0 - b.t
+        else:
+            return None
+        edge, frac = (a.edge, tb - a.t) if tb >= a.t else (rev, a.t - tb)
+        if edge < 0 or not np.isfinite(pg.costs.cost[edge]):
+            return None
+        return float(pg.costs.seconds[edge]) * frac, _part(pg.costs.cost[edge], frac)
 
     # -- planning -----------------------------------------------------------------------
     def plan(
@@ -548,7 +586,10 @@ class TransitPlanner:
         ]
         walk = r.route_between(src, dst, profile)
         if walk is not None and walk.duration_s <= opts.walk_only_max_s:
-            itineraries.append(self._walk_only(walk, local))
+            walk_only = self._walk_only(walk, local)
+            # A ride that arrives no earlier than walking there is no help (from == to...).
+            itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
+            itineraries.append(walk_only)
         if not itineraries:
             raise NoRouteError(
                 f"no itinerary for profile '{profile.name}' at {local.isoformat()}: "

@@ -164,3 +164,36 @@ def test_plans_exist_for_real_stop_pairs_across_the_city(almaty_planner):
         if any(leg["mode"] != "walk" for it in plan.itineraries for leg in it.legs):
             found += 1
     assert found >= 20, found
+
+
+def test_transfer_between_stops_on_one_edge_walks_along_it(almaty_planner):
+    """Two stops snapped onto one street edge: the transfer is the short walk between them."""
+    view = almaty_planner._prepared(dt.date(2026, 12, 7), get_profile("wheelchair_manual"))
+    tt, links = view.timetable, view.links
+    r = almaty_planner.router
+    checked = 0
+    for (a, b), (seconds, _) in links.transfers.items():
+        sa, sb = links.snaps[a], links.snaps[b]
+        if sa.edge != sb.edge or abs(sa.t - sb.t) > 0.5:
+            continue
+        walk = r.route_between(sa, sb, get_profile("wheelchair_manual"))
+        assert walk is not None
+        assert seconds <= walk.duration_s + 1
+        checked += 1
+        if checked >= 10:
+            break
+    assert checked > 0
+
+
+def test_from_equal_to_gives_no_pointless_ride(almaty_planner):
+    plan = almaty_planner.plan(
+        NEAR_RAIYMBEK, NEAR_RAIYMBEK, parse_departure(WEEKDAY_8), get_profile("walk")
+    )
+    assert [leg["mode"] for it in plan.itineraries for leg in it.legs] == ["walk"]
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
+def test_far_dates_are_a_clear_400(text):
+    with pytest.raises(InvalidInputError) as exc:
+        parse_departure(text)
+    assert exc.value.field == "time"
