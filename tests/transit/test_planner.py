@@ -169,7 +169,7 @@ def test_plans_exist_for_real_stop_pairs_across_the_city(almaty_planner):
 def test_transfer_between_stops_on_one_edge_walks_along_it(almaty_planner):
     """Two stops snapped onto one street edge: the transfer is the short walk between them."""
     view = almaty_planner._prepared(dt.date(2026, 12, 7), get_profile("wheelchair_manual"))
-    tt, links = view.timetable, view.links
+    links = view.links
     r = almaty_planner.router
     checked = 0
     for (a, b), (seconds, _) in links.transfers.items():
