@@ -23,7 +23,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from routing.cost import get_profile
+from routing.cost import PROFILE_NAMES, get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.transit.accessibility import NO
 from routing.transit.default_feed import ensure_almaty_gtfs
@@ -31,14 +31,7 @@ from routing.transit.planner import ALMATY_TZ, TransitPlanner
 from routing.transit.raptor import RaptorOptions, raptor
 from routing.transit.timetable import NO_TRANSFER, Timetable
 
-PROFILES = [
-    "walk",
-    "wheelchair_manual",
-    "wheelchair_electric",
-    "blind",
-    "low_vision",
-    "reduced_mobility",
-]
+PROFILES = list(PROFILE_NAMES)
 BASELINE_PROFILES = ["walk", "wheelchair_manual"]
 PAIRS = 200
 SEED = 2026

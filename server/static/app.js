@@ -196,6 +196,18 @@
     return query;
   }
 
+  // The response and its JSON body (null when the body is not JSON).
+  async function getJson(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (_err) {
+      body = null;
+    }
+    return { response, body };
+  }
+
   async function findRoute(event) {
     event.preventDefault();
     if (busy) return;
@@ -205,15 +217,7 @@
     showAlert("");
     announce("Searching for a route…");
     try {
-      const response = await fetch("/route?" + queryFromForm().toString(), {
-        headers: { Accept: "application/json" },
-      });
-      let body = null;
-      try {
-        body = await response.json();
-      } catch (_err) {
-        body = null;
-      }
+      const { response, body } = await getJson("/route?" + queryFromForm().toString());
       if (response.ok && body) {
         showRoute(body);
       } else if (response.status === 422 && body && body.error) {
@@ -552,15 +556,7 @@
     showPlanAlert("");
     planAnnounce("Searching for journeys…");
     try {
-      const response = await fetch("/plan?" + planQuery().toString(), {
-        headers: { Accept: "application/json" },
-      });
-      let body = null;
-      try {
-        body = await response.json();
-      } catch (_err) {
-        body = null;
-      }
+      const { response, body } = await getJson("/plan?" + planQuery().toString());
       if (response.ok && body) {
         showPlan(body);
       } else {
