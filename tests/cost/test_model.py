@@ -13,7 +13,7 @@ from routing.graph.pipeline import load_graph
 
 @pytest.fixture(scope="module")
 def crossings():
-    return load_graph(OSM_FIXTURES / "crossings.osm")
+    return load_graph(OSM_FIXTURES / "crossings.osm.xml")
 
 
 def test_seconds_stay_real_while_cost_carries_penalties(crossings):
@@ -35,7 +35,7 @@ def test_raised_kerb_blocks_only_wheelchairs(crossings):
 
 
 def test_known_kerb_height_within_limit_passes(tmp_path):
-    text = (OSM_FIXTURES / "crossings.osm").read_text()
+    text = (OSM_FIXTURES / "crossings.osm.xml").read_text()
     text = text.replace(
         '<tag k="kerb" v="raised"/>', '<tag k="kerb" v="raised"/><tag k="kerb:height" v="0.02"/>'
     )
@@ -56,10 +56,10 @@ def test_unknown_kerb_flagged_on_crossing_without_kerb_tags(crossings):
 
 
 def test_steps_and_grades(tmp_path):
-    steps = load_graph(OSM_FIXTURES / "steps.osm")
+    steps = load_graph(OSM_FIXTURES / "steps.osm.xml")
     chair = CostModel(get_profile("wheelchair_manual")).evaluate(steps)
     assert np.all(chair.blocked[steps.edge["osmid"] == 101] & BLOCK_STEPS)
-    ramp = load_graph(OSM_FIXTURES / "ramp.osm")
+    ramp = load_graph(OSM_FIXTURES / "ramp.osm.xml")
     chair = CostModel(get_profile("wheelchair_manual")).evaluate(ramp)
     up = (ramp.edge["osmid"] == 400) & (ramp.edge["grade"] > 0)
     down = (ramp.edge["osmid"] == 400) & (ramp.edge["grade"] < 0)

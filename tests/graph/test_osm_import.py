@@ -42,17 +42,20 @@ def test_helsinki_accessibility_tags_reach_the_graph(helsinki_graph):
 
 
 def test_osm_xml_and_bz2_give_the_same_graph(tmp_path):
-    plain = OSM_FIXTURES / "crossings.osm"
+    plain = OSM_FIXTURES / "crossings.osm.xml"
     packed = tmp_path / "crossings.osm.bz2"
     packed.write_bytes(bz2.compress(plain.read_bytes()))
-    a, b = load_graph(plain), load_graph(packed)
-    assert a.n_edges == b.n_edges > 0
-    assert np.array_equal(a.edge["osmid"], b.edge["osmid"])
-    assert np.allclose(a.edge["length"], b.edge["length"])
+    dot_osm = tmp_path / "crossings.osm"
+    dot_osm.write_bytes(plain.read_bytes())
+    a = load_graph(plain)
+    for other in (load_graph(packed), load_graph(dot_osm)):
+        assert a.n_edges == other.n_edges > 0
+        assert np.array_equal(a.edge["osmid"], other.edge["osmid"])
+        assert np.allclose(a.edge["length"], other.edge["length"])
 
 
 def test_way_split_at_fact_nodes(tmp_path):
-    g = load_graph(OSM_FIXTURES / "crossings.osm")
+    g = load_graph(OSM_FIXTURES / "crossings.osm.xml")
     # Crossing way 301 is cut at both kerb nodes and at the road: 4 pieces, 2 directions.
     assert (g.edge["osmid"] == 301).sum() == 8
     shares = g.edge["crossing_share"][g.edge["osmid"] == 301]
@@ -77,6 +80,6 @@ def test_bad_osm_files_are_named(tmp_path, name, content, message):
 
 
 def test_fixture_copy_is_read_from_any_folder(tmp_path):
-    target = tmp_path / "steps.osm"
-    shutil.copy(OSM_FIXTURES / "steps.osm", target)
+    target = tmp_path / "steps.osm.xml"
+    shutil.copy(OSM_FIXTURES / "steps.osm.xml", target)
     assert read_osm(target).report["walkable_ways"] == 4

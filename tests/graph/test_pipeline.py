@@ -12,7 +12,7 @@ from routing.graph.pipeline import BuildOptions, cache_key, load_graph
 
 
 def test_second_load_comes_from_cache_and_is_identical(tmp_path):
-    osm = OSM_FIXTURES / "crossings.osm"
+    osm = OSM_FIXTURES / "crossings.osm.xml"
     first = load_graph(osm, cache_dir=tmp_path)
     assert first.meta["cache"]["hit"] is False
     second = load_graph(osm, cache_dir=tmp_path)
@@ -24,7 +24,7 @@ def test_second_load_comes_from_cache_and_is_identical(tmp_path):
 
 
 def test_cache_key_follows_inputs_and_options(tmp_path):
-    osm = OSM_FIXTURES / "crossings.osm"
+    osm = OSM_FIXTURES / "crossings.osm.xml"
     base = cache_key(osm, [], [], BuildOptions())
     assert cache_key(osm, [], [], BuildOptions(grade_window_m=60)) != base
     assert cache_key(osm, [], [OVERLAY_FIXTURES / "close_c3.csv"], BuildOptions()) != base
@@ -79,5 +79,5 @@ def test_short_edges_grade_is_smoothed(almaty_graph):
 
 @pytest.mark.parametrize("window", [30.0, 90.0])
 def test_grade_window_option_builds(window):
-    g = load_graph(OSM_FIXTURES / "ramp.osm", options=BuildOptions(grade_window_m=window))
+    g = load_graph(OSM_FIXTURES / "ramp.osm.xml", options=BuildOptions(grade_window_m=window))
     assert g.meta["options"]["grade_window_m"] == window
