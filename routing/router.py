@@ -288,7 +288,6 @@ class StreetRouter:
 
     def _direct(self, pg: ProfileGraph, src: Snap, dst: Snap):
         """Both points on the same edge (or its reverse): travel along it without a node."""
-        g = self.graph
         for edge, t0, t1 in (
             (src.edge, src.t, dst.t if dst.edge == src.edge else None),
             (src.edge, src.t, 1.0 - dst.t if dst.edge == self.reverse_edge[src.edge] else None),
@@ -300,7 +299,6 @@ class StreetRouter:
             rev = int(self.reverse_edge[edge])
             if t1 < t0 and rev >= 0 and np.isfinite(pg.costs.cost[rev]):
                 return float(pg.costs.cost[rev]) * (t0 - t1), ("same", rev, 1 - t0, 1 - t1)
-        del g
         return None
 
     def _assemble(
