@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
@@ -216,6 +217,23 @@ def transit_feed(
     return feed
 
 
+def add_query_arguments(parser: argparse.ArgumentParser, *, endpoint: str, example: str) -> None:
+    """``--from``, ``--to``, ``--profile``, ``--param`` and ``--json``, as ``route`` and ``plan``
+    share them (``endpoint`` names the HTTP body ``--json`` prints)."""
+    parser.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
+                        help=f"start, e.g. {example}")  # fmt: skip
+    parser.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
+                        help="destination")  # fmt: skip
+    parser.add_argument("--profile", required=True, metavar="NAME",
+                        help=", ".join(PROFILE_NAMES))  # fmt: skip
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile parameter, repeatable "
+                             "(e.g. --param max_uphill=0.06)")  # fmt: skip
+    parser.add_argument("--json", action="store_true",
+                        help=f"print the {endpoint} JSON body (on no route, the error "
+                             "body)")  # fmt: skip
+
+
 # -- serve ------------------------------------------------------------------------------
 @command("serve")
 def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
@@ -277,21 +295,7 @@ def _add_route(subparsers: Any) -> argparse.ArgumentParser:
                     "GET /route would answer.",
     )  # fmt: skip
     add_graph_arguments(parser)
-    parser.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
-                        help="start, e.g. 43.2383,76.9453")  # fmt: skip
-    parser.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
-                        help="destination")  # fmt: skip
-    parser.add_argument("--profile", required=True, metavar="NAME",
-                        help="walk, wheelchair_manual, wheelchair_electric, blind, low_vision "
-                             "or reduced_mobility")  # fmt: skip
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a profile parameter, repeatable "
-                             "(e.g. --param max_uphill=0.06)")  # fmt: skip
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print the /route JSON body (on no route, the error body)",
-    )
+    add_query_arguments(parser, endpoint="/route", example="43.2383,76.9453")
     parser.set_defaults(func=run_route)
     return parser
 

@@ -19,6 +19,7 @@ from routing.transit.planner import TransitPlanner
 from server.cli import (
     EXIT_OK,
     add_graph_arguments,
+    add_query_arguments,
     add_transit_arguments,
     command,
     format_metres,
@@ -51,23 +52,12 @@ def _add_plan(subparsers: Any) -> argparse.ArgumentParser:
     )  # fmt: skip
     add_graph_arguments(parser)
     add_transit_arguments(parser)
-    parser.add_argument("--from", dest="origin", required=True, metavar="LAT,LON",
-                        help="start, e.g. 43.2725,76.9440")  # fmt: skip
-    parser.add_argument("--to", dest="destination", required=True, metavar="LAT,LON",
-                        help="destination")  # fmt: skip
+    add_query_arguments(parser, endpoint="/plan", example="43.2725,76.9440")
     parser.add_argument("--time", metavar="ISO",
                         help="departure, ISO 8601 (e.g. 2026-12-07T08:00; without an offset it "
                              "is Almaty local time, UTC+05:00); default now")  # fmt: skip
-    parser.add_argument("--profile", required=True, metavar="NAME",
-                        help="walk, wheelchair_manual, wheelchair_electric, blind, low_vision "
-                             "or reduced_mobility")  # fmt: skip
     parser.add_argument("--max-transfers", dest="max_transfers", metavar="N",
                         help="vehicle changes allowed, 0 to 6 (default 3)")  # fmt: skip
-    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a profile parameter, repeatable "
-                             "(e.g. --param max_uphill=0.06)")  # fmt: skip
-    parser.add_argument("--json", action="store_true",
-                        help="print the /plan JSON body (on no route, the error body)")  # fmt: skip
     parser.set_defaults(func=run_plan)
     return parser
 
