@@ -265,7 +265,7 @@ def test_serve_plans_journeys_with_gtfs_and_transit_overlays(
         assert status == 200
         assert body["planner"]["gtfs"] == almaty_gtfs.name
         assert body["planner"]["stops"] > 1500 and body["planner"]["routes"] == 190
-        assert body["planner"]["transit_overlays"] == [str(overlay)]
+        assert body["planner"]["transit_overlays"] == [overlay.name]
         query = (f"from={latlon(RAIYMBEK)}&to={latlon(MOMYSHULY)}&time={MONDAY_0800}"
                  "&profile=walk")  # fmt: skip
         status, _, body = get_json(f"{base}/plan?{query}")
