@@ -304,7 +304,7 @@ def test_transit_overlays_reach_the_itineraries(
                      router=almaty_router)  # fmt: skip
     client = app.test_client()
     assert client.get("/health").get_json()["planner"]["transit_overlays"] == [
-        str(stations), str(routes)]  # fmt: skip
+        stations.name, routes.name]  # fmt: skip
     body = client.get("/plan", query_string=plan_query(profile="wheelchair_manual")).get_json()
     metro = [leg for it in body["itineraries"] for leg in it["legs"] if leg["mode"] == "metro"]
     assert metro
