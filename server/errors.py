@@ -20,6 +20,10 @@ from routing.errors import RoutingError
 
 log = logging.getLogger(__name__)
 
+#: Longest error message and field name an answer carries (client input is clipped).
+MAX_MESSAGE_LENGTH = 2000
+MAX_FIELD_LENGTH = 100
+
 
 def error_response(status: int, code: str, message: str, **details: object) -> Response:
     """A JSON error response with the API's error shape."""
@@ -34,7 +38,13 @@ def handle_routing_error(err: RoutingError) -> Response:
     """A deliberate engine error: its status and its ``to_dict()``."""
     if err.http_status >= 500:
         log.error("%s %s failed: %s", request.method, request.path, err.message)
-    response = jsonify({"error": err.to_dict()})
+    body = err.to_dict()
+    # A backstop: client input echoed in a message or field name never makes a big answer.
+    for key, limit in (("message", MAX_MESSAGE_LENGTH), ("field", MAX_FIELD_LENGTH)):
+        text = body.get(key)
+        if isinstance(text, str) and len(text) > limit:
+            body[key] = text[: limit - 3] + "..."
+    response = jsonify({"error": body})
     response.status_code = err.http_status
     return response
 
