@@ -1,10 +1,16 @@
-"""The Almaty GTFS feed built from the shared data, cached by a hash of its inputs."""
+"""The Almaty GTFS feed built from the shared data, cached by a hash of its inputs.
+
+A damaged cached zip is rebuilt with a warning; concurrent starts build it once
+(:func:`routing.cache.load_or_build`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
+from routing.cache import load_or_build
 from routing.transit.almaty_feed import DEFAULT_SERVICE_CONFIG, build_almaty_feed, write_gtfs_zip
 
 #: Bump when the builder's output changes for the same inputs.
@@ -36,7 +42,16 @@ def ensure_almaty_gtfs(
     data_dir, cache_dir = Path(data_dir), Path(cache_dir)
     config = Path(service_config) if service_config else None
     out = cache_dir / f"almaty-gtfs-{almaty_feed_key(data_dir, config)}.zip"
-    if not out.is_file():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        write_gtfs_zip(build_almaty_feed(data_dir, service_config=config), out)
+    load_or_build(out, load=_check_zip,
+                  build=lambda: build_almaty_feed(data_dir, service_config=config),
+                  save=write_gtfs_zip)  # fmt: skip
     return out
+
+
+def _check_zip(path: Path) -> Path:
+    """``path`` when every member of the zip reads back with the right CRC, else raise."""
+    with zipfile.ZipFile(path) as zf:
+        bad = zf.testzip()
+    if bad is not None:
+        raise zipfile.BadZipFile(f"member {bad} fails its CRC check")
+    return path

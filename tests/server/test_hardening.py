@@ -11,6 +11,8 @@ from server_places import KAIVOKATU, VILHONKATU, latlon
 from test_app import assert_error
 
 from routing.errors import InvalidInputError
+from routing.router import StreetRouter
+from server import create_app
 from server.params import parse_time
 
 HUGE = 10**400  # float() overflows on it
@@ -82,3 +84,36 @@ def test_a_huge_time_is_capped() -> None:
     with pytest.raises(InvalidInputError) as info:
         parse_time("2026-12-07T08:00" + "0" * 200_000)
     assert len(info.value.message) < 300
+
+
+# -- headers: caching, security, CORS (off by default) -----------------------------------
+def test_security_and_cache_headers_on_every_answer(client: FlaskClient) -> None:
+    query = {"from": latlon(KAIVOKATU), "to": latlon(VILHONKATU), "profile": "walk"}
+    route = client.get("/route", query_string=query)
+    assert route.status_code == 200
+    assert route.headers["Cache-Control"] == "no-cache"
+    profiles = client.get("/profiles")
+    assert profiles.headers["Cache-Control"].startswith("public, max-age=")
+    error = client.get("/route?from=x")
+    assert error.status_code == 400 and error.headers["Cache-Control"] == "no-store"
+    for response in (route, profiles, error, client.get("/"), client.get("/nowhere")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert "Access-Control-Allow-Origin" not in response.headers  # CORS is off by default
+
+
+def test_cors_is_off_by_default_and_configurable(router: StreetRouter) -> None:
+    origin = {"Origin": "https://city.example"}
+    plain = create_app({"TESTING": True}, router=router).test_client()
+    assert "Access-Control-Allow-Origin" not in plain.get("/profiles", headers=origin).headers
+    allowed = create_app({"TESTING": True, "CORS_ORIGINS": ["https://city.example"]},
+                         router=router).test_client()  # fmt: skip
+    response = allowed.get("/profiles", headers=origin)
+    assert response.headers["Access-Control-Allow-Origin"] == "https://city.example"
+    assert "Origin" in response.headers["Vary"]
+    asks = {**origin, "Access-Control-Request-Method": "POST"}
+    preflight = allowed.options("/route", headers=asks)
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, POST"
+    other = allowed.get("/profiles", headers={"Origin": "https://elsewhere.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
