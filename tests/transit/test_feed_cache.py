@@ -1,4 +1,5 @@
-"""The built Almaty feed cache heals and is safe to build from two processes at once."""
+"""The feed cache: built once per distinct input, rebuilt when an input changes or its zip
+is damaged, and safe to build from two processes at once (issue 12)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,39 @@ from pathlib import Path
 
 import pytest
 
+from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.errors import GtfsError
-from routing.transit.default_feed import ensure_almaty_gtfs
+from routing.transit.feed_cache import ensure_cached_feed
 from routing.transit.gtfs import load_feed
+
+
+def test_feed_is_built_once_per_input_and_rebuilt_when_an_input_changes(tmp_path: Path) -> None:
+    source = tmp_path / "stops.json"
+    source.write_text("[1]")
+    built: list[Path] = []
+
+    def build(out: Path) -> None:
+        built.append(out)
+        with zipfile.ZipFile(out, "w") as zf:  # the cache holds zips (and checks them)
+            zf.writestr("stops.txt", source.read_bytes())
+
+    def text(zip_path: Path) -> str:
+        with zipfile.ZipFile(zip_path) as zf:
+            return zf.read("stops.txt").decode()
+
+    first = ensure_cached_feed(tmp_path / "cache", name="city", inputs=[source], build=build)
+    again = ensure_cached_feed(tmp_path / "cache", name="city", inputs=[source], build=build)
+    first_built = built[0]
+    assert first == again and len(built) == 1 and text(first) == "[1]"
+    source.write_text("[1, 2]")
+    changed = ensure_cached_feed(tmp_path / "cache", name="city", inputs=[source], build=build)
+    assert changed != first and len(built) == 2 and text(changed) == "[1, 2]"
+    assert first_built.parent == first.parent  # written beside it, then renamed into place
+    salted = ensure_cached_feed(
+        tmp_path / "cache", name="city", inputs=[source], build=build, salt="v2"
+    )
+    assert salted not in (first, changed) and len(built) == 3
+
 
 MINI = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
 
