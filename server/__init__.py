@@ -33,6 +33,7 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.matrix",
 ]
 
 #: Config keys and their defaults (``None`` for OSM means: a router must be passed in).
