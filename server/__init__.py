@@ -34,6 +34,7 @@ BLUEPRINTS: list[str] = [
     "server.route",
     "server.plan",
     "server.matrix",
+    "server.isochrone",
 ]
 
 #: Config keys and their defaults (``None`` for OSM means: a router must be passed in).

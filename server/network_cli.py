@@ -105,3 +105,32 @@ def run_matrix(args: argparse.Namespace) -> int:
                           f"{metres[i, j]:.1f}" if usable else "", int(usable),
                           REASONS[r] if r >= 0 else ""])  # fmt: skip
     return EXIT_OK
+
+
+@command("isochrone")
+def _add_isochrone(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "isochrone", help="the area reachable on foot within given minutes (GeoJSON)",
+        description="Print the GET /isochrone body (mode=walk): one MultiPolygon per limit.",
+    )  # fmt: skip
+    add_graph_arguments(parser)
+    parser.add_argument("--from", dest="origin", required=True, metavar="LAT,LON")
+    parser.add_argument("--minutes", required=True, metavar="M[,M...]", help="e.g. 10,20,30")
+    parser.add_argument("--profile", required=True, metavar="NAME")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile parameter, repeatable")  # fmt: skip
+    parser.set_defaults(func=run_isochrone)
+    return parser
+
+
+def run_isochrone(args: argparse.Namespace) -> int:
+    from routing.isochrone import isochrone
+    from server.isochrone import parse_minutes
+
+    origin = parse_point(args.origin, "from")
+    minutes = parse_minutes(args.minutes)
+    profile = _profile_from(args)
+    network = load_router(graph_sources(args), progress_printer()).network
+    found = isochrone(network, network.snap(origin, profile, "from"), profile, minutes)
+    print(dumps(found.to_geojson()))
+    return EXIT_OK
