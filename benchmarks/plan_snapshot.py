@@ -19,11 +19,11 @@ SHARED = REPO.parent / "shared" / "data"
 
 
 def main(pairs: int = 40, seed: int = 7) -> None:
+    from datasets.almaty.cache import ensure_almaty_gtfs
     from routing.cost import get_profile
     from routing.errors import RoutingError
     from routing.graph.pipeline import load_graph
     from routing.router import StreetRouter
-    from routing.transit.default_feed import ensure_almaty_gtfs
     from routing.transit.planner import TransitPlanner
 
     cache = REPO / "data" / "cache"

@@ -23,10 +23,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES, get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.transit.accessibility import NO
-from routing.transit.default_feed import ensure_almaty_gtfs
 from routing.transit.planner import ALMATY_TZ, TransitPlanner
 from routing.transit.raptor import RaptorOptions, raptor
 from routing.transit.timetable import NO_TRANSFER, Timetable

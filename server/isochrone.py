@@ -31,6 +31,7 @@ from flask.typing import ResponseReturnValue
 from routing.errors import InvalidInputError
 from routing.isochrone import isochrone
 from server.errors import error_response
+from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import (
     parse_choice,
     parse_number,
@@ -94,3 +95,71 @@ def isochrone_endpoint() -> ResponseReturnValue:
         net = router.network
         found = isochrone(net, net.snap(origin, profile, "from"), profile, minutes)
     return jsonify(found.to_geojson())
+
+
+_MINUTES_SCHEMA = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_MINUTES}
+_MODE_SCHEMA = {"type": "string", "enum": ["walk", "transit"], "default": "walk"}
+_RESPONSES = {
+    "200": json_body(ref("Isochrone"), "One MultiPolygon feature per limit, largest first."),
+    "422": json_body(ref("NoRoute"), "No way usable with this profile near `from`."),
+    "501": json_body(ref("Error"), "`mode=transit` is not built yet."),
+    **errors(400),
+}
+OPENAPI: dict[str, Any] = {
+    "paths": {"/isochrone": {
+        "get": {
+            "summary": "The area a profile reaches within given minutes (GeoJSON)",
+            "operationId": "getIsochrone", "tags": ["routing"],
+            "parameters": [
+                {"name": "from", "in": "query", "required": True, "schema": ref("LatLonText"),
+                 "description": "Origin, `lat,lon`"},
+                {"name": "minutes", "in": "query", "required": True,
+                 "description": f"1 to {MAX_CONTOURS} limits, comma-separated, e.g. `10,20,30`",
+                 "schema": {"type": "string", "examples": ["10,20,30"]}},
+                {"name": "mode", "in": "query", "schema": _MODE_SCHEMA},
+                {"name": "time", "in": "query", "schema": {"type": "string"},
+                 "description": "Departure for `mode=transit` (ISO 8601)"},
+                *profile_query_parameters(),
+            ],
+            "responses": _RESPONSES,
+        },
+        "post": {
+            "summary": "The area a profile reaches within given minutes (JSON body)",
+            "operationId": "postIsochrone", "tags": ["routing"],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": ref("IsochroneRequest")}}},
+            "responses": {**_RESPONSES, **errors(400, 413)},
+        },
+    }},
+    "components": {"schemas": {
+        "IsochroneRequest": {
+            "type": "object", "required": ["from", "profile", "minutes"],
+            "additionalProperties": False,
+            "properties": {
+                "from": ref("LatLon"), "profile": ref("ProfileName"),
+                "minutes": {"oneOf": [_MINUTES_SCHEMA, {
+                    "type": "array", "minItems": 1, "maxItems": MAX_CONTOURS,
+                    "items": _MINUTES_SCHEMA}]},
+                "mode": _MODE_SCHEMA, "time": {"type": "string"},
+                **profile_parameters(),
+            },
+        },
+        "Isochrone": {
+            "type": "object", "required": ["type", "features", "origin"],
+            "properties": {
+                "type": {"const": "FeatureCollection"},
+                "origin": {"type": "object"},
+                "features": {"type": "array", "items": {
+                    "type": "object", "required": ["type", "geometry", "properties"],
+                    "properties": {
+                        "type": {"const": "Feature"},
+                        "geometry": {"type": "object", "required": ["type", "coordinates"],
+                                     "properties": {"type": {"const": "MultiPolygon"},
+                                                    "coordinates": {"type": "array"}}},
+                        "properties": {"type": "object", "required": ["minutes", "profile",
+                                                                      "mode"]},
+                    }}},
+            },
+        },
+    }},
+}  # fmt: skip

@@ -26,7 +26,8 @@ from flask.typing import ResponseReturnValue
 
 from routing.cost.profiles import Profile
 from routing.errors import InvalidInputError
-from routing.matrix import travel_matrix
+from routing.matrix import REASONS, travel_matrix
+from server.openapi import errors, json_body, profile_parameters, ref
 from server.params import parse_point, parse_profile, request_values
 from server.state import locked_router
 
@@ -88,3 +89,49 @@ def matrix() -> ResponseReturnValue:
     with locked_router() as router:
         found = travel_matrix(router.network, sources, targets, profile)
     return jsonify(found.to_dict())
+
+
+_POINTS = {"type": "array", "minItems": 1, "maxItems": MATRIX_MAX_POINTS,
+           "items": ref("LatLon")}
+_NUMBERS = {"type": "array", "items": {"type": "array",
+                                        "items": {"type": ["number", "null"], "minimum": 0}}}
+OPENAPI: dict[str, Any] = {
+    "paths": {"/matrix": {"post": {
+        "summary": "Travel seconds and metres between many points for one profile",
+        "description": "Rows are sources, columns targets. A pair without a usable path has "
+                       "`null` values and a `reason`: `outside_area`, `no_usable_way`, "
+                       "`blocked_for_profile` (walkable, but not with this profile) or "
+                       "`not_connected`.",
+        "operationId": "postMatrix", "tags": ["routing"],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": ref("MatrixRequest")}}},
+        "responses": {"200": json_body(ref("Matrix"), "The matrix."), **errors(400, 413)},
+    }}},
+    "components": {"schemas": {
+        "MatrixRequest": {
+            "type": "object", "required": ["sources", "profile"],
+            "additionalProperties": False,
+            "properties": {"sources": _POINTS, "targets": _POINTS,
+                           "profile": ref("ProfileName"), **profile_parameters()},
+        },
+        "MatrixPoint": {
+            "type": "object", "required": ["lat", "lon"],
+            "properties": {"lat": {"type": "number"}, "lon": {"type": "number"},
+                           "snapped": {"type": "object"}, "error": {"type": "object"}},
+        },
+        "Matrix": {
+            "type": "object",
+            "required": ["profile", "sources", "targets", "seconds", "metres", "usable", "reason"],
+            "properties": {
+                "profile": {"type": "string"},
+                "sources": {"type": "array", "items": ref("MatrixPoint")},
+                "targets": {"type": "array", "items": ref("MatrixPoint")},
+                "seconds": _NUMBERS, "metres": _NUMBERS,
+                "usable": {"type": "array", "items": {"type": "array",
+                                                     "items": {"type": "boolean"}}},
+                "reason": {"type": "array", "items": {"type": "array", "items": {
+                    "enum": [*REASONS, None]}}},
+            },
+        },
+    }},
+}  # fmt: skip
