@@ -35,6 +35,8 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.matrix",
+    "server.isochrone",
     "server.openapi",
 ]
 
