@@ -374,6 +374,8 @@ def expand(
         way_facts = [crossing_way_facts[w] for w in crossing_ways]
         n_arms = k + len(walk_ends.get(node, []))
         node_kind = at.crossing_kind(tags)
+        if k >= 2:  # a crossing way meeting a crossed road: its facts go on the crossing edge
+            approach_ways.update(crossing_ways)
         if at.is_no_crossing(tags):
             report["no_crossing_nodes"] += 1
             continue
@@ -382,7 +384,6 @@ def expand(
         ) or tags.get("railway") in ("crossing", "tram_crossing", "tram_level_crossing")
         if k < 2 or not (explicit or way_facts or n_arms >= 3):
             continue
-        approach_ways |= {w for w in through_ways if w in crossing_way_facts}
         made: dict[tuple[int, int], Piece] = {}
         for s, (arm, _) in enumerate(node_arms):
             a, b = ids[(s - 1) % k], ids[s]
