@@ -233,7 +233,8 @@ class CostModel:
         if not p.allow_carriageway:
             blocked |= np.where(separate, BLOCK_CARRIAGEWAY, 0).astype(np.uint16)
         if not p.allow_embedded_rails:
-            blocked |= np.where(street & e["rails"], BLOCK_RAILS, 0).astype(np.uint16)
+            along = street | (kind == at.WAY_KIND["pedestrian street"])
+            blocked |= np.where(along & e["rails"], BLOCK_RAILS, 0).astype(np.uint16)
         if p.wheelchair or p.name == "blind":
             unknown |= np.where(
                 (carriageway | (kind == at.WAY_KIND["sidewalk"]))

@@ -376,6 +376,12 @@ def build_walk_graph(
         node_tags=data.node_tags,
         node_latlon=node_latlon,
         crossing_way_facts=crossing_way_facts,
+        tram_lines=[
+            list(zip(data.node_lat[idx].tolist(), data.node_lon[idx].tolist(), strict=True))
+            for w in data.crossed_ways
+            if at.has_embedded_rails(w.tags)
+            for idx in [np.searchsorted(data.node_ids, w.nodes)]
+        ],
     )
     graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
     graph.graph["sidewalk_report"] = expanded.report
@@ -429,6 +435,10 @@ def build_walk_graph(
             continue
         i = node_pos[junction]
         tags = data.node_tags.get(junction, {})
+        # A kerb mapped on the junction node stands at each of its corners.
+        kerb, kerb_height = (
+            at.kerb_code(tags) if at.has_kerb_info(tags) else (at.KERB_UNKNOWN, math.nan)
+        )
         graph.nodes[n].update(
             x=lon,
             y=lat,
@@ -439,9 +449,9 @@ def build_walk_graph(
             crossing_vibration=at.UNKNOWN,
             crossing_tactile=at.UNKNOWN,
             crossing_road_class=0,
-            kerb=at.KERB_UNKNOWN,
-            kerb_height=math.nan,
-            has_kerb=False,
+            kerb=kerb,
+            kerb_height=kerb_height,
+            has_kerb=at.has_kerb_info(tags),
             elevator=False,
             out_of_service=False,
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,

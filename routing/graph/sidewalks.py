@@ -273,6 +273,38 @@ def detect_separate_sidewalks(
     }
 
 
+def detect_rails_along(
+    walkways: list[Piece], tram_lines: list[list[tuple[float, float]]], *, reach_m: float = 2.5
+) -> set[int]:
+    """Indices of street-like walkways (pedestrian streets, service roads) along which a
+    separately mapped tram line runs: at least half of their samples every 10 m lie within
+    ``reach_m`` of the line. A wheelchair rolling there rolls over the rails."""
+    kinds = (at.WAY_KIND["pedestrian street"], at.WAY_KIND["street"])
+    todo = [i for i, p in enumerate(walkways) if p.attrs["kind"] in kinds]
+    if not todo or not tram_lines:
+        return set()
+    lat0, lon0 = tram_lines[0][0]
+    pts = []
+    for line in tram_lines:
+        xy = _xy(*np.asarray(line).T, lat0, lon0)
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(math.hypot(*(b - a)) // 1.0))
+            pts.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
+    tree = cKDTree(np.vstack(pts))
+    out = set()
+    for i in todo:
+        p = walkways[i]
+        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
+        samples = []
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(math.hypot(*(b - a)) // 10.0))
+            samples.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
+        dist, _ = tree.query(np.vstack(samples), distance_upper_bound=reach_m + 0.5)
+        if np.mean(dist <= reach_m) >= 0.5:
+            out.add(i)
+    return out
+
+
 def expand(
     pieces: list[Piece],
     *,
@@ -280,6 +312,7 @@ def expand(
     node_tags: dict[int, dict[str, str]],
     node_latlon: dict[int, tuple[float, float]],
     crossing_way_facts: dict[int, dict],
+    tram_lines: list[list[tuple[float, float]]] = (),
     next_id: int = -1,
 ) -> Expanded:
     """Replace expanded roads by side edges, corners and crossing edges.
@@ -300,6 +333,7 @@ def expand(
     roads = [p for p in pieces if is_expanded(p.tags)]
     walkways = [p for p in pieces if not is_expanded(p.tags)]
     separate = detect_separate_sidewalks(roads, walkways)
+    on_rails = detect_rails_along(walkways, list(tram_lines))
 
     # Arms per node: (arm, ("road", piece index, end) | ("walk", piece index, end) | ("x",)).
     arms: dict[int, list[tuple[Arm, tuple]]] = {}
@@ -412,6 +446,8 @@ def expand(
         if v != p.v:
             geom[-1] = corners[v][1:]
         attrs = p.attrs
+        if i in on_rails:
+            attrs = {**attrs, "rails": True}
         if p.way_id in approach_ways and attrs["kind"] == at.WAY_KIND["crossing"]:
             attrs = {**attrs, "kind": at.WAY_KIND["footway"], **_no_crossing_facts()}
         out.append(_replace(p, u=u, v=v, geometry=geom, attrs=attrs))
