@@ -148,6 +148,18 @@ class ServiceView(NamedTuple):
     trip_wheelchair: np.ndarray  # per trip, after low-floor shares
 
 
+class SearchInputs(NamedTuple):
+    """A request's RAPTOR inputs: see :meth:`TransitPlanner.search_inputs`."""
+
+    view: ServiceView
+    access: dict[int, int]  # stop -> walking seconds from the origin
+    egress: dict[int, int]  # stop -> walking seconds to the destination
+    access_cost: np.ndarray  # per stop: profile cost of the access walk (inf: none)
+    egress_cost: np.ndarray
+    searches: list[tuple[bool, RaptorOptions]]  # (only known-accessible, options)
+    options: PlanOptions
+
+
 @dataclass
 class Itinerary:
     """One journey with its legs, ready to serialise."""
@@ -454,13 +466,10 @@ class TransitPlanner:
         for date in dates:
             midnight = dt.datetime.combine(date, dt.time(), tzinfo=zone)
             moment = round((local - midnight).total_seconds())
-            view = self._prepared(date, profile)
-            acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
-            egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
-            access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
-            egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
-            journeys = self._journeys(view, access, egress, profile, opts, moment,
-                                      arrive_by=arrive_by, window_s=window_s,
+            inputs = self._search_inputs(src, dst, date, profile, opts)
+            view, access, egress = inputs.view, inputs.access, inputs.egress
+            acc_c, egr_c = inputs.access_cost, inputs.egress_cost
+            journeys = self._journeys(inputs, moment, arrive_by=arrive_by, window_s=window_s,
                                       wanted=wanted)  # fmt: skip
             if journeys:
                 break
@@ -515,27 +524,51 @@ class TransitPlanner:
             **self._cursors(shown),
         )
 
-    def _journeys(
+    def search_inputs(
         self,
-        view: ServiceView,
-        access: dict[int, int],
-        egress: dict[int, int],
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        date: dt.date,
         profile: Profile,
-        opts: PlanOptions,
-        moment: int,
         *,
-        arrive_by: bool,
-        window_s: int,
-        wanted: int,
+        max_transfers: int | None = None,
+    ) -> SearchInputs:
+        """What RAPTOR is given for a request: the day's timetable with the profile's
+        footpaths, the access and egress walks and the options of each search.
+
+        For checking the planner against an independent search, and for callers that run
+        many searches between the same two places (travel-time distributions).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        src = self.network.snap(origin, profile, "from")
+        dst = self.network.snap(destination, profile, "to")
+        return self._search_inputs(src, dst, date, profile, opts)
+
+    def _search_inputs(
+        self, src: Snap, dst: Snap, date: dt.date, profile: Profile, opts: PlanOptions
+    ) -> SearchInputs:
+        view = self._prepared(date, profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
+        return SearchInputs(view, access, egress, acc_c, egr_c,
+                            self._searches(view, profile, opts), opts)  # fmt: skip
+
+    def _journeys(
+        self, inputs: SearchInputs, moment: int, *, arrive_by: bool, window_s: int, wanted: int
     ) -> list[tuple[Journey, bool]]:
         """Journeys of every search the profile needs, each flagged "known accessible"."""
+        access, egress = inputs.access, inputs.egress
         if not access or not egress:
             return []
-        tt = view.timetable
-        earliest = moment - opts.arrive_by_horizon_s
+        tt = inputs.view.timetable
+        earliest = moment - inputs.options.arrive_by_horizon_s
         out: list[tuple[Journey, bool]] = []
         seen = set()
-        for known, ro in self._searches(view, profile, opts):
+        for known, ro in inputs.searches:
             if arrive_by and window_s > 0:
                 latest = latest_departure(tt, access, egress, moment, earliest, ro)
                 leave = max((j.departure_time for j in latest), default=None)

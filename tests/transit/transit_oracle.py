@@ -177,7 +177,11 @@ def random_feed_tables(
 class TimeExpandedOracle:
     """Earliest arrival per leg limit by Dijkstra on a layered time-expanded graph."""
 
-    def __init__(self, tt: Timetable, options: RaptorOptions) -> None:
+    def __init__(
+        self, tt: Timetable, options: RaptorOptions, *, trips: Iterable[int] | None = None
+    ) -> None:
+        """``trips``: build the graph of these trips only (all by default), to keep the
+        oracle small on a real timetable when the query's time span is known."""
         self.tt = tt
         self.max_legs = options.max_transfers + 1
         self.buffer = options.min_transfer_seconds
@@ -192,7 +196,7 @@ class TimeExpandedOracle:
         graph = nx.DiGraph()
         self.ready_times: dict[tuple[int, int], set[int]] = defaultdict(set)
         self.sink_edges: list[tuple[tuple, int, int]] = []  # (node, stop, seconds before egress)
-        for trip in range(tt.n_trips):
+        for trip in range(tt.n_trips) if trips is None else sorted(trips):
             if not trip_ok[trip]:
                 continue
             pattern = int(tt.trip_pattern[trip])
