@@ -41,6 +41,7 @@ from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
 from routing.transit.raptor import (
+    UNREACHED,
     AccessLeg,
     EgressLeg,
     Journey,
@@ -50,6 +51,7 @@ from routing.transit.raptor import (
     latest_departure,
     range_raptor,
     raptor,
+    stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
 
@@ -630,6 +632,83 @@ class TransitPlanner:
             "later": {"time": last.isoformat(), "arrive_by": False},
         }
 
+    def travel_time_distribution(
+        self,
+        origin: tuple[float, float],
+        targets: list[tuple[float, float]],
+        when: dt.datetime,
+        profile: Profile,
+        *,
+        window_s: int = 7200,
+        step_s: int = 60,
+        percentiles: tuple[int, ...] = (10, 50, 90),
+        max_transfers: int | None = None,
+    ) -> dict[str, Any]:
+        """Travel time from ``origin`` to each target for every departure in a window.
+
+        As Conveyal R5 reports accessibility: the journey is searched for each departure
+        moment ``when``, ``when + step_s``, ... ``when + window_s`` (one-to-all range
+        RAPTOR, labels shared between moments), and each target gets the travel time of
+        each moment (earliest arrival minus the moment, waiting at the origin included)
+        and their percentiles (nearest rank; ``None`` when that share of moments cannot
+        reach the target). A target is reached by the profile's walk from any stop (within
+        ``max_access_s``) or by walking all the way.
+
+        Returns
+        -------
+        dict
+            ``departures`` (ISO times), ``percentiles`` and per target ``lat``, ``lon``,
+            ``travel_time_s`` (per moment, ``None`` = not reachable), ``reachable_share``
+            and ``percentile_s`` (``{"p10": .., ...}``).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        zone = ZoneInfo(self.tz)
+        local = when.astimezone(zone)
+        src = self.network.snap(origin, profile, "from")
+        snaps = [self.network.snap(p, profile, f"targets[{i}]") for i, p in enumerate(targets)]
+        self._check_calendar(local.date(), False)
+        midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=zone)
+        start = round((local - midnight).total_seconds())
+        moments = np.arange(start, start + window_s + 1, step_s, dtype=np.int64)
+        view = self._prepared(local.date(), profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        (_, ro), *_ = self._searches(view, profile, opts)  # any vehicle the profile may use
+        arrivals = stop_arrivals_by_departure(view.timetable, access, moments.tolist(), ro)
+        reached = arrivals < UNREACHED
+        out = []
+        for point, snap in zip(targets, snaps, strict=True):
+            egr_s, egr_c = self._access(snap, profile, view.links, reverse=True)
+            near = np.flatnonzero(np.isfinite(egr_c))
+            best = np.full(len(moments), np.inf)
+            if len(near):
+                via = np.where(reached[:, near], arrivals[:, near] + egr_s[near], np.inf)
+                best = via.min(axis=1) - moments
+            walk = self.router.route_between(src, snap, profile)
+            if walk is not None:
+                best = np.minimum(best, round(walk.duration_s))
+            values = [None if not np.isfinite(b) else int(round(b)) for b in best]
+            out.append({
+                "lat": point[0], "lon": point[1],
+                "travel_time_s": values,
+                "reachable_share": round(float(np.isfinite(best).mean()), 4),
+                "percentile_s": {
+                    f"p{q}": _nearest_rank(best, q) for q in percentiles
+                },
+            })  # fmt: skip
+        return {
+            "profile": profile.name,
+            "from": {"lat": origin[0], "lon": origin[1]},
+            "time": local.isoformat(),
+            "window_s": int(window_s),
+            "step_s": int(step_s),
+            "departures": [(midnight + dt.timedelta(seconds=int(m))).isoformat() for m in moments],
+            "percentiles": list(percentiles),
+            "targets": out,
+        }
+
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:
             return "no stop usable with this profile lies within walking limits of the origin"
@@ -916,6 +995,14 @@ class TransitPlanner:
             generalized_cost=walk.cost,
             warnings=body["warnings"],
         )
+
+
+def _nearest_rank(values: np.ndarray, q: float) -> int | None:
+    """The ``q``-th percentile by nearest rank (inf counts as the slowest); None if inf."""
+    ordered = np.sort(values)
+    rank = max(1, int(np.ceil(q / 100 * len(ordered))))
+    value = ordered[rank - 1]
+    return int(round(value)) if np.isfinite(value) else None
 
 
 def _duration(seconds: float) -> str:

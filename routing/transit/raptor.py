@@ -313,6 +313,39 @@ def arrivals_by_departure(
     return out
 
 
+def stop_arrivals_by_departure(
+    timetable: Timetable,
+    access: StopSeconds,
+    departure_times: Iterable[int],
+    options: RaptorOptions | None = None,
+) -> np.ndarray:
+    """Earliest arrival at every stop for each departure moment: one-to-all range RAPTOR.
+
+    As :func:`arrivals_by_departure` without a destination (no target pruning). A stop
+    counts as reached by a vehicle (at most ``max_transfers + 1`` legs) or by the access
+    walk alone.
+
+    Returns
+    -------
+    ndarray
+        ``(len(departure_times), n_stops)`` int64, :data:`UNREACHED` where not reached.
+    """
+    tt = timetable
+    times = np.asarray(list(departure_times), dtype=np.int64)
+    out = np.full((len(times), tt.n_stops), UNREACHED, dtype=np.int64)
+    search = _Search(tt, access, {}, options or RaptorOptions())
+    if len(search.access_stops) == 0:
+        return out
+    walk = np.full(tt.n_stops, UNREACHED, dtype=np.int64)
+    walk[search.access_stops] = search.access_seconds
+    for i in np.argsort(-times, kind="stable").tolist():
+        if tt.n_trips:
+            search.run(int(times[i]))
+        by_walk = np.where(walk < UNREACHED, walk + times[i], UNREACHED)
+        out[i] = np.minimum(search.best_ride[-1], by_walk)
+    return out
+
+
 def latest_departure(
     timetable: Timetable,
     access: StopSeconds,
@@ -539,8 +572,8 @@ class _Search:
 
             at_stop = np.minimum(current.ride_time[egress_stops], current.walk_time[egress_stops])
             total = at_stop + egress_seconds
-            best = int(np.argmin(total))
-            if total[best] < bound:
+            best = int(np.argmin(total)) if len(total) else -1
+            if best >= 0 and total[best] < bound:
                 bound = int(total[best])
                 self.target[k:] = np.minimum(self.target[k:], bound)
                 by_walk = bool(
