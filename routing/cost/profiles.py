@@ -186,6 +186,8 @@ class Profile:
     unlit_reluctance: float = 1.0
     signal_wait_s: float = 20.0
     elevator_wait_s: float = 45.0
+    #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
+    max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 

@@ -97,6 +97,9 @@ class PlanOptions:
         before the requested arrival) is a ``long_wait`` warning naming it.
     arrive_by_horizon_s
         An arrive-by search looks for departures at most this long before the arrival.
+    max_chained_walk_s
+        A walk between two rides may chain several stop-to-stop walks (past other stops)
+        up to this many seconds; see :meth:`Timetable.with_chained_footpaths`.
     """
 
     max_transfers: int = 3
@@ -109,6 +112,7 @@ class PlanOptions:
     max_itineraries: int = 4
     long_wait_s: int = 1800
     arrive_by_horizon_s: int = 86400
+    max_chained_walk_s: int = 600
 
 
 def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
@@ -318,6 +322,7 @@ class TransitPlanner:
         links = self.links(profile, tt)
         walks = [(a, b, s) for (a, b), (s, _) in links.transfers.items()]
         tt_p = tt.with_transfers(walks, replace_existing=False)
+        tt_p = tt_p.with_chained_footpaths(self.options.max_chained_walk_s)
         stop_wc, stop_tactile = self._stop_facts(tt)
         trip_wc = self._trip_wheelchair(tt)
         hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
@@ -609,7 +614,9 @@ class TransitPlanner:
         min_change = opts.min_transfer_s
         if min_change is None:
             min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
-        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change)
+        walk = int(profile.max_access_walk_s)  # the whole first and last walks
+        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
+                             max_access_walk_s=walk, max_egress_walk_s=walk)  # fmt: skip
         if not profile.wheelchair:
             return [(False, base)]
         stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair

@@ -199,6 +199,9 @@ def random_options(rng: np.random.Generator, tt: Timetable, variant: int) -> Rap
         allowed_trip=rng.random(tt.n_trips) < 0.75 if variant == 1 else None,
         allowed_board=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
         allowed_alight=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
+        # The whole first and last walks (a walk plus a footpath) within a limit.
+        max_access_walk_s=int(rng.integers(150, 500)) if variant == 2 else None,
+        max_egress_walk_s=int(rng.integers(150, 500)) if variant == 1 else None,
     )
 
 
