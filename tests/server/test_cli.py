@@ -188,7 +188,7 @@ def free_port() -> int:
 
 def get_json(url: str) -> tuple[int, dict, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:  # a hang guard, not a timing
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), json.loads(err.read())
