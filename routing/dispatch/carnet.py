@@ -38,6 +38,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ NO_STOPPING = frozenset(
     }
 )
 MAX_SNAP_M = 400.0
+KERB_SAMPLE_M = 25.0
 LENGTH_SPLIT = float(2**21)  # path lengths below 2**21 dm (209 km) split exactly from times
 
 #: (first hour, last hour exclusive, factor): assumed congestion profile of a weekday in a
@@ -154,41 +156,61 @@ class CarNetwork:
             [np.radians(lon) * EARTH_RADIUS_M * math.cos(lat0), np.radians(lat) * EARTH_RADIUS_M]
         )
 
-    def snap(self, points: Sequence[tuple[float, float]]) -> list[Kerb]:
-        """The kerbside place of each (lat, lon) door (see the module docstring)."""
+    @cached_property
+    def _kerb_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, cKDTree, np.ndarray]:
+        """Stoppable segments' ends and a KD-tree of points every <= 2 x KERB_SAMPLE_M along
+        them (so a radius query never misses a long segment)."""
         xy = self._xy(self.node_lat, self.node_lon)
         edges = np.flatnonzero(self.stoppable)
         a, b = xy[self.tail[edges]], xy[self.head[edges]]
-        mid = (a + b) / 2.0
-        tree = cKDTree(mid)
-        half = float(np.max(np.hypot(*(b - a).T))) / 2.0 if edges.size else 0.0
-        doors = self._xy(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
-        out = []
-        for k, door in enumerate(doors):
-            candidates = tree.query_ball_point(door, MAX_SNAP_M + half)
-            if not candidates:
+        pieces = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / (2 * KERB_SAMPLE_M))).astype(int)
+        owner = np.repeat(np.arange(edges.size), pieces)
+        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+        t = (np.arange(owner.size) - first + 0.5) / pieces[owner]
+        samples = a[owner] + (b[owner] - a[owner]) * t[:, None]
+        return edges, a, b, cKDTree(samples), owner
+
+    def snap(self, points: Sequence[tuple[float, float]]) -> list[Kerb]:
+        """The kerbside place of each (lat, lon) door (see the module docstring).
+
+        Raises :class:`OutsideAreaError` for a door farther than ``MAX_SNAP_M`` from any
+        street a vehicle may stop on.
+        """
+        out = self.snap_or_none(points)
+        for k, kerb in enumerate(out):
+            if kerb is None:
                 raise OutsideAreaError(
-                    f"point {k} {tuple(points[k])} is more than {MAX_SNAP_M:g} m "
-                    "from a street a vehicle may stop on",
+                    f"point {k} {tuple(points[k])} is more than {MAX_SNAP_M:g} m from a street "
+                    "a vehicle may stop on",
                     field="location",
                 )
-            c = np.asarray(candidates)
+        return out  # type: ignore[return-value]
+
+    def snap_or_none(self, points: Sequence[tuple[float, float]]) -> list[Kerb | None]:
+        """As :meth:`snap`, with ``None`` for a door too far from any street."""
+        if not len(points):
+            return []
+        edges, a, b, tree, owner = self._kerb_index
+        doors = self._xy(np.array([p[0] for p in points]), np.array([p[1] for p in points]))
+        out: list[Kerb | None] = []
+        for door in doors:
+            candidates = tree.query_ball_point(door, MAX_SNAP_M + KERB_SAMPLE_M)
+            if not candidates:
+                out.append(None)
+                continue
+            c = np.unique(owner[np.asarray(candidates)])
             seg = b[c] - a[c]
             seg_len2 = np.maximum((seg**2).sum(axis=1), 1e-9)
             t = np.clip(((door - a[c]) * seg).sum(axis=1) / seg_len2, 0.0, 1.0)
             foot = a[c] + seg * t[:, None]
             gap = np.hypot(*(door - foot).T)
             side = seg[:, 0] * (door[1] - a[c][:, 1]) - seg[:, 1] * (door[0] - a[c][:, 0])
-            # Prefer the direction with the door on its right (side < 0) among equally near ones.
-            score = gap + np.where(side <= 0, 0.0, 0.5)
-            best = int(np.argmin(score))
+            # Among the nearest, the direction with the door on its right (side < 0) wins.
+            best = int(np.argmin(gap + np.where(side <= 0, 0.0, 0.5)))
             if gap[best] > MAX_SNAP_M:
-                raise OutsideAreaError(
-                    f"point {k} {tuple(points[k])} is more than {MAX_SNAP_M:g} m "
-                    "from a street a vehicle may stop on",
-                    field="location",
-                )
-            out.append(Kerb(int(edges[c[best]]), float(t[best]), float(gap[best])))
+                out.append(None)
+            else:
+                out.append(Kerb(int(edges[c[best]]), float(t[best]), float(gap[best])))
         return out
 
     # -- matrices --------------------------------------------------------------------------
