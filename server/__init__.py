@@ -34,6 +34,7 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.dispatch",
     "server.openapi",
 ]
 

@@ -22,11 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from routing.dispatch.carnet import CarNetwork, Kerb, period_factor
-from routing.dispatch.model import (
-    DispatchProblem,
-    Vehicle,
-    city_booking,
-)
+from routing.dispatch.model import KIND_NEEDS, DispatchProblem, Vehicle, city_booking
 from routing.errors import InvalidInputError
 
 
@@ -165,3 +161,64 @@ def build_city_problem(
         name=str(day.get("name", "day")),
     )
     return CityProblem(problem, tuple(kerbs), tuple(points), factor, day)
+
+
+def _count(value: Any, field: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInputError(f"{field} must be an integer >= {minimum}", field=field)
+    return value
+
+
+def check_booking(row: Any) -> dict[str, Any]:
+    """A booking row checked as :func:`build_city_problem` will read it (400 names the field)."""
+    if not isinstance(row, Mapping):
+        raise InvalidInputError("a booking must be an object", field="booking")
+    if not isinstance(row.get("id"), str) or not 1 <= len(row["id"]) <= 64:
+        raise InvalidInputError("id must be a string of 1 to 64 characters", field="id")
+    _point(row.get("pickup"), "pickup")
+    _point(row.get("dropoff"), "dropoff")
+    passengers = row.get("passengers")
+    if not isinstance(passengers, Mapping) or not passengers:
+        raise InvalidInputError("passengers must be an object of counts", field="passengers")
+    for kind, n in passengers.items():
+        if kind not in KIND_NEEDS:
+            raise InvalidInputError(
+                f"unknown passenger kind {kind!r} (wheelchair, ambulant, escort)",
+                field="passengers",
+            )
+        _count(n, f"passengers.{kind}")
+    if not any(passengers.values()):
+        raise InvalidInputError("a booking needs at least one passenger", field="passengers")
+    has_pickup, has_arrival = "earliest_pickup" in row, "latest_arrival" in row
+    if has_pickup == has_arrival:
+        raise InvalidInputError(
+            "give exactly one of earliest_pickup and latest_arrival", field="earliest_pickup"
+        )
+    key = "earliest_pickup" if has_pickup else "latest_arrival"
+    parse_clock(row[key], key)
+    if "priority" in row:
+        _count(row["priority"], "priority", minimum=1)
+    if row.get("max_ride_s") is not None:
+        value = row["max_ride_s"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:
+            raise InvalidInputError("max_ride_s must be seconds in (0, 86400]", field="max_ride_s")
+    return dict(row)
+
+
+def check_vehicle(row: Any) -> dict[str, Any]:
+    """A vehicle row checked as :func:`build_city_problem` will read it."""
+    if not isinstance(row, Mapping):
+        raise InvalidInputError("a vehicle must be an object", field="vehicle")
+    if not isinstance(row.get("id"), str) or not 1 <= len(row["id"]) <= 64:
+        raise InvalidInputError("id must be a string of 1 to 64 characters", field="id")
+    _point(row.get("depot"), "depot")
+    shift = row.get("shift")
+    if not isinstance(shift, list | tuple) or len(shift) != 2:
+        raise InvalidInputError("shift must be [start, end]", field="shift")
+    if parse_clock(shift[1], "shift") <= parse_clock(shift[0], "shift"):
+        raise InvalidInputError("shift ends before it starts", field="shift")
+    wheelchair = _count(row.get("wheelchair_places", 0), "wheelchair_places")
+    seats = _count(row.get("seats", 0), "seats")
+    if wheelchair + seats == 0:
+        raise InvalidInputError("a vehicle needs places", field="seats")
+    return dict(row)

@@ -73,6 +73,7 @@ class SolveOptions:
     time_cost: int = SPAN_COST
     not_before: float | None = None  # re-planning: no unlocked stop starts before this
     locks: tuple[Lock, ...] = ()
+    pinned: tuple[tuple[str, str], ...] = ()  # (booking id, vehicle id): keep on that vehicle
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
 
@@ -176,6 +177,7 @@ class _Model:
         solver = routing.solver()
         self._limits: list = []  # the limit callbacks must outlive the search
         not_before = None if o.not_before is None else self._up(o.not_before)
+        locked = {(bid, action) for lock in o.locks for bid, action, _ in lock.stops}
         for k, b in enumerate(p.bookings):
             pi, di = self._index(self.pickup_node(k)), self._index(self.pickup_node(k) + 1)
             routing.AddPickupAndDelivery(pi, di)
@@ -198,27 +200,36 @@ class _Model:
             routing.AddDisjunction([pi, di], prize, 2)
             solver.Add(routing.ActiveVar(pi) == routing.ActiveVar(di))
             if not_before is not None:
-                cp.SetMin(max(cp.Min(), not_before))
+                for action, cumul in (("pickup", cp), ("dropoff", cd)):
+                    if (b.id, action) not in locked:
+                        cumul.SetMin(max(cumul.Min(), not_before))
             routing.AddVariableMinimizedByFinalizer(cp)
             routing.AddVariableMinimizedByFinalizer(cd)
-        self._locks: dict[int, list[int]] = {}
         if o.locks:
             self._apply_locks()
+        vehicle_of = {v.id: k for k, v in enumerate(p.vehicles)}
+        booking_of = {b.id: k for k, b in enumerate(p.bookings)}
+        for booking_id, vehicle_id in o.pinned:
+            node = self.pickup_node(booking_of[booking_id])
+            for index in (self._index(node), self._index(node + 1)):
+                routing.SetAllowedVehiclesForIndex([vehicle_of[vehicle_id]], index)
 
     def _apply_locks(self) -> None:
-        p = self.problem
+        """Fix each lock chain as the start of its vehicle's route (``NextVar`` domains, so
+        no search move can change it) at its service-start times."""
+        p, routing = self.problem, self.routing
         vehicle_of = {v.id: k for k, v in enumerate(p.vehicles)}
         booking_of = {b.id: k for k, b in enumerate(p.bookings)}
         for lock in self.options.locks:
             k = vehicle_of[lock.vehicle_id]
-            nodes = []
+            previous = routing.Start(k)
             for bid, action, start in lock.stops:
                 node = self.pickup_node(booking_of[bid]) + (0 if action == "pickup" else 1)
-                nodes.append(node)
-                cumul = self.time.CumulVar(self._index(node))
+                index = self._index(node)
+                routing.NextVar(previous).SetValue(index)
                 value = self._up(start)
-                cumul.SetRange(value, value)
-            self._locks[k] = nodes
+                self.time.CumulVar(index).SetRange(value, value)
+                previous = index
 
     def solve(self) -> pywrapcp.Assignment | None:
         o, routing = self.options, self.routing
@@ -230,10 +241,6 @@ class _Model:
             routing_enums_pb2.LocalSearchMetaheuristic, o.metaheuristic
         )
         params.time_limit.FromMilliseconds(max(1, int(o.time_limit * 1000)))
-        if self._locks:
-            routing.CloseModelWithParameters(params)
-            locks = [self._locks.get(k, []) for k in range(len(self.problem.vehicles))]
-            routing.ApplyLocksToAllVehicles(locks, False)
         return routing.SolveWithParameters(params)
 
     def plan(self, assignment: pywrapcp.Assignment, seconds: float) -> Plan:
@@ -279,7 +286,9 @@ class _Model:
             )
             routes.append(VehicleRoute(vehicle.id, start_time, end_time, tuple(stops), distance))
         unserved = tuple(
-            Unserved(b.id, *explain_unserved(p, b)) for b in p.bookings if b.id not in served
+            Unserved(b.id, *explain_unserved(p, b, not_before=self.options.not_before))
+            for b in p.bookings
+            if b.id not in served
         )
         cost = float(sum(r.distance for r in routes))
         return Plan(
@@ -297,10 +306,13 @@ def _legs(start: int, stops: Sequence[Stop], end: int) -> list[tuple[int, int]]:
     return list(zip(locations, locations[1:], strict=False))
 
 
-def explain_unserved(problem: DispatchProblem, booking: Booking) -> tuple[str, str]:
+def explain_unserved(
+    problem: DispatchProblem, booking: Booking, *, not_before: float | None = None
+) -> tuple[str, str]:
     """Why ``booking`` may be unserved: ``(reason code, message)``.
 
-    Checks, in order: no vehicle has the places; the direct trip breaks the ride limit; no
+    Checks, in order: no vehicle has the places; the direct trip breaks the ride limit; the
+    pickup window closed before ``not_before`` (re-planning); no
     vehicle could serve it alone within its shift and the windows; otherwise the fleet had
     no room left for it (the solver found no insertion within the time limit).
     """
@@ -310,9 +322,12 @@ def explain_unserved(problem: DispatchProblem, booking: Booking) -> tuple[str, s
     direct = problem.direct_time(booking)
     if direct > booking.max_ride:
         return "ride_limit", "the direct trip is longer than the maximum ride time"
+    if not_before is not None and booking.pickup_window[1] < not_before:
+        return "too_late", "its pickup window closed before the re-planning time"
     tt = problem.travel_time
     for v in fits:
-        leave = max(v.shift[0] + float(tt[v.start, booking.pickup]), booking.pickup_window[0])
+        ready = max(v.shift[0], not_before or v.shift[0])
+        leave = max(ready + float(tt[v.start, booking.pickup]), booking.pickup_window[0])
         if leave > booking.pickup_window[1]:
             continue
         arrive = max(leave + booking.pickup_service + direct, booking.dropoff_window[0])

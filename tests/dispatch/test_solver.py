@@ -3,10 +3,12 @@ checked by the independent validator."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from dispatch_helpers import brute_force, line_problem, random_small_problem
 
-from routing.dispatch.solver import SolveError, SolveOptions, solve
+from routing.dispatch.solver import Lock, SolveError, SolveOptions, solve
 from routing.dispatch.validator import validate
 
 EXACT = SolveOptions(time_limit=1.0, time_scale=1000.0, distance_scale=1000.0, time_cost=0)
@@ -90,3 +92,19 @@ def test_mandatory_booking_that_cannot_be_served_fails_loudly():
     problem = line_problem(points, requests, [{"id": "v1"}])
     with pytest.raises(SolveError):
         solve(problem, EXACT)
+
+
+def test_locked_stops_stay_first_on_their_vehicle_at_their_time():
+    points = [(0, 0), (1, 0), (5, 0), (2, 0), (6, 0)]
+    requests = [{"id": "a", "pickup": 1, "dropoff": 2}, {"id": "b", "pickup": 3, "dropoff": 4}]
+    problem = line_problem(points, requests, [{"id": "v1"}, {"id": "v2"}])
+    free = solve(problem, EXACT)
+    # Unlocked, one vehicle picks a up late in the day; lock a's pickup on v2 at 50 instead.
+    lock = Lock("v2", (("a", "pickup", 50.0),))
+    plan = solve(problem, replace(EXACT, locks=(lock,), pinned=(("b", "v1"),), not_before=40.0))
+    assert validate(problem, plan) == []
+    v2 = plan.route_of("v2")
+    assert (v2.stops[0].booking_id, v2.stops[0].action, v2.stops[0].start) == ("a", "pickup", 50.0)
+    assert [s.booking_id for s in plan.route_of("v1").stops] == ["b", "b"]
+    assert all(s.start >= 40.0 for r in plan.routes for s in r.stops)
+    assert plan.cost > free.cost
