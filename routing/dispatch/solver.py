@@ -212,7 +212,8 @@ class _Model:
         for booking_id, vehicle_id in o.pinned:
             node = self.pickup_node(booking_of[booking_id])
             for index in (self._index(node), self._index(node + 1)):
-                routing.SetAllowedVehiclesForIndex([vehicle_of[vehicle_id]], index)
+                # -1: the booking may still go unserved (then it is reported as such)
+                routing.VehicleVar(index).SetValues([-1, vehicle_of[vehicle_id]])
 
     def _apply_locks(self) -> None:
         """Fix each lock chain as the start of its vehicle's route (``NextVar`` domains, so
