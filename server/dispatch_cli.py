@@ -20,9 +20,24 @@ from routing.dispatch.day import generate_day
 from routing.dispatch.kpis import plan_kpis
 from routing.dispatch.plan_io import plan_from_dict, plan_geojson, plan_to_dict
 from routing.dispatch.solver import SolveOptions, darp_options, solve
+from routing.dispatch.substitution import (
+    find_substitutions,
+    substitution_rows,
+    substitution_summary,
+)
 from routing.dispatch.validator import validate
 from routing.errors import DataError, InvalidInputError
-from server.cli import EXIT_FAILURE, EXIT_OK, command
+from server.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_graph_arguments,
+    add_transit_arguments,
+    command,
+    graph_sources,
+    load_router,
+    progress_printer,
+    transit_feed,
+)
 from server.defaults import resolve_defaults
 from server.jsonio import dumps
 
@@ -87,6 +102,26 @@ def _add_dispatch(subparsers: Any) -> argparse.ArgumentParser:
     check_p.add_argument("--plan", type=Path, required=True, metavar="FILE")
     _add_network_arguments(check_p)
     check_p.set_defaults(func=_validate)
+
+    sub_p = sub.add_parser(
+        "substitute",
+        help="find bookings accessible public transport could serve",
+        description="For each booking of a day, search journeys for the passenger's profile "
+        "(known-accessible only, and allowing unknowns) and report which fit the booking's "
+        "window within the documented factor of the taxi time, and the vehicle-hours freed.",
+    )
+    sub_p.add_argument("--day", type=Path, required=True, metavar="FILE")
+    sub_p.add_argument(
+        "--plan",
+        type=Path,
+        metavar="FILE",
+        help="the day's plan (JSON) for the vehicle-hours freed",
+    )
+    sub_p.add_argument("--date", metavar="YYYY-MM-DD", help="service date (default today)")
+    sub_p.add_argument("--json", action="store_true")
+    add_graph_arguments(sub_p)
+    add_transit_arguments(sub_p)
+    sub_p.set_defaults(func=_substitute)
     return parser
 
 
@@ -191,6 +226,46 @@ def _kpi_text(kpis: dict[str, Any], seconds: float, factor: float) -> str:
             f"max {kpis['max_ride_ratio']:.2f}",
         ]
     )
+
+
+def _substitute(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from routing.transit.planner import TransitPlanner
+
+    try:
+        date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    except ValueError:
+        raise InvalidInputError("--date must be YYYY-MM-DD", field="date") from None
+    sources = graph_sources(args)
+    network = load_car_network(sources.osm, cache_dir=sources.cache_dir)
+    city = build_city_problem(_read_json(args.day, "day"), network)
+    plan = plan_from_dict(_read_json(args.plan, "plan")) if args.plan else None
+    if plan is not None and validate(city.problem, plan):
+        raise InvalidInputError(
+            "the plan does not belong to this day (it fails validation)", field="plan"
+        )
+    progress = progress_printer()
+    gtfs = transit_feed(args, sources, required=True, progress=progress)
+    planner = TransitPlanner.from_gtfs(load_router(sources, progress), gtfs)
+    subs = find_substitutions(city, planner, date, plan=plan)
+    summary = substitution_summary(subs)
+    if args.json:
+        print(dumps({"summary": summary, "bookings": substitution_rows(subs)}))
+    else:
+        print(
+            f"{summary['substitutable_known_accessible']} of {summary['bookings']} bookings "
+            f"have a known-accessible transit journey, "
+            f"{summary['substitutable_allowing_unknowns']} allowing unknown accessibility "
+            f"(at most {summary['factor']:g} x taxi time + {summary['slack_s']:g} s)"
+        )
+        if plan is not None:
+            print(
+                f"vehicle-hours freed (upper estimate): "
+                f"{summary['vehicle_hours_freed_known']:.1f} known-accessible, "
+                f"{summary['vehicle_hours_freed_allowing_unknowns']:.1f} allowing unknowns"
+            )
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:
