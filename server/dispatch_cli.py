@@ -87,6 +87,12 @@ def _add_dispatch(subparsers: Any) -> argparse.ArgumentParser:
     plan_p.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     plan_p.add_argument("--out", type=Path, metavar="FILE", help="write the plan as JSON")
     plan_p.add_argument("--geojson", type=Path, metavar="FILE", help="write the plan as GeoJSON")
+    plan_p.add_argument(
+        "--figures",
+        type=Path,
+        metavar="DIR",
+        help="write timeline.png (per vehicle) and map.png (the day)",
+    )
     plan_p.add_argument("--json", action="store_true", help="print plan and KPIs as JSON")
     plan_p.set_defaults(func=_plan)
 
@@ -203,6 +209,12 @@ def _plan(args: argparse.Namespace) -> int:
         args.out.write_text(dumps(body))
     if args.geojson:
         args.geojson.write_text(dumps(plan_geojson(city.problem, plan, city.points)))
+    if args.figures:
+        from routing.dispatch.figures import map_figure, timeline_figure
+
+        args.figures.mkdir(parents=True, exist_ok=True)
+        timeline_figure(city.problem, plan, args.figures / "timeline.png")
+        map_figure(city.problem, plan, city.points, args.figures / "map.png")
     if args.json:
         print(dumps({"kpis": kpis, "plan": body, "valid": not violations}))
     else:
