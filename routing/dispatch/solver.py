@@ -76,6 +76,9 @@ class SolveOptions:
     pinned: tuple[tuple[str, str], ...] = ()  # (booking id, vehicle id): keep on that vehicle
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    # Large days: insertion and local-search moves look at this many nearest nodes only
+    # (full neighbourhoods up to 4x as many nodes).
+    neighbors: int = 60
 
 
 def solve(problem: DispatchProblem, options: SolveOptions | None = None) -> Plan:
@@ -242,6 +245,12 @@ class _Model:
             routing_enums_pb2.LocalSearchMetaheuristic, o.metaheuristic
         )
         params.time_limit.FromMilliseconds(max(1, int(o.time_limit * 1000)))
+        if self.n_nodes > 4 * o.neighbors:
+            ratio = o.neighbors / self.n_nodes
+            first = params.global_cheapest_insertion_first_solution_parameters
+            first.neighbors_ratio, first.min_neighbors = ratio, o.neighbors
+            params.ls_operator_neighbors_ratio = ratio
+            params.ls_operator_min_neighbors = o.neighbors
         return routing.SolveWithParameters(params)
 
     def plan(self, assignment: pywrapcp.Assignment, seconds: float) -> Plan:
