@@ -35,6 +35,9 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.matrix",
+    "server.isochrone",
+    "server.dispatch",
     "server.openapi",
 ]
 

@@ -30,7 +30,14 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 ROUTE_KEYS = ("from", "to", "profile", "format")
 
 #: The keys of a ``/plan`` request that are not profile parameters.
-PLAN_KEYS = ("from", "to", "profile", "time", "max_transfers")
+PLAN_KEYS = ("from", "to", "profile", "time", "arrive_by", "window", "num_itineraries",
+             "max_transfers")  # fmt: skip
+
+#: Allowed ``window`` (minutes of departure moments searched) of a ``/plan`` request.
+WINDOW_RANGE = (0, 180)
+
+#: Allowed ``num_itineraries`` of a ``/plan`` request.
+NUM_ITINERARIES_RANGE = (1, 12)
 
 #: Longest parameter name (and ``time`` text) accepted; longer ones are refused, not echoed.
 MAX_KEY_LENGTH = 64
@@ -49,6 +56,12 @@ class InvalidJSONError(InvalidInputError):
     """The request body is not a valid JSON object."""
 
     code = "invalid_json"
+
+
+class UnknownOptionError(InvalidInputError):
+    """A request key that is neither an option of the endpoint nor a profile parameter."""
+
+    code = "unknown_option"
 
 
 # -- the request ------------------------------------------------------------------------
@@ -229,6 +242,13 @@ def parse_profile(values: Mapping[str, Any], reserved: Collection[str]) -> Profi
                                 f"{', '.join(PROFILE_NAMES)})", field="profile")  # fmt: skip
     base = get_profile(name)  # missing profile
     overrides = {k: v for k, v in values.items() if k not in reserved}
+    for key in overrides:
+        if key not in PARAMETERS:
+            raise UnknownOptionError(
+                f"unknown option '{key}': it is neither an option of this request "
+                f"({', '.join(reserved)}) nor a profile parameter (see /profiles)",
+                field=key,
+            )
     for key, value in overrides.items():
         if key not in base.parameters:
             continue  # get_profile names it as unknown for this profile
@@ -333,9 +353,15 @@ class PlanRequest:
     profile
         The traveller's profile, overrides applied.
     when
-        The departure time (aware, Asia/Almaty).
+        The departure time, or the latest arrival when ``arrive_by`` (aware, Asia/Almaty).
     max_transfers
         Vehicle changes allowed; None for the planner's default.
+    arrive_by
+        ``when`` is the latest arrival.
+    window_s
+        Seconds of departure moments to search (0: one moment).
+    num_itineraries
+        How many itineraries to return; None for the planner's default.
     """
 
     origin: LatLon
@@ -343,13 +369,16 @@ class PlanRequest:
     profile: Profile
     when: dt.datetime
     max_transfers: int | None
+    arrive_by: bool = False
+    window_s: int = 0
+    num_itineraries: int | None = None
 
 
 def parse_plan_request(values: Mapping[str, Any]) -> PlanRequest:
     """The checked fields of a ``/plan`` request.
 
     Fields are checked in the order from, to, profile (with its overrides), time,
-    max_transfers, so the first problem is reported.
+    max_transfers, arrive_by, window, num_itineraries, so the first problem is reported.
 
     Raises
     ------
@@ -364,7 +393,26 @@ def parse_plan_request(values: Mapping[str, Any]) -> PlanRequest:
     low, high = MAX_TRANSFERS_RANGE
     max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
                                                                          low, high)  # fmt: skip
-    return PlanRequest(origin, destination, profile, when, max_transfers)
+    arrive_by = parse_bool(values.get("arrive_by"), "arrive_by")
+    raw = values.get("window")
+    window = 0 if raw is None or raw == "" else parse_integer(raw, "window", *WINDOW_RANGE)
+    raw = values.get("num_itineraries")
+    count = None if raw is None or raw == "" else parse_integer(raw, "num_itineraries",
+                                                                *NUM_ITINERARIES_RANGE)  # fmt: skip
+    return PlanRequest(origin, destination, profile, when, max_transfers, arrive_by,
+                       window * 60, count)  # fmt: skip
+
+
+def parse_bool(raw: Any, field: str) -> bool:
+    """``true``/``false`` (JSON booleans, or ``true``, ``false``, ``1``, ``0`` as text);
+    missing is false."""
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "false", "0"):
+        return raw.strip().lower() in ("true", "1")
+    raise InvalidInputError(f"'{field}' must be true or false, got {_show(raw)}", field=field)
 
 
 def parse_key_value(text: str, field: str = "param") -> tuple[str, str]:
@@ -389,3 +437,62 @@ def _show(raw: Any) -> str:
     except (TypeError, ValueError, RecursionError):
         text = type(raw).__name__
     return clip(text)
+
+
+#: Bounds of a ``POST /plan/distribution`` request (its answer grows with their product).
+DISTRIBUTION_KEYS = ("from", "targets", "profile", "time", "window", "step", "percentiles",
+                     "max_transfers")  # fmt: skip
+MAX_TARGETS = 50
+DISTRIBUTION_WINDOW_RANGE = (0, 180)
+STEP_RANGE = (1, 60)
+
+
+@dataclass(frozen=True)
+class DistributionRequest:
+    """A checked ``/plan/distribution`` request (times in seconds)."""
+
+    origin: LatLon
+    targets: list[LatLon]
+    profile: Profile
+    when: dt.datetime
+    window_s: int
+    step_s: int
+    percentiles: tuple[int, ...]
+    max_transfers: int | None
+
+
+def parse_distribution_request(values: Mapping[str, Any]) -> DistributionRequest:
+    """The checked fields of a ``/plan/distribution`` request.
+
+    ``targets`` is a list of 1 to :data:`MAX_TARGETS` points; ``window`` minutes (default
+    120), ``step`` minutes (default 5), ``percentiles`` a list of up to 9 whole numbers from
+    1 to 99 (default ``[10, 50, 90]``).
+    """
+    origin = parse_point(values.get("from"), "from")
+    raw = values.get("targets")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TARGETS:
+        raise InvalidInputError(f"'targets' must be a list of 1 to {MAX_TARGETS} points "
+                                f"([lat, lon] or {{\"lat\", \"lon\"}}), got {_show(raw)}",
+                                field="targets")  # fmt: skip
+    targets = [parse_point(p, f"targets[{i}]") for i, p in enumerate(raw)]
+    profile = parse_profile(values, DISTRIBUTION_KEYS)
+    when = parse_time(values.get("time"))
+    raw = values.get("window")
+    window = 120 if raw is None or raw == "" else parse_integer(raw, "window",
+                                                                 *DISTRIBUTION_WINDOW_RANGE)
+    raw = values.get("step")
+    step = 5 if raw is None or raw == "" else parse_integer(raw, "step", *STEP_RANGE)
+    raw = values.get("percentiles")
+    if raw is None:
+        percentiles: tuple[int, ...] = (10, 50, 90)
+    elif not isinstance(raw, list) or not 1 <= len(raw) <= 9:
+        raise InvalidInputError(f"'percentiles' must be a list of 1 to 9 whole numbers from 1 "
+                                f"to 99, got {_show(raw)}", field="percentiles")  # fmt: skip
+    else:
+        percentiles = tuple(parse_integer(q, "percentiles", 1, 99) for q in raw)
+    raw = values.get("max_transfers")
+    low, high = MAX_TRANSFERS_RANGE
+    max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
+                                                                         low, high)  # fmt: skip
+    return DistributionRequest(origin, targets, profile, when, window * 60, step * 60,
+                               percentiles, max_transfers)  # fmt: skip
