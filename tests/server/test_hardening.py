@@ -143,3 +143,20 @@ def test_per_override_preparations_stay_within_the_configured_bound(
     network = app.extensions["inclusive_routing"]["router"].network
     assert network.cache_size == 3
     assert len(network._prepared) == 3
+
+
+def test_plan_caches_stay_within_the_configured_bounds(
+    almaty_router: StreetRouter, almaty_gtfs: Path
+) -> None:
+    bounds = {"cache_days": 1, "cache_views": 1, "cache_profiles": 1}
+    app = create_app({"TESTING": True, "GTFS": str(almaty_gtfs), "PLAN_CACHE": bounds},
+                     router=almaty_router)  # fmt: skip
+    client = app.test_client()
+    # Two profiles (speeds), two service days, three (day, profile) views.
+    for speed, day in (("1.0", "2026-12-07"), ("1.1", "2026-12-07"), ("1.1", "2026-12-08")):
+        query = {"from": "43.2725,76.9440", "to": "43.2760,76.9480", "profile": "walk",
+                 "speed_mps": speed, "time": f"{day}T08:00"}  # fmt: skip
+        assert client.get("/plan", query_string=query).status_code in (200, 422)
+    planner = app.extensions["inclusive_routing"]["planner"]
+    assert (planner.cache_days, planner.cache_views, planner.cache_profiles) == (1, 1, 1)
+    assert len(planner._timetables) == len(planner._profiled) == len(planner._links) == 1
