@@ -37,6 +37,7 @@ BLUEPRINTS: list[str] = [
     "server.plan",
     "server.matrix",
     "server.isochrone",
+    "server.dispatch",
     "server.openapi",
 ]
 

@@ -208,7 +208,7 @@ def serving(args: list[str], log_path: Path) -> Iterator[tuple[str, Path]]:
     """
     port = free_port()
     command = [*serve_command(), "serve", *args, "--host", "127.0.0.1", "--port", str(port),
-               "--threads", "2", "--workers", "2"]  # fmt: skip
+               "--threads", "4", "--max-waiting", "1", "--workers", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -254,6 +254,16 @@ def test_serve_answers_with_gunicorn_workers_and_refuses_a_taken_port(
         status, _, body = get_json(f"{base}/plan?from={latlon(KAIVOKATU)}"
                                    f"&to={latlon(VILHONKATU)}&profile=walk")  # fmt: skip
         assert status == 503 and body["error"]["code"] == "transit_unavailable"
+        # What gunicorn refuses before the app sees it is in the JSON error shape too.
+        host, port = base.removeprefix("http://").split(":")
+        for raw in (b"GARBAGE\r\n\r\n", b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /route?from=" + b"1" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=10) as conn:
+                conn.sendall(raw)
+                answer = b"".join(iter(lambda c=conn: c.recv(65536), b""))
+            head, _, payload = answer.partition(b"\r\n\r\n")
+            assert head.split(b" ")[1] in (b"400", b"414") and b"application/json" in head
+            assert json.loads(payload)["error"]["code"] and len(payload) < 400
         # A second server on the same port: a one-line error before loading anything.
         port = base.rsplit(":", 1)[1]
         taken = subprocess.run([*serve_command(), "serve", *args, "--port", port],
