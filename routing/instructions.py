@@ -102,7 +102,8 @@ def render(code: str, params: dict) -> str:
         what = params.get("road_class", "road")
         if params.get("rails") and what == "path":
             what = "tram or railway tracks"
-        detail = [what] + ([f"{params['lanes']} lanes"] if params.get("lanes") else [])
+        lanes = params.get("lanes")
+        detail = [what] + ([f"{lanes} lane{'s' if lanes != 1 else ''}"] if lanes else [])
         head = f"Cross {road} ({', '.join(detail)})" if road else f"Cross the {', '.join(detail)}"
         parts = [head + " " + _CONTROL_WORDS[params["control"]]]
         if params.get("audible") is not None:

@@ -124,7 +124,9 @@ class Expanded:
 
     pieces: list[Piece]  # walkway pieces (ends remapped to corners) + side edges
     crossings: list[Piece]  # crossing edges (both directions are added by the builder)
-    corners: dict[int, tuple[int, float, float]] = field(default_factory=dict)  # id -> (J, lat, lon)
+    corners: dict[int, tuple[int, float, float]] = field(
+        default_factory=dict
+    )  # id -> (J, lat, lon)
     report: dict[str, int] = field(default_factory=dict)
 
 
@@ -152,7 +154,9 @@ def _xy(lat, lon, lat0: float, lon0: float) -> np.ndarray:
 
 def _latlon(xy: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     k = math.pi / 180 * EARTH_RADIUS_M
-    return np.stack([lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))], -1)
+    return np.stack(
+        [lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))], -1
+    )
 
 
 def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -205,8 +209,7 @@ def detect_separate_sidewalks(
     candidates = [
         p
         for p in walkway_pieces
-        if p.attrs["kind"]
-        in (at.WAY_KIND["sidewalk"], at.WAY_KIND["footway"], at.WAY_KIND["path"])
+        if p.attrs["kind"] in (at.WAY_KIND["sidewalk"], at.WAY_KIND["footway"], at.WAY_KIND["path"])
     ]
     if not candidates or not road_pieces:
         return {}
@@ -228,31 +231,33 @@ def detect_separate_sidewalks(
     tree = cKDTree(np.vstack(pts))
     unit = np.vstack(dirs)
     todo = [
-        i
-        for i, p in enumerate(road_pieces)
-        if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
+        i for i, p in enumerate(road_pieces) if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
     ]
-    samples, normals, tangents, owner, reach = [], [], [], [], []
-    for i in todo:
-        p = road_pieces[i]
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        d = np.diff(xy, axis=0)
-        length = np.hypot(d[:, 0], d[:, 1])
-        keep = length >= 1.0
-        if not keep.any():
-            continue
-        a, d, length = xy[:-1][keep], d[keep], length[keep]
-        n = np.maximum(1, (length // 10.0).astype(int))
-        seg = np.repeat(np.arange(len(n)), n)
-        t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
-        tan = d / length[:, None]
-        samples.append(a[seg] + t[:, None] * d[seg])
-        tangents.append(tan[seg])
-        normals.append(np.stack([-tan[seg, 1], tan[seg, 0]], axis=1))
-        owner.append(np.full(len(seg), i))
-        reach.append(np.full(len(seg), side_offset_m(p.tags) + SEPARATE_REACH_M))
-    if not samples:
+    if not todo:
         return {}
+    # All segments of all roads at once: (start, vector, owner).
+    geoms = [np.asarray(road_pieces[i].geometry) for i in todo]
+    counts = np.array([len(g) for g in geoms])
+    flat = _xy(*np.vstack(geoms).T, lat0, lon0)
+    last = np.cumsum(counts) - 1
+    starts = np.setdiff1d(np.arange(len(flat)), last)
+    seg_owner = np.repeat(np.asarray(todo), counts)[starts]
+    a, d = flat[starts], flat[starts + 1] - flat[starts]
+    length = np.hypot(d[:, 0], d[:, 1])
+    keep = length >= 1.0
+    a, d, length, seg_owner = a[keep], d[keep], length[keep], seg_owner[keep]
+    if not len(a):
+        return {}
+    n = np.maximum(1, (length // 10.0).astype(int))
+    seg = np.repeat(np.arange(len(n)), n)
+    t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
+    tan = d / length[:, None]
+    samples = [a[seg] + t[:, None] * d[seg]]
+    tangents = [tan[seg]]
+    normals = [np.stack([-tan[seg, 1], tan[seg, 0]], axis=1)]
+    owner = [seg_owner[seg]]
+    offsets = np.array([side_offset_m(p.tags) for p in road_pieces])
+    reach = [offsets[seg_owner[seg]] + SEPARATE_REACH_M]
     s, nrm, tan = np.vstack(samples), np.vstack(normals), np.vstack(tangents)
     owner, reach = np.concatenate(owner), np.concatenate(reach)
     dist, idx = tree.query(s, k=12, distance_upper_bound=float(reach.max()))
@@ -422,9 +427,7 @@ def expand(
         for s, (arm, _) in enumerate(node_arms):
             a, b = ids[(s - 1) % k], ids[s]
             key = (min(a, b), max(a, b))
-            piece = _crossing_piece(
-                node, arm, a, b, corners, tags, way_facts, explicit=explicit
-            )
+            piece = _crossing_piece(node, arm, a, b, corners, tags, way_facts, explicit=explicit)
             if len(crossing_ways) == 1:  # named after the crossing way mapped here
                 piece.attrs["osmid"] = piece.way_id = crossing_ways[0]
             old = made.get(key)
@@ -486,8 +489,9 @@ def expand(
                 "length": max(_length_m(line.tolist()), 0.1),
             }
             out.append(
-                _replace(p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()],
-                         attrs=attrs)  # fmt: skip
+                _replace(
+                    p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()], attrs=attrs
+                )  # fmt: skip
             )
     report.update(sides)
     report["corners"] = len(corners)
