@@ -69,6 +69,36 @@ def _tri_name(value: int) -> str:
     return "yes" if value == at.YES else "no" if value == at.NO else "unknown"
 
 
+def _control(kind: int) -> str:
+    return {
+        at.CROSSING_SIGNALS: "traffic_signals",
+        at.CROSSING_MARKED: "marked",
+        at.CROSSING_UNMARKED: "unmarked",
+    }.get(kind, "unknown")
+
+
+def _kerb_word(kerb: int) -> str:
+    return "unknown" if kerb == at.KERB_UNKNOWN else at.KERB_NAMES[kerb].split()[0]
+
+
+def mapped_crossing_params(
+    kind: int, sound: int, tactile: int, kerb: int, road: str, road_class: int
+) -> dict:
+    """Parameters of a crossing mapped as a crossing way or a node on a walkway."""
+    return {
+        "road": road,
+        "road_class": at.ROAD_CLASS_NAMES.get(road_class, "path") if road_class else None,
+        "lanes": None,
+        "control": _control(kind),
+        "audible": _tri_name(sound) if kind == at.CROSSING_SIGNALS else None,
+        "tactile": _tri_name(tactile),
+        "kerb": _kerb_word(kerb),
+        "island": False,
+        "rails": False,
+        "mapped": True,
+    }
+
+
 def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     """The facts of a crossing edge, as stable codes and numbers (for any language)."""
     e = graph.edge
@@ -99,12 +129,17 @@ def render(code: str, params: dict) -> str:
     """The English sentence for a step code and its parameters (the one place they are worded)."""
     if code == "cross":
         road = params.get("road") or ""
-        what = params.get("road_class", "road")
+        what = params.get("road_class") or "road"
         if params.get("rails") and what == "path":
             what = "tram or railway tracks"
         lanes = params.get("lanes")
         detail = [what] + ([f"{lanes} lane{'s' if lanes != 1 else ''}"] if lanes else [])
-        head = f"Cross {road} ({', '.join(detail)})" if road else f"Cross the {', '.join(detail)}"
+        if road:
+            head = f"Cross {road} ({', '.join(detail)})" if params.get("road_class") else (
+                f"Cross {road}"
+            )
+        else:
+            head = f"Cross the {', '.join(detail)}"
         parts = [head + " " + _CONTROL_WORDS[params["control"]]]
         if params.get("audible") is not None:
             parts.append(
@@ -124,6 +159,15 @@ def render(code: str, params: dict) -> str:
         kerb = params.get("kerb", "unknown")
         parts.append("kerb height not known" if kerb == "unknown" else f"{kerb} kerbs")
         return "; ".join(parts)
+    if code == "steps":
+        count = params.get("count")
+        what = f"{count} steps" if count is not None else "the steps"
+        direction = {"up": " up", "down": " down"}.get(params.get("direction"), "")
+        rail = {"yes": ", handrail present", "no": ", no handrail"}.get(params.get("handrail"), "")
+        ramp = ", ramp beside them" if params.get("ramp") == "yes" else ""
+        return f"Take {what}{direction}{rail}{ramp}"
+    if code == "elevator":
+        return "Take the elevator"
     if code == "walk_side":
         verb = {"continue": "Continue"}.get(params["maneuver"], params["maneuver"].capitalize())
         return f"{verb} along {params['road']} on the {params['side']} side"
@@ -147,36 +191,6 @@ def _bearing(points: np.ndarray, *, at_end: bool) -> float:
         return 0.0
     a, b = (points[-2], points[-1]) if at_end else (points[0], points[1])
     return bearing_deg(a[0], a[1], b[0], b[1])
-
-
-def _tri_word(value: int, yes: str, no: str, unknown: str) -> str:
-    return yes if value == at.YES else no if value == at.NO else unknown
-
-
-def describe_crossing(kind: int, sound: int, tactile: int, kerb: int, road: str) -> str:
-    """One sentence on a crossing: control, audible signal, tactile paving, kerb."""
-    what = at.CROSSING_NAMES.get(kind, "crossing")
-    parts = [f"Cross {road} at a {what}" if road else f"Cross at a {what}"]
-    extras = []
-    if kind == at.CROSSING_SIGNALS:
-        extras.append(
-            _tri_word(
-                sound,
-                "with an audible signal",
-                "without an audible signal",
-                "audible signal not known",
-            )
-        )
-    extras.append(
-        _tri_word(
-            tactile, "tactile paving present", "no tactile paving", "tactile paving not known"
-        )
-    )
-    if kerb != at.KERB_UNKNOWN:
-        extras.append(at.KERB_NAMES[kerb] + "s")
-    else:
-        extras.append("kerb height not known")
-    return parts[0] + " (" + ", ".join(extras) + ")."
 
 
 def _crossed_road(
@@ -232,16 +246,19 @@ def build_steps(
             and int(e["kind"][pieces[idx - 1].edge]) != at.WAY_KIND["crossing"]
         ):
             node = int(graph.edge_u[i])
+            node_params = mapped_crossing_params(
+                int(n["crossing_kind"][node]),
+                int(n["crossing_sound"][node]),
+                int(n["crossing_tactile"][node]),
+                int(n["kerb"][node]),
+                road_name_at_node.get(node, ""),
+                int(n["crossing_road_class"][node]),
+            )
             steps.append(
                 Step(
                     code="cross",
-                    instruction=describe_crossing(
-                        int(n["crossing_kind"][node]),
-                        int(n["crossing_sound"][node]),
-                        int(n["crossing_tactile"][node]),
-                        int(n["kerb"][node]),
-                        road_name_at_node.get(node, ""),
-                    ),
+                    params=node_params,
+                    instruction=render("cross", node_params),
                     maneuver="cross",
                     name=road_name_at_node.get(node, ""),
                     location=start,
@@ -260,23 +277,27 @@ def build_steps(
                 text = render(code, params)
             elif kind == at.WAY_KIND["crossing"]:
                 maneuver = "cross"
-                road = _crossed_road(graph, pieces, idx, road_name_at_node)
-                text = describe_crossing(
+                code = "cross"
+                params = mapped_crossing_params(
                     int(e["crossing_kind"][i]),
                     int(e["crossing_sound"][i]),
                     int(e["crossing_tactile"][i]),
                     int(e["crossing_kerb"][i]),
-                    road,
-                )[:-1]
+                    _crossed_road(graph, pieces, idx, road_name_at_node),
+                    int(e["crossing_road_class"][i]),
+                )
+                text = render(code, params)
             elif kind == at.WAY_KIND["steps"]:
-                maneuver = "steps"
+                maneuver = code = "steps"
                 count = int(e["step_count"][i])
-                what = f"{count} steps" if count >= 0 else "the steps"
                 up = e["grade"][i] > 0 if np.isfinite(e["grade"][i]) else None
-                direction = " up" if up else " down" if up is False else ""
-                rail = _tri_word(int(e["handrail"][i]), ", handrail present", ", no handrail", "")
-                ramp = ", ramp beside them" if e["ramp"][i] == at.YES else ""
-                text = f"Take {what}{direction}{rail}{ramp}"
+                params = {
+                    "count": count if count >= 0 else None,
+                    "direction": "up" if up else "down" if up is False else "unknown",
+                    "handrail": _tri_name(int(e["handrail"][i])),
+                    "ramp": _tri_name(int(e["ramp"][i])),
+                }
+                text = render(code, params)
             elif kind == at.WAY_KIND["elevator"]:
                 maneuver = "elevator"
                 text = "Take the elevator"

@@ -60,6 +60,7 @@ WHEELCHAIR_BARRIERS = frozenset(
         "block",
     }
 )
+STAIR_PITCH = 0.58  # tan(30 degrees)
 _CLOSED_STATUS = frozenset({"out_of_service", "closed", "broken"})
 
 
@@ -305,7 +306,12 @@ def build_walk_graph(
             crossing = _no_crossing()
         incline = at.parse_incline(way.tags.get("incline"))
         if attrs["kind"] == at.WAY_KIND["steps"]:
-            incline = math.nan  # on steps "incline" only says which way is up
+            # On steps "incline" only says which way is up: keep the direction at a typical
+            # stair pitch (30 degrees), so instructions can say "up" or "down".
+            word = way.tags.get("incline", "")
+            up = word == "up" or (not math.isnan(incline) and incline > 0)
+            down = word == "down" or (not math.isnan(incline) and incline < 0)
+            incline = STAIR_PITCH if up else -STAIR_PITCH if down else math.nan
         refs = way.nodes.tolist()
         cut = [i for i, n in enumerate(refs) if is_graph_node.get(n)]
         total = cum[-1]
