@@ -201,3 +201,53 @@ def test_almaty_readme_example_announces_abai_avenue(almaty_router):
     text = next(s.to_dict()["instruction"] for s in route.steps if s.params in abai)
     assert text.startswith("Cross ")
     assert "tactile paving" in text and "kerb" in text
+
+
+def _almaty_pairs(router, count, seed):
+    g = router.graph
+    pg = router.network.costs(get_profile("walk"))
+    usable = np.flatnonzero(pg.costs.node_usable)
+    # Central Almaty (the square around the README example), where the roads are mapped.
+    central = usable[
+        (np.abs(g.node_lat[usable] - 43.245) < 0.015) & (np.abs(g.node_lon[usable] - 76.945) < 0.02)
+    ]
+    rng = np.random.default_rng(seed)
+    return [
+        ((g.node_lat[a], g.node_lon[a]), (g.node_lat[b], g.node_lon[b]))
+        for a, b in rng.choice(central, size=(count, 2))
+    ]
+
+
+def test_almaty_profiles_differ_on_centreline_data(almaty_router):
+    """Blind and low-vision routes prefer signalled junctions; reduced mobility avoids steep
+    stretches: on road centrelines only, with every sidewalk and crossing built."""
+    r = almaty_router
+    names = ("walk", "blind", "low_vision", "reduced_mobility")
+    unsignalled = dict.fromkeys(names, 0)
+    signalled = dict.fromkeys(names, 0)
+    steep_m = dict.fromkeys(names, 0.0)
+    routed = 0
+    g = r.graph
+    for a, b in _almaty_pairs(r, 40, seed=11):
+        try:
+            routes = {name: r.route(a, b, get_profile(name)) for name in names}
+        except NoRouteError:
+            continue
+        routed += 1
+        for name, route in routes.items():
+            c = route.facts["crossings"]
+            unsignalled[name] += c["unsignalled_major"]
+            signalled[name] += c["signalled"]
+            steep_m[name] += sum(
+                float(g.edge["length"][e])
+                for e in route.edges
+                if max(g.edge["grade_max_up"][e], g.edge["grade_max_down"][e]) > 0.05
+            )
+    print(f"routed {routed}; unsignalled major {unsignalled}; signalled {signalled}; "
+          f"steep metres {({k: round(v) for k, v in steep_m.items()})}")  # fmt: skip
+    assert routed >= 30
+    assert unsignalled["walk"] > 20
+    assert unsignalled["blind"] <= 0.5 * unsignalled["walk"]
+    assert signalled["blind"] > signalled["walk"]
+    assert unsignalled["low_vision"] < unsignalled["walk"]
+    assert steep_m["reduced_mobility"] < steep_m["walk"]

@@ -195,6 +195,9 @@ class CostModel:
             )
         if p.wheelchair or p.max_uphill < 1.0:
             unknown |= np.where(np.isnan(grade), UNKNOWN_GRADE, 0).astype(np.uint16)
+        if p.steep_reluctance > 1.0:  # climbing and descending both tire (reduced mobility)
+            steep = (np.fmax(up_max, down_max) > p.comfortable_grade) & ~steps
+            reluctance = np.where(steep, reluctance * p.steep_reluctance, reluctance)
 
         # Surface, smoothness, width, wheelchair tag.
         if p.wheelchair or p.rough_surface_reluctance > 1.0:

@@ -177,6 +177,14 @@ PARAMETERS: dict[str, Parameter] = {
             bool,
         ),
         _P(
+            "steep_reluctance",
+            "cost multiplier on ways whose steepest sustained stretch exceeds comfortable_grade",
+            "x",
+            1.0,
+            10.0,
+        ),
+        _P("comfortable_grade", "grade above which steep_reluctance applies", "ratio", 0.0, 0.5),
+        _P(
             "island_factor",
             "share of an unsignalled crossing's cost left when it has a refuge island",
             "ratio",
@@ -222,6 +230,8 @@ class Profile:
     rail_crossing_s: float = 0.0
     allow_embedded_rails: bool = True
     island_factor: float = 0.7
+    steep_reluctance: float = 1.0
+    comfortable_grade: float = 0.05
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -445,8 +455,13 @@ PROFILES: dict[str, Profile] = {
         crossing_unsignalled_s=30.0,
         crossing_unmarked_s=60.0,
         carriageway_reluctance=3.0,
+        steep_reluctance=2.0,
         parameters=_COMMON
         + (
+            "crossing_unsignalled_s",
+            "crossing_unmarked_s",
+            "steep_reluctance",
+            "comfortable_grade",
             "max_step_count",
             "stairs_reluctance",
             "allow_steps",
