@@ -168,6 +168,11 @@ def render(code: str, params: dict) -> str:
         return f"Take {what}{direction}{rail}{ramp}"
     if code == "elevator":
         return "Take the elevator"
+    if code == "landmark":
+        what = {"bus_stop": "bus stop", "tram_stop": "tram stop",
+                "metro_entrance": "metro entrance"}[params["kind"]]  # fmt: skip
+        name = f" {params['name']}" if params.get("name") else ""
+        return f"Landmark: the {what}{name}, {params['distance_m']:.0f} m away."
     if code == "walk_side":
         verb = {"continue": "Continue"}.get(params["maneuver"], params["maneuver"].capitalize())
         return f"{verb} along {params['road']} on the {params['side']} side"
@@ -352,6 +357,7 @@ def build_steps(
             )
             current_key = None
         prev_end_bearing = _bearing(piece.geometry, at_end=True)
+    _add_landmarks(graph, steps)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
             step.instruction += f" for {step.distance_m:.0f} m"
@@ -363,3 +369,28 @@ def build_steps(
             Step(instruction="You have arrived.", maneuver="arrive", name="", location=last)
         )
     return steps
+
+
+#: A landmark this close to where a step starts is named in it.
+LANDMARK_RADIUS_M = 30.0
+
+
+def _add_landmarks(graph: CompiledGraph, steps: list[Step]) -> None:
+    """Name the nearest bus stop, tram stop or metro entrance near each step's start."""
+    tree = graph.landmark_index
+    if tree is None or not steps:
+        return
+    xy = graph.landmark_xy([s.location[0] for s in steps], [s.location[1] for s in steps])
+    dist, idx = tree.query(xy, distance_upper_bound=LANDMARK_RADIUS_M)
+    last = -1
+    for step, d, i in zip(steps, dist.tolist(), idx.tolist(), strict=True):
+        if not np.isfinite(d) or i == last:
+            continue
+        last = i
+        landmark = {
+            "kind": str(graph.landmark_kind[i]),
+            "name": str(graph.landmark_name[i]),
+            "distance_m": round(float(d), 1),
+        }
+        step.params = {**step.params, "landmark": landmark}
+        step.notes.append(render("landmark", landmark))

@@ -251,3 +251,21 @@ def test_almaty_profiles_differ_on_centreline_data(almaty_router):
     assert signalled["blind"] > signalled["walk"]
     assert unsignalled["low_vision"] < unsignalled["walk"]
     assert steep_m["reduced_mobility"] < steep_m["walk"]
+
+
+def test_helsinki_steps_name_nearby_stops(helsinki_router):
+    g = helsinki_router.graph
+    assert len(g.landmark_lat) > 20 and "bus_stop" in set(g.landmark_kind.tolist())
+    named = 0
+    for a, b in _pairs(helsinki_router, 30, seed=9):
+        try:
+            route = helsinki_router.route(a, b, get_profile("blind"))
+        except NoRouteError:
+            continue
+        for step in route.steps:
+            mark = step.params.get("landmark")
+            if mark:
+                named += 1
+                assert mark["distance_m"] <= 30.0
+                assert "Landmark: the " in step.to_dict()["instruction"]
+    assert named > 0

@@ -391,6 +391,7 @@ def build_walk_graph(
     )
     graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
     graph.graph["sidewalk_report"] = expanded.report
+    graph.graph["landmarks"] = list(data.landmarks)
     for p in expanded.pieces + expanded.crossings:
         common = {**_BUILT_DEFAULTS, **p.attrs}
         forward = (p.u, p.v, p.grade, p.grade_max_up, p.grade_max_down, p.geometry)
