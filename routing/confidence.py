@@ -18,21 +18,11 @@ one on the route when tied), with its place and the facts it lacks.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
 from routing.cost.profiles import Profile
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
-
-
-@dataclass(frozen=True)
-class _Piece:
-    edge: int
-    length_m: float
-    location: tuple[float, float]
 
 
 def _relevant(profile: Profile) -> dict[str, bool]:
@@ -87,99 +77,110 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
     }
     steps = {"flights": 0, "count_known": 0, "handrail_known": 0}
     crossing_scores: list[float] = []
-    way_known = way_total = 0.0
     weakest: tuple[float, int, dict] | None = None
-    seen_nodes: set[int] = set()
+    edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
+    lengths = np.fromiter((p.length_m for p in pieces), np.float64, len(pieces))
+    kind = e["kind"][edges]
+    is_crossing = (kind == crossing_kind) & (
+        e["built"][edges] | (e["crossing_share"][edges] >= 0.999)
+    )
+
+    def where(order: int) -> list[float]:
+        lat, lon = pieces[order].geometry[0]
+        return [round(float(lat), 6), round(float(lon), 6)]
+
     last_crossing = -1
-    for order, piece in enumerate(pieces):
-        i = piece.edge
-        where = [round(float(piece.geometry[0][0]), 6), round(float(piece.geometry[0][1]), 6)]
-        kind = int(e["kind"][i])
-        length = float(piece.length_m)
-        if kind == crossing_kind and (e["built"][i] or e["crossing_share"][i] >= 0.999):
-            if i == last_crossing:
-                continue
-            last_crossing = i
-            ckind = int(e["crossing_kind"][i])
-            built = bool(e["crossing_built"][i])
-            signals = ckind == at.CROSSING_SIGNALS
-            known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
-            if care["audible"] and signals:
-                known["audible"] = int(e["crossing_sound"][i]) != at.UNKNOWN
-            if care["tactile"]:
-                known["tactile"] = int(e["crossing_tactile"][i]) != at.UNKNOWN
-            if care["kerb"]:
-                known["kerb"] = int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
-            crossings["total"] += 1
-            crossings["built_at_junction" if built else "mapped"] += 1
-            crossings["signalled"] += signals
-            crossings["audible_known"] += signals and int(e["crossing_sound"][i]) != at.UNKNOWN
-            crossings["audible_yes"] += signals and int(e["crossing_sound"][i]) == at.YES
-            crossings["tactile_known"] += int(e["crossing_tactile"][i]) != at.UNKNOWN
-            crossings["kerb_known"] += int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
-            crossings["unsignalled_major"] += (not signals) and int(
-                e["crossing_road_class"][i]
-            ) >= at.MAJOR_ROAD_CLASS
-            score = sum(known.values()) / len(known)
-            crossing_scores.append(score)
-            candidate = {
-                "kind": "crossing",
-                "name": str(graph.names[graph.edge_name[i]]),
-                "location": where,
-                "unknown": sorted(k for k, v in known.items() if not v),
-            }
-            if weakest is None or score < weakest[0]:
-                weakest = (score, order, candidate)
+    for order in np.flatnonzero(is_crossing).tolist():
+        i = int(edges[order])
+        if i == last_crossing:
             continue
-        metres["total"] += length
-        street = kind == at.WAY_KIND["street"] and int(e["road_class"][i]) >= 2
-        metres["carriageway"] += length * street
-        assumed = int(e["sidewalk"][i]) == at.SIDEWALK_UNKNOWN and bool(e["built"][i])
-        metres["sidewalk_assumed"] += length * assumed
-        surface_known = int(e["surface"][i]) != at.SURFACE_UNKNOWN
-        metres["surface_known"] += length * surface_known
-        source = int(e["grade_source"][i])
-        metres["grade_dem" if source == 1 else "grade_tag" if source == 2 else "grade_unknown"] += (
-            length if source in (1, 2) or not math.isfinite(float(e["grade"][i])) else 0.0
-        )
-        metres["width_known"] += length * math.isfinite(float(e["width"][i]))
-        metres["lit_known"] += length * (int(e["lit"][i]) != at.UNKNOWN)
-        known = {"sidewalk": not assumed}
-        if care["surface"]:
-            known["surface"] = surface_known
-        if care["grade"]:
-            known["grade"] = math.isfinite(float(e["grade"][i]))
-        if care["width"]:
-            known["width"] = math.isfinite(float(e["width"][i]))
-        if care["lit"]:
-            known["lit"] = int(e["lit"][i]) != at.UNKNOWN
-        share = sum(known.values()) / len(known)
-        way_known += share * length
-        way_total += length
-        if length >= 10.0 and (weakest is None or share < weakest[0]):
+        last_crossing = i
+        ckind = int(e["crossing_kind"][i])
+        built = bool(e["crossing_built"][i])
+        signals = ckind == at.CROSSING_SIGNALS
+        known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
+        if care["audible"] and signals:
+            known["audible"] = int(e["crossing_sound"][i]) != at.UNKNOWN
+        if care["tactile"]:
+            known["tactile"] = int(e["crossing_tactile"][i]) != at.UNKNOWN
+        if care["kerb"]:
+            known["kerb"] = int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
+        crossings["total"] += 1
+        crossings["built_at_junction" if built else "mapped"] += 1
+        crossings["signalled"] += signals
+        crossings["audible_known"] += signals and int(e["crossing_sound"][i]) != at.UNKNOWN
+        crossings["audible_yes"] += signals and int(e["crossing_sound"][i]) == at.YES
+        crossings["tactile_known"] += int(e["crossing_tactile"][i]) != at.UNKNOWN
+        crossings["kerb_known"] += int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
+        crossings["unsignalled_major"] += (not signals) and int(
+            e["crossing_road_class"][i]
+        ) >= at.MAJOR_ROAD_CLASS
+        score = sum(known.values()) / len(known)
+        crossing_scores.append(score)
+        if weakest is None or score < weakest[0]:
             weakest = (
-                share,
+                score,
                 order,
                 {
-                    "kind": at.WAY_KIND_NAMES[kind],
+                    "kind": "crossing",
                     "name": str(graph.names[graph.edge_name[i]]),
-                    "location": where,
+                    "location": where(order),
                     "unknown": sorted(k for k, v in known.items() if not v),
                 },
             )
-        if kind == at.WAY_KIND["steps"]:
-            steps["flights"] += 1
-            steps["count_known"] += int(e["step_count"][i]) >= 0
-            steps["handrail_known"] += int(e["handrail"][i]) != at.UNKNOWN
-        head = int(graph.edge_v[i])
-        if n["has_kerb"][head] and head not in seen_nodes:
-            seen_nodes.add(head)
-            kerbs["total"] += 1
-            kerbs["known"] += int(n["kerb"][head]) != at.KERB_UNKNOWN
-            kerbs["raised"] += int(n["kerb"][head]) == at.KERB_RAISED
+
+    ways = np.flatnonzero(~is_crossing)
+    w, length = edges[ways], lengths[ways]
+    source = e["grade_source"][w]
+    grade_known = np.isfinite(e["grade"][w])
+    facts_known = {
+        "sidewalk": ~((e["sidewalk"][w] == at.SIDEWALK_UNKNOWN) & e["built"][w]),
+        "surface": e["surface"][w] != at.SURFACE_UNKNOWN,
+        "grade": grade_known,
+        "width": np.isfinite(e["width"][w]),
+        "lit": e["lit"][w] != at.UNKNOWN,
+    }
+    metres["total"] = float(length.sum())
+    street = (e["kind"][w] == at.WAY_KIND["street"]) & (e["road_class"][w] >= 2)
+    metres["carriageway"] = float(length[street].sum())
+    metres["sidewalk_assumed"] = float(length[~facts_known["sidewalk"]].sum())
+    metres["surface_known"] = float(length[facts_known["surface"]].sum())
+    metres["grade_dem"] = float(length[source == 1].sum())
+    metres["grade_tag"] = float(length[source == 2].sum())
+    metres["grade_unknown"] = float(length[~grade_known].sum())
+    metres["width_known"] = float(length[facts_known["width"]].sum())
+    metres["lit_known"] = float(length[facts_known["lit"]].sum())
+    columns = [k for k in facts_known if k == "sidewalk" or care[k]]
+    share = np.mean([facts_known[k] for k in columns], axis=0) if len(w) else np.zeros(0)
+    way_total = float(length.sum())
+    ways_share = float((share * length).sum() / way_total) if way_total > 0 else 1.0
+    long_enough = np.flatnonzero(length >= 10.0)
+    if len(long_enough):
+        j = int(long_enough[np.argmin(share[long_enough])])
+        order = int(ways[j])
+        if weakest is None or (share[j], order) < (weakest[0], weakest[1]):
+            i = int(edges[order])
+            weakest = (
+                float(share[j]),
+                order,
+                {
+                    "kind": at.WAY_KIND_NAMES[int(e["kind"][i])],
+                    "name": str(graph.names[graph.edge_name[i]]),
+                    "location": where(order),
+                    "unknown": sorted(k for k in columns if not facts_known[k][j]),
+                },
+            )
+    for i in w[e["kind"][w] == at.WAY_KIND["steps"]].tolist():
+        steps["flights"] += 1
+        steps["count_known"] += int(e["step_count"][i]) >= 0
+        steps["handrail_known"] += int(e["handrail"][i]) != at.UNKNOWN
+    heads = np.unique(graph.edge_v[w])
+    heads = heads[n["has_kerb"][heads]]
+    kerbs["total"] = len(heads)
+    kerbs["known"] = int((n["kerb"][heads] != at.KERB_UNKNOWN).sum())
+    kerbs["raised"] = int((n["kerb"][heads] == at.KERB_RAISED).sum())
     kerbs["total"] += crossings["total"]  # each crossing has a kerb at both of its ends
     kerbs["known"] += crossings["kerb_known"]
-    ways_share = way_known / way_total if way_total > 0 else 1.0
     crossings_share = float(np.mean(crossing_scores)) if crossing_scores else 1.0
     confidence = (ways_share + crossings_share) / 2
     facts = {
@@ -188,8 +189,6 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         "metres": {k: round(v, 1) for k, v in metres.items()},
         "steps": steps,
         "shares": {"ways": round(ways_share, 3), "crossings": round(crossings_share, 3)},
-        "weakest": None
-        if weakest is None
-        else {**weakest[2], "known_share": round(weakest[0], 3)},
+        "weakest": None if weakest is None else {**weakest[2], "known_share": round(weakest[0], 3)},
     }
     return facts, confidence

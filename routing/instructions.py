@@ -222,7 +222,7 @@ def build_steps(
     """Group route pieces into steps with instructions."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_end_bearing: float | None = None
+    prev_geometry: np.ndarray | None = None  # bearings are worked out only at a new step
     current: Step | None = None
     current_key = None
     for idx, piece in enumerate(pieces):
@@ -308,8 +308,8 @@ def build_steps(
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(bearing - prev_end_bearing)
-                    if prev_end_bearing is not None
+                    _turn(bearing - _bearing(prev_geometry, at_end=True))
+                    if prev_geometry is not None
                     else "continue"
                 )
                 verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
@@ -356,7 +356,7 @@ def build_steps(
                 )
             )
             current_key = None
-        prev_end_bearing = _bearing(piece.geometry, at_end=True)
+        prev_geometry = piece.geometry
     _add_landmarks(graph, steps)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
