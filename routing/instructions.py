@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,8 +134,10 @@ def render(code: str, params: dict) -> str:
         lanes = params.get("lanes")
         detail = [what] + ([f"{lanes} lane{'s' if lanes != 1 else ''}"] if lanes else [])
         if road:
-            head = f"Cross {road} ({', '.join(detail)})" if params.get("road_class") else (
-                f"Cross {road}"
+            head = (
+                f"Cross {road} ({', '.join(detail)})"
+                if params.get("road_class")
+                else (f"Cross {road}")
             )
         else:
             head = f"Cross the {', '.join(detail)}"
@@ -167,7 +168,12 @@ def render(code: str, params: dict) -> str:
         ramp = ", ramp beside them" if params.get("ramp") == "yes" else ""
         return f"Take {what}{direction}{rail}{ramp}"
     if code == "elevator":
-        return "Take the elevator"
+        levels = params.get("levels")
+        return (
+            f"Take the elevator (levels {levels.replace(';', ', ')})"
+            if levels
+            else ("Take the elevator")
+        )
     if code == "landmark":
         what = {"bus_stop": "bus stop", "tram_stop": "tram stop",
                 "metro_entrance": "metro entrance"}[params["kind"]]  # fmt: skip
@@ -331,10 +337,11 @@ def build_steps(
             steps.append(current)
         current.distance_m += piece.length_m
         current.duration_s += piece.seconds
-        grade = float(e["grade"][i])
-        if math.isfinite(grade) and abs(grade) > STEEP_GRADE and kind != at.WAY_KIND["steps"]:
-            word = "uphill" if grade > 0 else "downhill"
-            note = f"Steep {word} stretch ({abs(grade) * 100:.0f}%)."
+        # The steepest sustained stretch inside the edge, not its average.
+        up, down = float(e["grade_max_up"][i]), float(e["grade_max_down"][i])
+        if kind != at.WAY_KIND["steps"] and max(up, down) > STEEP_GRADE:
+            word, grade = ("uphill", up) if up >= down else ("downhill", down)
+            note = f"Steep {word} stretch (up to {grade * 100:.0f}%)."
             if note not in current.notes:
                 current.notes.append(note)
         if n["has_kerb"][head] and n["kerb"][head] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
@@ -346,9 +353,12 @@ def build_steps(
                 if unknown_flags[i] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
         if n["elevator"][head] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+            lift = {"levels": str(n["level"][head])} if str(n["level"][head]) else {}
             steps.append(
                 Step(
-                    instruction="Take the elevator",
+                    instruction=render("elevator", lift),
+                    code="elevator",
+                    params=lift,
                     maneuver="elevator",
                     name="",
                     location=tuple(piece.geometry[-1]),

@@ -432,6 +432,7 @@ def build_walk_graph(
             kerb_height=kerb_height,
             has_kerb=at.has_kerb_info(tags),
             elevator=tags.get("highway") == "elevator" or tags.get("elevator") == "yes",
+            level=tags.get("level", ""),
             out_of_service=tags.get("operational_status") in _CLOSED_STATUS,
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
             wheelchair=at.tri(tags.get("wheelchair"), yes=("yes", "designated")),
@@ -464,6 +465,7 @@ def build_walk_graph(
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
             wheelchair=at.UNKNOWN,
             closed=False,
+            level="",
         )
     return graph
 

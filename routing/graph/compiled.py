@@ -78,6 +78,7 @@ NODE_FIELDS: dict[str, type] = {
     "wheelchair_barrier": np.bool_,
     "wheelchair": np.int8,
     "closed": np.bool_,
+    "level": np.str_,  # OSM ``level`` of the node (elevators: the levels served)
 }
 
 
