@@ -6,12 +6,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from routing.cost.model import UNKNOWN_NAMES
+from routing.cost.model import (
+    UNKNOWN_CROSSING,
+    UNKNOWN_KERB,
+    UNKNOWN_NAMES,
+    UNKNOWN_SIGNAL_SOUND,
+    UNKNOWN_TACTILE,
+)
 from routing.geo import bearing_deg
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
 
 STEEP_GRADE = 0.05  # grades above this are announced
+_SAID_IN_CROSSING = UNKNOWN_KERB | UNKNOWN_TACTILE | UNKNOWN_SIGNAL_SOUND | UNKNOWN_CROSSING
 
 
 @dataclass
@@ -350,6 +357,8 @@ def build_steps(
                 current.notes.append(note)
         if unknown_flags[i] and kind == at.WAY_KIND["crossing"]:
             for bit, text in UNKNOWN_NAMES.items():
+                if current.code == "cross" and bit & _SAID_IN_CROSSING:
+                    continue  # the crossing sentence already says it is not known
                 if unknown_flags[i] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
         if n["elevator"][head] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
