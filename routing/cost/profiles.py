@@ -232,6 +232,8 @@ class Profile:
     island_factor: float = 0.7
     steep_reluctance: float = 1.0
     comfortable_grade: float = 0.05
+    #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
+    max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 

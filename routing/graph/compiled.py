@@ -196,10 +196,7 @@ class CompiledGraph:
         arrays.update({f"edge__{k}": v for k, v in self.edge.items()})
         arrays.update({f"node__{k}": v for k, v in self.node.items()})
         arrays["meta_json"] = np.array(json.dumps({**self.meta, "format": FORMAT_VERSION}))
-        path = Path(path)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)  # atomic: a half-written cache is never loaded
+        np.savez(Path(path), **arrays)  # load_or_build writes it atomically
 
     @classmethod
     def load(cls, path: str | Path) -> CompiledGraph:
