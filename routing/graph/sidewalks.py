@@ -202,6 +202,26 @@ def _compass(bearing: float) -> int:
     return int(((bearing + 45.0) % 360.0) // 90.0) + 1
 
 
+def _samples(
+    geometries: list, lat0: float, lon0: float, *, step_m: float, min_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points about every ``step_m`` along polylines (segments under ``min_m`` skipped):
+    their (x, y) in metres, unit direction, and the index of the polyline each comes from."""
+    counts = np.array([len(g) for g in geometries])
+    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
+    starts = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
+    owner = np.repeat(np.arange(len(geometries)), counts)[starts]
+    a, d = flat[starts], flat[starts + 1] - flat[starts]
+    length = np.hypot(d[:, 0], d[:, 1])
+    keep = length >= min_m
+    a, d, length, owner = a[keep], d[keep], length[keep], owner[keep]
+    n = np.maximum(1, (length // step_m).astype(int))
+    seg = np.repeat(np.arange(len(n)), n)
+    t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
+    unit = d / length[:, None]
+    return a[seg] + t[:, None] * d[seg], unit[seg], owner[seg]
+
+
 def detect_separate_sidewalks(
     road_pieces: list[Piece], walkway_pieces: list[Piece]
 ) -> dict[int, tuple[bool, bool]]:
@@ -214,52 +234,24 @@ def detect_separate_sidewalks(
     if not candidates or not road_pieces:
         return {}
     lat0, lon0 = road_pieces[0].geometry[0]
-    pts, dirs = [], []
-    for p in candidates:
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            d = b - a
-            length = math.hypot(*d)
-            if length < 0.5:
-                continue
-            n = max(1, int(length // 5.0))
-            t = (np.arange(n) + 0.5) / n
-            pts.append(a + t[:, None] * d)
-            dirs.append(np.repeat((d / length)[None, :], n, axis=0))
-    if not pts:
+    pts, dirs, _ = _samples([p.geometry for p in candidates], lat0, lon0, step_m=5.0, min_m=0.5)
+    if not len(pts):
         return {}
-    tree = cKDTree(np.vstack(pts))
-    unit = np.vstack(dirs)
+    tree, unit = cKDTree(pts), dirs
     todo = [
         i for i, p in enumerate(road_pieces) if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
     ]
     if not todo:
         return {}
-    # All segments of all roads at once: (start, vector, owner).
-    geoms = [np.asarray(road_pieces[i].geometry) for i in todo]
-    counts = np.array([len(g) for g in geoms])
-    flat = _xy(*np.vstack(geoms).T, lat0, lon0)
-    last = np.cumsum(counts) - 1
-    starts = np.setdiff1d(np.arange(len(flat)), last)
-    seg_owner = np.repeat(np.asarray(todo), counts)[starts]
-    a, d = flat[starts], flat[starts + 1] - flat[starts]
-    length = np.hypot(d[:, 0], d[:, 1])
-    keep = length >= 1.0
-    a, d, length, seg_owner = a[keep], d[keep], length[keep], seg_owner[keep]
-    if not len(a):
+    s, tan, which = _samples(
+        [road_pieces[i].geometry for i in todo], lat0, lon0, step_m=10.0, min_m=1.0
+    )
+    if not len(s):
         return {}
-    n = np.maximum(1, (length // 10.0).astype(int))
-    seg = np.repeat(np.arange(len(n)), n)
-    t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
-    tan = d / length[:, None]
-    samples = [a[seg] + t[:, None] * d[seg]]
-    tangents = [tan[seg]]
-    normals = [np.stack([-tan[seg, 1], tan[seg, 0]], axis=1)]
-    owner = [seg_owner[seg]]
+    owner = np.asarray(todo)[which]
+    nrm = np.stack([-tan[:, 1], tan[:, 0]], axis=1)
     offsets = np.array([side_offset_m(p.tags) for p in road_pieces])
-    reach = [offsets[seg_owner[seg]] + SEPARATE_REACH_M]
-    s, nrm, tan = np.vstack(samples), np.vstack(normals), np.vstack(tangents)
-    owner, reach = np.concatenate(owner), np.concatenate(reach)
+    reach = offsets[owner] + SEPARATE_REACH_M
     dist, idx = tree.query(s, k=12, distance_upper_bound=float(reach.max()))
     found = np.isfinite(dist) & (dist <= reach[:, None])
     idx = np.where(found, idx, 0)
