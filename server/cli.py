@@ -366,8 +366,8 @@ def format_route(route: Route, label: str = "") -> str:
     who = f"{label} ({body['profile']})" if label else body["profile"]
     lines = [
         f"Route for {who}: {format_metres(body['distance_m'])}, about {minutes:.0f} min, "
-        f"confidence {body['confidence'] * 100:.0f}% (share of the route whose "
-        "accessibility is known).",
+        f"confidence {body['confidence'] * 100:.0f}% (share of the accessibility facts "
+        "along the route that the map knows).",
         "",
         "Steps:",
     ]
