@@ -232,17 +232,21 @@ def test_arrive_by_nine_is_the_latest_departure_by_the_oracle(almaty_planner):
     assert departures == sorted(departures, reverse=True)
     first = plan.itineraries[0]
     assert first.ride_s > 0
-    # The independent check: a time-expanded graph of every trip running between the
-    # departure and 09:00 (no other trip can be part of a journey in that span).
+    # The independent check: a time-expanded graph of every trip that can be part of a
+    # journey leaving then and arriving by 09:00. With at most two rides, each ride is the
+    # first (it boards, in that span, where the access walk plus at most one footpath
+    # leads) or the last (it alights, in that span, where one footpath then the egress
+    # walk leaves from); no other trip can take part, so the oracle is exact.
     inputs = almaty_planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, by.date(), profile,
                                           max_transfers=1)  # fmt: skip
     tt = inputs.view.timetable
     nine, leave = 9 * 3600, int(first.departure.timestamp() - by.timestamp()) + 9 * 3600
-    local = np.arange(tt.n_trips) - tt.pattern_trip_ptr[tt.trip_pattern]
-    starts = tt.ps_event_ptr[tt.pattern_stop_ptr[tt.trip_pattern]] + local
-    ends = tt.ps_event_ptr[tt.pattern_stop_ptr[tt.trip_pattern + 1] - 1] + local
-    running = np.flatnonzero((tt.event_departure[starts] <= nine)
-                             & (tt.event_arrival[ends] >= leave))  # fmt: skip
+    path_from = np.repeat(np.arange(tt.n_stops), np.diff(tt.footpath_ptr))
+    access, egress = list(inputs.access), list(inputs.egress)
+    boards = np.concatenate([access, tt.footpath_to[np.isin(path_from, access)]])
+    alights = np.concatenate([egress, path_from[np.isin(tt.footpath_to, egress)]])
+    running = np.union1d(_trips_at(tt, boards, tt.event_departure, leave, nine),
+                         _trips_at(tt, alights, tt.event_arrival, leave, nine))  # fmt: skip
     _, options = inputs.searches[0]
     oracle = TimeExpandedOracle(tt, options, trips=running.tolist())
     assert oracle.earliest_arrivals(inputs.access, inputs.egress, leave)[-1] <= nine
@@ -251,3 +255,15 @@ def test_arrive_by_nine_is_the_latest_departure_by_the_oracle(almaty_planner):
     # Paging: "earlier" asks for the latest journey arriving before the first shown arrival.
     assert plan.earlier == {"time": (min(it.arrival for it in plan.itineraries)
                                      - dt.timedelta(seconds=1)).isoformat(), "arrive_by": True}
+
+
+def _trips_at(tt, stops, times, lo: int, hi: int) -> np.ndarray:
+    """Trips with an event at one of ``stops`` whose ``times`` (departure or arrival
+    array of the timetable's events) lies in ``[lo, hi]``."""
+    entries = np.flatnonzero(np.isin(tt.ps_stop, stops))
+    pattern = tt.ps_pattern[entries].astype(np.int64)
+    counts = np.diff(tt.pattern_trip_ptr)[pattern]
+    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    events = np.repeat(tt.ps_event_ptr[entries], counts) + local
+    trips = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
+    return np.unique(trips[(times[events] >= lo) & (times[events] <= hi)])
