@@ -254,6 +254,7 @@ class TransitPlanner:
         cache_days: int = 3,
         cache_views: int = 12,
         cache_profiles: int = 8,
+        cache_walks: int = 4096,
     ) -> None:
         # LRU bounds: timetables per service day, (day, profile) views, per-profile stop links.
         self.cache_days, self.cache_views, self.cache_profiles = (
@@ -268,6 +269,10 @@ class TransitPlanner:
         self._timetables: OrderedDict[dt.date, Timetable] = OrderedDict()
         self._profiled: OrderedDict[tuple, tuple] = OrderedDict()
         self._links: OrderedDict[Profile, _StopLinks] = OrderedDict()
+        # Routed walks by (profile, from, to): itineraries of one plan share their first
+        # and last walks, and plans share the walks between stops.
+        self.cache_walks = cache_walks
+        self._walks: OrderedDict[tuple, Route | None] = OrderedDict()
 
     @classmethod
     def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
@@ -382,6 +387,17 @@ class TransitPlanner:
             (int(x), int(y)): (int(round(sv)), float(cv))
             for x, y, sv, cv in zip(a[keep], b[keep], seconds[keep], cost[keep], strict=True)
         }
+
+    def _walk_route(self, a: Snap, b: Snap, profile: Profile) -> Route | None:
+        """The street route of a walk (None when there is none), from a bounded LRU cache."""
+        key = (profile, a, b)
+        if key in self._walks:
+            self._walks.move_to_end(key)
+            return self._walks[key]
+        route = self._walks[key] = self.router.route_between(a, b, profile)
+        while len(self._walks) > self.cache_walks:
+            self._walks.popitem(last=False)
+        return route
 
     # -- access and egress --------------------------------------------------------------
     def _access(self, snap: Snap, profile: Profile, links: _StopLinks, *, reverse: bool):
@@ -502,7 +518,7 @@ class TransitPlanner:
             )  # fmt: skip
             for j, known in journeys
         ]
-        walk = self.router.route_between(src, dst, profile)
+        walk = self._walk_route(src, dst, profile)
         if walk is not None and walk.duration_s <= opts.walk_only_max_s:
             walk_only = self._walk_only(walk, local, arrive_by=arrive_by)
             # A ride that arrives no earlier than walking there (or, arriving by a time,
@@ -781,7 +797,6 @@ class TransitPlanner:
         *,
         arrive_by: bool = False,
     ) -> Itinerary:
-        r = self.router
         links = view.links
         legs: list[dict] = []
         warnings: list[dict] = []
@@ -816,7 +831,7 @@ class TransitPlanner:
                 return
             (a_snap, a), (b_snap, b) = start_point(walk_run[0]), end_point(walk_run[-1])
             seconds = sum(leg.seconds for leg in walk_run)
-            walk = r.route_between(a_snap, b_snap, profile)
+            walk = self._walk_route(a_snap, b_snap, profile)
             legs.append(self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds))
             walk_s += seconds
             walk_m += walk.distance_m if walk else 0.0

@@ -64,6 +64,22 @@ def test_itinerary_times_are_consistent(almaty_planner):
         assert it.to_dict()["duration_s"] >= it.walk_s + it.ride_s - 1
 
 
+def test_cached_walks_give_the_same_plan_as_fresh_searches(almaty_planner):
+    planner, profile = almaty_planner, get_profile("blind")
+    when = parse_departure(WEEKDAY_8)
+    cached = planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, profile)
+    assert any(key[0] == profile for key in planner._walks)
+    kept = planner.cache_walks
+    try:  # no cache: every walk is routed again
+        planner.cache_walks = 0
+        planner._walks.clear()
+        fresh = planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, profile)
+        assert not planner._walks
+    finally:
+        planner.cache_walks = kept
+    assert cached.to_dict() == fresh.to_dict()
+
+
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
     plan = almaty_planner.plan(
         NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure("2026-12-16T08:00"), get_profile("walk")
