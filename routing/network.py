@@ -195,7 +195,9 @@ class StreetNetwork:
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        usable &= ~self.fragments  # never snap where no route can leave
+        # Never snap where no route can leave: neither onto a fragment of the whole network
+        # nor onto an island of the ways this profile may use (kerbs, steps around it).
+        usable &= ~self.fragments & ~fragment_edges(self.graph, usable)
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)

@@ -12,6 +12,7 @@ from transit_oracle import TimeExpandedOracle
 
 from routing.cost import get_profile
 from routing.errors import InvalidInputError, NoRouteError
+from routing.snapping import fragment_edges
 from routing.transit.accessibility import read_transit_overlays
 from routing.transit.planner import TransitPlanner, parse_departure
 
@@ -78,6 +79,32 @@ def test_cached_walks_give_the_same_plan_as_fresh_searches(almaty_planner):
     finally:
         planner.cache_walks = kept
     assert cached.to_dict() == fresh.to_dict()
+
+
+def test_ends_on_a_wheelchair_island_are_never_snapped_there(almaty_planner):
+    """A point on a short path that a wheelchair user can reach only over steps or kerbs
+    (an island of the profile's usable ways, though connected on foot) is not planned
+    from the island: it snaps to a way the profile can leave or, on the real data where
+    none is near enough, is a clear error naming the field."""
+    net, profile = almaty_planner.network, get_profile("wheelchair_manual")
+    allowed = np.isfinite(net.costs(profile).costs.cost)
+    rev = net.reverse_edge
+    usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
+    island = fragment_edges(net.graph, usable) & usable & ~net.fragments
+    assert island.any()  # the real data has such places (574 edges when written)
+    when = parse_departure(WEEKDAY_8)
+    for edge in np.flatnonzero(island)[:: int(island.sum()) // 3][:3].tolist():
+        geometry = net.graph.edge_geometry(edge)
+        point = tuple(float(x) for x in geometry[len(geometry) // 2])
+        try:
+            plan = almaty_planner.plan(point, NEAR_MOMYSHULY, when, profile)
+        except NoRouteError as exc:
+            assert exc.details["field"] == "from" and "usable with profile" in exc.message
+            continue
+        snap = net.snap(point, profile)
+        assert not island[snap.edge]
+        origin = plan.itineraries[0].legs[0]["from"]
+        assert (origin["lat"], origin["lon"]) == (round(snap.lat, 6), round(snap.lon, 6))
 
 
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
