@@ -33,6 +33,8 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.places",
+    "server.basemap",
 ]
 
 #: Config keys and their defaults (``None`` for OSM means: a router must be passed in).
@@ -43,6 +45,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "GTFS": None,
     "TRANSIT_OVERLAYS": [],
     "CACHE_DIR": None,
+    "PLACE_OVERPASS": [],  # Overpass JSON files of named nodes (bus stops) for /places
+    "PLACE_STATIONS": [],  # metro station lists with names per language for /places
     "MAX_CONTENT_LENGTH": 1 << 20,  # request bodies are small JSON objects
 }
 

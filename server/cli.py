@@ -28,7 +28,7 @@ from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingEr
 from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
 from routing.transit.default_feed import ensure_almaty_gtfs
-from server.defaults import DATA_ENV, resolve_defaults
+from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
 from server.params import parse_key_value, parse_point, parse_profile
 
@@ -279,6 +279,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "GTFS": str(gtfs) if gtfs else None,
         "TRANSIT_OVERLAYS": [str(p) for p in args.transit_overlay or ()],
         "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
+        **(place_sources(resolve_defaults()) if args.osm is None else {}),
     })  # fmt: skip
     print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr,
           flush=True)  # fmt: skip

@@ -27,10 +27,10 @@ LatLon = tuple[float, float]
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 #: The keys of a ``/route`` request that are not profile parameters.
-ROUTE_KEYS = ("from", "to", "profile", "format")
+ROUTE_KEYS = ("from", "to", "profile", "format", "lang")
 
 #: The keys of a ``/plan`` request that are not profile parameters.
-PLAN_KEYS = ("from", "to", "profile", "time", "max_transfers")
+PLAN_KEYS = ("from", "to", "profile", "time", "max_transfers", "lang")
 
 #: Allowed ``max_transfers`` (vehicle changes) of a ``/plan`` request.
 MAX_TRANSFERS_RANGE = (0, 6)

@@ -1,0 +1,116 @@
+"""``GET /basemap?bbox=``: the base map as bounded GeoJSON, drawn from the server's own data.
+
+``bbox`` is ``south,west,north,east`` in degrees (latitude first, as every point of this API).
+The answer is a GeoJSON FeatureCollection of the walking graph's ways in the box (one feature
+per way segment in both directions, with ``kind`` such as ``street``, ``footway``,
+``crossing`` or ``steps``, ``road_class`` 0-5 and ``name``) and of the bus stops and metro
+stations of ``/places`` (``kind`` ``bus_stop`` or ``metro_station``). A box wider than about
+3 km keeps only the major roads and the stations; at most :data:`MAX_FEATURES` features are
+sent, and ``truncated`` says when some were left out. Nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from routing.errors import InvalidInputError
+from routing.graph.attributes import WAY_KIND_NAMES
+from routing.graph.compiled import CompiledGraph
+from server.i18n import request_lang
+from server.state import get_places, get_router, services
+
+bp = Blueprint("basemap", __name__)
+
+MAX_FEATURES = 6000
+#: Boxes wider or taller than this many degrees show major roads only (~3 km).
+DETAIL_SPAN = 0.03
+#: Boxes larger than this are refused (the whole city is about 0.4 x 0.5 degrees).
+MAX_SPAN = 1.0
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float]:
+    """``(south, west, north, east)`` from ``"s,w,n,e"``; a 400 naming ``bbox`` otherwise."""
+    hint = "give 'bbox' as south,west,north,east in degrees, e.g. 43.23,76.93,43.25,76.96"
+    if not raw:
+        raise InvalidInputError(f"missing 'bbox': {hint}", field="bbox")
+    try:
+        south, west, north, east = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInputError(f"malformed 'bbox' {raw[:60]!r}: {hint}", field="bbox") from None
+    if not all(np.isfinite([south, west, north, east])):
+        raise InvalidInputError(f"'bbox' must be finite numbers: {hint}", field="bbox")
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        raise InvalidInputError(f"'bbox' must have south < north and west < east: {hint}",
+                                field="bbox")  # fmt: skip
+    if north - south > MAX_SPAN or east - west > MAX_SPAN:
+        raise InvalidInputError(f"'bbox' is larger than {MAX_SPAN} degrees; ask for a smaller "
+                                "area", field="bbox")  # fmt: skip
+    return south, west, north, east
+
+
+def _edge_boxes(graph: CompiledGraph) -> tuple[np.ndarray, np.ndarray]:
+    """Per-way bounding boxes ``(n, 4)`` and the edge indices they belong to (one direction)."""
+    state = services()
+    cached = state.get("basemap_boxes")
+    if cached is not None and cached[0] is graph:
+        return cached[1], cached[2]
+    u, v = graph.edge_u, graph.edge_v
+    pair = np.minimum(u, v).astype(np.int64) * (graph.n_nodes + 1) + np.maximum(u, v)
+    _, first = np.unique(pair, return_index=True)  # one of the two directions of each way
+    first = np.sort(first)
+    offsets = graph.geometry_offsets
+    lat, lon = graph.geometry[:, 0], graph.geometry[:, 1]
+    starts, ends = offsets[first], offsets[first + 1]
+    boxes = np.column_stack([
+        np.minimum.reduceat(lat, starts), np.minimum.reduceat(lon, starts),
+        np.maximum.reduceat(lat, starts), np.maximum.reduceat(lon, starts),
+    ]) if len(first) else np.zeros((0, 4))  # fmt: skip
+    # reduceat reads up to the next start; each way's points are contiguous and non-empty
+    assert np.all(ends > starts)
+    state["basemap_boxes"] = (graph, boxes, first)
+    return boxes, first
+
+
+@bp.get("/basemap")
+def basemap() -> ResponseReturnValue:
+    """The ways, stops and stations in ``bbox`` as GeoJSON."""
+    south, west, north, east = parse_bbox(request.args.get("bbox"))
+    lang = request_lang()
+    graph = get_router().graph
+    boxes, edges = _edge_boxes(graph)
+    inside = (boxes[:, 0] <= north) & (boxes[:, 2] >= south) & (boxes[:, 1] <= east) & (
+        boxes[:, 3] >= west)  # fmt: skip
+    detailed = max(north - south, east - west) <= DETAIL_SPAN
+    road_class = graph.edge["road_class"][edges]
+    kind = graph.edge["kind"][edges]
+    if not detailed:
+        inside &= (kind == WAY_KIND_NAMES.index("street")) & (road_class >= 3)
+    chosen = edges[inside]
+    # major roads first, so a truncated answer still shows the main streets
+    chosen = chosen[np.argsort(-graph.edge["road_class"][chosen], kind="stable")]
+    truncated = len(chosen) > MAX_FEATURES
+    chosen = chosen[:MAX_FEATURES]
+    features = []
+    for e in chosen.tolist():
+        points = graph.edge_geometry(e)
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString",
+                         "coordinates": [[round(p[1], 6), round(p[0], 6)] for p in points]},
+            "properties": {"kind": WAY_KIND_NAMES[int(graph.edge["kind"][e])],
+                           "road_class": int(graph.edge["road_class"][e]),
+                           "name": str(graph.names[graph.edge_name[e]])},
+        })  # fmt: skip
+    kinds = ("metro_station", "bus_stop") if detailed else ("metro_station",)
+    for place in get_places().places:
+        if place.kind in kinds and south <= place.lat <= north and west <= place.lon <= east:
+            features.append({
+                "type": "Feature",
+                "geometry": {"type": "Point",
+                             "coordinates": [round(place.lon, 6), round(place.lat, 6)]},
+                "properties": {"kind": place.kind, "name": place.name_in(lang)},
+            })  # fmt: skip
+    return jsonify({"type": "FeatureCollection", "features": features,
+                    "truncated": truncated, "detailed": detailed})  # fmt: skip

@@ -1,0 +1,66 @@
+"""Languages: which one a request asks for, and the gettext catalogues (ru, kk, en).
+
+The catalogues are the ``.po`` files under ``server/locale/<lang>/LC_MESSAGES/``; they are
+read with Babel and compiled in memory when first used, so nothing needs a build step.
+A request picks its language by the ``lang`` parameter (query, form or JSON body), else by
+``Accept-Language``, else English.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import request
+
+from routing.errors import InvalidInputError
+
+LANGUAGES = ("ru", "kk", "en")
+DEFAULT_LANG = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+
+
+def request_lang() -> str:
+    """The language of the current request (``lang``, then ``Accept-Language``)."""
+    raw = request.values.get("lang")
+    if raw is None and request.is_json:
+        body = request.get_json(silent=True)
+        raw = body.get("lang") if isinstance(body, dict) else None
+    if raw not in (None, ""):
+        if raw not in LANGUAGES:
+            raise InvalidInputError(f"'lang' must be one of {', '.join(LANGUAGES)}, got {raw!r}",
+                                    field="lang")  # fmt: skip
+        return raw
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANG
+
+
+@functools.cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of ``lang`` (English is the source language: no catalogue)."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if lang == DEFAULT_LANG or not path.is_file():
+        return NullTranslations()
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def gettext(lang: str, message: str, **params: object) -> str:
+    """``message`` in ``lang``, with ``%(name)s`` placeholders filled from ``params``."""
+    text = translations(lang).gettext(message)
+    return text % params if params else text
+
+
+def catalogue(lang: str) -> dict[str, str]:
+    """Every translated message of ``lang`` as ``{msgid: msgstr}`` (for the page's script)."""
+    trans = translations(lang)
+    return {k: v for k, v in getattr(trans, "_catalog", {}).items()
+            if isinstance(k, str) and k and v}  # fmt: skip

@@ -1,0 +1,46 @@
+"""``GET /places?q=``: place search over OSM names, bus stops and metro stations (DESIGN §5).
+
+Parameters: ``q`` (1 to 100 characters, any script), ``limit`` (1 to 20, default 8),
+``kind`` (optional, comma-separated kinds from :data:`routing.places.KINDS`) and ``lang``
+(``ru``, ``kk`` or ``en``; also from ``Accept-Language``), which picks the name shown when a
+place has names per language. The answer is ``{"query", "lang", "places": [...]}``, each
+place with ``name``, ``name_lang`` (the language of ``name``, for ``lang`` attributes),
+``names``, ``kind``, ``detail``, ``lat``, ``lon`` and ``score`` (0 to 100).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from routing.errors import InvalidInputError
+from routing.places import KINDS
+from server.i18n import request_lang
+from server.params import parse_integer
+from server.state import get_places
+
+bp = Blueprint("places", __name__)
+
+MAX_QUERY = 100
+
+
+@bp.get("/places")
+def places() -> ResponseReturnValue:
+    """The best matching places, best first."""
+    query = (request.args.get("q") or "").strip()
+    if not query:
+        raise InvalidInputError("missing 'q': type a few letters of a place, street or stop",
+                                field="q")  # fmt: skip
+    if len(query) > MAX_QUERY:
+        raise InvalidInputError(f"'q' is longer than {MAX_QUERY} characters", field="q")
+    limit = request.args.get("limit")
+    limit = 8 if limit in (None, "") else parse_integer(limit, "limit", 1, 20)
+    kinds = [k.strip() for k in (request.args.get("kind") or "").split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise InvalidInputError(f"'kind' must be among {', '.join(KINDS)}, got {unknown[0]!r}",
+                                field="kind")  # fmt: skip
+    lang = request_lang()
+    found = get_places().search(query, limit=limit, kinds=kinds or None)
+    body = [dict(place.to_dict(lang), score=score) for place, score in found]
+    return jsonify({"query": query, "lang": lang, "places": body})
