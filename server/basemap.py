@@ -60,15 +60,13 @@ def _edge_boxes(graph: CompiledGraph) -> tuple[np.ndarray, np.ndarray]:
     pair = np.minimum(u, v).astype(np.int64) * (graph.n_nodes + 1) + np.maximum(u, v)
     _, first = np.unique(pair, return_index=True)  # one of the two directions of each way
     first = np.sort(first)
-    offsets = graph.geometry_offsets
+    # reduceat over every edge's own slice of the point array, then keep one direction
+    starts = graph.geometry_offsets[:-1]
     lat, lon = graph.geometry[:, 0], graph.geometry[:, 1]
-    starts, ends = offsets[first], offsets[first + 1]
     boxes = np.column_stack([
         np.minimum.reduceat(lat, starts), np.minimum.reduceat(lon, starts),
         np.maximum.reduceat(lat, starts), np.maximum.reduceat(lon, starts),
-    ]) if len(first) else np.zeros((0, 4))  # fmt: skip
-    # reduceat reads up to the next start; each way's points are contiguous and non-empty
-    assert np.all(ends > starts)
+    ])[first]  # fmt: skip
     state["basemap_boxes"] = (graph, boxes, first)
     return boxes, first
 

@@ -17,6 +17,8 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from routing.errors import RoutingError
+from server.i18n import language_asked, request_lang
+from server.messages import localize_error
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,10 @@ def handle_routing_error(err: RoutingError) -> Response:
     """A deliberate engine error: its status and its ``to_dict()``."""
     if err.http_status >= 500:
         log.error("%s %s failed: %s", request.method, request.path, err.message)
-    response = jsonify({"error": err.to_dict()})
+    body = err.to_dict()
+    if language_asked():
+        body = localize_error(body, request_lang(strict=False))
+    response = jsonify({"error": body})
     response.status_code = err.http_status
     return response
 

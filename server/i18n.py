@@ -25,18 +25,33 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
 
-def request_lang() -> str:
-    """The language of the current request (``lang``, then ``Accept-Language``)."""
+def request_lang(*, strict: bool = True) -> str:
+    """The language of the current request (``lang``, then ``Accept-Language``).
+
+    A ``lang`` that is not ``ru``, ``kk`` or ``en`` is a 400, or with ``strict=False`` (while
+    answering another error) is passed over.
+    """
     raw = request.values.get("lang")
     if raw is None and request.is_json:
         body = request.get_json(silent=True)
         raw = body.get("lang") if isinstance(body, dict) else None
-    if raw not in (None, ""):
+    if raw not in (None, "") and (strict or raw in LANGUAGES):
         if raw not in LANGUAGES:
             raise InvalidInputError(f"'lang' must be one of {', '.join(LANGUAGES)}, got {raw!r}",
                                     field="lang")  # fmt: skip
         return raw
     return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANG
+
+
+def language_asked() -> bool:
+    """Whether the request names a language (``lang`` or ``Accept-Language``).
+
+    A request that names none (a script, the CLI's twin) gets the engine's English body
+    exactly as it was; one that does gets its texts rendered and marked with their language.
+    """
+    return bool(request.values.get("lang") or request.headers.get("Accept-Language")
+                or (request.is_json and isinstance(request.get_json(silent=True), dict)
+                    and request.get_json(silent=True).get("lang")))  # fmt: skip
 
 
 @functools.cache
@@ -51,6 +66,11 @@ def translations(lang: str) -> NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Marks ``message`` for the catalogues without translating it (translated where used)."""
+    return message
 
 
 def gettext(lang: str, message: str, **params: object) -> str:

@@ -5,7 +5,10 @@ Parameters: ``q`` (1 to 100 characters, any script), ``limit`` (1 to 20, default
 (``ru``, ``kk`` or ``en``; also from ``Accept-Language``), which picks the name shown when a
 place has names per language. The answer is ``{"query", "lang", "places": [...]}``, each
 place with ``name``, ``name_lang`` (the language of ``name``, for ``lang`` attributes),
-``names``, ``kind``, ``detail``, ``lat``, ``lon`` and ``score`` (0 to 100).
+``names``, ``kind``, ``detail``, ``lat``, ``lon`` and ``score`` (0 to 100). When no place
+matches because a house number is not mapped, the streets (else the places) matching the other
+words are given
+and ``unmatched`` lists the words left out (e.g. ``["150"]``); otherwise it is empty.
 """
 
 from __future__ import annotations
@@ -41,6 +44,17 @@ def places() -> ResponseReturnValue:
         raise InvalidInputError(f"'kind' must be among {', '.join(KINDS)}, got {unknown[0]!r}",
                                 field="kind")  # fmt: skip
     lang = request_lang()
-    found = get_places().search(query, limit=limit, kinds=kinds or None)
+    index = get_places()
+    found = index.search(query, limit=limit, kinds=kinds or None)
+    unmatched: list[str] = []
+    if not found:
+        # "Абая 150" where house 150 is not mapped: offer the street, and say so.
+        numbers = [w for w in query.split() if any(c.isdigit() for c in w)]
+        rest = " ".join(w for w in query.split() if w not in numbers)
+        if numbers and rest:
+            streets = [k for k in kinds or ("street",) if k == "street"]
+            found = (index.search(rest, limit=limit, kinds=streets) if streets else []) or (
+                index.search(rest, limit=limit, kinds=kinds or None))  # fmt: skip
+            unmatched = numbers if found else []
     body = [dict(place.to_dict(lang), score=score) for place, score in found]
-    return jsonify({"query": query, "lang": lang, "places": body})
+    return jsonify({"query": query, "lang": lang, "places": body, "unmatched": unmatched})

@@ -27,6 +27,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.errors import error_response
+from server.i18n import language_asked, request_lang
+from server.messages import localize_plan
 from server.params import parse_plan_request, request_values
 from server.state import get_planner, locked_router
 
@@ -49,4 +51,5 @@ def plan() -> ResponseReturnValue:
     with locked_router():
         found = planner.plan(req.origin, req.destination, req.when, req.profile,
                              max_transfers=req.max_transfers)  # fmt: skip
-    return jsonify(found.to_dict())
+    return jsonify(localize_plan(found.to_dict(), request_lang()) if language_asked()
+                   else found.to_dict())  # fmt: skip

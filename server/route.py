@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from server.i18n import language_asked, request_lang
+from server.messages import localize_route
 from server.params import parse_route_request, request_values
 from server.state import locked_router
 
@@ -23,4 +25,7 @@ def route() -> ResponseReturnValue:
     origin, destination, profile, fmt = parse_route_request(request_values(request))
     with locked_router() as router:
         found = router.route(origin, destination, profile)
-    return jsonify(found.to_geojson() if fmt == "geojson" else found.to_dict())
+    if fmt == "geojson":
+        return jsonify(found.to_geojson())
+    return jsonify(localize_route(found.to_dict(), request_lang()) if language_asked()
+                   else found.to_dict())  # fmt: skip

@@ -14,9 +14,14 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from routing.cost.profiles import PROFILE_NAMES, PROFILES
-from server.i18n import catalogue, gettext, request_lang
+from server.i18n import N_, catalogue, gettext, request_lang
 
 bp = Blueprint("web", __name__, template_folder="templates")
+
+#: The profiles' labels, marked for the catalogues (they are data in routing.cost.profiles).
+PROFILE_LABELS = (N_("Walking"), N_("Manual wheelchair"), N_("Electric wheelchair"),
+                  N_("Blind (cane or guide dog)"), N_("Low vision"),
+                  N_("Reduced mobility (cane, walker)"))  # fmt: skip
 
 #: The language switcher, each name in its own language.
 LANGUAGE_LABELS = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))

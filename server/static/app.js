@@ -9,10 +9,23 @@
   const I18N = JSON.parse($("i18n").textContent);
   const LANG = I18N.lang;
 
-  // t("Walk %(distance)s", {distance: "2 km"}): the catalogue's text, placeholders filled.
+  // t(message, params): the catalogue's text for message, its %(name)s placeholders filled.
   function t(message, params) {
     const text = I18N.messages[message] || message;
     return text.replace(/%\((\w+)\)s/g, (_m, key) => String(params && key in params ? params[key] : ""));
+  }
+
+  // Like t(), but placeholders named in `nodes` become those nodes (names in their own
+  // language), wherever the translation puts them.
+  function tNodes(message, params, nodes) {
+    const text = I18N.messages[message] || message;
+    const frag = document.createDocumentFragment();
+    for (const [i, piece] of text.split(/%\((\w+)\)s/).entries()) {
+      if (i % 2 === 0) { if (piece) frag.append(document.createTextNode(piece)); continue; }
+      if (nodes && piece in nodes) frag.append(nodes[piece]);
+      else frag.append(document.createTextNode(String(params && piece in params ? params[piece] : "")));
+    }
+    return frag;
   }
 
   function el(tag, attrs, text) {
@@ -52,6 +65,10 @@
     return t("%(h)s h %(min)s min", { h: Math.floor(minutes / 60), min: minutes % 60 });
   }
 
+  // N(message) only marks a text for the catalogue; t() translates it where it is used.
+  const N = (message) => message;
+  const FIELD_LABELS = { from: N("Start"), to: N("Destination") };
+
   const statusBox = $("status");
   function announce(text) {
     statusBox.textContent = "";
@@ -70,8 +87,8 @@
   const chosen = { from: null, to: null };  // {lat, lon, name, name_lang}
   const COORDS = /^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$/;
   const KIND_LABELS = {
-    metro_station: "metro station", bus_stop: "bus stop", place: "place", street: "street",
-    poi: "place of interest", address: "address",
+    metro_station: N("metro station"), bus_stop: N("bus stop"), place: N("place"), street: N("street"),
+    poi: N("place of interest"), address: N("address"), position: N("position"),
   };
 
   function setChosen(field, place, quiet) {
@@ -84,7 +101,7 @@
       note.append(sentence([t("Chosen:") + " ", nameSpan(place.name, place.name_lang),
         " (" + t(KIND_LABELS[place.kind] || "position") + ", " + place.lat.toFixed(5) + ", " +
         place.lon.toFixed(5) + ")"]));
-      if (!quiet) announce(t("%(field)s set to %(name)s.", { field: t(field === "from" ? "Start" : "Destination"), name: place.name }));
+      if (!quiet) announce(t("%(field)s set to %(name)s.", { field: t(FIELD_LABELS[field]), name: place.name }));
     }
     drawEnds();
   }
@@ -123,7 +140,7 @@
       setChosen(field, place);
     }
 
-    function render(places) {
+    function render(places, unmatched) {
       options = places;
       listbox.textContent = "";
       places.forEach((place, i) => {
@@ -137,7 +154,9 @@
       listbox.hidden = !open;
       input.setAttribute("aria-expanded", open ? "true" : "false");
       active = -1;
-      announce(open ? t("%(n)s suggestions. Use the up and down arrows to choose.", { n: places.length }) : t("No place found."));
+      const missing = unmatched.length ? " " + t("%(words)s is not on the map; these match the other words.", { words: unmatched.join(" ") }) : "";
+      $(field + "-chosen").textContent = missing.trim();
+      announce((open ? t("%(n)s suggestions. Use the up and down arrows to choose.", { n: places.length }) : t("No place found.")) + missing);
     }
 
     async function suggest() {
@@ -147,7 +166,7 @@
       try {
         const { response, body } = await getJson("/places?limit=8&q=" + encodeURIComponent(text));
         if (mine !== seq) return;  // a newer query is on its way
-        if (response.ok && body) render(body.places);
+        if (response.ok && body) render(body.places, body.unmatched || []);
       } catch (_err) { /* offline: typing still works with coordinates */ }
     }
 
@@ -181,7 +200,7 @@
   async function resolvePoint(field) {
     const text = $(field).value.trim();
     if (chosen[field] && chosen[field].name === text) return chosen[field];
-    if (!text) return { error: t(field === "from" ? "Enter a start." : "Enter a destination.") };
+    if (!text) return { error: t(field === "from" ? N("Enter a start.") : N("Enter a destination.")) };
     const match = COORDS.exec(text);
     if (match) {
       const lat = Number(match[1]);
@@ -215,7 +234,7 @@
       let hint;
       let input;
       if (param.type === "boolean") {
-        hint = t("Default: %(value)s.", { value: t(param.default ? "yes" : "no") });
+        hint = t("Default: %(value)s.", { value: t(param.default ? N("yes") : N("no")) });
         input = el("select", { id, name: param.name });
         input.append(el("option", { value: "" }, t("Default")), el("option", { value: "true" }, t("yes")), el("option", { value: "false" }, t("no")));
       } else {
@@ -340,7 +359,7 @@
 
   // -- the form: all field errors at once ----------------------------------------------
   const form = $("trip-form");
-  const FIELD_IDS = { from: "from", to: "to", profile: "profile", time: "time" };
+  const FIELD_IDS = { from: "from", to: "to", profile: "profile", time: "time", max_transfers: "max-transfers" };
 
   function clearErrors() {
     for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
@@ -419,11 +438,12 @@
     q.set("profile", $("profile").value);
     q.set("mode", mode());
     if (time) q.set("time", time);
+    if (mode() === "transit" && $("max-transfers").value !== "") q.set("max_transfers", $("max-transfers").value);
     for (const [key, value] of Object.entries(overrides())) q.set(key, value);
     return q;
   }
 
-  const STATE_KEYS = ["lang", "from", "from_name", "to", "to_name", "profile", "mode", "time"];
+  const STATE_KEYS = ["lang", "from", "from_name", "to", "to_name", "profile", "mode", "time", "max_transfers"];
 
   function restoreFromUrl() {
     const q = new URLSearchParams(window.location.search);
@@ -438,6 +458,7 @@
     const m = q.get("mode") === "transit" ? "transit" : "street";
     document.querySelector("input[name=mode][value=" + m + "]").checked = true;
     $("time").value = (q.get("time") || "").replace("T", " ");
+    $("max-transfers").value = q.get("max_transfers") || "";
     const extra = {};
     for (const [key, value] of q.entries()) if (!STATE_KEYS.includes(key)) extra[key] = value;
     pendingOverrides = Object.keys(extra).length ? extra : null;
@@ -489,8 +510,8 @@
     // How far each end was moved onto the walking network.
     const out = [];
     const messages = {
-      from: "The start is %(d)s from the nearest usable path; the route begins there.",
-      to: "The destination is %(d)s from the nearest usable path; the route ends there.",
+      from: N("The start is %(d)s from the nearest usable path; the route begins there."),
+      to: N("The destination is %(d)s from the nearest usable path; the route ends there."),
     };
     for (const key of ["from", "to"]) {
       const snap = body.snapped && body.snapped[key];
@@ -503,7 +524,9 @@
     resultLayer.clearLayers && resultLayer.clearLayers();
     resultsBody.textContent = "";
     const profileLabel = $("profile").selectedOptions[0].textContent;
-    resultsBody.append(el("p", {}, t("From %(from)s to %(to)s.", { from: fromPlace.name, to: toPlace.name })));
+    const fromTo = el("p");
+    fromTo.append(tNodes("From %(from)s to %(to)s.", {}, { from: nameSpan(fromPlace.name, fromPlace.name_lang), to: nameSpan(toPlace.name, toPlace.name_lang) }));
+    resultsBody.append(fromTo);
     resultsBody.append(summaryList([
       [t("Distance"), formatDistance(body.distance_m)],
       [t("Time"), formatDuration(body.duration_s)],
@@ -534,13 +557,21 @@
   function showNoRoute(error) {
     resultsBody.textContent = "";
     const profileLabel = $("profile").selectedOptions[0].textContent;
-    resultsBody.append(el("p", { class: "message" }, error.message));
+    resultsBody.append(el("p", { class: "message" }, error.summary || error.message));
+    if (error.summary && error.message) {
+      const more = el("details");
+      more.append(el("summary", {}, t("Details from the route engine")));
+      more.append(el("p", { lang: error.message_lang || "en" }, error.message));
+      resultsBody.append(more);
+    }
     const barriers = error.barriers || [];
     if (barriers.length) {
       resultsBody.append(el("h3", {}, t("What blocks the way")));
       const ol = el("ol", { class: "barriers" });
       barriers.forEach((b, i) => {
-        ol.append(el("li", {}, b.message || b.reason || ""));
+        const li = el("li", {}, b.message || b.description || "");
+        if (b.message_lang && b.message_lang !== LANG) li.setAttribute("lang", b.message_lang);
+        ol.append(li);
         if (b.location && map) drawMark(b.location, String(i + 1), "barrier");
       });
       resultsBody.append(ol);
@@ -571,20 +602,20 @@
     return stop.name || "";
   }
 
-  const MODE_LABELS = { bus: "Bus", trolleybus: "Trolleybus", metro: "Metro", tram: "Tram", rail: "Train" };
+  const MODE_LABELS = { bus: N("Bus"), trolleybus: N("Trolleybus"), metro: N("Metro"), tram: N("Tram"), rail: N("Train") };
 
   function legHeading(leg, fromPlace, toPlace) {
     const to = nameSpan(stopName(leg.to, fromPlace, toPlace));
     if (leg.mode === "walk") {
-      return sentence([t("Walk %(d)s (%(time)s) to", { d: formatDistance(leg.distance_m || 0), time: formatDuration(leg.duration_s) }) + " ", to]);
+      return tNodes("Walk %(distance)s (%(time)s) to %(place)s.", { distance: formatDistance(leg.distance_m || 0), time: formatDuration(leg.duration_s) }, { place: to });
     }
     const from = nameSpan(stopName(leg.from, fromPlace, toPlace));
-    const what = t(MODE_LABELS[leg.mode] || leg.mode) + " " + String(leg.route || "").replace(/^(bus|metro)\s*/i, "");
-    const parts = [what.trim() + ", " + clock(leg.departure) + " " + t("from") + " ", from, " " + t("to") + " ", to, " " + clock(leg.arrival)];
-    if (leg.headsign) parts.push(" (" + t("towards") + " ", nameSpan(leg.headsign), ")");
-    parts.push(".");
-    if (leg.accessible_vehicle === "yes") parts.push(" " + t("Low-floor vehicle with a ramp."));
-    return sentence(parts);
+    const route = (t(MODE_LABELS[leg.mode] || leg.mode) + " " + String(leg.route || "").replace(/^(bus|metro)\s*/i, "")).trim();
+    const frag = tNodes("%(route)s: board at %(from)s at %(dep)s, get off at %(to)s at %(arr)s.",
+      { route, dep: clock(leg.departure), arr: clock(leg.arrival) }, { from, to });
+    if (leg.headsign) frag.append(" ", tNodes("Towards %(headsign)s.", {}, { headsign: nameSpan(leg.headsign) }));
+    if (leg.accessible_vehicle === "yes") frag.append(" " + t("Low-floor vehicle with a ramp."));
+    return frag;
   }
 
   function showPlan(body, fromPlace, toPlace) {
@@ -706,7 +737,7 @@
   }
 
   function syncMode() {
-    $("time-field").hidden = mode() !== "transit";
+    $("transit-fields").hidden = mode() !== "transit";
   }
 
   setUpCombobox("from");
