@@ -23,10 +23,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES, get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.transit.accessibility import NO
-from routing.transit.default_feed import ensure_almaty_gtfs
 from routing.transit.planner import ALMATY_TZ, TransitPlanner
 from routing.transit.raptor import RaptorOptions, raptor
 from routing.transit.timetable import NO_TRANSFER, Timetable
@@ -182,16 +182,15 @@ def access_egress(planner: TransitPlanner, origin, destination, profile):
         ``({stop: seconds}, {stop: seconds})``, computed as :meth:`TransitPlanner.plan`
         does; both empty when a point cannot be snapped for the profile.
     """
-    router = planner.router
-    pg, _ = router.prepare(profile)
+    network = planner.network
     try:
-        src = router.snap(origin, profile, "from")
-        dst = router.snap(destination, profile, "to")
+        src = network.snap(origin, profile, "from")
+        dst = network.snap(destination, profile, "to")
     except NoRouteError:
         return {}, {}
     links = planner._prepared(SERVICE_DATE, profile)[1]
-    acc_s, acc_c = planner._access(pg, src, links, reverse=False)
-    egr_s, egr_c = planner._access(pg, dst, links, reverse=True)
+    acc_s, acc_c = planner._access(src, profile, links, reverse=False)
+    egr_s, egr_c = planner._access(dst, profile, links, reverse=True)
     access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
     egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
     return access, egress

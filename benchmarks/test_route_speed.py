@@ -21,7 +21,7 @@ PAIRS = 200
 
 
 def _pairs(router, profile, seed=2026):
-    pg, _ = router.prepare(profile)
+    pg = router.network.costs(profile)
     usable = np.flatnonzero(pg.costs.node_usable)
     rng = np.random.default_rng(seed)
     return pg, rng.choice(usable, size=(PAIRS, 2))
@@ -82,7 +82,7 @@ def test_node_to_node_search(benchmark, request, city):
 
     def one():
         a, _ = next(it)
-        return pg.tree([(a, 0.0)])
+        return router.network.tree([router.network.at_node(a)], pg.profile)
 
     benchmark.group = f"route {city}"
     benchmark.extra_info.update(city=city, profile="walk", kind="ours_search")

@@ -1,14 +1,13 @@
-"""Street routing for one profile: snap, search, describe.
+"""Street routes for one profile: the street-search service's paths, described.
 
-``StreetRouter`` holds one compiled graph and, per profile (with its overrides), a cached
-:class:`~routing.search.ProfileGraph` and a snapping index. A query snaps both points to
-the nearest edge the profile may use, runs Dijkstra from a virtual source on the origin
-edge, closes on the destination edge, and turns the edges into a :class:`Route`.
+``StreetRouter`` asks :class:`~routing.network.StreetNetwork` to snap both points and find
+the cheapest path, and turns the path into a :class:`Route`: geometry, plain-language
+steps, warnings, confidence, and, when a profile has no route, the barriers on the walking
+route that explain why.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +15,13 @@ import numpy as np
 
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
-from routing.errors import NoRouteError, OutsideAreaError
-from routing.geo import LocalProjection, haversine_m
+from routing.errors import NoRouteError
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge, Step, build_steps
-from routing.search import ProfileGraph, node_path
-from routing.snapping import EdgeSampler, Snap
+from routing.network import StreetNetwork, StreetPath
+from routing.search import ProfileGraph
+from routing.snapping import Snap
 
 LatLon = tuple[float, float]
 
@@ -93,58 +92,32 @@ class Route:
 
 
 class StreetRouter:
-    """Accessible street routes on one compiled graph.
+    """Accessible street routes: :class:`~routing.network.StreetNetwork` paths, described.
 
     Parameters
     ----------
-    graph
-        The compiled walking graph.
-    max_snap_m
-        A point farther than this from any walkable way is outside the graph's area.
-    snap_tolerance_m
-        How much farther than the nearest walkable way the nearest usable way may be.
-    cache_size
-        How many (profile, overrides) preparations to keep.
+    network
+        The street-search service, or a compiled graph to build one on (with the keyword
+        arguments below).
+    max_snap_m, snap_tolerance_m, cache_size
+        Passed to :class:`~routing.network.StreetNetwork` when ``network`` is a graph.
     """
 
     def __init__(
         self,
-        graph: CompiledGraph,
+        network: StreetNetwork | CompiledGraph,
         *,
         max_snap_m: float = 500.0,
         snap_tolerance_m: float = 30.0,
         cache_size: int = 16,
     ):
-        self.graph = graph
-        self.max_snap_m = max_snap_m
-        self.snap_tolerance_m = snap_tolerance_m
-        self._cache_size = cache_size
-        lat0, lon0 = float(np.mean(graph.node_lat)), float(np.mean(graph.node_lon))
-        self.projection = LocalProjection(lat0, lon0)
-        self.sampler = EdgeSampler(graph, self.projection)
-        self._any_tree = self.sampler.tree_for(np.ones(graph.n_edges, dtype=bool))
-        self._prepared: OrderedDict[Profile, tuple[ProfileGraph, Any]] = OrderedDict()
-        self.reverse_edge = self._reverse_edges()
+        if isinstance(network, CompiledGraph):
+            network = StreetNetwork(network, max_snap_m=max_snap_m,
+                                    snap_tolerance_m=snap_tolerance_m,
+                                    cache_size=cache_size)  # fmt: skip
+        self.network = network
+        self.graph = network.graph
         self.road_name_at_node = self._road_names_at_nodes()
-
-    # -- set-up -------------------------------------------------------------------------
-    def _reverse_edges(self) -> np.ndarray:
-        """For each edge, the edge running the other way along the same geometry (-1: none)."""
-        g = self.graph
-        key_fwd = {}
-        for i in range(g.n_edges):
-            key_fwd[
-                (
-                    int(g.edge_u[i]),
-                    int(g.edge_v[i]),
-                    int(g.edge["osmid"][i]),
-                    round(float(g.edge["length"][i]), 2),
-                )
-            ] = i
-        rev = np.full(g.n_edges, -1, dtype=np.int64)
-        for (u, v, osmid, length), i in key_fwd.items():
-            rev[i] = key_fwd.get((v, u, osmid, length), -1)
-        return rev
 
     def _road_names_at_nodes(self) -> dict[int, str]:
         """Name of the biggest named road through each node (for crossing instructions)."""
@@ -158,195 +131,31 @@ class StreetRouter:
                     best[node] = (int(rc[i]), name)
         return {k: v[1] for k, v in best.items()}
 
-    def prepare(self, profile: Profile) -> tuple[ProfileGraph, Any]:
-        """The profile's search graph and snapping index (cached, most recent kept)."""
-        hit = self._prepared.get(profile)
-        if hit is not None:
-            self._prepared.move_to_end(profile)
-            return hit
-        pg = ProfileGraph.build(self.graph, profile)
-        allowed = np.isfinite(pg.costs.cost)
-        rev = self.reverse_edge
-        usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        tree = self.sampler.tree_for(usable) if usable.any() else None
-        self._prepared[profile] = (pg, tree)
-        while len(self._prepared) > self._cache_size:
-            self._prepared.popitem(last=False)
-        return pg, tree
-
-    # -- snapping -----------------------------------------------------------------------
-    def check_inside(self, point: LatLon, field_name: str) -> Snap:
-        """Nearest point on any walkable way; a 400 when the point is off the graph's area."""
-        lat, lon = point
-        min_lat, min_lon, max_lat, max_lon = self.graph.bounds()
-        tree, ids = self._any_tree
-        snap = self.sampler.snap(lat, lon, tree, ids)
-        if snap.distance_m > self.max_snap_m:
-            raise OutsideAreaError(
-                f"'{field_name}' ({lat:.6f},{lon:.6f}) is outside the area this graph covers "
-                f"(nearest walkable way is {snap.distance_m:.0f} m away; the graph spans "
-                f"lat {min_lat:.4f}..{max_lat:.4f}, lon {min_lon:.4f}..{max_lon:.4f})",
-                field=field_name,
-            )
-        return snap
-
-    def snap(self, point: LatLon, profile: Profile, field_name: str) -> Snap:
-        """Nearest point on an edge the profile may use.
-
-        When that is much farther than the nearest walkable way, the place asked for is
-        only reachable through something the profile cannot use: that is a "no route"
-        (explained), not a silent detour to some other place.
-        """
-        nearest = self.check_inside(point, field_name)
-        pg, tree = self.prepare(profile)
-        if tree is None:
-            raise NoRouteError(f"no way in this graph is usable with profile '{profile.name}'")
-        snap = self.sampler.snap(point[0], point[1], *tree)
-        if snap.distance_m > nearest.distance_m + self.snap_tolerance_m:
-            raise NoRouteError(
-                f"'{field_name}' ({point[0]:.6f},{point[1]:.6f}) lies {nearest.distance_m:.0f} m "
-                f"from a walkable way, but the nearest way usable with profile "
-                f"'{profile.name}' is {snap.distance_m:.0f} m away",
-                field=field_name,
-            )
-        if snap.distance_m > self.max_snap_m:
-            raise NoRouteError(
-                f"no way usable with profile '{profile.name}' within {self.max_snap_m:.0f} m of "
-                f"'{field_name}' ({point[0]:.6f},{point[1]:.6f}); the nearest is "
-                f"{snap.distance_m:.0f} m away",
-                field=field_name,
-            )
-        return snap
-
-    def _cost_of(self, pg: ProfileGraph, edge: int, fraction: float) -> float:
-        if edge < 0 or not np.isfinite(pg.costs.cost[edge]):
-            return np.inf
-        return float(pg.costs.cost[edge]) * fraction
-
-    def source_offsets(self, pg: ProfileGraph, snap: Snap) -> list[tuple[int, float]]:
-        """Costs from the snapped origin to the ends of its edge."""
-        e, rev = snap.edge, int(self.reverse_edge[snap.edge])
-        out = []
-        forward = self._cost_of(pg, e, 1.0 - snap.t)
-        backward = self._cost_of(pg, rev, snap.t)
-        if np.isfinite(forward):
-            out.append((int(self.graph.edge_v[e]), forward))
-        if np.isfinite(backward):
-            out.append((int(self.graph.edge_u[e]), backward))
-        return out
-
     # -- queries ------------------------------------------------------------------------
     def route(self, origin: LatLon, destination: LatLon, profile: Profile) -> Route:
         """The cheapest route for ``profile``; raises NoRouteError (422) explaining why not."""
-        pg, _ = self.prepare(profile)
+        net = self.network
         try:
-            src = self.snap(origin, profile, "from")
-            dst = self.snap(destination, profile, "to")
+            src = net.snap(origin, profile, "from")
+            dst = net.snap(destination, profile, "to")
         except NoRouteError as exc:
             raise self._explain(origin, destination, profile, exc.message) from None
-        found = self._search(pg, src, dst)
+        found = net.path(src, dst, profile)
         if found is None:
             raise self._explain(origin, destination, profile, None)
-        return self._assemble(pg, src, dst, *found)
+        return self.describe(found)
 
     def route_between(self, src: Snap, dst: Snap, profile: Profile) -> Route | None:
         """The route between two already snapped points, or None if there is none."""
-        pg, _ = self.prepare(profile)
-        found = self._search(pg, src, dst)
-        return None if found is None else self._assemble(pg, src, dst, *found)
+        found = self.network.path(src, dst, profile)
+        return None if found is None else self.describe(found)
 
-    def _search(self, pg: ProfileGraph, src: Snap, dst: Snap):
-        offsets = self.source_offsets(pg, src)
-        n = self.graph.n_nodes
-        e, rev = dst.edge, int(self.reverse_edge[dst.edge])
-        g = self.graph
-        # Arriving on the destination edge from its tail (forward) or its head (reverse).
-        arrivals = []
-        if np.isfinite(pg.costs.cost[e]):
-            arrivals.append((int(g.edge_u[e]), e, dst.t))
-        if rev >= 0 and np.isfinite(pg.costs.cost[rev]):
-            arrivals.append((int(g.edge_u[rev]), rev, 1.0 - dst.t))
-        # A bounded search first (most routes are short), the full one if it falls short.
-        crow = float(haversine_m(src.lat, src.lon, dst.lat, dst.lon))
-        bound = 6.0 * crow / pg.profile.speed_mps + 1800.0
-        for limit in (bound, np.inf):
-            dist, pred = pg.tree(offsets, limit=limit) if offsets else (None, None)
-            best = (np.inf, None)
-            if dist is not None:
-                for node, edge, frac in arrivals:
-                    total = dist[node] + self._cost_of(pg, edge, frac)
-                    if total < best[0]:
-                        best = (total, (node, edge, frac))
-            direct = self._direct(pg, src, dst)
-            if direct is not None and direct[0] <= best[0]:
-                return direct[0], [], direct[1]
-            if best[1] is not None and (np.isfinite(limit) is False or best[0] <= limit):
-                node, edge, frac = best[1]
-                nodes = node_path(pred, node, n)
-                return best[0], nodes, (edge, frac)
-        return None
-
-    def _direct(self, pg: ProfileGraph, src: Snap, dst: Snap):
-        """Both points on the same edge (or its reverse): travel along it without a node."""
-        for edge, t0, t1 in (
-            (src.edge, src.t, dst.t if dst.edge == src.edge else None),
-            (src.edge, src.t, 1.0 - dst.t if dst.edge == self.reverse_edge[src.edge] else None),
-        ):
-            if t1 is None:
-                continue
-            if t1 >= t0 and np.isfinite(pg.costs.cost[edge]):
-                return float(pg.costs.cost[edge]) * (t1 - t0), ("same", edge, t0, t1)
-            rev = int(self.reverse_edge[edge])
-            if t1 < t0 and rev >= 0 and np.isfinite(pg.costs.cost[rev]):
-                return float(pg.costs.cost[rev]) * (t0 - t1), ("same", rev, 1 - t0, 1 - t1)
-        return None
-
-    def _assemble(
-        self,
-        pg: ProfileGraph,
-        src: Snap,
-        dst: Snap,
-        cost: float,
-        nodes,
-        tail,
-        *,
-        barriers_for: ProfileGraph | None = None,
-    ) -> Route:
-        g, sampler = self.graph, self.sampler
-        seconds, length = pg.costs.seconds, g.edge["length"]
-        pieces: list[RouteEdge] = []
-
-        def add(edge: int, t0: float, t1: float) -> None:
-            frac = max(t1 - t0, 0.0)
-            if frac <= 0:
-                return
-            whole = t0 <= 0.0 and t1 >= 1.0
-            geom = g.edge_geometry(edge) if whole else sampler.partial_geometry(edge, t0, t1)
-            pieces.append(
-                RouteEdge(
-                    edge=edge,
-                    fraction=frac,
-                    geometry=geom,
-                    seconds=float(seconds[edge]) * frac,
-                    length_m=float(length[edge]) * frac,
-                )
-            )
-
-        if tail and tail[0] == "same":
-            _, edge, t0, t1 = tail
-            add(edge, t0, t1)
-        else:
-            first = nodes[0]
-            e = src.edge
-            if int(g.edge_v[e]) == first and np.isfinite(pg.costs.cost[e]):
-                add(e, src.t, 1.0)
-            else:
-                add(int(self.reverse_edge[e]), 1.0 - src.t, 1.0)
-            for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-                add(pg.edge_between(a, b), 0.0, 1.0)
-            edge, frac = tail
-            add(edge, 0.0, frac)
-        return self._describe(pg, pieces, src, dst, cost, barriers_for=barriers_for)
+    def describe(self, path: StreetPath, *, barriers_for: Profile | None = None) -> Route:
+        """A path as a :class:`Route`: geometry, steps, warnings, confidence (and barriers)."""
+        pg = self.network.costs(path.profile)
+        blocked = self.network.costs(barriers_for) if barriers_for is not None else None
+        return self._describe(pg, path.pieces, path.source, path.target, path.cost,
+                              barriers_for=blocked)  # fmt: skip
 
     def _describe(
         self,
@@ -494,11 +303,10 @@ class StreetRouter:
     ) -> NoRouteError:
         """A 422 that names what blocks the profile, with the walking route marked."""
         walk = PROFILES["walk"]
-        pg_profile, _ = self.prepare(profile)
+        net = self.network
         try:
-            wpg, _ = self.prepare(walk)
-            src, dst = self.snap(origin, walk, "from"), self.snap(destination, walk, "to")
-            found = self._search(wpg, src, dst)
+            src, dst = net.snap(origin, walk, "from"), net.snap(destination, walk, "to")
+            found = net.path(src, dst, walk)
         except NoRouteError:
             found = None
         if found is None:
@@ -511,7 +319,7 @@ class StreetRouter:
                 profile=profile.name,
                 barriers=[],
             )
-        walk_route = self._assemble(wpg, src, dst, *found, barriers_for=pg_profile)
+        walk_route = self.describe(found, barriers_for=profile)
         barriers = walk_route.barriers
         if barriers:
             listed = "; ".join(b["description"] for b in barriers[:5])
@@ -521,7 +329,7 @@ class StreetRouter:
             message = snap_problem or (
                 "every way out of the area around the origin or destination is blocked for "
                 "this profile"
-            ) + self._frontier_summary(pg_profile, origin)
+            ) + self._frontier_summary(profile, origin)
         return NoRouteError(
             f"no route for profile '{profile.name}': {message}",
             profile=profile.name,
@@ -529,18 +337,19 @@ class StreetRouter:
             walking_route=walk_route.to_dict(),
         )
 
-    def _frontier_summary(self, pg: ProfileGraph, origin: LatLon) -> str:
+    def _frontier_summary(self, profile: Profile, origin: LatLon) -> str:
         """Count why the edges leaving the profile's reachable area are blocked."""
+        net = self.network
         try:
-            src = self.snap(origin, pg.profile, "from")
+            src = net.snap(origin, profile, "from")
         except NoRouteError:
             return ""
-        dist, _ = pg.tree(self.source_offsets(pg, src))
-        reached = np.isfinite(dist)
+        blocked = net.costs(profile).costs.blocked
+        reached = np.isfinite(net.tree([src], profile).cost)
         g = self.graph
-        leaving = reached[g.edge_u] & ~reached[g.edge_v] & (pg.costs.blocked > 0)
+        leaving = reached[g.edge_u] & ~reached[g.edge_v] & (blocked > 0)
         counts: dict[str, int] = {}
-        for flags in pg.costs.blocked[leaving].tolist():
+        for flags in blocked[leaving].tolist():
             for bit, text in BLOCK_REASONS.items():
                 if flags & bit:
                     counts[text] = counts.get(text, 0) + 1

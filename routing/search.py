@@ -12,7 +12,6 @@ from functools import cached_property
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routing.cost.model import CostModel, EdgeCosts
 from routing.cost.profiles import Profile
@@ -50,63 +49,31 @@ class ProfileGraph:
         return self.matrix.T.tocsr()
 
     @cached_property
-    def entry_keys(self) -> np.ndarray:
-        """``u * n + v`` of each CSR entry, sorted (rows by u, columns by v)."""
+    def _in_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per node, its in-neighbours and their edge ids, padded with -1 (n x max degree)."""
         m = self.matrix
-        rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
-        return rows * m.shape[0] + m.indices.astype(np.int64)
+        n = m.shape[0]
+        tails = np.repeat(np.arange(n), np.diff(m.indptr))
+        order = np.argsort(m.indices, kind="stable")
+        heads = m.indices[order]
+        degree = np.bincount(heads, minlength=n)
+        width = max(int(degree.max(initial=0)), 1)
+        starts = np.concatenate([[0], np.cumsum(degree)[:-1]])
+        slot = np.arange(len(heads)) - starts[heads]
+        nbr = np.full((n, width), -1, dtype=np.int32)
+        edge = np.full((n, width), -1, dtype=np.int64)
+        nbr[heads, slot] = tails[order]
+        edge[heads, slot] = self.entry_edge[order]
+        return nbr, edge
 
     def edges_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Vectorised :meth:`edge_between` for adjacent node arrays."""
-        n = self.matrix.shape[0]
-        pos = np.searchsorted(self.entry_keys, a.astype(np.int64) * n + b.astype(np.int64))
-        return self.entry_edge[pos]
+        """Vectorised :meth:`edge_between` for adjacent node arrays (any equal shapes)."""
+        nbr, edge = self._in_table
+        slot = (nbr[b] == np.asarray(a)[..., None]).argmax(axis=-1)
+        return edge[b, slot]
 
     def edge_between(self, a: int, b: int) -> int:
         """Id of the cheapest allowed edge a->b (both must be adjacent)."""
         lo, hi = self.matrix.indptr[a], self.matrix.indptr[a + 1]
         pos = lo + np.searchsorted(self.matrix.indices[lo:hi], b)
         return int(self.entry_edge[pos])
-
-    def with_source(self, offsets: list[tuple[int, float]], *, reverse: bool = False) -> csr_matrix:
-        """The matrix with one extra source node (index n) joined to nodes at given costs.
-
-        With ``reverse`` the transposed matrix is used: costs are then *to* the source.
-        """
-        m = self.reversed_matrix if reverse else self.matrix
-        n = m.shape[0]
-        best: dict[int, float] = {}
-        for node, cost in offsets:
-            if cost < best.get(node, np.inf):
-                best[node] = max(cost, 1e-9)
-        targets = np.array(sorted(best), dtype=np.int32)
-        data = np.concatenate([m.data, [best[t] for t in targets.tolist()]])
-        indices = np.concatenate([m.indices, targets])
-        indptr = np.concatenate([m.indptr, [m.indptr[-1] + len(targets)]])
-        return csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
-
-    def tree(self, offsets: list[tuple[int, float]], *, limit: float = np.inf,
-             reverse: bool = False):  # fmt: skip
-        """Costs and predecessors from a virtual source joined to nodes at given costs.
-
-        Returns arrays over the n real nodes (predecessor -9999 = none, n = the source).
-        With ``reverse``, costs run from each node to the source, and a node's predecessor
-        is the next node on its way there.
-        """
-        matrix = self.with_source(offsets, reverse=reverse)
-        n = self.matrix.shape[0]
-        dist, pred = dijkstra(
-            matrix, directed=True, indices=n, return_predecessors=True, limit=limit
-        )
-        return dist[:n], pred[:n]
-
-
-def node_path(pred: np.ndarray, target: int, source_index: int) -> list[int]:
-    """Nodes from the first real node after the virtual source to ``target``."""
-    path = [target]
-    while True:
-        p = int(pred[path[-1]])
-        if p == source_index or p < 0:
-            break
-        path.append(p)
-    return path[::-1]

@@ -57,18 +57,54 @@ class EdgeSampler:
         self.seg_edge, self.seg_len, self.seg_along = seg_edge, seg_len, along0
         self.sample_seg = seg_of_sample
         self.edge_len = np.maximum(edge_len, 1e-9)
+        self.step_m = step_m
+        # One index over every sample, shared by all profiles: a profile only filters it.
+        self.tree = cKDTree(self.points)
 
-    def tree_for(self, edge_allowed: np.ndarray) -> tuple[cKDTree, np.ndarray]:
-        """KD-tree over the samples of allowed edges, and the sample ids it indexes."""
-        ids = np.flatnonzero(edge_allowed[self.sample_edge])
-        return cKDTree(self.points[ids]), ids
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        *,
+        usable: np.ndarray | None = None,
+        within_m: float = np.inf,
+        k: int = 32,
+    ) -> Snap | None:
+        """The exact nearest point on an edge with ``usable[edge]`` (any edge when None).
 
-    def snap(self, lat: float, lon: float, tree: cKDTree, ids: np.ndarray, *, k: int = 16) -> Snap:
-        """Exact nearest point over the segments of the k nearest samples."""
+        Samples lie at most ``step_m / 2`` from any point of their segment, so once the
+        best candidate found is nearer than the farthest sample looked at minus that, no
+        segment left out can be nearer; otherwise every sample within reach is looked at.
+
+        Returns
+        -------
+        Snap or None
+            None when no such edge lies within ``within_m``.
+        """
         p = self.projection.forward(lat, lon)
-        k = min(k, len(ids))
-        _, nearest = tree.query(p, k=k)
-        segs = np.unique(self.sample_seg[ids[np.atleast_1d(nearest)]])
+        k = min(k, len(self.points))
+        dist, nearest = self.tree.query(p, k=k)
+        dist, nearest = np.atleast_1d(dist), np.atleast_1d(nearest)
+        slack = self.step_m / 2
+        best = self._best_on(p, nearest, usable)
+        if best is None or best.distance_m + slack > dist[-1]:
+            reach = within_m if best is None else min(within_m, best.distance_m)
+            if not np.isfinite(reach):
+                reach = float(np.hypot(*np.ptp(self.points, axis=0)))
+            if reach + slack > dist[-1]:
+                ball = np.asarray(self.tree.query_ball_point(p, reach + slack), dtype=np.int64)
+                best = self._best_on(p, ball, usable) or best
+        if best is None or best.distance_m > within_m:
+            return None
+        return best
+
+    def _best_on(self, p: np.ndarray, samples: np.ndarray, usable: np.ndarray | None):
+        """Exact nearest point over the segments of ``samples`` (usable edges only)."""
+        if usable is not None:
+            samples = samples[usable[self.sample_edge[samples]]]
+        if len(samples) == 0:
+            return None
+        segs = np.unique(self.sample_seg[samples])
         a, b = self.seg_a[segs], self.seg_b[segs]
         d = b - a
         denom = np.maximum((d * d).sum(axis=1), 1e-12)

@@ -22,6 +22,7 @@ from routing.transit.accessibility import read_transit_overlays
 from routing.transit.planner import TransitPlanner
 from server.errors import register_error_handlers
 from server.jsonio import JSONProvider
+from server.openapi import SPEC_EXTENSION, build_spec
 from server.state import EXTENSION
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ BLUEPRINTS: list[str] = [
     "server.plan",
     "server.places",
     "server.basemap",
+    "server.openapi",
 ]
 
 #: Config keys and their defaults (``None`` for OSM means: a router must be passed in).
@@ -111,6 +113,7 @@ def create_app(
     register_error_handlers(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
+    app.extensions[SPEC_EXTENSION] = build_spec(BLUEPRINTS)
     return app
 
 

@@ -18,7 +18,8 @@ from flask.typing import ResponseReturnValue
 from routing.errors import InvalidInputError
 from routing.graph.attributes import WAY_KIND_NAMES
 from routing.graph.compiled import CompiledGraph
-from server.i18n import request_lang
+from server.i18n import LANG_PARAM, request_lang
+from server.openapi import errors, json_body
 from server.state import get_places, get_router, services
 
 bp = Blueprint("basemap", __name__)
@@ -112,3 +113,29 @@ def basemap() -> ResponseReturnValue:
             })  # fmt: skip
     return jsonify({"type": "FeatureCollection", "features": features,
                     "truncated": truncated, "detailed": detailed})  # fmt: skip
+
+
+OPENAPI = {
+    "paths": {
+        "/basemap": {"get": {
+            "summary": "The base map of an area as GeoJSON, from the server's own OSM data",
+            "operationId": "getBasemap", "tags": ["places"],
+            "parameters": [
+                {"name": "bbox", "in": "query", "required": True, "schema": {"type": "string"},
+                 "description": "south,west,north,east in degrees, at most 1 degree a side",
+                 "examples": {"block": {"value": "43.236,76.940,43.246,76.955"}}},
+                LANG_PARAM,
+            ],
+            "responses": {
+                "200": json_body({
+                    "type": "object", "required": ["type", "features", "truncated", "detailed"],
+                    "properties": {
+                        "type": {"const": "FeatureCollection"},
+                        "features": {"type": "array", "items": {"type": "object"}},
+                        "truncated": {"type": "boolean"}, "detailed": {"type": "boolean"},
+                    }}, "Ways, bus stops and metro stations in the box."),
+                **errors(400),
+            },
+        }},
+    },
+}  # fmt: skip

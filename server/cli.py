@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
-from routing.transit.default_feed import ensure_almaty_gtfs
 from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
 from server.params import parse_key_value, parse_point, parse_profile

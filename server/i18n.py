@@ -24,6 +24,12 @@ DEFAULT_LANG = "en"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
 
+#: The ``lang`` query parameter (OpenAPI), as every endpoint that writes texts takes it.
+LANG_PARAM = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGES)},
+              "description": "Language of the texts (else Accept-Language, else English); "
+                             "when a language is asked, texts carry instruction_lang or "
+                             "message_lang"}  # fmt: skip
+
 
 def request_lang(*, strict: bool = True) -> str:
     """The language of the current request (``lang``, then ``Accept-Language``).

@@ -18,7 +18,8 @@ from flask.typing import ResponseReturnValue
 
 from routing.errors import InvalidInputError
 from routing.places import KINDS
-from server.i18n import request_lang
+from server.i18n import LANG_PARAM, request_lang
+from server.openapi import errors, json_body, ref
 from server.params import parse_integer
 from server.state import get_places
 
@@ -58,3 +59,49 @@ def places() -> ResponseReturnValue:
             unmatched = numbers if found else []
     body = [dict(place.to_dict(lang), score=score) for place, score in found]
     return jsonify({"query": query, "lang": lang, "places": body, "unmatched": unmatched})
+
+
+OPENAPI = {
+    "paths": {
+        "/places": {"get": {
+            "summary": "Place search over OSM names, bus stops and metro stations",
+            "operationId": "getPlaces", "tags": ["places"],
+            "parameters": [
+                {"name": "q", "in": "query", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY},
+                 "description": "A few letters or words in Cyrillic or Latin (typos allowed)"},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}},
+                {"name": "kind", "in": "query", "schema": {"type": "string"},
+                 "description": "Comma-separated kinds: " + ", ".join(KINDS)},
+                LANG_PARAM,
+            ],
+            "responses": {
+                "200": json_body(ref("Places"), "The best matching places, best first."),
+                **errors(400),
+            },
+        }},
+    },
+    "components": {"schemas": {
+        "Places": {
+            "type": "object", "required": ["query", "lang", "places", "unmatched"],
+            "properties": {
+                "query": {"type": "string"},
+                "lang": {"type": "string", "enum": ["ru", "kk", "en"]},
+                "unmatched": {"type": "array", "items": {"type": "string"}},
+                "places": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["name", "name_lang", "names", "kind", "lat", "lon", "score"],
+                    "properties": {
+                        "name": {"type": "string"}, "name_lang": {"type": "string"},
+                        "names": {"type": "object",
+                                  "additionalProperties": {"type": "string"}},
+                        "kind": {"type": "string", "enum": list(KINDS)},
+                        "detail": {"type": "string"},
+                        "lat": {"type": "number"}, "lon": {"type": "number"},
+                        "score": {"type": "number", "minimum": 0, "maximum": 100},
+                    }}},
+            },
+        },
+    }},
+}  # fmt: skip

@@ -27,8 +27,9 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.errors import error_response
-from server.i18n import language_asked, request_lang
+from server.i18n import LANG_PARAM, language_asked, request_lang
 from server.messages import localize_plan
+from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import parse_plan_request, request_values
 from server.state import get_planner, locked_router
 
@@ -53,3 +54,72 @@ def plan() -> ResponseReturnValue:
                              max_transfers=req.max_transfers)  # fmt: skip
     return jsonify(localize_plan(found.to_dict(), request_lang()) if language_asked()
                    else found.to_dict())  # fmt: skip
+
+
+_TIME = {"type": "string", "description": "Departure, ISO 8601; without an offset Almaty time; "
+         "missing means now", "examples": ["2026-12-07T08:00"]}
+_TRANSFERS = {"type": "integer", "minimum": 0, "maximum": 6, "default": 3}
+_PLAN_RESPONSES = {
+    "200": json_body(ref("Plan"), "Itineraries, best first."),
+    "422": json_body(ref("Error"), "No itinerary connects the points for this profile."),
+    **errors(400),
+}
+_PLAN_PARAMS = [
+    {"name": "from", "in": "query", "required": True, "schema": ref("LatLonText")},
+    {"name": "to", "in": "query", "required": True, "schema": ref("LatLonText")},
+    {"name": "time", "in": "query", "schema": _TIME},
+    {"name": "max_transfers", "in": "query", "schema": _TRANSFERS},
+]
+
+OPENAPI = {
+    "paths": {
+        "/plan": {
+            "get": {
+                "summary": "A journey by walking, bus and metro for one profile",
+                "operationId": "getPlan", "tags": ["transit"],
+                "parameters": [*_PLAN_PARAMS, LANG_PARAM, *profile_query_parameters()],
+                "responses": _PLAN_RESPONSES,
+            },
+            "post": {
+                "summary": "A journey by walking, bus and metro (JSON body)",
+                "operationId": "postPlan", "tags": ["transit"],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": ref("PlanRequest")}}},
+                "responses": {**_PLAN_RESPONSES, **errors(400, 413)},
+            },
+        },
+    },
+    "components": {"schemas": {
+        "PlanRequest": {
+            "type": "object", "required": ["from", "to", "profile"],
+            "additionalProperties": False,
+            "properties": {"from": ref("LatLon"), "to": ref("LatLon"),
+                           "profile": ref("ProfileName"), "time": _TIME,
+                           "max_transfers": _TRANSFERS, "lang": LANG_PARAM["schema"],
+                           **profile_parameters()},
+        },
+        "Plan": {
+            "type": "object", "required": ["profile", "time", "itineraries"],
+            "properties": {
+                "profile": {"type": "string"}, "time": {"type": "string"},
+                "itineraries": {"type": "array", "items": ref("Itinerary")},
+            },
+        },
+        "Itinerary": {
+            "type": "object",
+            "required": ["departure", "arrival", "duration_s", "walk_s", "wait_s", "ride_s",
+                         "walk_distance_m", "transfers", "legs", "warnings"],
+            "properties": {
+                "departure": {"type": "string"}, "arrival": {"type": "string"},
+                "duration_s": {"type": "integer"}, "walk_s": {"type": "integer"},
+                "wait_s": {"type": "integer"}, "ride_s": {"type": "integer"},
+                "walk_distance_m": {"type": "number"}, "transfers": {"type": "integer"},
+                "generalized_cost": {"type": "integer"},
+                "legs": {"type": "array", "items": {
+                    "type": "object", "required": ["mode"],
+                    "properties": {"mode": {"type": "string"}}}},
+                "warnings": {"type": "array", "items": ref("Warning")},
+            },
+        },
+    }},
+}  # fmt: skip

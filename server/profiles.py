@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from routing.cost.profiles import PROFILE_NAMES, PROFILES
+from server.openapi import errors, json_body, ref
 
 bp = Blueprint("profiles", __name__)
 
@@ -15,3 +16,35 @@ def list_profiles() -> ResponseReturnValue:
     """A JSON list: ``Profile.describe()`` of each profile, in the documented order."""
     names = list(PROFILE_NAMES) + [n for n in PROFILES if n not in PROFILE_NAMES]
     return jsonify([PROFILES[name].describe() for name in names])
+
+
+OPENAPI = {
+    "paths": {
+        "/profiles": {"get": {
+            "summary": "Every travel profile with its parameters, defaults and ranges",
+            "operationId": "listProfiles", "tags": ["routing"],
+            "responses": {"200": json_body({"type": "array", "items": ref("Profile")},
+                                           "The profiles, in the documented order."),
+                          **errors()}}},
+    },
+    "components": {"schemas": {
+        "Profile": {
+            "type": "object", "required": ["name", "label", "wheelchair", "parameters"],
+            "properties": {
+                "name": {"type": "string"}, "label": {"type": "string"},
+                "wheelchair": {"type": "boolean"},
+                "parameters": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["name", "description", "unit", "default", "type", "minimum",
+                                 "maximum", "source"],
+                    "properties": {
+                        "name": {"type": "string"}, "description": {"type": "string"},
+                        "unit": {"type": "string"},
+                        "default": {"type": ["number", "boolean"]},
+                        "type": {"enum": ["number", "boolean"]},
+                        "minimum": {"type": "number"}, "maximum": {"type": "number"},
+                        "source": {"type": "string"}}}},
+            },
+        },
+    }},
+}  # fmt: skip

@@ -11,8 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server.i18n import language_asked, request_lang
+from server.i18n import LANG_PARAM, language_asked, request_lang
 from server.messages import localize_route
+from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import parse_route_request, request_values
 from server.state import locked_router
 
@@ -29,3 +30,98 @@ def route() -> ResponseReturnValue:
         return jsonify(found.to_geojson())
     return jsonify(localize_route(found.to_dict(), request_lang()) if language_asked()
                    else found.to_dict())  # fmt: skip
+
+
+_POINT_PARAMS = [
+    {"name": "from", "in": "query", "required": True, "description": "Start, `lat,lon`",
+     "schema": ref("LatLonText")},
+    {"name": "to", "in": "query", "required": True, "description": "Destination, `lat,lon`",
+     "schema": ref("LatLonText")},
+]
+_FORMAT = {"type": "string", "enum": ["json", "geojson"], "default": "json"}
+_ROUTE_RESPONSES = {
+    "200": json_body({"oneOf": [ref("Route"), ref("FeatureCollection")]},
+                     "The route (`format=geojson`: a FeatureCollection)."),
+    "422": json_body(ref("NoRoute"), "No route for this profile; says what blocks it."),
+    **errors(400),
+}
+
+OPENAPI = {
+    "paths": {
+        "/route": {
+            "get": {
+                "summary": "An accessible street route for one profile",
+                "operationId": "getRoute", "tags": ["routing"],
+                "parameters": [*_POINT_PARAMS, LANG_PARAM,
+                               {"name": "format", "in": "query", "schema": _FORMAT},
+                               *profile_query_parameters()],
+                "responses": _ROUTE_RESPONSES,
+            },
+            "post": {
+                "summary": "An accessible street route for one profile (JSON body)",
+                "operationId": "postRoute", "tags": ["routing"],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": ref("RouteRequest")}}},
+                "responses": {**_ROUTE_RESPONSES, **errors(400, 413)},
+            },
+        },
+    },
+    "components": {"schemas": {
+        "RouteRequest": {
+            "type": "object", "required": ["from", "to", "profile"],
+            "additionalProperties": False,
+            "properties": {
+                "from": ref("LatLon"), "to": ref("LatLon"),
+                "profile": {"$ref": "#/components/schemas/ProfileName"},
+                "format": _FORMAT,
+                "lang": LANG_PARAM["schema"],
+                **profile_parameters(),
+            },
+        },
+        "Step": {
+            "type": "object", "required": ["instruction", "maneuver", "distance_m", "location"],
+            "properties": {"instruction": {"type": "string"}, "maneuver": {"type": "string"},
+                           "name": {"type": "string"}, "kind": {"type": "string"},
+                           "distance_m": {"type": "number"}, "duration_s": {"type": "number"},
+                           "location": ref("Location")},
+        },
+        "Warning": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "location": ref("Location")},
+        },
+        "Route": {
+            "type": "object",
+            "required": ["profile", "distance_m", "duration_s", "geometry", "steps", "warnings",
+                         "confidence", "snapped"],
+            "properties": {
+                "profile": {"type": "string"},
+                "distance_m": {"type": "number", "minimum": 0},
+                "duration_s": {"type": "number", "minimum": 0},
+                "geometry": {"type": "object", "required": ["type", "coordinates"],
+                             "properties": {"type": {"const": "LineString"},
+                                            "coordinates": {"type": "array", "minItems": 2,
+                                                            "items": ref("Location")}}},
+                "steps": {"type": "array", "items": ref("Step")},
+                "warnings": {"type": "array", "items": ref("Warning")},
+                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "snapped": {"type": "object"},
+                "barriers": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "FeatureCollection": {
+            "type": "object", "required": ["type", "features"],
+            "properties": {"type": {"const": "FeatureCollection"},
+                           "features": {"type": "array", "items": {"type": "object"}}},
+        },
+        "NoRoute": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "profile": {"type": "string"},
+                               "barriers": {"type": "array", "items": {"type": "object"}},
+                               "walking_route": ref("Route")}}},
+        },
+    }},
+}  # fmt: skip

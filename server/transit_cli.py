@@ -12,9 +12,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from datasets.almaty.command import gtfs_build_command
 from routing.errors import InvalidInputError, NoRouteError
 from routing.transit.accessibility import read_transit_overlays
-from routing.transit.almaty_feed import gtfs_build_command
 from routing.transit.planner import TransitPlanner
 from server.cli import (
     EXIT_OK,
@@ -227,7 +227,7 @@ def _add_gtfs(subparsers: Any) -> argparse.ArgumentParser:
                             "folder)")  # fmt: skip
     build.add_argument("--service-config", type=Path, metavar="PATH", dest="service_config",
                        help="service assumptions JSON (default: the packaged "
-                            "almaty_service.json)")  # fmt: skip
+                            "datasets/almaty/service.json)")  # fmt: skip
     build.set_defaults(func=run_gtfs_build)
     return parser
 

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from routing.cost.profiles import PROFILE_NAMES, PROFILES
 from server.i18n import N_, catalogue, gettext, request_lang
+from server.openapi import errors
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -44,3 +45,14 @@ def index() -> ResponseReturnValue:
     )  # fmt: skip
     return body, 200, {"Cache-Control": "no-cache", "Content-Language": lang,
                        "Vary": "Accept-Language"}  # fmt: skip
+
+OPENAPI = {
+    "paths": {
+        "/": {"get": {
+            "summary": "The accessible route planner web page", "operationId": "getIndex",
+            "tags": ["meta"],
+            "responses": {"200": {"description": "HTML page",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}},
+                          **errors()}}},
+    }
+}  # fmt: skip

@@ -67,7 +67,7 @@ def helsinki_router(helsinki_graph):
 
 @pytest.fixture(scope="session")
 def almaty_gtfs(shared_data, graph_cache) -> Path:
-    from routing.transit.default_feed import ensure_almaty_gtfs
+    from datasets.almaty.cache import ensure_almaty_gtfs
 
     return ensure_almaty_gtfs(shared_data / "almaty", graph_cache)
 

@@ -53,7 +53,7 @@ def test_helsinki_routes_exist_between_real_places(helsinki_router, profile):
 
 
 def _random_usable_pairs(router, profile, count, seed):
-    pg, _ = router.prepare(profile)
+    pg = router.network.costs(profile)
     usable = np.flatnonzero(pg.costs.node_usable)
     rng = np.random.default_rng(seed)
     return pg, rng.choice(usable, size=(count, 2))
@@ -95,13 +95,12 @@ def test_fast_path_matches_networkx_dijkstra(request, city, profile):
         oracle.add_edge(int(g.edge_u[e]), int(g.edge_v[e]), key=e)
     compared = 0
     for a, b in pairs:
-        dist, _ = pg.tree([(int(a), 0.0)])
+        dist = router.network.tree([router.network.at_node(int(a))], pg.profile).cost
         try:
             expected = nx.dijkstra_path_length(oracle, int(a), int(b), weight=weight)
         except nx.NetworkXNoPath:
             assert not np.isfinite(dist[b])
             continue
-        # The virtual source adds a 1e-9 link to a.
         assert dist[b] == pytest.approx(expected, rel=1e-9, abs=1e-6)
         compared += 1
     assert compared >= 10
@@ -110,7 +109,7 @@ def test_fast_path_matches_networkx_dijkstra(request, city, profile):
 def test_route_cost_is_the_sum_of_its_edges(almaty_router):
     p = get_profile("wheelchair_manual")
     route = almaty_router.route((43.2380, 76.9455), (43.2497, 76.9454), p)
-    xy = almaty_router.projection.forward(*route.geometry.T)
+    xy = almaty_router.network.projection.forward(*route.geometry.T)
     geometry_len = float(np.hypot(*np.diff(xy, axis=0).T).sum())
     assert geometry_len == pytest.approx(route.distance_m, rel=0.02)
     assert route.cost >= route.duration_s * 0.99

@@ -32,13 +32,11 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from routing.cost.profiles import Profile
 from routing.errors import InvalidInputError, NoRouteError
 from routing.router import Route, StreetRouter
-from routing.search import ProfileGraph
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
@@ -123,38 +121,11 @@ def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
         raise InvalidInputError(f"'time' {text!r} is out of range", field="time") from None
 
 
-def _part(value: float, fraction: float) -> float:
-    """Cost of a fraction of an edge; a forbidden edge stays forbidden (no inf * 0 = NaN)."""
-    return float(value) * fraction if np.isfinite(value) else np.inf
-
-
-def _path_sums(pred: np.ndarray, step: np.ndarray, root: int) -> np.ndarray:
-    """Sum of ``step`` along each node's predecessor chain up to ``root`` (pointer jumping)."""
-    total = step.copy()
-    parent = pred.copy()
-    parent[(parent < 0) | (parent == root)] = -1
-    while True:
-        live = parent >= 0
-        if not live.any():
-            return total
-        p = parent[live]
-        total[live] += total[p]
-        parent[live] = parent[p]
-
-
 @dataclass
 class _StopLinks:
     """Per profile: every stop's snap onto the street graph and the walks between stops."""
 
     snaps: list[Snap | None]
-    # Leaving a stop: (node, cost, seconds) for the two ends of its edge; -1 node = none.
-    leave_node: np.ndarray
-    leave_cost: np.ndarray
-    leave_seconds: np.ndarray
-    # Reaching a stop from the two ends of its edge.
-    reach_node: np.ndarray
-    reach_cost: np.ndarray
-    reach_seconds: np.ndarray
     transfers: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
 
 
@@ -240,6 +211,7 @@ class TransitPlanner:
         options: PlanOptions = PlanOptions(),
     ) -> None:
         self.router = router
+        self.network = router.network
         self.feed = feed
         self.accessibility = accessibility or TransitAccessibility()
         self.stop_extras = stop_extras or {}
@@ -320,188 +292,54 @@ class TransitPlanner:
         hit = self._links.get(profile)
         if hit is not None:
             return hit
-        r = self.router
-        pg, tree = r.prepare(profile)
-        n = tt.n_stops
-        snaps: list[Snap | None] = []
-        leave_node = np.full((n, 2), -1, dtype=np.int64)
-        reach_node = np.full((n, 2), -1, dtype=np.int64)
-        leave_cost = np.full((n, 2), np.inf)
-        reach_cost = np.full((n, 2), np.inf)
-        leave_sec = np.zeros((n, 2))
-        reach_sec = np.zeros((n, 2))
-        cost, secs = pg.costs.cost, pg.costs.seconds
-        g = r.graph
-        for i in range(n):
-            snap = None
-            if tree is not None:
-                s = r.sampler.snap(float(tt.stop_lat[i]), float(tt.stop_lon[i]), *tree)
-                snap = s if s.distance_m <= self.options.max_stop_snap_m else None
-            snaps.append(snap)
-            if snap is None:
-                continue
-            e, rev = snap.edge, int(r.reverse_edge[snap.edge])
-            # Leave: forward along e to its head, or back along rev to e's tail.
-            leave_node[i, 0], leave_cost[i, 0] = g.edge_v[e], _part(cost[e], 1 - snap.t)
-            leave_sec[i, 0] = secs[e] * (1 - snap.t)
-            reach_node[i, 0], reach_cost[i, 0] = g.edge_u[e], _part(cost[e], snap.t)
-            reach_sec[i, 0] = secs[e] * snap.t
-            if rev >= 0:
-                leave_node[i, 1], leave_cost[i, 1] = g.edge_u[e], _part(cost[rev], snap.t)
-                leave_sec[i, 1] = secs[rev] * snap.t
-                reach_node[i, 1], reach_cost[i, 1] = g.edge_v[e], _part(cost[rev], 1 - snap.t)
-                reach_sec[i, 1] = secs[rev] * (1 - snap.t)
-        links = _StopLinks(
-            snaps, leave_node, leave_cost, leave_sec, reach_node, reach_cost, reach_sec
-        )
-        links.transfers = self._transfer_walks(pg, tt, links)
+        points = np.stack([tt.stop_lat, tt.stop_lon], axis=1)
+        snaps = self.network.snap_many(points, profile,
+                                       max_distance_m=self.options.max_stop_snap_m)  # fmt: skip
+        links = _StopLinks(snaps)
+        links.transfers = self._transfer_walks(profile, tt, links)
         self._links[profile] = links
         while len(self._links) > 8:
             self._links.popitem(last=False)
         return links
 
-    def _transfer_walks(self, pg: ProfileGraph, tt: Timetable, links: _StopLinks):
+    def _transfer_walks(self, profile: Profile, tt: Timetable, links: _StopLinks):
         """Walks between stops within max_transfer_m: {(a, b): (seconds, cost)}."""
-        proj = self.router.projection
+        net = self.network
         idx = np.flatnonzero([s is not None for s in links.snaps])
         if len(idx) < 2:
             return {}
-        xy = proj.forward(tt.stop_lat[idx], tt.stop_lon[idx])
+        xy = net.projection.forward(tt.stop_lat[idx], tt.stop_lon[idx])
         pairs = cKDTree(xy).query_pairs(self.options.max_transfer_m, output_type="ndarray")
         if len(pairs) == 0:
             return {}
         pairs = np.concatenate([pairs, pairs[:, ::-1]])
         a, b = idx[pairs[:, 0]], idx[pairs[:, 1]]
-        leave = links.leave_node[a]
-        sources = np.unique(leave[leave >= 0])
-        limit = self.options.max_transfer_m * 4 / pg.profile.speed_mps + 600
-        seconds = pg.costs.seconds
-        n = pg.matrix.shape[0]
-        best_c = np.full(len(a), np.inf)
-        best_s = np.zeros(len(a))
-        row_of = np.full(n, -1, dtype=np.int64)
-        chunk = 256
+        limit = self.options.max_transfer_m * 4 / profile.speed_mps + 600
+        cost, seconds = np.full(len(a), np.inf), np.zeros(len(a))
+        sources = np.unique(a)
+        chunk = 64  # a few sources at a time: only their neighbours are targets
         for start in range(0, len(sources), chunk):
             src = sources[start : start + chunk]
-            dist, pred = dijkstra(
-                pg.matrix, directed=True, indices=src, limit=limit, return_predecessors=True
-            )
-            # Real seconds along every tree of the chunk at once (pointer jumping).
-            flat_pred = pred.ravel()
-            cols = np.tile(np.arange(n), len(src))
-            has = flat_pred >= 0
-            step = np.zeros(flat_pred.shape)
-            step[has] = seconds[pg.edges_between(flat_pred[has], cols[has])]
-            rows = np.repeat(np.arange(len(src)), n)
-            parent = np.where(has, rows * n + flat_pred, -1)
-            total = _path_sums(parent, step, -2).reshape(len(src), n)
-            row_of[:] = -1
-            row_of[src] = np.arange(len(src))
-            for j in range(2):
-                x = links.leave_node[a, j]
-                rx = np.where(x >= 0, row_of[np.maximum(x, 0)], -1)
-                for m in range(2):
-                    y = links.reach_node[b, m]
-                    ok = (rx >= 0) & (y >= 0)
-                    c = np.full(len(a), np.inf)
-                    sec = np.zeros(len(a))
-                    c[ok] = (
-                        links.leave_cost[a[ok], j]
-                        + dist[rx[ok], y[ok]]
-                        + links.reach_cost[b[ok], m]
-                    )
-                    sec[ok] = (
-                        links.leave_seconds[a[ok], j]
-                        + total[rx[ok], y[ok]]
-                        + links.reach_seconds[b[ok], m]
-                    )
-                    better = c < best_c
-                    best_c[better], best_s[better] = c[better], sec[better]
-        # Stops on one edge: the walk along it, which no node-to-node search sees.
-        edge_of = np.array([sn.edge if sn is not None else -1 for sn in links.snaps])
-        rev_of = self.router.reverse_edge[np.maximum(edge_of, 0)]
-        same = (edge_of[a] == edge_of[b]) | (rev_of[a] == edge_of[b])
-        for k in np.flatnonzero(same).tolist():
-            direct = self._same_edge_walk(pg, links.snaps[a[k]], links.snaps[b[k]])
-            if direct is not None and direct[1] < best_c[k]:
-                best_s[k], best_c[k] = direct
-        keep = np.isfinite(best_c)
+            mine = np.flatnonzero(np.isin(a, src))
+            dst = np.unique(b[mine])
+            m = net.matrix([links.snaps[i] for i in src.tolist()],
+                           [links.snaps[j] for j in dst.tolist()], profile,
+                           limit=limit)  # fmt: skip
+            rows, cols = np.searchsorted(src, a[mine]), np.searchsorted(dst, b[mine])
+            cost[mine], seconds[mine] = m.cost[rows, cols], m.seconds[rows, cols]
+        keep = np.isfinite(cost)
         return {
             (int(x), int(y)): (int(round(sv)), float(cv))
-            for x, y, sv, cv in zip(a[keep], b[keep], best_s[keep], best_c[keep], strict=True)
+            for x, y, sv, cv in zip(a[keep], b[keep], seconds[keep], cost[keep], strict=True)
         }
 
     # -- access and egress --------------------------------------------------------------
-    def _access(self, pg: ProfileGraph, snap: Snap, links: _StopLinks, *, reverse: bool):
+    def _access(self, snap: Snap, profile: Profile, links: _StopLinks, *, reverse: bool):
         """Per stop: walking (seconds, cost) from the origin (or to the destination)."""
-        r = self.router
-        g = r.graph
-        n = g.n_nodes
-        e, rev = snap.edge, int(r.reverse_edge[snap.edge])
-        cost, secs = pg.costs.cost, pg.costs.seconds
-        if not reverse:
-            offsets = [(int(g.edge_v[e]), _part(cost[e], 1 - snap.t), secs[e] * (1 - snap.t))]
-            if rev >= 0:
-                offsets.append((int(g.edge_u[e]), _part(cost[rev], snap.t), secs[rev] * snap.t))
-        else:
-            offsets = [(int(g.edge_u[e]), _part(cost[e], snap.t), secs[e] * snap.t)]
-            if rev >= 0:
-                offsets.append(
-                    (int(g.edge_v[e]), _part(cost[rev], 1 - snap.t), secs[rev] * (1 - snap.t))
-                )
-        offsets = [o for o in offsets if np.isfinite(o[1])]
-        if not offsets:
-            return np.full(len(links.snaps), np.inf), np.full(len(links.snaps), np.inf)
-        limit = self.options.max_access_s
-        dist, pred = pg.tree([(a, c) for a, c, _ in offsets], limit=limit, reverse=reverse)
-        reached = np.flatnonzero(np.isfinite(dist))
-        step = np.zeros(n)
-        p = pred[reached]
-        inner = (p >= 0) & (p != n)
-        if reverse:  # pred is the next node towards the destination: edge node -> pred
-            step[reached[inner]] = secs[pg.edges_between(reached[inner], p[inner])]
-        else:
-            step[reached[inner]] = secs[pg.edges_between(p[inner], reached[inner])]
-        first = {a: s for a, _, s in offsets}
-        for node in reached[~inner].tolist():
-            step[node] = first.get(node, 0.0)
-        parent = np.where(np.isin(np.arange(n), reached[inner]), pred, -1)
-        node_sec = _path_sums(parent, step, n)
-        # Stops: from the tree's nodes onto the stop's edge (or off it, for egress).
-        if not reverse:
-            nodes, extra_c, extra_s = links.reach_node, links.reach_cost, links.reach_seconds
-        else:
-            nodes, extra_c, extra_s = links.leave_node, links.leave_cost, links.leave_seconds
-        safe = np.maximum(nodes, 0)
-        total_c = np.where(nodes >= 0, dist[safe] + extra_c, np.inf)
-        total_s = np.where(nodes >= 0, node_sec[safe] + extra_s, np.inf)
-        pick = np.argmin(total_c, axis=1)
-        rows = np.arange(len(nodes))
-        best_c, best_s = total_c[rows, pick], total_s[rows, pick]
-        # Stops on the origin's (destination's) own edge: walk along it, no node between.
-        for i, stop_snap in enumerate(links.snaps):
-            if stop_snap is None or stop_snap.edge not in (e, rev):
-                continue
-            a, b = (snap, stop_snap) if not reverse else (stop_snap, snap)
-            direct = self._same_edge_walk(pg, a, b)
-            if direct is not None and direct[1] < best_c[i]:
-                best_s[i], best_c[i] = direct
-        best_c[best_c > limit] = np.inf
-        return best_s, best_c
-
-    def _same_edge_walk(self, pg: ProfileGraph, a: Snap, b: Snap) -> tuple[float, float] | None:
-        """(seconds, cost) from ``a`` to ``b`` along one edge, or None if not on one edge."""
-        rev = int(self.router.reverse_edge[a.edge])
-        if b.edge == a.edge:
-            tb = b.t
-        elif rev >= 0 and b.edge == rev:
-            tb = 1.0 - b.t
-        else:
-            return None
-        edge, frac = (a.edge, tb - a.t) if tb >= a.t else (rev, a.t - tb)
-        if edge < 0 or not np.isfinite(pg.costs.cost[edge]):
-            return None
-        return float(pg.costs.seconds[edge]) * frac, _part(pg.costs.cost[edge], frac)
+        tree = self.network.tree([snap], profile, reverse=reverse,
+                                 limit=self.options.max_access_s)  # fmt: skip
+        at_stops = tree.at(links.snaps)
+        return at_stops.seconds[0], at_stops.cost[0]
 
     # -- planning -----------------------------------------------------------------------
     def plan(
@@ -521,14 +359,13 @@ class TransitPlanner:
         local = when.astimezone(ZoneInfo(self.tz))
         date = local.date()
         depart = local.hour * 3600 + local.minute * 60 + local.second
-        pg, _ = r.prepare(profile)
-        src = r.snap(origin, profile, "from")
-        dst = r.snap(destination, profile, "to")
+        src = self.network.snap(origin, profile, "from")
+        dst = self.network.snap(destination, profile, "to")
         view = self._prepared(date, profile)
         tt, links = view.timetable, view.links
         stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
-        acc_s, acc_c = self._access(pg, src, links, reverse=False)
-        egr_s, egr_c = self._access(pg, dst, links, reverse=True)
+        acc_s, acc_c = self._access(src, profile, links, reverse=False)
+        egr_s, egr_c = self._access(dst, profile, links, reverse=True)
         access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
         egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
         min_change = opts.min_transfer_s

@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.graph.compiled import CompiledGraph
 from routing.graph.pipeline import load_graph
 from routing.router import StreetRouter
-from routing.transit.default_feed import ensure_almaty_gtfs
 from server import create_app
 
 

@@ -334,9 +334,13 @@ def test_app_keeps_the_router_and_a_planner_hook(app: Flask, router: StreetRoute
 
 def test_create_app_loads_the_graph_from_config(helsinki_osm: Any, graph_cache: Any) -> None:
     app = create_app({"OSM": str(helsinki_osm), "CACHE_DIR": str(graph_cache), "TESTING": True})
-    body = app.test_client().get("/health").get_json()
-    assert body["graph"]["osm"] == str(helsinki_osm)
+    response = app.test_client().get("/health")
+    body = response.get_json()
+    assert body["graph"]["osm"] == helsinki_osm.name
     assert body["graph"]["nodes"] > 1000
+    # No server file paths: neither the data folder nor the cache folder is shown.
+    text = response.get_data(as_text=True)
+    assert str(helsinki_osm.parent) not in text and str(graph_cache) not in text
 
 
 def test_create_app_names_a_missing_file(tmp_path: Any) -> None:

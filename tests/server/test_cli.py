@@ -263,9 +263,9 @@ def test_serve_plans_journeys_with_gtfs_and_transit_overlays(
     with serving(args, tmp_path / "serve.log") as (base, log_path):
         status, _, body = get_json(base + "/health")
         assert status == 200
-        assert body["planner"]["gtfs"] == str(almaty_gtfs)
+        assert body["planner"]["gtfs"] == almaty_gtfs.name
         assert body["planner"]["stops"] > 1500 and body["planner"]["routes"] == 190
-        assert body["planner"]["transit_overlays"] == [str(overlay)]
+        assert body["planner"]["transit_overlays"] == [overlay.name]
         query = (f"from={latlon(RAIYMBEK)}&to={latlon(MOMYSHULY)}&time={MONDAY_0800}"
                  "&profile=walk")  # fmt: skip
         status, _, body = get_json(f"{base}/plan?{query}")

@@ -107,7 +107,7 @@ def test_plan_is_a_registered_blueprint(plan_app: Flask, almaty_router: StreetRo
 def test_health_reports_the_planner(plan_client: FlaskClient, almaty_gtfs: Path) -> None:
     body = plan_client.get("/health").get_json()
     planner = body["planner"]
-    assert planner["gtfs"] == str(almaty_gtfs)
+    assert planner["gtfs"] == almaty_gtfs.name
     assert planner["stops"] > 1500  # 11 metro stations + the matched bus stops
     assert planner["routes"] == 190  # metro line 1 + 189 bus routes
     assert planner["transit_overlays"] == []
@@ -304,7 +304,7 @@ def test_transit_overlays_reach_the_itineraries(
                      router=almaty_router)  # fmt: skip
     client = app.test_client()
     assert client.get("/health").get_json()["planner"]["transit_overlays"] == [
-        str(stations), str(routes)]  # fmt: skip
+        stations.name, routes.name]  # fmt: skip
     body = client.get("/plan", query_string=plan_query(profile="wheelchair_manual")).get_json()
     metro = [leg for it in body["itineraries"] for leg in it["legs"] if leg["mode"] == "metro"]
     assert metro

@@ -22,17 +22,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from datasets.almaty.bus_stops import wheelchair_boarding_code
+from datasets.almaty.command import gtfs_build_command, main
+from datasets.almaty.feed import FIELDS, FeedBuildResult, build_almaty_feed, write_gtfs_zip
+from datasets.almaty.service import load_service_config
 from routing.errors import DataError
-from routing.transit.almaty_feed import (
-    FIELDS,
-    FeedBuildResult,
-    build_almaty_feed,
-    gtfs_build_command,
-    load_service_config,
-    main,
-    wheelchair_boarding_code,
-    write_gtfs_zip,
-)
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,122 @@
+"""Parsing and geometry helpers shared by the Almaty builders."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from routing.errors import DataError
+
+TIMEZONE = "Asia/Almaty"
+
+SERVICE_DAY_START_S = 4 * 3600  # times before 04:00 belong to the previous service day
+_EARTH_RADIUS_M = 6_371_008.8
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ACCESS_TAGS = ("wheelchair", "tactile_paving", "shelter", "bench", "lit", "departures_board")
+UNNAMED_STOP = ("Остановка без названия", "Unnamed stop")  # ru (feed_lang), en
+
+
+def strip_comments(obj: Any) -> Any:
+    """Drop ``_``-prefixed keys (comments) recursively."""
+    if isinstance(obj, dict):
+        return {k: strip_comments(v) for k, v in obj.items() if not str(k).startswith("_")}
+    if isinstance(obj, list):
+        return [strip_comments(v) for v in obj]
+    return obj
+
+
+def parse_hhmm(text: Any, *, path: str, field_name: str) -> int:
+    """Seconds from ``HH:MM`` or ``HH:MM:SS`` (hours may exceed 23)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(text).strip())
+    if match is None or int(match.group(2)) > 59 or int(match.group(3) or 0) > 59:
+        raise DataError(
+            f"{path}: {field_name} must be HH:MM, got {text!r}", path=path, field=field_name
+        )
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3) or 0)
+
+
+def parse_date(text: Any, *, path: str, field_name: str) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise DataError(
+            f"{path}: {field_name} must be a YYYY-MM-DD date, got {text!r}",
+            path=path,
+            field=field_name,
+        ) from None
+
+
+def number_in(value: Any, *, path: str, field_name: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (low <= value <= high):
+        raise DataError(
+            f"{path}: {field_name} must be a number in [{low}, {high}], got {value!r}",
+            path=path,
+            field=field_name,
+        )
+    return float(value)
+
+
+def load_json(path: Path) -> Any:
+    """Parse a JSON file, raising DataError naming the file (and line) when broken."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found", path=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})",
+            path=str(path),
+            line=exc.lineno,
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})", path=str(path)) from None
+
+
+def format_time(seconds: float) -> str:
+    """GTFS ``HH:MM:SS`` (hours may pass 24) from seconds of the service day."""
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def haversine_m(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
+class LocalProjection:
+    """Equirectangular metres around a reference latitude (error < 0.5 % within ~50 km)."""
+
+    def __init__(self, lat0: float, lon0: float) -> None:
+        phi = math.radians(lat0)
+        # WGS84 metres per degree at lat0 (series of the meridian/parallel arc lengths)
+        self.ky = 111132.954 - 559.822 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
+        self.kx = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi)
+        self.lat0, self.lon0 = lat0, lon0
+
+    def __call__(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            ((np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * self.ky)
+        )
+
+
+def resolve_almaty_dir(data_dir: Path) -> Path:
+    """Accept the shared data root (holding ``almaty/``) or the ``almaty`` folder itself."""
+    data_dir = Path(data_dir)
+    for candidate in (data_dir / "almaty", data_dir):
+        if (candidate / "metro").is_dir() and (candidate / "bus").is_dir():
+            return candidate
+    raise DataError(
+        f"{data_dir}: no Almaty data (expected metro/ and bus/ under it or under almaty/)",
+        path=str(data_dir),
+    )

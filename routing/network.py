@@ -1,0 +1,604 @@
+"""The street-search service: the one way into street search for every caller.
+
+:class:`StreetNetwork` holds one compiled graph, one snapping index shared by all
+profiles, and a bounded cache of per-profile search graphs. It answers:
+
+``snap``
+    A coordinate placed on the nearest way a profile may use (a :class:`Snap`).
+``path``
+    The cheapest path between two snapped points, as traversed pieces of edges
+    (:class:`StreetPath`); the router only describes it.
+``tree``
+    One-to-all costs, seconds and metres from one or many snapped points, forward (from
+    them) or reverse (to them), optionally bounded (:class:`SearchTree`).
+``matrix``
+    Many-to-many costs, seconds and metres between snapped points (:class:`CostMatrix`),
+    in bounded memory.
+``isochrone``
+    The area reachable within given minutes (see :mod:`routing.isochrone`).
+
+Every search minimises the profile's *cost*; seconds and metres are those of the path the
+search chose (what the traveller experiences), as in Valhalla's ``cost`` vs ``secs``.
+Snapped points sit part-way along an edge: a search starts from a virtual node joined to
+both ends of the point's edge (and of the edge running the other way), and ends at a point
+by arriving over either end; two points on one edge are also joined directly.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from routing.cost.profiles import Profile
+from routing.errors import NoRouteError, OutsideAreaError
+from routing.geo import LocalProjection, haversine_m
+from routing.graph.compiled import CompiledGraph
+from routing.instructions import RouteEdge
+from routing.search import ProfileGraph
+from routing.snapping import EdgeSampler, Snap
+
+LatLon = tuple[float, float]
+
+#: Sources per Dijkstra batch in :meth:`StreetNetwork.matrix` (bounds memory: a batch holds
+#: a few arrays of ``batch x nodes`` values).
+MATRIX_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A virtual node's link to a real node: ``node`` at ``cost``, ``seconds``, ``metres``."""
+
+    node: int
+    cost: float
+    seconds: float
+    metres: float
+
+
+@dataclass(frozen=True)
+class StreetPath:
+    """The cheapest path between two snapped points for one profile."""
+
+    profile: Profile
+    source: Snap
+    target: Snap
+    cost: float
+    pieces: list[RouteEdge]
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(p.seconds for p in self.pieces))
+
+    @property
+    def metres(self) -> float:
+        return float(sum(p.length_m for p in self.pieces))
+
+    @property
+    def edges(self) -> list[int]:
+        return [p.edge for p in self.pieces]
+
+
+@dataclass(frozen=True)
+class CostMatrix:
+    """Costs, seconds and metres from each source (row) to each target (column).
+
+    ``inf`` (cost, seconds and metres alike) where no path exists for the profile, or a
+    source or target is ``None`` (not snapped).
+    """
+
+    cost: np.ndarray
+    seconds: np.ndarray
+    metres: np.ndarray
+
+    @property
+    def reachable(self) -> np.ndarray:
+        return np.isfinite(self.cost)
+
+
+@dataclass(frozen=True)
+class SearchTree:
+    """One search from one or many snapped points: per node cost, seconds, metres, parent.
+
+    In a forward tree values run from the nearest source to the node; in a reverse tree
+    from the node to the nearest source (then a node's ``parent`` is the next node on its
+    way there). ``parent`` is -1 for unreached nodes and for nodes reached straight from a
+    source's edge. Nodes beyond ``limit`` (cost) are unreached (``inf``).
+    """
+
+    network: StreetNetwork
+    profile: Profile
+    sources: tuple[Snap, ...]
+    reverse: bool
+    limit: float
+    cost: np.ndarray
+    seconds: np.ndarray
+    metres: np.ndarray
+    parent: np.ndarray
+
+    def at(self, points: Sequence[Snap | None]) -> CostMatrix:
+        """Values at snapped points (a 1 x len(points) matrix; direct same-edge walks too)."""
+        net = self.network
+        pg = net.costs(self.profile)
+        row = CostMatrix(self.cost[None, :], self.seconds[None, :], self.metres[None, :])
+        out = net._arrive(pg, row, points, reverse=self.reverse)
+        near = {s.edge for s in self.sources} | {
+            int(net.reverse_edge[s.edge]) for s in self.sources
+        }
+        for j, point in enumerate(points):
+            if point is None or point.edge not in near:
+                continue
+            for src in self.sources:
+                a, b = (point, src) if self.reverse else (src, point)
+                direct = net._direct(pg, a, b)
+                if direct is not None and direct[0] < out.cost[0, j]:
+                    out.cost[0, j], out.seconds[0, j], out.metres[0, j] = direct[:3]
+        over = out.cost > self.limit
+        for values in (out.cost, out.seconds, out.metres):
+            values[over] = np.inf
+        return out
+
+
+class StreetNetwork:
+    """Street search on one compiled graph, for every profile.
+
+    Parameters
+    ----------
+    graph
+        The compiled walking graph.
+    max_snap_m
+        A point farther than this from any walkable way is outside the graph's area.
+    snap_tolerance_m
+        How much farther than the nearest walkable way the nearest usable way may be.
+    cache_size
+        How many (profile, overrides) search graphs to keep (least recently used dropped).
+    """
+
+    def __init__(
+        self,
+        graph: CompiledGraph,
+        *,
+        max_snap_m: float = 500.0,
+        snap_tolerance_m: float = 30.0,
+        cache_size: int = 16,
+    ) -> None:
+        self.graph = graph
+        self.max_snap_m = max_snap_m
+        self.snap_tolerance_m = snap_tolerance_m
+        self.cache_size = cache_size
+        self.projection = LocalProjection(
+            float(np.mean(graph.node_lat)), float(np.mean(graph.node_lon))
+        )
+        self.sampler = EdgeSampler(graph, self.projection)
+        self.reverse_edge = _reverse_edges(graph)
+        self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
+
+    # -- per profile --------------------------------------------------------------------
+    def costs(self, profile: Profile) -> ProfileGraph:
+        """The profile's search graph (costs, seconds, CSR adjacency), cached."""
+        return self._prepare(profile)[0]
+
+    def usable_edges(self, profile: Profile) -> np.ndarray:
+        """Per edge: may a point be snapped onto it (allowed one way or the other)."""
+        return self._prepare(profile)[1]
+
+    def _prepare(self, profile: Profile) -> tuple[ProfileGraph, np.ndarray]:
+        hit = self._prepared.get(profile)
+        if hit is not None:
+            self._prepared.move_to_end(profile)
+            return hit
+        pg = ProfileGraph.build(self.graph, profile)
+        allowed = np.isfinite(pg.costs.cost)
+        rev = self.reverse_edge
+        usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
+        self._prepared[profile] = (pg, usable)
+        while len(self._prepared) > self.cache_size:
+            self._prepared.popitem(last=False)
+        return pg, usable
+
+    # -- snapping -----------------------------------------------------------------------
+    def nearest_way(self, point: LatLon, field: str = "point") -> Snap:
+        """Nearest point on any walkable way; OutsideAreaError (400) when off the area."""
+        lat, lon = point
+        snap = self.sampler.nearest(lat, lon)
+        if snap is None or snap.distance_m > self.max_snap_m:
+            min_lat, min_lon, max_lat, max_lon = self.graph.bounds()
+            far = "" if snap is None else f" (nearest walkable way is {snap.distance_m:.0f} m away"
+            raise OutsideAreaError(
+                f"'{field}' ({lat:.6f},{lon:.6f}) is outside the area this graph covers"
+                f"{far}; the graph spans lat {min_lat:.4f}..{max_lat:.4f}, "
+                f"lon {min_lon:.4f}..{max_lon:.4f})",
+                field=field,
+            )
+        return snap
+
+    def snap(self, point: LatLon, profile: Profile, field: str = "point") -> Snap:
+        """Nearest point on a way the profile may use.
+
+        Raises
+        ------
+        OutsideAreaError
+            The point is farther than ``max_snap_m`` from any walkable way (400).
+        NoRouteError
+            The nearest usable way is more than ``snap_tolerance_m`` farther than the
+            nearest walkable way: the place is only reachable through something the
+            profile cannot use (422, explained), never a silent detour elsewhere.
+        """
+        nearest = self.nearest_way(point, field)
+        usable = self.usable_edges(profile)
+        if not usable.any():
+            raise NoRouteError(f"no way in this graph is usable with profile '{profile.name}'")
+        reach = min(nearest.distance_m + self.snap_tolerance_m, self.max_snap_m)
+        snap = self.sampler.nearest(point[0], point[1], usable=usable, within_m=reach)
+        if snap is None:
+            farther = self.sampler.nearest(point[0], point[1], usable=usable,
+                                           within_m=self.max_snap_m)  # fmt: skip
+            where = (
+                f"is {farther.distance_m:.0f} m away"
+                if farther is not None
+                else f"is more than {self.max_snap_m:.0f} m away"
+            )
+            raise NoRouteError(
+                f"'{field}' ({point[0]:.6f},{point[1]:.6f}) lies {nearest.distance_m:.0f} m "
+                f"from a walkable way, but the nearest way usable with profile "
+                f"'{profile.name}' {where}",
+                field=field,
+            )
+        return snap
+
+    def at_node(self, node: int) -> Snap:
+        """The point exactly at graph node ``node`` (on an edge that starts or ends there)."""
+        g = self.graph
+        out = np.flatnonzero(g.edge_u == node)
+        if len(out):
+            edge, t = int(out[0]), 0.0
+        else:
+            into = np.flatnonzero(g.edge_v == node)
+            if not len(into):
+                raise ValueError(f"node {node} has no edge")
+            edge, t = int(into[0]), 1.0
+        lat, lon = float(g.node_lat[node]), float(g.node_lon[node])
+        return Snap(edge=edge, t=t, lat=lat, lon=lon, distance_m=0.0)
+
+    def snap_many(
+        self, points: Sequence[LatLon], profile: Profile, *, max_distance_m: float
+    ) -> list[Snap | None]:
+        """Each point on the nearest usable way within ``max_distance_m`` (None: none)."""
+        usable = self.usable_edges(profile)
+        return [
+            self.sampler.nearest(float(lat), float(lon), usable=usable, within_m=max_distance_m)
+            for lat, lon in points
+        ]
+
+    # -- offsets of snapped points ------------------------------------------------------
+    def offsets(self, profile: Profile, snap: Snap, *, reverse: bool = False) -> list[Offset]:
+        """Links of a snapped point to the ends of its edge.
+
+        Forward: from the point to each end (leaving it); reverse: from each end to the
+        point (arriving at it). Forbidden directions are left out.
+        """
+        pg = self.costs(profile)
+        return self._offsets(pg, snap, reverse=reverse)
+
+    def _offsets(self, pg: ProfileGraph, snap: Snap, *, reverse: bool) -> list[Offset]:
+        g, c = self.graph, pg.costs
+        e, rev = snap.edge, int(self.reverse_edge[snap.edge])
+        length = g.edge["length"]
+        t = snap.t
+        if not reverse:  # along e to its head, or along rev back to e's tail
+            links = [(e, int(g.edge_v[e]), 1.0 - t), (rev, int(g.edge_u[e]), t)]
+        else:  # from e's tail along e, or from e's head along rev
+            links = [(e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t)]
+        out = []
+        for edge, node, frac in links:
+            if edge >= 0 and np.isfinite(c.cost[edge]):
+                out.append(Offset(node, float(c.cost[edge]) * frac,
+                                  float(c.seconds[edge]) * frac,
+                                  float(length[edge]) * frac))  # fmt: skip
+        return out
+
+    # -- searches -----------------------------------------------------------------------
+    def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
+        """The cheapest path from ``source`` to ``target``, or None when there is none."""
+        pg = self.costs(profile)
+        start = self._offsets(pg, source, reverse=False)
+        arrivals = self._offsets(pg, target, reverse=True)
+        direct = self._direct(pg, source, target)
+        n = self.graph.n_nodes
+        # A bounded search first (most routes are short), the full one if it falls short.
+        crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
+        bound = 6.0 * crow / profile.speed_mps + 1800.0
+        for limit in (bound, np.inf):
+            best, arrive, pred = np.inf, None, None
+            if start:
+                dist, pred = self._search(pg, [start], limit=limit)
+                dist, pred = dist[0], pred[0]
+                for off in arrivals:
+                    total = dist[off.node] + off.cost
+                    if total < best:
+                        best, arrive = total, off
+            if direct is not None and direct[0] <= best:
+                edge, t0, t1 = direct[3]
+                pieces = [self._piece(pg, edge, t0, t1)] if t1 > t0 else []
+                return StreetPath(profile, source, target, direct[0], pieces)
+            if arrive is not None and (best <= limit or not np.isfinite(limit)):
+                nodes = _node_path(pred, arrive.node, n)
+                return StreetPath(profile, source, target, float(best),
+                                  self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
+        return None
+
+    def tree(
+        self,
+        sources: Sequence[Snap],
+        profile: Profile,
+        *,
+        reverse: bool = False,
+        limit: float = np.inf,
+    ) -> SearchTree:
+        """Costs, seconds and metres from the nearest of ``sources`` to every node.
+
+        With ``reverse``, from every node to the nearest of ``sources``. ``limit`` bounds
+        the cost searched (nodes beyond it are unreached).
+        """
+        pg = self.costs(profile)
+        links = [o for s in sources for o in self._offsets(pg, s, reverse=reverse)]
+        n = self.graph.n_nodes
+        if not links:
+            inf = np.full(n, np.inf)
+            return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
+                              inf.copy(), np.full(n, -1, dtype=np.int64))  # fmt: skip
+        dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
+        seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
+        parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
+        return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
+                          metres[0], parent)  # fmt: skip
+
+    def matrix(
+        self,
+        sources: Sequence[Snap | None],
+        targets: Sequence[Snap | None],
+        profile: Profile,
+        *,
+        limit: float = np.inf,
+        batch: int = MATRIX_BATCH,
+    ) -> CostMatrix:
+        """Cost, seconds and metres from every source to every target.
+
+        One Dijkstra per source, ``batch`` sources at a time, so memory stays at a few
+        ``batch x nodes`` arrays besides the answer. ``limit`` bounds the cost searched.
+        """
+        pg = self.costs(profile)
+        shape = (len(sources), len(targets))
+        out = CostMatrix(np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.inf))
+        rows = [i for i, s in enumerate(sources) if s is not None]
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
+            dist, pred = self._search(pg, links, limit=limit)
+            seconds, metres = self._along(pg, dist, pred, links)
+            part = self._arrive(pg, CostMatrix(dist, seconds, metres), targets, reverse=False)
+            out.cost[chunk], out.seconds[chunk], out.metres[chunk] = (
+                part.cost, part.seconds, part.metres
+            )  # fmt: skip
+        self._add_direct(pg, sources, targets, out)
+        over = out.cost > limit
+        for values in (out.cost, out.seconds, out.metres):
+            values[over] = np.inf
+        return out
+
+    # -- internals ----------------------------------------------------------------------
+    def _search(self, pg: ProfileGraph, links: list[list[Offset]], *, limit: float = np.inf,
+                reverse: bool = False):  # fmt: skip
+        """Dijkstra from one virtual node per entry of ``links``: (dist, pred) over real nodes.
+
+        ``pred`` holds real node ids, or ``n + row`` for a node reached from its virtual node.
+        """
+        base = pg.reversed_matrix if reverse else pg.matrix
+        n, k = base.shape[0], len(links)
+        extra_rows: list[np.ndarray] = []
+        extra_costs: list[np.ndarray] = []
+        for offs in links:
+            best: dict[int, float] = {}
+            for o in offs:
+                if o.cost < best.get(o.node, np.inf):
+                    best[o.node] = max(o.cost, 1e-9)
+            nodes = sorted(best)
+            extra_rows.append(np.array(nodes, dtype=np.int32))
+            extra_costs.append(np.array([best[x] for x in nodes], dtype=np.float64))
+        counts = np.array([len(r) for r in extra_rows], dtype=np.int64)
+        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
+        indices = np.concatenate([base.indices, *extra_rows]).astype(np.int32)
+        data = np.concatenate([base.data, *extra_costs])
+        graph = csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+        dist, pred = dijkstra(graph, directed=True, indices=np.arange(n, n + k),
+                              return_predecessors=True, limit=limit)  # fmt: skip
+        return dist[:, :n], pred[:, :n]
+
+    def _along(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
+               links: list[list[Offset]], *, reverse: bool = False):  # fmt: skip
+        """Seconds and metres along each row's search tree (summed by pointer jumping).
+
+        Only reached nodes are visited, so a bounded search costs in proportion to its reach.
+        """
+        k, n = pred.shape
+        live = np.flatnonzero(np.isfinite(dist.ravel()))
+        col = live % n
+        p = pred.ravel()[live].astype(np.int64)
+        inner = (p >= 0) & (p < n)
+        a, b = (col[inner], p[inner]) if reverse else (p[inner], col[inner])
+        edges = pg.edges_between(a, b)
+        seconds, metres = np.zeros(len(live)), np.zeros(len(live))
+        seconds[inner] = pg.costs.seconds[edges]
+        metres[inner] = self.graph.edge["length"][edges]
+        position = np.full(k * n, -1, dtype=np.int64)
+        position[live] = np.arange(len(live))
+        for r, offs in enumerate(links):  # reached straight from the row's virtual node
+            for o in sorted(offs, key=lambda o: -o.cost):  # the cheapest link wins
+                at = position[r * n + o.node]
+                if at >= 0 and p[at] == n + r:
+                    seconds[at], metres[at] = o.seconds, o.metres
+        parent = np.full(len(live), -1, dtype=np.int64)
+        parent[inner] = position[(live[inner] // n) * n + p[inner]]
+        out = []
+        for values in (seconds, metres):
+            full = np.full(k * n, np.inf)
+            full[live] = _path_sums(parent, values)
+            out.append(full.reshape(k, n))
+        return out[0], out[1]
+
+    def _arrive(self, pg: ProfileGraph, values: CostMatrix, points: Sequence[Snap | None], *,
+                reverse: bool) -> CostMatrix:  # fmt: skip
+        """Per row, the values at snapped points: best over arriving by either end."""
+        node, cost, seconds, metres = self._offset_arrays(pg, points, reverse=not reverse)
+        safe = np.maximum(node, 0)
+        total = values.cost[:, safe] + cost  # rows x points x 2 ends
+        pick = np.argmin(total, axis=2)[..., None]
+        out_cost = np.take_along_axis(total, pick, axis=2)[..., 0]
+        out_sec = np.take_along_axis(values.seconds[:, safe] + seconds, pick, axis=2)[..., 0]
+        out_met = np.take_along_axis(values.metres[:, safe] + metres, pick, axis=2)[..., 0]
+        none = ~np.isfinite(out_cost)
+        out_sec[none], out_met[none] = np.inf, np.inf
+        return CostMatrix(out_cost, out_sec, out_met)
+
+    def _offset_arrays(self, pg: ProfileGraph, points: Sequence[Snap | None], *,
+                       reverse: bool):  # fmt: skip
+        """:meth:`_offsets` of many points as (points x 2) arrays (node -1, cost inf: none)."""
+        g, c = self.graph, pg.costs
+        known = np.array([p is not None for p in points], dtype=bool)
+        edge = np.array([p.edge if p is not None else 0 for p in points], dtype=np.int64)
+        t = np.array([p.t if p is not None else 0.0 for p in points], dtype=np.float64)
+        rev = self.reverse_edge[edge]
+        if not reverse:
+            edges = np.stack([edge, rev], axis=1)
+            nodes = np.stack([g.edge_v[edge], g.edge_u[edge]], axis=1).astype(np.int64)
+            frac = np.stack([1.0 - t, t], axis=1)
+        else:
+            edges = np.stack([edge, rev], axis=1)
+            nodes = np.stack([g.edge_u[edge], g.edge_v[edge]], axis=1).astype(np.int64)
+            frac = np.stack([t, 1.0 - t], axis=1)
+        safe = np.maximum(edges, 0)
+        ok = (edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])
+        cost = np.where(ok, c.cost[safe] * frac, np.inf)
+        seconds = np.where(ok, c.seconds[safe] * frac, np.inf)
+        metres = np.where(ok, g.edge["length"][safe] * frac, np.inf)
+        return np.where(ok, nodes, -1), cost, seconds, metres
+
+    def _add_direct(self, pg: ProfileGraph, sources, targets, out: CostMatrix) -> None:
+        """Pairs on one edge (or its reverse): the walk along it, which no node search sees."""
+        edge_of_target: dict[int, list[int]] = {}
+        for j, t in enumerate(targets):
+            if t is not None:
+                edge_of_target.setdefault(t.edge, []).append(j)
+                rev = int(self.reverse_edge[t.edge])
+                if rev >= 0:
+                    edge_of_target.setdefault(rev, []).append(j)
+        for i, s in enumerate(sources):
+            if s is None:
+                continue
+            for j in set(edge_of_target.get(s.edge, [])):
+                direct = self._direct(pg, s, targets[j])
+                if direct is not None and direct[0] < out.cost[i, j]:
+                    out.cost[i, j], out.seconds[i, j], out.metres[i, j] = direct[:3]
+
+    def _direct(self, pg: ProfileGraph, a: Snap, b: Snap):
+        """(cost, seconds, metres, (edge, t0, t1)) along one edge from a to b, or None."""
+        rev = int(self.reverse_edge[a.edge])
+        if b.edge == a.edge:
+            tb = b.t
+        elif rev >= 0 and b.edge == rev:
+            tb = 1.0 - b.t
+        else:
+            return None
+        if tb >= a.t:
+            edge, t0, t1 = a.edge, a.t, tb
+        else:
+            edge, t0, t1 = rev, 1.0 - a.t, 1.0 - tb
+        if edge < 0 or not np.isfinite(pg.costs.cost[edge]):
+            return None
+        frac = t1 - t0
+        return (
+            float(pg.costs.cost[edge]) * frac,
+            float(pg.costs.seconds[edge]) * frac,
+            float(self.graph.edge["length"][edge]) * frac,
+            (edge, t0, t1),
+        )
+
+    def _piece(self, pg: ProfileGraph, edge: int, t0: float, t1: float) -> RouteEdge:
+        g = self.graph
+        frac = max(t1 - t0, 0.0)
+        whole = t0 <= 0.0 and t1 >= 1.0
+        geom = g.edge_geometry(edge) if whole else self.sampler.partial_geometry(edge, t0, t1)
+        return RouteEdge(
+            edge=edge,
+            fraction=frac,
+            geometry=geom,
+            seconds=float(pg.costs.seconds[edge]) * frac,
+            length_m=float(g.edge["length"][edge]) * frac,
+        )
+
+    def _pieces(self, pg: ProfileGraph, source: Snap, target: Snap, nodes: list[int],
+                arrive: Offset) -> list[RouteEdge]:  # fmt: skip
+        """The traversed pieces: off the source's edge, whole edges, onto the target's."""
+        g = self.graph
+        pieces: list[RouteEdge] = []
+
+        def add(edge: int, t0: float, t1: float) -> None:
+            if t1 - t0 > 0:
+                pieces.append(self._piece(pg, edge, t0, t1))
+
+        e = source.edge
+        if int(g.edge_v[e]) == nodes[0] and np.isfinite(pg.costs.cost[e]):
+            add(e, source.t, 1.0)
+        else:
+            add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
+        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+            add(pg.edge_between(a, b), 0.0, 1.0)
+        e, rev = target.edge, int(self.reverse_edge[target.edge])
+        if int(g.edge_u[e]) == arrive.node and np.isfinite(pg.costs.cost[e]):
+            add(e, 0.0, target.t)
+        else:
+            add(rev, 0.0, 1.0 - target.t)
+        return pieces
+
+
+def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
+    """For each edge, the edge running the other way along the same geometry (-1: none)."""
+    g = graph
+    key_fwd = {}
+    for i in range(g.n_edges):
+        key = (int(g.edge_u[i]), int(g.edge_v[i]), int(g.edge["osmid"][i]),
+               round(float(g.edge["length"][i]), 2))  # fmt: skip
+        key_fwd[key] = i
+    rev = np.full(g.n_edges, -1, dtype=np.int64)
+    for (u, v, osmid, length), i in key_fwd.items():
+        rev[i] = key_fwd.get((v, u, osmid, length), -1)
+    return rev
+
+
+def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:
+    """Nodes from the first real node after the virtual source to ``target``."""
+    path = [target]
+    while True:
+        p = int(pred[path[-1]])
+        if p >= n or p < 0:
+            break
+        path.append(p)
+    return path[::-1]
+
+
+def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Sum of ``step`` along each entry's parent chain (pointer jumping; -1 = root).
+
+    Each pass doubles how far every entry has summed; a sentinel root (index ``len``) with
+    nothing to add lets every pass run over whole arrays.
+    """
+    size = len(parent)
+    total = np.append(step, 0.0)
+    up = np.append(np.where(parent >= 0, parent, size), size)
+    while (up != size).any():
+        total += total[up]
+        up = up[up]
+    return total[:size]

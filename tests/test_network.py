@@ -1,0 +1,171 @@
+"""StreetNetwork: matrix, tree and path against a networkx Dijkstra on the same weights.
+
+The oracle (tests/network_oracle.py) turns every snapped point into a real node by
+splitting its edge, so it shares none of the service's virtual-node logic.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from network_oracle import path_totals, split_graph
+
+from routing.cost import get_profile
+from routing.errors import NoRouteError, OutsideAreaError
+from routing.network import StreetNetwork
+from routing.snapping import Snap
+
+
+@pytest.fixture(scope="module")
+def networks(almaty_router, helsinki_router):
+    return {"almaty": almaty_router.network, "helsinki": helsinki_router.network}
+
+
+def _sample_points(net: StreetNetwork, profile, count: int, seed: int):
+    """Seeded points a few tens of metres off random nodes, snapped for ``profile``."""
+    g = net.graph
+    rng = np.random.default_rng(seed)
+    snaps = []
+    for node in rng.permutation(g.n_nodes).tolist():
+        lat = g.node_lat[node] + rng.normal(0, 1.5e-4)
+        lon = g.node_lon[node] + rng.normal(0, 1.5e-4)
+        try:
+            snaps.append(net.snap((lat, lon), profile))
+        except (NoRouteError, OutsideAreaError):
+            continue
+        if len(snaps) == count:
+            return snaps
+    raise AssertionError("too few snappable points")
+
+
+def _assert_row(oracle, source_node, values, count, *, reverse=False):
+    """One row (or column) of values equals the oracle's Dijkstra from ``source_node``."""
+    graph = oracle.reverse(copy=False) if reverse else oracle
+    dist, paths = nx.single_source_dijkstra(graph, source_node, weight="cost")
+    cost, seconds, metres = values
+    for j in range(count):
+        expected = dist.get(("p", j), np.inf)
+        assert cost[j] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+        if np.isfinite(expected):
+            path = paths[("p", j)][::-1] if reverse else paths[("p", j)]
+            totals = path_totals(oracle, path)
+            assert (seconds[j], metres[j]) == pytest.approx(tuple(totals[1:]), rel=1e-6, abs=1e-6)
+        else:
+            assert not np.isfinite(seconds[j]) and not np.isfinite(metres[j])
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_matrix_equals_networkx(networks, city, profile_name):
+    net = networks[city]
+    profile = get_profile(profile_name)
+    snaps = _sample_points(net, profile, 24, seed=11)
+    m = net.matrix(snaps, snaps, profile, batch=7)  # several batches, one uneven
+    oracle = split_graph(net, profile, snaps)
+    for i in range(len(snaps)):
+        _assert_row(oracle, ("p", i), (m.cost[i], m.seconds[i], m.metres[i]), len(snaps))
+    assert np.all(np.diag(m.cost) == 0)
+    assert m.reachable.mean() > 0.5  # the sample is not trivially disconnected
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+def test_tree_forward_reverse_and_many_sources_equal_networkx(networks, city):
+    net = networks[city]
+    profile = get_profile("wheelchair_manual")
+    snaps = _sample_points(net, profile, 20, seed=5)
+    oracle = split_graph(net, profile, snaps)
+    for reverse in (False, True):
+        tree = net.tree([snaps[0]], profile, reverse=reverse)
+        at = tree.at(snaps)
+        _assert_row(oracle, ("p", 0), (at.cost[0], at.seconds[0], at.metres[0]), len(snaps),
+                    reverse=reverse)  # fmt: skip
+        # Node values too: the oracle's graph holds the real nodes under their own ids.
+        graph = oracle.reverse(copy=False) if reverse else oracle
+        dist = nx.single_source_dijkstra_path_length(graph, ("p", 0), weight="cost")
+        nodes = np.arange(net.graph.n_nodes)
+        expected = np.array([dist.get(int(v), np.inf) for v in nodes])
+        assert np.allclose(tree.cost, expected, rtol=1e-9, atol=1e-6, equal_nan=False)
+    # Many sources: the nearest of them, as a networkx multi-source search.
+    sources = snaps[:3]
+    tree = net.tree(sources, profile)
+    dist = nx.multi_source_dijkstra_path_length(
+        oracle, [("p", 0), ("p", 1), ("p", 2)], weight="cost"
+    )
+    at = tree.at(snaps)
+    expected = np.array([dist.get(("p", j), np.inf) for j in range(len(snaps))])
+    assert np.allclose(at.cost[0], expected, rtol=1e-9, atol=1e-6)
+
+
+def test_limit_cuts_the_tree_and_the_matrix(networks):
+    net = networks["almaty"]
+    profile = get_profile("walk")
+    snaps = _sample_points(net, profile, 12, seed=3)
+    full = net.matrix(snaps, snaps, profile)
+    limit = float(np.median(full.cost[np.isfinite(full.cost)]))
+    cut = net.matrix(snaps, snaps, profile, limit=limit)
+    inside = full.cost <= limit
+    assert np.array_equal(cut.cost[inside], full.cost[inside])
+    assert np.array_equal(cut.seconds[inside], full.seconds[inside])
+    assert not np.isfinite(cut.cost[~inside]).any()
+    tree = net.tree([snaps[0]], profile, limit=limit)
+    whole = net.tree([snaps[0]], profile)
+    reached = np.isfinite(tree.cost)
+    assert np.array_equal(reached, whole.cost <= limit)
+    assert np.allclose(tree.seconds[reached], whole.seconds[reached])
+
+
+def test_path_agrees_with_matrix_and_its_pieces(networks):
+    net = networks["helsinki"]
+    profile = get_profile("blind")
+    snaps = _sample_points(net, profile, 8, seed=9)
+    m = net.matrix(snaps, snaps, profile)
+    for i, j in [(0, 1), (2, 3), (4, 5), (6, 7), (3, 3)]:
+        path = net.path(snaps[i], snaps[j], profile)
+        if not np.isfinite(m.cost[i, j]):
+            assert path is None
+            continue
+        assert path.cost == pytest.approx(m.cost[i, j], rel=1e-9, abs=1e-6)
+        assert path.seconds == pytest.approx(m.seconds[i, j], rel=1e-9, abs=1e-6)
+        assert path.metres == pytest.approx(m.metres[i, j], rel=1e-9, abs=1e-6)
+
+
+def test_points_on_one_edge_are_joined_directly(networks):
+    net = networks["almaty"]
+    profile = get_profile("walk")
+    pg = net.costs(profile)
+    edge = int(np.flatnonzero(np.isfinite(pg.costs.cost) & (net.graph.edge["length"] > 50))[0])
+    a = Snap(edge=edge, t=0.2, lat=0.0, lon=0.0, distance_m=0.0)
+    b = Snap(edge=edge, t=0.7, lat=0.0, lon=0.0, distance_m=0.0)
+    m = net.matrix([a], [b], profile)
+    assert m.cost[0, 0] == pytest.approx(0.5 * pg.costs.cost[edge])
+    assert m.metres[0, 0] == pytest.approx(0.5 * net.graph.edge["length"][edge])
+
+
+def test_unsnapped_points_give_unreachable_rows_and_columns(networks):
+    net = networks["almaty"]
+    profile = get_profile("walk")
+    snaps = _sample_points(net, profile, 3, seed=1)
+    m = net.matrix([snaps[0], None], [None, snaps[1]], profile)
+    assert not np.isfinite(m.cost[1]).any() and not np.isfinite(m.cost[:, 0]).any()
+    assert np.isfinite(m.cost[0, 1])
+
+
+def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
+    net = networks["helsinki"]
+    profile = get_profile("wheelchair_manual")
+    usable = net.usable_edges(profile)
+    sampler = net.sampler
+    rng = np.random.default_rng(4)
+    lat0, lon0, lat1, lon1 = net.graph.bounds()
+    for _ in range(25):
+        lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+        snap = sampler.nearest(lat, lon, usable=usable)
+        # Brute force over every usable segment.
+        p = net.projection.forward(lat, lon)
+        keep = usable[sampler.seg_edge]
+        a, b = sampler.seg_a[keep], sampler.seg_b[keep]
+        d = b - a
+        s = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
+        best = np.hypot(*(a + d * s[:, None] - p).T).min()
+        assert snap.distance_m == pytest.approx(best, abs=1e-6)
