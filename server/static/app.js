@@ -610,7 +610,9 @@
       return tNodes("Walk %(distance)s (%(time)s) to %(place)s.", { distance: formatDistance(leg.distance_m || 0), time: formatDuration(leg.duration_s) }, { place: to });
     }
     const from = nameSpan(stopName(leg.from, fromPlace, toPlace));
-    const route = (t(MODE_LABELS[leg.mode] || leg.mode) + " " + String(leg.route || "").replace(/^(bus|metro)\s*/i, "")).trim();
+    // "Almaty Metro Line 1" names its mode already; "90" does not
+    const number = String(leg.route || "").trim();
+    const route = /metro|bus|tram|train/i.test(number) ? number : (t(MODE_LABELS[leg.mode] || leg.mode) + " " + number).trim();
     const frag = tNodes("%(route)s: board at %(from)s at %(dep)s, get off at %(to)s at %(arr)s.",
       { route, dep: clock(leg.departure), arr: clock(leg.arrival) }, { from, to });
     if (leg.headsign) frag.append(" ", tNodes("Towards %(headsign)s.", {}, { headsign: nameSpan(leg.headsign) }));
