@@ -37,13 +37,15 @@ LANGUAGES = ("ru", "kk", "en")
 #: Kinds of place, best first when scores tie.
 KINDS = ("metro_station", "bus_stop", "place", "street", "poi", "address")
 _KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
+#: A nudge for what residents look for most: the metro stations (eleven, all well known).
+_KIND_BONUS = {"metro_station": 2.0}
 
 #: Street-type and filler words that carry no identity (folded spelling).
 _STOP_WORDS = frozenset("""
 ulitsa ulica ul prospekt pr prosp mikroraion mkr mkrn pereulok per bulvar bul ploshchad pl
 shosse tupik proezd naberejnaia trakt koshesi dangili dangyly alany kosh kesi
 street st avenue ave road rd lane boulevard square sq district microdistrict
-imeni im prs prt pr-t
+imeni im prs prt pr-t atindagi
 """.split())
 
 _POI_KEYS = ("amenity", "shop", "tourism", "leisure", "office", "historic", "building",
@@ -196,6 +198,7 @@ class PlaceIndex:
             score = max(self._score(words, variant, per_word)
                         for variant in self._name_words[i])  # fmt: skip
             if score > 0:
+                score += _KIND_BONUS.get(place.kind, 0.0)
                 scored.append((-score, _KIND_RANK[place.kind], len(place.name), i, score))
         scored.sort()
         out: list[tuple[Place, float]] = []
@@ -216,6 +219,12 @@ class PlaceIndex:
             out[i] = 100.0 if self._vocab[i] == word else 90.0
         if word.isdigit() or len(word) < 3:
             return out
+        if len(word) >= 4:  # another case ending of the same stem: оперы ~ опера, Абая ~ Абай
+            stem = word[: max(4, len(word) - 2)]
+            lo = bisect.bisect_left(self._vocab, stem)
+            hi = bisect.bisect_left(self._vocab, stem + "\x7f")
+            for i in range(lo, hi):
+                out.setdefault(i, 85.0)
         cutoff = 75.0 if len(word) >= 5 else 80.0
         for _, score, i in process.extract(word, self._vocab, scorer=fuzz.ratio,
                                            score_cutoff=cutoff, limit=None):  # fmt: skip
