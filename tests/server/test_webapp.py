@@ -22,10 +22,11 @@ CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 @pytest.fixture(scope="module")
-def web_app(almaty_router: StreetRouter, shared_data: Path) -> Flask:
+def web_app(almaty_router: StreetRouter, almaty_gtfs: Path, shared_data: Path) -> Flask:
     almaty = shared_data / "almaty"
     return create_app({
         "TESTING": True, "OSM": str(almaty / "osm" / "almaty-2012.osm.pbf"),
+        "GTFS": str(almaty_gtfs),
         "PLACE_OVERPASS": [str(almaty / "bus" / "bus_stops_overpass.json")],
         "PLACE_STATIONS": [str(almaty / "metro" / "stations.json")],
     }, router=almaty_router)  # fmt: skip
@@ -69,6 +70,43 @@ def test_places_bad_input_is_400_naming_the_field(web: FlaskClient, query: dict,
     response = web.get("/places", query_string=query)
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == field
+
+
+# The README's example trips, asked by name as a resident would in each language.
+README_TRIPS = {
+    "ru": (("Площадь Республики", "Театр оперы Абая"), ("Райымбек батыра", "Бауыржан Момышулы")),
+    "kk": (("Республика алаңы", "Абай атындағы опера театры"),
+           ("Райымбек батыр", "Бауыржан Момышұлы")),
+    "en": (("Republic Square", "Abai Opera"), ("Raiymbek batyr", "Bauyrjan Momyshuly")),
+}  # fmt: skip
+README_POINTS = ((43.2380, 76.9455), (43.2497, 76.9454), (43.2725, 76.9440), (43.2150, 76.8390))
+
+
+def _near(place: dict, point: tuple[float, float], metres: float) -> bool:
+    dlat = (place["lat"] - point[0]) * 111_320
+    dlon = (place["lon"] - point[1]) * 111_320 * 0.728  # cos 43.2°
+    return (dlat**2 + dlon**2) ** 0.5 <= metres
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_readme_trips_work_from_place_names(web: FlaskClient, lang: str) -> None:
+    (a, b), (c, d) = README_TRIPS[lang]
+    found = [web.get("/places", query_string={"q": q, "lang": lang}).get_json()["places"][0]
+             for q in (a, b, c, d)]  # fmt: skip
+    for place, point in zip(found, README_POINTS, strict=True):
+        assert _near(place, point, 400), (place, point)
+    start, end, station_a, station_b = (f"{p['lat']},{p['lon']}" for p in found)
+    route = web.get("/route", query_string={"from": start, "to": end, "lang": lang,
+                                            "profile": "wheelchair_manual"})  # fmt: skip
+    assert route.status_code == 200
+    assert route.get_json()["steps"][-1]["instruction_lang"] == lang
+    plan = web.get("/plan", query_string={"from": station_a, "to": station_b, "lang": lang,
+                                          "profile": "wheelchair_manual",
+                                          "time": "2026-12-07T08:00"})  # fmt: skip
+    assert plan.status_code == 200
+    rides = [leg for it in plan.get_json()["itineraries"] for leg in it["legs"]
+             if leg["mode"] == "metro"]  # fmt: skip
+    assert rides  # the metro line joins the two stations
 
 
 # -- /basemap --------------------------------------------------------------------------------
