@@ -276,7 +276,7 @@
     return window.L.divIcon({ className: "map-mark " + cls, html: "<span>" + symbol + "</span>", iconSize: [28, 28] });
   }
 
-  function setUpMap() {
+  function setUpMap(loadNow) {
     if (!window.L) { $("map").textContent = t("The map could not be loaded; the form and the directions work without it."); return; }
     const L = window.L;
     map = L.map("map", { zoomControl: false, attributionControl: true, keyboard: true, preferCanvas: false })
@@ -294,9 +294,8 @@
       const { lat, lng } = event.latlng;
       setChosen(field, { lat, lon: lng, name: lat.toFixed(5) + ", " + lng.toFixed(5), kind: "position", name_lang: "en" });
     });
-    // the tiles are our own vector data: keep Leaflet's own focus ring on the region
     $("map").setAttribute("tabindex", "0");
-    loadBase();
+    if (loadNow) loadBase();
   }
 
   function baseStyle(feature) {
@@ -482,6 +481,7 @@
   function reveal(heading) {
     $("results-heading").textContent = heading;
     results.hidden = false;
+    performance.mark("result-shown");  // time to first result, read by the measurements
     $("results-heading").focus();
     fitResult();
   }
@@ -761,9 +761,13 @@
   }
   window.addEventListener("popstate", () => { if (restoreFromUrl()) submit(null, true); });
   window.addEventListener("DOMContentLoaded", () => {});
-  setUpMap();
   const ready = restoreFromUrl();
+  // A shared link shows its result first: the base map follows (fitting the route moves the
+  // map, which loads it), and the profile settings are awaited only when the link has some.
+  setUpMap(!ready);
   syncMode();
   updateLanguageLinks();
-  loadProfiles().then(() => { if (ready) submit(null, true); });
+  const profilesLoaded = loadProfiles();
+  if (ready && !pendingOverrides) submit(null, true);
+  else if (ready) profilesLoaded.then(() => submit(null, true));
 })();
