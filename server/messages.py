@@ -305,7 +305,7 @@ def _barrier(barrier: dict[str, Any], lang: str) -> dict[str, Any]:
 def localize_error(error: dict[str, Any], lang: str) -> dict[str, Any]:
     """An error body with its texts in ``lang`` where known, marked with ``message_lang``.
 
-    A known ``code`` gets a translated ``message`` (the engine's English kept as ``detail``);
+    A known ``code`` gets a plain ``message`` (the engine's English kept as ``detail``);
     a ``no_route`` error also gets a ``summary`` in every language (English included) said
     from its structure, its barriers a ``message`` each, and its walking route localized.
     """
@@ -315,7 +315,7 @@ def localize_error(error: dict[str, Any], lang: str) -> dict[str, Any]:
     if error.get("code") == "no_route":
         out["summary"] = _no_route_summary(error, lang)
         out["barriers"] = [_barrier(b, lang) for b in error.get("barriers") or []]
-    if lang != DEFAULT_LANG and error.get("code") in _ERRORS:
+    if error.get("code") in _ERRORS:
         out["detail"] = error.get("message", "")
         out["message"] = gettext(lang, _ERRORS[error["code"]])
         out["message_lang"] = lang

@@ -489,7 +489,14 @@
   function stepText(step) {
     // Instructions come from the server in the request's language; names keep their own.
     const li = el("li", { class: "step" });
-    li.append(document.createTextNode(step.instruction));
+    // the street's name keeps its own language inside the sentence (WCAG 3.1.2)
+    const at = step.name ? step.instruction.indexOf(step.name) : -1;
+    if (at >= 0) {
+      li.append(step.instruction.slice(0, at), nameSpan(step.name),
+        step.instruction.slice(at + step.name.length));
+    } else {
+      li.append(document.createTextNode(step.instruction));
+    }
     if (step.instruction_lang && step.instruction_lang !== LANG) li.setAttribute("lang", step.instruction_lang);
     return li;
   }

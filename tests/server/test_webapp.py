@@ -194,6 +194,9 @@ def test_errors_in_the_asked_language(web: FlaskClient) -> None:
     assert response.status_code == 400 and error["code"] == "outside_area"
     assert error["message_lang"] == "kk" and CYRILLIC.search(error["message"])
     assert "m away" in error["detail"]  # the engine's English is kept for support
+    english = web.get("/route", query_string={"from": "43.2383,79.0", "to": ABAY_STATION,
+                                              "profile": "walk", "lang": "en"}).get_json()
+    assert english["error"]["message"] == "This point is outside the area the service covers."
 
 
 # -- the page ------------------------------------------------------------------------------
