@@ -206,10 +206,10 @@ class StreetNetwork:
         snap = self.sampler.nearest(lat, lon)
         if snap is None or snap.distance_m > self.max_snap_m:
             min_lat, min_lon, max_lat, max_lon = self.graph.bounds()
-            far = "" if snap is None else f" (nearest walkable way is {snap.distance_m:.0f} m away"
+            far = "" if snap is None else f"nearest walkable way is {snap.distance_m:.0f} m away; "
             raise OutsideAreaError(
-                f"'{field}' ({lat:.6f},{lon:.6f}) is outside the area this graph covers"
-                f"{far}; the graph spans lat {min_lat:.4f}..{max_lat:.4f}, "
+                f"'{field}' ({lat:.6f},{lon:.6f}) is outside the area this graph covers "
+                f"({far}the graph spans lat {min_lat:.4f}..{max_lat:.4f}, "
                 f"lon {min_lon:.4f}..{max_lon:.4f})",
                 field=field,
             )

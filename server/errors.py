@@ -19,8 +19,13 @@ from werkzeug.exceptions import HTTPException
 from routing.errors import RoutingError
 from server.i18n import language_asked, request_lang
 from server.messages import localize_error
+from server.overload import OverloadedError
 
 log = logging.getLogger(__name__)
+
+#: Longest error message and field name an answer carries (client input is clipped).
+MAX_MESSAGE_LENGTH = 2000
+MAX_FIELD_LENGTH = 100
 
 
 def error_response(status: int, code: str, message: str, **details: object) -> Response:
@@ -34,13 +39,22 @@ def error_response(status: int, code: str, message: str, **details: object) -> R
 
 def handle_routing_error(err: RoutingError) -> Response:
     """A deliberate engine error: its status and its ``to_dict()``."""
-    if err.http_status >= 500:
+    if err.http_status >= 500 and not isinstance(err, OverloadedError):  # logged per episode
         log.error("%s %s failed: %s", request.method, request.path, err.message)
     body = err.to_dict()
     if language_asked():
         body = localize_error(body, request_lang(strict=False))
+    # A backstop: client input echoed in a message or field name never makes a big answer.
+    for key, limit in (("message", MAX_MESSAGE_LENGTH), ("detail", MAX_MESSAGE_LENGTH),
+                       ("field", MAX_FIELD_LENGTH)):
+        text = body.get(key)
+        if isinstance(text, str) and len(text) > limit:
+            body[key] = text[: limit - 3] + "..."
     response = jsonify({"error": body})
     response.status_code = err.http_status
+    retry_after = getattr(err, "retry_after_s", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -10,15 +10,30 @@ Parameters (query string, JSON object body or form), read by
     parameter overrides, as for ``/route`` (e.g. ``max_uphill=0.06``).
 ``time``
     Departure, ISO 8601 (``2026-12-07T08:00``; without an offset it is Almaty local time,
-    UTC+05:00); missing means now.
+    UTC+05:00); missing means now. With ``arrive_by`` it is the latest arrival.
+``arrive_by``
+    ``true``: the latest departures that arrive by ``time`` (default ``false``).
+``window``
+    Minutes (0 to 180, default 0): search every departure moment in that span after
+    ``time`` (before the latest departure, with ``arrive_by``) and return every Pareto
+    journey (range RAPTOR), earliest departure first.
+``num_itineraries``
+    How many itineraries to return, 1 to 12 (default 4).
 ``max_transfers``
     Vehicle changes allowed, a whole number from 0 to 6 (default: the planner's, 3).
 
-The answer is ``Plan.to_dict()``: ``profile``, ``time`` and ``itineraries``, each with its
-times, durations, ``transfers``, ``legs`` (walk legs with geometry, steps and warnings; ride
-legs with ``mode``, ``route``, ``headsign``, the ``from``/``to`` stops and their
-accessibility) and ``warnings``. Without a transit feed the endpoint answers 503
-``transit_unavailable``; when nothing connects the points, 422 ``no_route``.
+Any other key is a profile parameter; a key that is neither is a 400 ``unknown_option``.
+The search covers the requested service day and the next one, so a late request finds the
+first morning journeys (a ``long_wait`` warning names any wait over 30 minutes).
+
+The answer is ``Plan.to_dict()``: ``profile``, ``time``, ``arrive_by``, ``window_s``,
+``itineraries`` (each with its times, durations, ``transfers``, ``legs`` — walk legs with
+geometry, steps and warnings; ride legs with ``mode``, ``route``, ``headsign``, the
+``from``/``to`` stops and their accessibility — and ``warnings``) and the ``earlier`` and
+``later`` cursors (``time`` and ``arrive_by`` of the request for the previous or next
+journeys). Without a transit feed the endpoint answers 503 ``transit_unavailable``; a
+date outside the feed's calendar is 422 ``outside_feed_calendar`` naming the dates it
+covers; when nothing connects the points, 422 ``no_route``.
 """
 
 from __future__ import annotations
@@ -51,7 +66,9 @@ def plan() -> ResponseReturnValue:
     # The planner shares the router's caches: one request at a time, as for /route.
     with locked_router():
         found = planner.plan(req.origin, req.destination, req.when, req.profile,
-                             max_transfers=req.max_transfers)  # fmt: skip
+                             max_transfers=req.max_transfers, arrive_by=req.arrive_by,
+                             window_s=req.window_s,
+                             num_itineraries=req.num_itineraries)  # fmt: skip
     return jsonify(localize_plan(found.to_dict(), request_lang()) if language_asked()
                    else found.to_dict())  # fmt: skip
 
@@ -59,6 +76,13 @@ def plan() -> ResponseReturnValue:
 _TIME = {"type": "string", "description": "Departure, ISO 8601; without an offset Almaty time; "
          "missing means now", "examples": ["2026-12-07T08:00"]}
 _TRANSFERS = {"type": "integer", "minimum": 0, "maximum": 6, "default": 3}
+_ARRIVE_BY = {"type": "boolean", "default": False,
+              "description": "time is the latest arrival: the latest departures arriving by it"}
+_WINDOW = {"type": "integer", "minimum": 0, "maximum": 180, "default": 0,
+           "description": "minutes of departure moments searched; every Pareto journey"}
+_COUNT = {"type": "integer", "minimum": 1, "maximum": 12, "default": 4}
+_CURSOR = {"type": ["object", "null"], "properties": {
+    "time": {"type": "string"}, "arrive_by": {"type": "boolean"}}}
 _PLAN_RESPONSES = {
     "200": json_body(ref("Plan"), "Itineraries, best first."),
     "422": json_body(ref("Error"), "No itinerary connects the points for this profile."),
@@ -69,6 +93,9 @@ _PLAN_PARAMS = [
     {"name": "to", "in": "query", "required": True, "schema": ref("LatLonText")},
     {"name": "time", "in": "query", "schema": _TIME},
     {"name": "max_transfers", "in": "query", "schema": _TRANSFERS},
+    {"name": "arrive_by", "in": "query", "schema": _ARRIVE_BY},
+    {"name": "window", "in": "query", "schema": _WINDOW},
+    {"name": "num_itineraries", "in": "query", "schema": _COUNT},
 ]
 
 OPENAPI = {
@@ -95,14 +122,18 @@ OPENAPI = {
             "additionalProperties": False,
             "properties": {"from": ref("LatLon"), "to": ref("LatLon"),
                            "profile": ref("ProfileName"), "time": _TIME,
-                           "max_transfers": _TRANSFERS, "lang": LANG_PARAM["schema"],
+                           "max_transfers": _TRANSFERS, "arrive_by": _ARRIVE_BY,
+                           "window": _WINDOW, "num_itineraries": _COUNT,
+                           "lang": LANG_PARAM["schema"],
                            **profile_parameters()},
         },
         "Plan": {
             "type": "object", "required": ["profile", "time", "itineraries"],
             "properties": {
                 "profile": {"type": "string"}, "time": {"type": "string"},
+                "arrive_by": {"type": "boolean"}, "window_s": {"type": "integer"},
                 "itineraries": {"type": "array", "items": ref("Itinerary")},
+                "earlier": _CURSOR, "later": _CURSOR,
             },
         },
         "Itinerary": {

@@ -152,6 +152,37 @@ PARAMETERS: dict[str, Parameter] = {
         _P("unlit_reluctance", "cost multiplier on unlit ways (Valhalla use_lit)", "x", 1.0, 10.0),
         _P("signal_wait_s", "mean wait at a signalled crossing (real time)", "s", 0.0, 300.0),
         _P("elevator_wait_s", "mean wait for and ride in an elevator (real time)", "s", 0.0, 600.0),
+        _P(
+            "carriageway_reluctance",
+            "cost multiplier for walking on a carriageway whose sidewalks are mapped apart",
+            "x",
+            1.0,
+            20.0,
+        ),
+        _P(
+            "allow_carriageway",
+            "whether a carriageway whose sidewalks are mapped apart may be walked along",
+            "",
+            0,
+            1,
+            bool,
+        ),
+        _P("rail_crossing_s", "extra cost of crossing tram or railway tracks", "s", 0.0, 3600.0),
+        _P(
+            "allow_embedded_rails",
+            "whether a carriageway with rails set in it may be travelled along",
+            "",
+            0,
+            1,
+            bool,
+        ),
+        _P(
+            "island_factor",
+            "share of an unsignalled crossing's cost left when it has a refuge island",
+            "ratio",
+            0.1,
+            1.0,
+        ),
     ]
 }
 
@@ -186,6 +217,11 @@ class Profile:
     unlit_reluctance: float = 1.0
     signal_wait_s: float = 20.0
     elevator_wait_s: float = 45.0
+    carriageway_reluctance: float = 2.0
+    allow_carriageway: bool = True
+    rail_crossing_s: float = 0.0
+    allow_embedded_rails: bool = True
+    island_factor: float = 0.7
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -235,7 +271,17 @@ _ADA_WIDTH = "ADA 2010 Standards §403.5.1: 36 in (0.915 m) clear width"
 _DIN_KERB = "DIN 18040-3: 3 cm kerb at crossings, the compromise for wheelchairs and canes"
 _ORS_KERB = "openrouteservice maximum_sloped_kerb choices 0.03 / 0.06 / 0.1 m"
 
-_COMMON = ("speed_mps", "signal_wait_s", "elevator_wait_s", "no_sidewalk_reluctance")
+_COMMON = (
+    "speed_mps",
+    "signal_wait_s",
+    "elevator_wait_s",
+    "no_sidewalk_reluctance",
+    "carriageway_reluctance",
+    "allow_carriageway",
+    "rail_crossing_s",
+    "island_factor",
+)
+_PPR_RAIL = "PPR default profile: crossing_tram 30 s, crossing_rail 60 s (doubled for wheels: assumption)"
 _WHEELCHAIR = _COMMON + (
     "max_uphill",
     "max_downhill",
@@ -247,6 +293,7 @@ _WHEELCHAIR = _COMMON + (
     "unpaved_reluctance",
     "unknown_surface_reluctance",
     "unknown_cost_s",
+    "allow_embedded_rails",
 )
 
 PROFILES: dict[str, Profile] = {
@@ -280,8 +327,13 @@ PROFILES: dict[str, Profile] = {
         unknown_surface_reluctance=1.3,
         unknown_cost_s=120.0,
         no_sidewalk_reluctance=2.0,
+        allow_carriageway=False,
+        rail_crossing_s=120.0,
+        allow_embedded_rails=False,
         parameters=_WHEELCHAIR,
         sources={
+            "rail_crossing_s": _PPR_RAIL,
+            "allow_embedded_rails": "casters drop into flangeway gaps (assumption)",
             "max_uphill": _ACCESSMAP_MANUAL + "; OTP maxSlope 0.083",
             "max_downhill": _ACCESSMAP_MANUAL,
             "min_width": _ADA_WIDTH,
@@ -308,8 +360,12 @@ PROFILES: dict[str, Profile] = {
         unknown_surface_reluctance=1.2,
         unknown_cost_s=90.0,
         no_sidewalk_reluctance=2.0,
+        allow_carriageway=False,
+        rail_crossing_s=60.0,
+        allow_embedded_rails=False,
         parameters=_WHEELCHAIR,
         sources={
+            "rail_crossing_s": _PPR_RAIL,
             "max_uphill": _ACCESSMAP_POWERED,
             "max_downhill": _ACCESSMAP_POWERED,
             "min_width": _ADA_WIDTH,
@@ -330,6 +386,8 @@ PROFILES: dict[str, Profile] = {
         crossing_unmarked_s=300.0,
         no_tactile_s=45.0,
         tactile_guide_reluctance=0.8,
+        allow_carriageway=False,
+        rail_crossing_s=60.0,
         parameters=_COMMON
         + (
             "stairs_reluctance",
@@ -356,6 +414,9 @@ PROFILES: dict[str, Profile] = {
         crossing_unsignalled_s=20.0,
         crossing_unmarked_s=90.0,
         no_sidewalk_reluctance=1.5,
+        allow_carriageway=False,
+        rail_crossing_s=30.0,
+        crossing_no_sound_s=0.0,
         parameters=_COMMON
         + (
             "stairs_reluctance",
@@ -378,6 +439,10 @@ PROFILES: dict[str, Profile] = {
         unpaved_reluctance=1.5,
         unknown_cost_s=30.0,
         no_sidewalk_reluctance=1.5,
+        rail_crossing_s=30.0,
+        crossing_unsignalled_s=30.0,
+        crossing_unmarked_s=60.0,
+        carriageway_reluctance=3.0,
         parameters=_COMMON
         + (
             "max_step_count",

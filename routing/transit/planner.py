@@ -35,7 +35,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from routing.cost.profiles import Profile
-from routing.errors import InvalidInputError, NoRouteError
+from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
 from routing.router import Route, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
@@ -47,6 +47,8 @@ from routing.transit.raptor import (
     RaptorOptions,
     TransferLeg,
     TransitLeg,
+    latest_departure,
+    range_raptor,
     raptor,
 )
 from routing.transit.timetable import Timetable
@@ -87,7 +89,12 @@ class PlanOptions:
     walk_only_max_s
         A walk-only itinerary is offered when it takes at most this long.
     max_itineraries
-        How many itineraries to return.
+        How many itineraries to return when the request does not say.
+    long_wait_s
+        A wait longer than this (before the first vehicle, at a stop between rides, or
+        before the requested arrival) is a ``long_wait`` warning naming it.
+    arrive_by_horizon_s
+        An arrive-by search looks for departures at most this long before the arrival.
     """
 
     max_transfers: int = 3
@@ -98,6 +105,8 @@ class PlanOptions:
     transfer_penalty_s: float | None = None
     walk_only_max_s: float = 3600.0
     max_itineraries: int = 4
+    long_wait_s: int = 1800
+    arrive_by_horizon_s: int = 86400
 
 
 def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
@@ -173,15 +182,30 @@ class Itinerary:
 
 @dataclass
 class Plan:
+    """The itineraries of one request, and cursors to the earlier and later ones.
+
+    ``earlier`` and ``later`` are the ``time`` and ``arrive_by`` of the request that pages
+    on: ``later`` leaves one second after the latest departure shown, ``earlier`` arrives
+    one second before the earliest arrival shown (None when nothing rides).
+    """
+
     profile: str
     requested: dt.datetime
     itineraries: list[Itinerary]
+    arrive_by: bool = False
+    window_s: int = 0
+    earlier: dict[str, Any] | None = None
+    later: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "time": self.requested.isoformat(),
+            "arrive_by": self.arrive_by,
+            "window_s": self.window_s,
             "itineraries": [i.to_dict() for i in self.itineraries],
+            "earlier": self.earlier,
+            "later": self.later,
         }
 
 
@@ -231,7 +255,8 @@ class TransitPlanner:
     def timetable(self, date: dt.date) -> Timetable:
         hit = self._timetables.get(date)
         if hit is None:
-            hit = Timetable.from_feed(self.feed, date)
+            # The next day's trips too: a late search finds the first morning vehicles.
+            hit = Timetable.from_feed(self.feed, date, include_next_day=True)
             self._timetables[date] = hit
             while len(self._timetables) > 3:
                 self._timetables.popitem(last=False)
@@ -342,6 +367,30 @@ class TransitPlanner:
         return at_stops.seconds[0], at_stops.cost[0]
 
     # -- planning -----------------------------------------------------------------------
+    def service_dates(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date the feed's calendar covers (None for a feed without one)."""
+        days = [d for c in self.feed.calendars.values() for d in (c.start_date, c.end_date)]
+        days += [x.date for x in self.feed.calendar_dates if x.exception_type == 1]
+        return (min(days), max(days)) if days else None
+
+    def _check_calendar(self, date: dt.date, arrive_by: bool) -> None:
+        span = self.service_dates()
+        if span is None:
+            return
+        first, last = span
+        # A departure the day before the first date can still ride that date's trips; an
+        # arrival the day after the last can come from its late trips.
+        low = first - dt.timedelta(days=1) if not arrive_by else first
+        high = last + dt.timedelta(days=1) if arrive_by else last
+        if not low <= date <= high:
+            raise OutsideServiceError(
+                f"'time': {date.isoformat()} is outside the transit feed's calendar, which covers "
+                f"{first.isoformat()} to {last.isoformat()}",
+                field="time",
+                feed_start_date=first.isoformat(),
+                feed_end_date=last.isoformat(),
+            )
+
     def plan(
         self,
         origin: tuple[float, float],
@@ -350,95 +399,203 @@ class TransitPlanner:
         profile: Profile,
         *,
         max_transfers: int | None = None,
+        arrive_by: bool = False,
+        window_s: int = 0,
+        num_itineraries: int | None = None,
     ) -> Plan:
-        """Itineraries from ``origin`` to ``destination`` leaving at ``when``."""
-        r = self.router
+        """Itineraries from ``origin`` to ``destination`` leaving at (or arriving by) ``when``.
+
+        Parameters
+        ----------
+        origin, destination
+            ``(lat, lon)``.
+        when
+            Departure, or the latest arrival when ``arrive_by``.
+        profile
+            The traveller's profile.
+        max_transfers
+            Vehicle changes allowed (default: the planner's options).
+        arrive_by
+            Find the latest departures that arrive by ``when`` (see
+            :func:`~routing.transit.raptor.latest_departure`).
+        window_s
+            Also consider every departure moment in the ``window_s`` seconds after
+            ``when`` (before the latest departure, when ``arrive_by``) and return every
+            Pareto journey of them (range RAPTOR). 0: the Pareto set of one moment for a
+            departure; for an arrival, successive latest departures, each arriving before
+            the one before.
+        num_itineraries
+            How many itineraries to return (default ``options.max_itineraries``).
+
+        Returns
+        -------
+        Plan
+            Departures: best generalised cost first (by departure time when a window is
+            given); arrivals: latest departure first.
+
+        Raises
+        ------
+        OutsideServiceError
+            The date lies outside the feed's calendar (422, naming the dates it covers).
+        NoRouteError
+            Nothing connects the points for this profile at this time (422).
+        """
         opts = self.options
         if max_transfers is not None:
             opts = replace(opts, max_transfers=max_transfers)
-        local = when.astimezone(ZoneInfo(self.tz))
-        date = local.date()
-        depart = local.hour * 3600 + local.minute * 60 + local.second
+        wanted = num_itineraries or opts.max_itineraries
+        zone = ZoneInfo(self.tz)
+        local = when.astimezone(zone)
         src = self.network.snap(origin, profile, "from")
         dst = self.network.snap(destination, profile, "to")
-        view = self._prepared(date, profile)
-        tt, links = view.timetable, view.links
-        stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
-        acc_s, acc_c = self._access(src, profile, links, reverse=False)
-        egr_s, egr_c = self._access(dst, profile, links, reverse=True)
-        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
-        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
-        min_change = opts.min_transfer_s
-        if min_change is None:
-            min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
-        searches = []
-        if profile.wheelchair:
-            searches.append(
-                (
-                    "any",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers,
-                        min_transfer_seconds=min_change,
-                        allowed_trip=trip_wc != NO,
-                        allowed_board=stop_wc != NO,
-                        allowed_alight=stop_wc != NO,
-                    ),
-                )
-            )
-            searches.append(
-                (
-                    "known",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers,
-                        min_transfer_seconds=min_change,
-                        allowed_trip=trip_wc == YES,
-                        allowed_board=stop_wc == YES,
-                        allowed_alight=stop_wc == YES,
-                    ),
-                )
-            )
-        else:
-            searches.append(
-                (
-                    "any",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers, min_transfer_seconds=min_change
-                    ),
-                )
-            )
-        journeys: list[tuple[Journey, bool]] = []
-        seen = set()
-        for kind, ro in searches:
-            if not access or not egress:
+        self._check_calendar(local.date(), arrive_by)
+        # An arrival too early in the day for today's trips may come from last night's.
+        dates = [local.date()] + ([local.date() - dt.timedelta(days=1)] if arrive_by else [])
+        for date in dates:
+            midnight = dt.datetime.combine(date, dt.time(), tzinfo=zone)
+            moment = round((local - midnight).total_seconds())
+            view = self._prepared(date, profile)
+            acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+            egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
+            access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+            egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
+            journeys = self._journeys(view, access, egress, profile, opts, moment,
+                                      arrive_by=arrive_by, window_s=window_s,
+                                      wanted=wanted)  # fmt: skip
+            if journeys:
                 break
-            for j in raptor(tt, access, egress, depart, ro):
-                key = tuple((type(leg).__name__, getattr(leg, "trip", -1)) for leg in j.legs)
-                if key not in seen:
-                    seen.add(key)
-                    journeys.append((j, kind == "known"))
-        midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(self.tz))
         itineraries = [
-            self._itinerary(view, j, known, src, dst, profile, midnight, depart, acc_c, egr_c)
+            self._itinerary(
+                view,
+                j,
+                known,
+                src,
+                dst,
+                profile,
+                midnight,
+                moment,
+                acc_c,
+                egr_c,
+                arrive_by=arrive_by,
+            )  # fmt: skip
             for j, known in journeys
         ]
-        walk = r.route_between(src, dst, profile)
+        walk = self.router.route_between(src, dst, profile)
         if walk is not None and walk.duration_s <= opts.walk_only_max_s:
-            walk_only = self._walk_only(walk, local)
-            # A ride that arrives no earlier than walking there is no help (from == to...).
-            itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
+            walk_only = self._walk_only(walk, local, arrive_by=arrive_by)
+            # A ride that arrives no earlier than walking there (or, arriving by a time,
+            # leaves no later than walking would) is no help (from == to...).
+            if arrive_by:
+                itineraries = [i for i in itineraries if i.departure > walk_only.departure]
+            else:
+                itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
             itineraries.append(walk_only)
         if not itineraries:
             raise NoRouteError(
-                f"no itinerary for profile '{profile.name}' at {local.isoformat()}: "
+                f"no itinerary for profile '{profile.name}' "
+                f"{'arriving by' if arrive_by else 'at'} {local.isoformat()}: "
                 + self._why_none(access, egress),
                 profile=profile.name,
                 stops_within_walk_of_origin=len(access),
                 stops_within_walk_of_destination=len(egress),
             )
-        itineraries.sort(key=lambda i: i.generalized_cost)
+        if arrive_by:
+            itineraries.sort(key=lambda i: (-i.departure.timestamp(), i.generalized_cost))
+        elif window_s > 0:
+            itineraries.sort(key=lambda i: (i.departure, i.generalized_cost))
+        else:
+            itineraries.sort(key=lambda i: i.generalized_cost)
+        shown = itineraries[:wanted]
         return Plan(
-            profile=profile.name, requested=local, itineraries=itineraries[: opts.max_itineraries]
+            profile=profile.name,
+            requested=local,
+            itineraries=shown,
+            arrive_by=arrive_by,
+            window_s=int(window_s),
+            **self._cursors(shown),
         )
+
+    def _journeys(
+        self,
+        view: ServiceView,
+        access: dict[int, int],
+        egress: dict[int, int],
+        profile: Profile,
+        opts: PlanOptions,
+        moment: int,
+        *,
+        arrive_by: bool,
+        window_s: int,
+        wanted: int,
+    ) -> list[tuple[Journey, bool]]:
+        """Journeys of every search the profile needs, each flagged "known accessible"."""
+        if not access or not egress:
+            return []
+        tt = view.timetable
+        earliest = moment - opts.arrive_by_horizon_s
+        out: list[tuple[Journey, bool]] = []
+        seen = set()
+        for known, ro in self._searches(view, profile, opts):
+            if arrive_by and window_s > 0:
+                latest = latest_departure(tt, access, egress, moment, earliest, ro)
+                leave = max((j.departure_time for j in latest), default=None)
+                found = [] if leave is None else [
+                    j for j in range_raptor(tt, access, egress, leave - window_s, leave, ro)
+                    if j.arrival_time <= moment
+                ]  # fmt: skip
+            elif arrive_by:
+                found, limit = [], moment
+                while len(found) < wanted:
+                    step = latest_departure(tt, access, egress, limit, earliest, ro)
+                    if not step:
+                        break
+                    found.extend(step)
+                    limit = min(j.arrival_time for j in step) - 1
+            elif window_s > 0:
+                found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+            else:
+                found = raptor(tt, access, egress, moment, ro)
+            for j in found:
+                key = tuple(
+                    (type(leg).__name__, getattr(leg, "trip", -1), leg.departure_time)
+                    if not isinstance(leg, TransitLeg)
+                    else ("ride", leg.trip, leg.board_stop, leg.alight_stop)
+                    for leg in j.legs
+                )
+                if key not in seen:
+                    seen.add(key)
+                    out.append((j, known))
+        return out
+
+    def _searches(
+        self, view: ServiceView, profile: Profile, opts: PlanOptions
+    ) -> list[tuple[bool, RaptorOptions]]:
+        """RAPTOR options per search: wheelchair profiles search twice (any / known only)."""
+        min_change = opts.min_transfer_s
+        if min_change is None:
+            min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
+        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change)
+        if not profile.wheelchair:
+            return [(False, base)]
+        stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
+        return [
+            (False, replace(base, allowed_trip=trip_wc != NO, allowed_board=stop_wc != NO,
+                            allowed_alight=stop_wc != NO)),
+            (True, replace(base, allowed_trip=trip_wc == YES, allowed_board=stop_wc == YES,
+                           allowed_alight=stop_wc == YES)),
+        ]  # fmt: skip
+
+    @staticmethod
+    def _cursors(shown: list[Itinerary]) -> dict[str, Any]:
+        rides = [i for i in shown if i.ride_s > 0]
+        if not rides:
+            return {"earlier": None, "later": None}
+        last = max(i.departure for i in rides) + dt.timedelta(seconds=1)
+        first = min(i.arrival for i in rides) - dt.timedelta(seconds=1)
+        return {
+            "earlier": {"time": first.isoformat(), "arrive_by": True},
+            "later": {"time": last.isoformat(), "arrive_by": False},
+        }
 
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:
@@ -470,7 +627,7 @@ class TransitPlanner:
             "from": a,
             "to": b,
             "departure": start.isoformat(),
-            "arrival": (start + dt.timedelta(seconds=seconds)).isoformat(),
+            "arrival": (start + dt.timedelta(seconds=round(seconds))).isoformat(),
             "duration_s": round(seconds),
         }
         if route is not None:
@@ -493,9 +650,11 @@ class TransitPlanner:
         dst: Snap,
         profile: Profile,
         midnight: dt.datetime,
-        depart: int,
+        moment: int,
         acc_c: np.ndarray,
         egr_c: np.ndarray,
+        *,
+        arrive_by: bool = False,
     ) -> Itinerary:
         r = self.router
         links = view.links
@@ -565,8 +724,13 @@ class TransitPlanner:
         penalty = self.options.transfer_penalty_s
         if penalty is None:
             penalty = 300.0 if (profile.wheelchair or profile.name == "blind") else 120.0
-        total = journey.arrival_time - depart
+        # Time is counted from the requested departure (to the requested arrival).
+        if arrive_by:
+            total = moment - journey.departure_time
+        else:
+            total = journey.arrival_time - moment
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
+        warnings.extend(self._long_waits(view, journey, moment, arrive_by, at))
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
         wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
         return Itinerary(
@@ -582,6 +746,49 @@ class TransitPlanner:
             warnings=warnings,
             only_known_accessible=known,
         )
+
+    def _long_waits(
+        self, view: ServiceView, journey: Journey, moment: int, arrive_by: bool, at
+    ) -> list[dict]:
+        """``long_wait`` warnings: before leaving, between rides, before the arrival."""
+        limit = self.options.long_wait_s
+        tt = view.timetable
+        out = []
+        requested = at(moment)
+        if not arrive_by and journey.departure_time - moment > limit:
+            wait = journey.departure_time - moment
+            leave = at(journey.departure_time)
+            out.append({
+                "code": "long_wait",
+                "message": f"The first journey leaves at {_clock(leave, requested)}, "
+                           f"{_duration(wait)} after the requested time.",
+                "wait_s": int(wait),
+            })  # fmt: skip
+        if arrive_by and moment - journey.arrival_time > limit:
+            early = moment - journey.arrival_time
+            out.append({
+                "code": "long_wait",
+                "message": f"This journey arrives at {_clock(at(journey.arrival_time), requested)}"
+                           f", {_duration(early)} before the requested time.",
+                "wait_s": int(early),
+            })  # fmt: skip
+        ready: int | None = None
+        for leg in journey.legs:
+            if isinstance(leg, TransitLeg):
+                if ready is not None and leg.board_time - ready > limit:
+                    wait = leg.board_time - ready
+                    out.append({
+                        "code": "long_wait",
+                        "message": f"You wait {_duration(wait)} at "
+                                   f"{tt.stop_names[leg.board_stop]}, from "
+                                   f"{_clock(at(ready), requested)} to "
+                                   f"{_clock(at(leg.board_time), requested)}.",
+                        "wait_s": int(wait),
+                    })  # fmt: skip
+                ready = leg.alight_time
+            elif isinstance(leg, TransferLeg) and ready is not None:
+                ready = leg.arrival_time
+        return out
 
     def _ride_leg(self, view: ServiceView, leg: TransitLeg, at) -> dict:
         tt = view.timetable
@@ -659,15 +866,16 @@ class TransitPlanner:
                     )
         return penalty
 
-    def _walk_only(self, walk: Route, local: dt.datetime) -> Itinerary:
+    def _walk_only(self, walk: Route, local: dt.datetime, *, arrive_by: bool = False) -> Itinerary:
         body = walk.to_dict()
         origin = {"name": "origin", **{k: body["snapped"]["from"][k] for k in ("lat", "lon")}}
         dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}
-        leg = self._walk_leg(walk, origin, dest, local, walk.duration_s)
-        arrival = local + dt.timedelta(seconds=walk.duration_s)
+        seconds = dt.timedelta(seconds=round(walk.duration_s))  # whole seconds, like rides
+        departure = local - seconds if arrive_by else local
+        leg = self._walk_leg(walk, origin, dest, departure, walk.duration_s)
         return Itinerary(
-            departure=local,
-            arrival=arrival,
+            departure=departure,
+            arrival=departure + seconds,
             legs=[leg],
             walk_s=walk.duration_s,
             wait_s=0.0,
@@ -677,6 +885,19 @@ class TransitPlanner:
             generalized_cost=walk.cost,
             warnings=body["warnings"],
         )
+
+
+def _duration(seconds: float) -> str:
+    """``5 h 48 min``, ``12 min``."""
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _clock(when: dt.datetime, requested: dt.datetime) -> str:
+    """``06:20``, with the date when it is not the requested day."""
+    text = when.strftime("%H:%M")
+    return text if when.date() == requested.date() else f"{text} on {when.date().isoformat()}"
 
 
 def read_stop_extras(path: str | Path) -> dict[str, dict[str, str]]:

@@ -2,7 +2,9 @@
 
 Times are int seconds since midnight of the service date. Trips of the previous service
 day that run past 24:00:00 are kept with their times minus 86400, so a query at 00:30
-finds yesterday's 24:40 departure at 00:40.
+finds yesterday's 24:40 departure at 00:40. With ``include_next_day`` the next date's trips
+are kept too, with their times plus 86400, so a search late in the evening finds the first
+trips of the next morning (an overnight search) in the same arrays.
 
 Layout (all arrays read-only; ``n`` = stops, ``P`` = patterns, ``T`` = trips):
 
@@ -74,7 +76,8 @@ class Timetable:
         Per trip; ``trip_wheelchair`` is ``wheelchair_accessible`` 0/1/2 and
         ``trip_direction`` is -1 where ``direction_id`` is empty.
     trip_day_offset
-        0 for trips of ``service_date``, -86400 for those of the day before.
+        0 for trips of ``service_date``, -86400 for those of the day before, +86400 for
+        those of the next day.
     trip_from_frequency
         True for trips expanded from ``frequencies.txt``.
     pattern_route, pattern_stop_ptr, pattern_trip_ptr
@@ -153,6 +156,7 @@ class Timetable:
         service_date: dt.date,
         *,
         include_previous_day: bool = True,
+        include_next_day: bool = False,
         footpath_speed_mps: float = 1.0,
     ) -> Timetable:
         """Compile the trips of ``feed`` running on ``service_date``.
@@ -166,6 +170,8 @@ class Timetable:
         include_previous_day
             Also keep the previous date's trips still running after midnight (times
             minus 86400).
+        include_next_day
+            Also keep the next date's trips (times plus 86400), for overnight searches.
         footpath_speed_mps
             Walking speed for ``transfers.txt`` footpaths between different stops that
             give no ``min_transfer_time``: seconds = straight-line metres / speed.
@@ -178,6 +184,7 @@ class Timetable:
             "trips_too_short": 0,
             "trips_not_running": 0,
             "trips_from_previous_day": 0,
+            "trips_from_next_day": 0,
             "trips_from_frequencies": 0,
             "transfers_ignored": 0,
         }
@@ -194,7 +201,9 @@ class Timetable:
         route_ids = tuple(feed.routes)
         route_index = {route_id: i for i, route_id in enumerate(route_ids)}
 
-        instances = _trip_instances(feed, service_date, include_previous_day, report)
+        instances = _trip_instances(
+            feed, service_date, include_previous_day, include_next_day, report
+        )
         built = _build_patterns(feed, instances, route_index)
 
         stop_ps = np.argsort(built["ps_stop"], kind="stable").astype(np.int32)
@@ -371,14 +380,21 @@ class _Instance:
 
 
 def _trip_instances(
-    feed: Feed, service_date: dt.date, include_previous_day: bool, report: dict[str, int]
+    feed: Feed,
+    service_date: dt.date,
+    include_previous_day: bool,
+    include_next_day: bool,
+    report: dict[str, int],
 ) -> list[tuple[_Instance, np.ndarray, np.ndarray]]:
-    """Every run on the date (and late runs of the day before) with its base times."""
+    """Every run on the date (late runs of the day before, runs of the next) with base times."""
     today = active_service_ids(feed, service_date)
     yesterday = (
         active_service_ids(feed, service_date - dt.timedelta(days=1))
         if include_previous_day
         else set()
+    )
+    tomorrow = (
+        active_service_ids(feed, service_date + dt.timedelta(days=1)) if include_next_day else set()
     )
     st = feed.stop_times
     out: list[tuple[_Instance, np.ndarray, np.ndarray]] = []
@@ -388,7 +404,8 @@ def _trip_instances(
             report["trips_too_short"] += 1
             continue
         service = feed.trips[trip_id].service_id
-        offsets = [off for off, days in ((0, today), (-DAY, yesterday)) if service in days]
+        days = ((0, today), (-DAY, yesterday), (DAY, tomorrow))
+        offsets = [off for off, running in days if service in running]
         if not offsets:
             report["trips_not_running"] += 1
             continue
@@ -412,6 +429,7 @@ def _trip_instances(
                 run = _Instance(index, shift + offset, offset, bool(frequencies))
                 out.append((run, arrival, departure))
                 report["trips_from_previous_day"] += offset < 0
+                report["trips_from_next_day"] += offset > 0
                 report["trips_from_frequencies"] += bool(frequencies)
         report["trips_not_running"] += len(out) == runs_before
     return out

@@ -215,16 +215,18 @@ def test_profile_overrides_are_validated(plan_client: FlaskClient) -> None:
     error = assert_error(plan_client.get("/plan", query_string=plan_query(speed_mps="99")),
                          400, "invalid_parameter", "speed_mps")  # fmt: skip
     assert "speed_mps" in error["message"]
-    assert_error(plan_client.get("/plan", query_string=plan_query(warp="9")),
-                 400, "invalid_parameter", "warp")  # fmt: skip
+    unknown = assert_error(plan_client.get("/plan", query_string=plan_query(arriveBy="true")),
+                           400, "unknown_option", "arriveBy")  # fmt: skip
+    assert "unknown option 'arriveBy'" in unknown["message"] and "arrive_by" in unknown["message"]
 
 
-def test_no_service_is_422_saying_why(plan_client: FlaskClient) -> None:
-    # 2030 is outside the feed's calendar and the walk is far longer than an hour.
+def test_a_date_outside_the_feed_is_422_naming_the_dates_it_covers(
+    plan_client: FlaskClient,
+) -> None:
     response = plan_client.get("/plan", query_string=plan_query(time="2030-06-03T08:00"))
-    error = assert_error(response, 422, "no_route")
-    assert "no trip connects" in error["message"]
-    assert error["stops_within_walk_of_origin"] > 0
+    error = assert_error(response, 422, "outside_feed_calendar", "time")
+    assert "2030-06-03" in error["message"] and "2026-01-01 to 2027-12-31" in error["message"]
+    assert (error["feed_start_date"], error["feed_end_date"]) == ("2026-01-01", "2027-12-31")
 
 
 # -- bad input ---------------------------------------------------------------------------

@@ -363,3 +363,64 @@ def check_journey(
         where, time = leg.alight_stop, leg.alight_time
         rides, walks_in_a_row = rides + 1, 0
     assert last.stop == where and last.departure_time == time
+
+
+# --------------------------------------------------------------------------------------
+# Arrive-by and departure windows, by brute force over departure moments
+# --------------------------------------------------------------------------------------
+
+
+def leaving_moments(tt: Timetable, access: Mapping[int, int]) -> list[int]:
+    """Every moment a journey could leave the origin: any departure of any trip at a stop
+    the origin reaches (walk, or walk plus one footpath), minus that walk. A superset of the
+    moments at which the best journey changes, read off the per-trip stop times."""
+    walk: dict[int, int] = {}
+    for stop, seconds in access.items():
+        walk[stop] = min(walk.get(stop, math.inf), seconds)
+        to, foot = tt.footpaths_from(stop)
+        for other, more in zip(to.tolist(), foot.tolist(), strict=True):
+            walk[other] = min(walk.get(other, math.inf), seconds + more)
+    moments = set()
+    for trip in range(tt.n_trips):
+        stops, _, departures = tt.trip_stop_times(trip)
+        for stop, departure in zip(stops.tolist(), departures.tolist(), strict=True):
+            if stop in walk:
+                moments.add(departure - walk[stop])
+    return sorted(moments)
+
+
+def oracle_latest_departure(
+    oracle: TimeExpandedOracle,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    arrive_by: int,
+    earliest: int,
+) -> tuple[int | None, list[int | None]]:
+    """The latest moment in ``[earliest, arrive_by]`` whose earliest arrival is in time, and
+    its earliest arrivals per leg limit (None, [] when no moment arrives in time)."""
+    moments = [m for m in leaving_moments(oracle.tt, access) if earliest <= m <= arrive_by]
+    for moment in reversed(moments):
+        arrivals = oracle.earliest_arrivals(access, egress, moment)
+        if arrivals[-1] is not None and arrivals[-1] <= arrive_by:
+            return moment, arrivals
+    return None, []
+
+
+def oracle_window(
+    oracle: TimeExpandedOracle,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    earliest: int,
+    latest: int,
+) -> set[tuple[int, int]]:
+    """(arrival, transit legs) of every Pareto journey that is best for some moment of the
+    window: at each moment, each leg limit whose earliest arrival beats fewer legs'."""
+    moments = [m for m in leaving_moments(oracle.tt, access) if earliest <= m <= latest]
+    expected: set[tuple[int, int]] = set()
+    for moment in [*moments, latest]:
+        previous = None
+        for legs, arrival in enumerate(oracle.earliest_arrivals(access, egress, moment), 1):
+            if arrival is not None and (previous is None or arrival < previous):
+                expected.add((arrival, legs))
+            previous = arrival if arrival is not None else previous
+    return expected
