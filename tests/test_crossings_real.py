@@ -103,7 +103,9 @@ class _OsmTruth:
             return 0.0
         on = line.intersection(union_all(near))
         apart = [self.separated.geometries[i] for i in self.separated.query(on.buffer(1.0))]
-        return on.difference(union_all([g.buffer(1.0) for g in apart])).length if apart else on.length
+        if not apart:
+            return on.length
+        return on.difference(union_all([g.buffer(1.0) for g in apart])).length
 
     def passes_raised_kerb(self, route) -> bool:
         # Passing a kerb node means going through its exact position (a vertex of the line).
@@ -182,7 +184,8 @@ def test_helsinki_wheelchair_routes_pass_no_raised_kerb_or_rails(helsinki_router
         along = (at.WAY_KIND["street"], at.WAY_KIND["pedestrian street"])
         for e in route.edges:
             assert not (g.edge["kind"][e] in along and g.edge["rails"][e])
-    print(f"{profile}: routed {routed}, metres within 3 m of tram lines (max) {max(along_rails):.0f}")
+    print(f"{profile}: routed {routed}, metres within 3 m of tram lines (max) "
+          f"{max(along_rails):.0f}")
     assert routed >= 30
     # Not asserted (see the issue-6 note): sidewalks built 5-10 m from a centreline still
     # pass within 1.5 m of tram tracks mapped off-centre, so this over-counts.

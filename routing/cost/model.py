@@ -15,8 +15,8 @@ the marked price plus ``unknown_cost_s``. These prices are the detour a profile 
 reach a better crossing (PPR's ``max_crossing_detour``): at the blind profile's 1 m/s, an
 unmarked crossing of a primary road (1200 s) is worth a 1.2 km detour to traffic lights.
 A crossing *way* (footway=crossing) that meets no crossed road carries its crossing cost
-spread over its pieces by length share. A crossing *node* on a road is charged to footway-type edges that
-enter it (a pedestrian arriving on a footway at a road crossing crosses there); walking
+spread over its pieces by length share. A crossing *node* on a road is charged to footway-type
+edges that enter it (a pedestrian arriving on a footway at a road crossing crosses there); walking
 along the carriageway through it is not charged.
 """
 

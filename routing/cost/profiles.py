@@ -281,7 +281,8 @@ _COMMON = (
     "rail_crossing_s",
     "island_factor",
 )
-_PPR_RAIL = "PPR default profile: crossing_tram 30 s, crossing_rail 60 s (doubled for wheels: assumption)"
+_PPR_RAIL = ("PPR default profile: crossing_tram 30 s, crossing_rail 60 s "
+             "(doubled for wheels: assumption)")
 _WHEELCHAIR = _COMMON + (
     "max_uphill",
     "max_downhill",

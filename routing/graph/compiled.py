@@ -7,8 +7,8 @@ loaded back in a fraction of a second.
 from __future__ import annotations
 
 import json
-from operator import itemgetter
 from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from pathlib import Path
 
 import networkx as nx

@@ -124,7 +124,8 @@ class Expanded:
 
     pieces: list[Piece]  # walkway pieces (ends remapped to corners) + side edges
     crossings: list[Piece]  # crossing edges (both directions are added by the builder)
-    corners: dict[int, tuple[int, float, float]] = field(default_factory=dict)  # id -> (J, lat, lon)
+    # id -> (J, lat, lon)
+    corners: dict[int, tuple[int, float, float]] = field(default_factory=dict)
     report: dict[str, int] = field(default_factory=dict)
 
 
@@ -152,7 +153,8 @@ def _xy(lat, lon, lat0: float, lon0: float) -> np.ndarray:
 
 def _latlon(xy: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     k = math.pi / 180 * EARTH_RADIUS_M
-    return np.stack([lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))], -1)
+    lon = lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))
+    return np.stack([lat0 + xy[..., 1] / k, lon], -1)
 
 
 def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
