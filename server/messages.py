@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from routing.instructions import render
 from server.i18n import DEFAULT_LANG, gettext
 
 
@@ -86,6 +87,70 @@ _ARRIVED = _N("You have arrived.")
 _ELEVATOR = _N("Take the elevator.")
 
 
+_SIDES = {
+    "north": _N("on the north side"),
+    "east": _N("on the east side"),
+    "south": _N("on the south side"),
+    "west": _N("on the west side"),
+}
+_WALK_SIDE = {
+    "continue": _N("Continue along %(road)s %(side)s for %(distance)s."),
+    "turn left": _N("Turn left and go along %(road)s %(side)s for %(distance)s."),
+    "turn right": _N("Turn right and go along %(road)s %(side)s for %(distance)s."),
+    "slight left": _N("Bear left and go along %(road)s %(side)s for %(distance)s."),
+    "slight right": _N("Bear right and go along %(road)s %(side)s for %(distance)s."),
+    "turn around": _N("Turn around and go along %(road)s %(side)s for %(distance)s."),
+}
+_ROAD_CLASSES = {
+    "path": _N("path"),
+    "service road": _N("service road"),
+    "street": _N("street"),
+    "tertiary road": _N("tertiary road"),
+    "secondary road": _N("secondary road"),
+    "major road": _N("major road"),
+    "tram or railway tracks": _N("tram or railway tracks"),
+}
+_CONTROLS = {
+    "traffic_signals": _N("at traffic lights"),
+    "marked": _N("at a marked crossing without signals"),
+    "unmarked": _N("at an unmarked crossing"),
+    "unknown": _N("where no crossing is mapped (control not known)"),
+}
+_AUDIBLE = {"yes": _N("with an audible signal"), "no": _N("without an audible signal")}
+_TACTILE_PAVING = {"yes": _N("tactile paving present"), "no": _N("no tactile paving")}
+_KERBS = {"flush": _N("flush kerbs"), "lowered": _N("lowered kerbs"),
+          "rolled": _N("rolled kerbs"), "raised": _N("raised kerbs")}  # fmt: skip
+
+
+def _crossing(lang: str, params: dict[str, Any]) -> str | None:
+    """A crossing step from its ``params`` (see ``routing.instructions.crossing_params``)."""
+    what = params.get("road_class", "path")
+    if params.get("rails") and what == "path":
+        what = "tram or railway tracks"
+    if what not in _ROAD_CLASSES or params.get("control") not in _CONTROLS:
+        return None
+    detail = [gettext(lang, _ROAD_CLASSES[what])]
+    if params.get("lanes"):
+        detail.append(gettext(lang, _N("%(n)s lanes"), n=params["lanes"]))
+    road = params.get("road") or ""
+    head = (gettext(lang, _N("Cross %(road)s (%(what)s)"), road=road, what=", ".join(detail))
+            if road else gettext(lang, _N("Cross the road (%(what)s)"), what=", ".join(detail)))
+    parts = [head + " " + gettext(lang, _CONTROLS[params["control"]])]
+    if params.get("audible") is not None:
+        parts.append(gettext(lang, _AUDIBLE.get(params["audible"],
+                                                _N("audible signal not known"))))
+    if params.get("island"):
+        parts.append(gettext(lang, _N("with a refuge island")))
+    if params.get("rails") and what != "tram or railway tracks":
+        parts.append(gettext(lang, _N("rails in the road")))
+    parts.append(gettext(lang, _TACTILE_PAVING.get(params.get("tactile"),
+                                            _N("tactile paving not known"))))
+    kerb = params.get("kerb", "unknown")
+    parts.append(gettext(lang, _KERBS[kerb]) if kerb in _KERBS
+                 else gettext(lang, _N("kerb height not known")))  # fmt: skip
+    return "; ".join(parts) + "."
+
+
 def _distance(lang: str, metres: float) -> str:
     if metres >= 1000:
         km = f"{metres / 1000:.1f}"
@@ -124,6 +189,16 @@ def _main_and_notes(step: dict[str, Any]) -> tuple[str, str]:
     """The step's own sentence and the notes appended to it."""
     text = step.get("instruction", "")
     distance = step.get("distance_m") or 0
+    if step.get("code") in ("cross", "walk_side"):
+        # the engine's own sentence may hold ". " inside a name ("ул. Абая"): skip past it
+        try:
+            head = render(step["code"], step.get("params") or {})
+        except (KeyError, TypeError):
+            head = ""
+        if head and text.startswith(head):
+            cut = text.find(".", len(head))
+            if cut >= 0:
+                return text[: cut + 1], text[cut + 1:]
     if distance > 0 and step.get("maneuver") != "cross":
         marker = f" for {distance:.0f} m."
         cut = text.find(marker)
@@ -142,7 +217,14 @@ def render_step(step: dict[str, Any], lang: str) -> tuple[str, str]:
     maneuver, name, kind = step.get("maneuver"), step.get("name") or "", step.get("kind") or ""
     distance = _distance(lang, float(step.get("distance_m") or 0))
     main: str | None = None
-    if maneuver == "arrive":
+    code, params = step.get("code"), step.get("params") or {}
+    if code == "cross":
+        main = _crossing(lang, params)
+    elif code == "walk_side" and params.get("maneuver") in _WALK_SIDE and params.get(
+            "side") in _SIDES:  # fmt: skip
+        main = gettext(lang, _WALK_SIDE[params["maneuver"]], road=params.get("road", ""),
+                       side=gettext(lang, _SIDES[params["side"]]), distance=distance)  # fmt: skip
+    elif maneuver == "arrive":
         main = gettext(lang, _ARRIVED)
     elif maneuver == "elevator":
         main = gettext(lang, _ELEVATOR)

@@ -171,6 +171,25 @@ def test_route_texts_in_russian_and_kazakh(web: FlaskClient) -> None:
                                         for w in body["warnings"])  # fmt: skip
 
 
+@pytest.mark.parametrize(("lang", "word"), [("ru", "Перейдите"), ("kk", "өтіңіз")])
+def test_every_crossing_and_side_of_a_blind_route_is_said_in_the_language(
+    web: FlaskClient, lang: str, word: str
+) -> None:
+    # Republic Square -> Abai Opera (the README's example) crosses several major roads.
+    query = {"from": "43.2380,76.9455", "to": "43.2497,76.9454", "profile": "blind"}
+    english = web.get("/route", query_string=query).get_json()["steps"]
+    steps = web.get("/route", query_string={**query, "lang": lang}).get_json()["steps"]
+    crossings = [s for s in steps if s["code"] == "cross"]
+    assert len(crossings) >= 3 and any(s["code"] == "walk_side" for s in steps)
+    for step, source in zip(steps, english, strict=True):
+        assert step["instruction_lang"] == lang, source["instruction"]
+        assert "Note:" not in step["instruction"] and " m." not in step["instruction"]
+        if step["code"] == "cross":
+            assert word in step["instruction"] and step["params"]["road"] in step["instruction"]
+            # as many facts as the English sentence, separated the same way
+            assert step["instruction"].count(";") == source["instruction"].count(";")
+
+
 def test_route_language_from_accept_language_and_english_unchanged(web: FlaskClient) -> None:
     english = _route(web)  # no language asked: the engine's body, untouched
     assert "lang" not in english and "instruction_lang" not in english["steps"][0]
