@@ -432,8 +432,10 @@
     q.set("lang", LANG);
     q.set("from", fromPlace.lat.toFixed(6) + "," + fromPlace.lon.toFixed(6));
     q.set("from_name", fromPlace.name);
-    q.set("to", toPlace.lat.toFixed(6) + "," + toPlace.lon.toFixed(6));
-    q.set("to_name", toPlace.name);
+    if (toPlace) {
+      q.set("to", toPlace.lat.toFixed(6) + "," + toPlace.lon.toFixed(6));
+      q.set("to_name", toPlace.name);
+    }
     q.set("profile", $("profile").value);
     q.set("mode", mode());
     if (time) q.set("time", time);
@@ -442,7 +444,7 @@
     return q;
   }
 
-  const STATE_KEYS = ["lang", "from", "from_name", "to", "to_name", "profile", "mode", "time", "max_transfers"];
+  const STATE_KEYS = ["lang", "from", "from_name", "to", "to_name", "profile", "mode", "time", "max_transfers", "minutes"];
 
   function restoreFromUrl() {
     const q = new URLSearchParams(window.location.search);
@@ -454,7 +456,8 @@
       }
     }
     if (q.get("profile") && [...$("profile").options].some((o) => o.value === q.get("profile"))) $("profile").value = q.get("profile");
-    const m = q.get("mode") === "transit" ? "transit" : "street";
+    const m = ["transit", "reach"].includes(q.get("mode")) ? q.get("mode") : "street";
+    if (q.get("minutes") && [...$("minutes").options].some((o) => o.value === q.get("minutes"))) $("minutes").value = q.get("minutes");
     document.querySelector("input[name=mode][value=" + m + "]").checked = true;
     $("time").value = (q.get("time") || "").replace("T", " ");
     $("max-transfers").value = q.get("max_transfers") || "";
@@ -462,7 +465,7 @@
     for (const [key, value] of q.entries()) if (!STATE_KEYS.includes(key)) extra[key] = value;
     pendingOverrides = Object.keys(extra).length ? extra : null;
     if (pendingOverrides) $("params-details").open = true;
-    return Boolean(chosen.from && chosen.to);
+    return Boolean(chosen.from && (chosen.to || m === "reach"));
   }
 
   function updateLanguageLinks() {
@@ -681,6 +684,49 @@
     reveal(t("Journeys for %(profile)s", { profile: profileLabel }));
   }
 
+  // Square kilometres of a GeoJSON (Multi)Polygon: shoelace on a local flat projection.
+  function areaKm2(geometry) {
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    let total = 0;
+    for (const rings of polygons) {
+      rings.forEach((ring, i) => {
+        const k = Math.cos(ring[0][1] * Math.PI / 180);
+        let sum = 0;
+        for (let j = 0; j < ring.length - 1; j++) {
+          sum += ring[j][0] * k * ring[j + 1][1] - ring[j + 1][0] * k * ring[j][1];
+        }
+        total += (i === 0 ? 1 : -1) * Math.abs(sum / 2);  // holes are subtracted
+      });
+    }
+    return total * 111.32 * 111.32;
+  }
+
+  const REACH_STYLES = [{ dashArray: null, weight: 4 }, { dashArray: "12 6", weight: 3 }, { dashArray: "2 6", weight: 3 }];
+
+  function showReach(body, fromPlace) {
+    resultsBody.textContent = "";
+    const profileLabel = $("profile").selectedOptions[0].textContent;
+    const from = el("p");
+    from.append(tNodes("From %(from)s.", {}, { from: nameSpan(fromPlace.name, fromPlace.name_lang) }));
+    resultsBody.append(from);
+    const features = (body.features || []).slice().sort((a, b) => a.properties.minutes - b.properties.minutes);
+    const list = el("ul", { class: "reach" });
+    features.forEach((feature, i) => {
+      list.append(el("li", {}, t("Within %(min)s minutes: about %(area)s km² (the %(edge)s edge on the map).", {
+        min: Math.round(feature.properties.minutes), area: numberFormat.format(Math.round(areaKm2(feature.geometry) * 100) / 100),
+        edge: t([N("solid"), N("dashed"), N("dotted")][Math.min(i, 2)]),
+      })));
+      if (map) {
+        window.L.geoJSON(feature, { interactive: false, style: Object.assign({ color: "#004a9f", fillColor: "#004a9f", fillOpacity: 0.08, opacity: 1 }, REACH_STYLES[Math.min(i, 2)]) }).addTo(resultLayer);
+      }
+    });
+    resultsBody.append(list);
+    resultsBody.append(el("p", { class: "hint" }, t("Gaps inside an area are places that cannot be reached in that time. The areas follow the ways this traveller can use, with their slopes and barriers.")));
+    if (map && body.origin) drawMark([body.origin.lat, body.origin.lon], "A", "start");
+    announce(t("Reachable areas for %(profile)s are shown.", { profile: profileLabel }));
+    reveal(t("Reachable areas: %(profile)s", { profile: profileLabel }));
+  }
+
   function showServerError(status, error) {
     resultsBody.textContent = "";
     resultsBody.append(el("p", { class: "message" }, (error && error.message) || t("The request failed (HTTP %(status)s).", { status })));
@@ -695,26 +741,31 @@
     clearErrors();
     try {
       announce(t("Searching…"));
-      const [fromPlace, toPlace] = await Promise.all([resolvePoint("from"), resolvePoint("to")]);
+      const reach = mode() === "reach";
+      const [fromPlace, toPlace] = await Promise.all([resolvePoint("from"),
+        reach ? Promise.resolve(null) : resolvePoint("to")]);
       const time = parseTime($("time").value.trim());
       const errors = [];
       if (fromPlace.error) errors.push({ field: "from", message: fromPlace.error });
-      if (toPlace.error) errors.push({ field: "to", message: toPlace.error });
+      if (toPlace && toPlace.error) errors.push({ field: "to", message: toPlace.error });
       if (mode() === "transit" && time.error) errors.push({ field: "time", message: time.error });
       for (const [key, value] of Object.entries(overrides())) {
         if ($("param-" + key).tagName === "INPUT" && !Number.isFinite(Number(value))) errors.push({ field: key, message: t("Enter a number.") });
       }
       if (errors.length) { showErrors(errors); announce(""); return; }
       const q = stateQuery(fromPlace, toPlace, mode() === "transit" ? time.value : "");
+      if (reach) q.set("minutes", $("minutes").value);
       if (!fromHistory) window.history.pushState(null, "", "?" + q.toString());
       updateLanguageLinks();
       const api = new URLSearchParams(q);
       api.delete("from_name"); api.delete("to_name"); api.delete("mode"); api.delete("lang");
       if (resultLayer) resultLayer.clearLayers();
-      const url = (mode() === "transit" ? "/plan?" : "/route?") + api.toString();
+      const url = { transit: "/plan?", reach: "/isochrone?", street: "/route?" }[mode()] + api.toString();
       const { response, body } = await getJson(url);
       if (response.ok && body) {
-        if (mode() === "transit") showPlan(body, fromPlace, toPlace); else showRoute(body, fromPlace, toPlace);
+        if (mode() === "transit") showPlan(body, fromPlace, toPlace);
+        else if (reach) showReach(body, fromPlace);
+        else showRoute(body, fromPlace, toPlace);
       } else if (response.status === 422 && body && body.error && body.error.code === "no_route") {
         showNoRoute(body.error);
       } else if (response.status === 400 && body && body.error && body.error.field && fieldInput(body.error.field === "time" ? "time" : body.error.field)) {
@@ -747,6 +798,8 @@
 
   function syncMode() {
     $("transit-fields").hidden = mode() !== "transit";
+    $("reach-fields").hidden = mode() !== "reach";
+    $("to-field").hidden = mode() === "reach";
   }
 
   setUpCombobox("from");

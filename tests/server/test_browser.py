@@ -107,6 +107,8 @@ STATES = {
     "journey": {"from": RAIYMBEK, "to": MOMYSHULY, "profile": "walk", "mode": "transit",
                 "time": MONDAY_0800},
     "no-route": {**ROUTE, "max_uphill": "0.01"},
+    "reach": {"from": REPUBLIC_SQUARE, "profile": "wheelchair_manual", "mode": "reach",
+              "minutes": "5,10,15"},
 }  # fmt: skip
 
 
@@ -121,14 +123,16 @@ def test_every_state_has_no_axe_violations(page, base_url: str, lang: str) -> No
         heading = page.text_content("#results-heading")
         if name == "no-route":
             assert page.locator(".barriers li").count() > 0, heading
+        elif name == "reach":
+            assert page.locator(".reach li").count() == 3, heading
         elif name == "journey":
             assert page.locator(".itinerary").count() > 0, heading
             assert page.locator(".leg-walk details").count() > 0  # walking steps are shown
         else:
             assert page.locator(".steps li").count() > 1, heading
             # the route (two paths: halo and line), then the base map's ways around it
-            page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path')"
-                                   ".length > 10")  # fmt: skip
+            page.wait_for_function("() => document.querySelectorAll("
+                                   "'.leaflet-overlay-pane path').length > 10")  # fmt: skip
         assert axe_violations(page) == [], name
     # the error state: nothing typed, every field error at once
     page.goto(f"{base_url}/?lang={lang}")
