@@ -5,8 +5,9 @@ The answer is a GeoJSON FeatureCollection of the walking graph's ways in the box
 per way segment in both directions, with ``kind`` such as ``street``, ``footway``,
 ``crossing`` or ``steps``, ``road_class`` 0-5 and ``name``) and of the bus stops and metro
 stations of ``/places`` (``kind`` ``bus_stop`` or ``metro_station``). A box wider than about
-3 km keeps only the major roads and the stations; at most :data:`MAX_FEATURES` features are
-sent, and ``truncated`` says when some were left out. Nothing is fetched from the internet.
+3 km keeps only the major roads (or the sidewalks along them) and the stations; at most
+:data:`MAX_FEATURES` features are sent, and ``truncated`` says when some were left out.
+Nothing is fetched from the internet.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def basemap() -> ResponseReturnValue:
     road_class = graph.edge["road_class"][edges]
     kind = graph.edge["kind"][edges]
     if not detailed:
-        inside &= (kind == WAY_KIND_NAMES.index("street")) & (road_class >= 3)
+        # major roads: their centrelines, or the sidewalks built along them
+        along_road = (kind == WAY_KIND_NAMES.index("street")) | (
+            kind == WAY_KIND_NAMES.index("sidewalk"))  # fmt: skip
+        inside &= along_road & (road_class >= 3)
     chosen = edges[inside]
     # major roads first, so a truncated answer still shows the main streets
     chosen = chosen[np.argsort(-graph.edge["road_class"][chosen], kind="stable")]

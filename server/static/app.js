@@ -53,6 +53,9 @@
   const numberFormat = new Intl.NumberFormat(LANG === "kk" ? "kk-KZ" : LANG === "ru" ? "ru-RU" : "en-GB",
     { maximumFractionDigits: 1 });
 
+  const areaFormat = new Intl.NumberFormat(numberFormat.resolvedOptions().locale,
+    { maximumSignificantDigits: 2 });
+
   function formatDistance(metres) {
     if (metres >= 1000) return t("%(km)s km", { km: numberFormat.format(Math.round(metres / 100) / 10) });
     return t("%(m)s m", { m: Math.round(metres) });
@@ -300,7 +303,7 @@
 
   function baseStyle(feature) {
     const p = feature.properties;
-    if (p.kind === "street") return { color: "#7a7a7a", weight: p.road_class >= 4 ? 5 : p.road_class >= 2 ? 3 : 2, opacity: 0.7 };
+    if (p.kind === "street" || p.kind === "sidewalk") return { color: "#7a7a7a", weight: p.road_class >= 4 ? 5 : p.road_class >= 2 ? 3 : 2, opacity: 0.7 };
     if (p.kind === "steps") return { color: "#5a5a5a", weight: 3, dashArray: "1 4", opacity: 0.9 };
     if (p.kind === "crossing") return { color: "#5a5a5a", weight: 3, dashArray: "6 3", opacity: 0.9 };
     return { color: "#8a6d3b", weight: 2, dashArray: "4 4", opacity: 0.8 };
@@ -713,7 +716,7 @@
     const list = el("ul", { class: "reach" });
     features.forEach((feature, i) => {
       list.append(el("li", {}, t("Within %(min)s minutes: about %(area)s km² (the %(edge)s edge on the map).", {
-        min: Math.round(feature.properties.minutes), area: numberFormat.format(Math.round(areaKm2(feature.geometry) * 100) / 100),
+        min: Math.round(feature.properties.minutes), area: areaFormat.format(areaKm2(feature.geometry)),
         edge: t([N("solid"), N("dashed"), N("dotted")][Math.min(i, 2)]),
       })));
       if (map) {

@@ -131,7 +131,8 @@ def test_basemap_of_the_city_keeps_major_roads_and_stations(web: FlaskClient) ->
     body = web.get("/basemap?bbox=43.15,76.80,43.35,77.05&lang=en").get_json()
     assert not body["detailed"]
     lines = [f["properties"] for f in body["features"] if f["geometry"]["type"] == "LineString"]
-    assert lines and all(p["kind"] == "street" and p["road_class"] >= 3 for p in lines)
+    assert lines and all(p["kind"] in ("street", "sidewalk") and p["road_class"] >= 3
+                         for p in lines)  # fmt: skip
     stations = {f["properties"]["name"] for f in body["features"]
                 if f["properties"]["kind"] == "metro_station"}  # fmt: skip
     assert {"Abay", "Almaly", "Raiymbek batyr"} <= stations
