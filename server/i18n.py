@@ -38,9 +38,8 @@ def request_lang(*, strict: bool = True) -> str:
     answering another error) is passed over.
     """
     raw = request.values.get("lang")
-    if raw is None and request.is_json:
-        body = request.get_json(silent=True)
-        raw = body.get("lang") if isinstance(body, dict) else None
+    if raw is None:
+        raw = _json_lang()
     if raw not in (None, "") and (strict or raw in LANGUAGES):
         if raw not in LANGUAGES:
             raise InvalidInputError(f"'lang' must be one of {', '.join(LANGUAGES)}, got {raw!r}",
@@ -56,8 +55,18 @@ def language_asked() -> bool:
     exactly as it was; one that does gets its texts rendered and marked with their language.
     """
     return bool(request.values.get("lang") or request.headers.get("Accept-Language")
-                or (request.is_json and isinstance(request.get_json(silent=True), dict)
-                    and request.get_json(silent=True).get("lang")))  # fmt: skip
+                or _json_lang())  # fmt: skip
+
+
+def _json_lang() -> object:
+    """``lang`` of a JSON object body, else None (a broken body is the endpoint's 400)."""
+    if not request.is_json:
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # absurdly nested JSON: server.params answers it
+        return None
+    return body.get("lang") if isinstance(body, dict) else None
 
 
 @functools.cache
