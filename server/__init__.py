@@ -39,6 +39,7 @@ BLUEPRINTS: list[str] = [
     "server.basemap",
     "server.matrix",
     "server.isochrone",
+    "server.dispatch",
     "server.openapi",
 ]
 

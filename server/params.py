@@ -437,3 +437,62 @@ def _show(raw: Any) -> str:
     except (TypeError, ValueError, RecursionError):
         text = type(raw).__name__
     return clip(text)
+
+
+#: Bounds of a ``POST /plan/distribution`` request (its answer grows with their product).
+DISTRIBUTION_KEYS = ("from", "targets", "profile", "time", "window", "step", "percentiles",
+                     "max_transfers")  # fmt: skip
+MAX_TARGETS = 50
+DISTRIBUTION_WINDOW_RANGE = (0, 180)
+STEP_RANGE = (1, 60)
+
+
+@dataclass(frozen=True)
+class DistributionRequest:
+    """A checked ``/plan/distribution`` request (times in seconds)."""
+
+    origin: LatLon
+    targets: list[LatLon]
+    profile: Profile
+    when: dt.datetime
+    window_s: int
+    step_s: int
+    percentiles: tuple[int, ...]
+    max_transfers: int | None
+
+
+def parse_distribution_request(values: Mapping[str, Any]) -> DistributionRequest:
+    """The checked fields of a ``/plan/distribution`` request.
+
+    ``targets`` is a list of 1 to :data:`MAX_TARGETS` points; ``window`` minutes (default
+    120), ``step`` minutes (default 5), ``percentiles`` a list of up to 9 whole numbers from
+    1 to 99 (default ``[10, 50, 90]``).
+    """
+    origin = parse_point(values.get("from"), "from")
+    raw = values.get("targets")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TARGETS:
+        raise InvalidInputError(f"'targets' must be a list of 1 to {MAX_TARGETS} points "
+                                f"([lat, lon] or {{\"lat\", \"lon\"}}), got {_show(raw)}",
+                                field="targets")  # fmt: skip
+    targets = [parse_point(p, f"targets[{i}]") for i, p in enumerate(raw)]
+    profile = parse_profile(values, DISTRIBUTION_KEYS)
+    when = parse_time(values.get("time"))
+    raw = values.get("window")
+    window = 120 if raw is None or raw == "" else parse_integer(raw, "window",
+                                                                 *DISTRIBUTION_WINDOW_RANGE)
+    raw = values.get("step")
+    step = 5 if raw is None or raw == "" else parse_integer(raw, "step", *STEP_RANGE)
+    raw = values.get("percentiles")
+    if raw is None:
+        percentiles: tuple[int, ...] = (10, 50, 90)
+    elif not isinstance(raw, list) or not 1 <= len(raw) <= 9:
+        raise InvalidInputError(f"'percentiles' must be a list of 1 to 9 whole numbers from 1 "
+                                f"to 99, got {_show(raw)}", field="percentiles")  # fmt: skip
+    else:
+        percentiles = tuple(parse_integer(q, "percentiles", 1, 99) for q in raw)
+    raw = values.get("max_transfers")
+    low, high = MAX_TRANSFERS_RANGE
+    max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
+                                                                         low, high)  # fmt: skip
+    return DistributionRequest(origin, targets, profile, when, window * 60, step * 60,
+                               percentiles, max_transfers)  # fmt: skip

@@ -45,7 +45,7 @@ from server.errors import error_response
 from server.i18n import LANG_PARAM, language_asked, request_lang
 from server.messages import localize_plan
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
-from server.params import parse_plan_request, request_values
+from server.params import parse_distribution_request, parse_plan_request, request_values
 from server.state import get_planner, locked_router
 
 bp = Blueprint("plan", __name__)
@@ -73,6 +73,27 @@ def plan() -> ResponseReturnValue:
                    else found.to_dict())  # fmt: skip
 
 
+@bp.route("/plan/distribution", methods=["POST"])
+def distribution() -> ResponseReturnValue:
+    """Travel times from one origin to up to 50 targets across a departure window.
+
+    JSON body: ``from``, ``targets`` (list of points), ``profile`` (and its parameters),
+    ``time`` (window start), ``window`` (minutes, 0 to 180, default 120), ``step`` (minutes,
+    1 to 60, default 5), ``percentiles`` (default ``[10, 50, 90]``), ``max_transfers``. The
+    answer is :meth:`~routing.transit.planner.TransitPlanner.travel_time_distribution`.
+    """
+    planner = get_planner()
+    if planner is None:
+        return error_response(503, "transit_unavailable", UNAVAILABLE_MESSAGE)
+    req = parse_distribution_request(request_values(request))
+    with locked_router():
+        body = planner.travel_time_distribution(
+            req.origin, req.targets, req.when, req.profile, window_s=req.window_s,
+            step_s=req.step_s, percentiles=req.percentiles, max_transfers=req.max_transfers,
+        )  # fmt: skip
+    return jsonify(body)
+
+
 _TIME = {"type": "string", "description": "Departure, ISO 8601; without an offset Almaty time; "
          "missing means now", "examples": ["2026-12-07T08:00"]}
 _TRANSFERS = {"type": "integer", "minimum": 0, "maximum": 6, "default": 3}
@@ -98,8 +119,36 @@ _PLAN_PARAMS = [
     {"name": "num_itineraries", "in": "query", "schema": _COUNT},
 ]
 
+_DISTRIBUTION_TARGET = {
+    "type": "object",
+    "required": ["lat", "lon", "travel_time_s", "reachable_share", "percentile_s"],
+    "properties": {
+        "lat": {"type": "number"}, "lon": {"type": "number"},
+        "travel_time_s": {"type": "array", "items": {"type": ["integer", "null"]}},
+        "reachable_share": {"type": "number"},
+        "percentile_s": {"type": "object",
+                         "additionalProperties": {"type": ["integer", "null"]}},
+    },
+}  # fmt: skip
+
 OPENAPI = {
     "paths": {
+        "/plan/distribution": {
+            "post": {
+                "summary": "Travel-time distribution from one origin over a departure window",
+                "description": "Travel time to each target for every departure moment of the "
+                "window (one-to-all range RAPTOR) and its percentiles, as Conveyal reports "
+                "accessibility. At most 50 targets, 180 minutes, steps of 1 to 60 minutes.",
+                "operationId": "postPlanDistribution", "tags": ["transit"],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": ref("DistributionRequest")}}},
+                "responses": {
+                    "200": json_body(ref("Distribution"), "Travel times per target."),
+                    "422": json_body(ref("Error"), "The date is outside the feed's calendar."),
+                    **errors(400, 413),
+                },
+            },
+        },
         "/plan": {
             "get": {
                 "summary": "A journey by walking, bus and metro for one profile",
@@ -117,6 +166,32 @@ OPENAPI = {
         },
     },
     "components": {"schemas": {
+        "DistributionRequest": {
+            "type": "object", "required": ["from", "targets", "profile"],
+            "additionalProperties": False,
+            "properties": {
+                "from": ref("LatLon"),
+                "targets": {"type": "array", "items": ref("LatLon"), "minItems": 1,
+                            "maxItems": 50},
+                "profile": ref("ProfileName"), "time": _TIME,
+                "window": {"type": "integer", "minimum": 0, "maximum": 180, "default": 120},
+                "step": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
+                "percentiles": {"type": "array", "minItems": 1, "maxItems": 9, "items": {
+                    "type": "integer", "minimum": 1, "maximum": 99}},
+                "max_transfers": _TRANSFERS, **profile_parameters(),
+            },
+        },
+        "Distribution": {
+            "type": "object",
+            "required": ["profile", "time", "window_s", "step_s", "departures", "targets"],
+            "properties": {
+                "profile": {"type": "string"}, "time": {"type": "string"},
+                "window_s": {"type": "integer"}, "step_s": {"type": "integer"},
+                "departures": {"type": "array", "items": {"type": "string"}},
+                "percentiles": {"type": "array", "items": {"type": "integer"}},
+                "targets": {"type": "array", "items": _DISTRIBUTION_TARGET},
+            },
+        },
         "PlanRequest": {
             "type": "object", "required": ["from", "to", "profile"],
             "additionalProperties": False,

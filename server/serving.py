@@ -19,6 +19,8 @@ The design (see the README's *Running in production*):
 from __future__ import annotations
 
 import errno
+import json
+import re
 import socket
 import sys
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from routing.errors import DataError
@@ -74,6 +77,23 @@ def check_port_free(host: str, port: int) -> None:
                             "--port", field="port") from None  # fmt: skip
 
 
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it cannot parse, in the API's JSON error shape.
+
+    gunicorn answers malformed request lines, over-long URLs and headers itself, before the
+    app sees anything; this replaces its HTML page (``gunicorn.util.write_error``). The
+    message is clipped: it may quote the client's request line.
+    """
+    code = re.sub(r"[^a-z0-9]+", "_", reason.lower()).strip("_") or "bad_request"
+    text = f"{reason}: {mesg}" if mesg else reason
+    message = text if len(text) <= 200 else text[:197] + "..."
+    body = json.dumps({"error": {"code": code, "message": message}}).encode("ascii")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n")  # fmt: skip
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
 def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | None = None) -> None:
     """Serve ``app`` with gunicorn until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     settings: dict[str, Any] = {
@@ -97,5 +117,6 @@ def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | N
         "proc_name": "inclusive-routing",
         "when_ready": (lambda _server: on_ready()) if on_ready else (lambda _server: None),
     }  # fmt: skip
+    gunicorn_util.write_error = write_json_error  # workers are forked after this
     _Gunicorn(app, settings).run()
     sys.stderr.flush()

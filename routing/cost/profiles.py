@@ -222,6 +222,8 @@ class Profile:
     rail_crossing_s: float = 0.0
     allow_embedded_rails: bool = True
     island_factor: float = 0.7
+    #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
+    max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 

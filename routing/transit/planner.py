@@ -41,6 +41,7 @@ from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
 from routing.transit.raptor import (
+    UNREACHED,
     AccessLeg,
     EgressLeg,
     Journey,
@@ -50,6 +51,7 @@ from routing.transit.raptor import (
     latest_departure,
     range_raptor,
     raptor,
+    stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
 
@@ -95,6 +97,9 @@ class PlanOptions:
         before the requested arrival) is a ``long_wait`` warning naming it.
     arrive_by_horizon_s
         An arrive-by search looks for departures at most this long before the arrival.
+    max_chained_walk_s
+        A walk between two rides may chain several stop-to-stop walks (past other stops)
+        up to this many seconds; see :meth:`Timetable.with_chained_footpaths`.
     """
 
     max_transfers: int = 3
@@ -107,6 +112,7 @@ class PlanOptions:
     max_itineraries: int = 4
     long_wait_s: int = 1800
     arrive_by_horizon_s: int = 86400
+    max_chained_walk_s: int = 600
 
 
 def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
@@ -146,6 +152,18 @@ class ServiceView(NamedTuple):
     stop_wheelchair: np.ndarray  # per stop: 0 unknown, 1 yes, 2 no (overlays applied)
     stop_tactile: np.ndarray  # per stop: tactile guidance, same codes
     trip_wheelchair: np.ndarray  # per trip, after low-floor shares
+
+
+class SearchInputs(NamedTuple):
+    """A request's RAPTOR inputs: see :meth:`TransitPlanner.search_inputs`."""
+
+    view: ServiceView
+    access: dict[int, int]  # stop -> walking seconds from the origin
+    egress: dict[int, int]  # stop -> walking seconds to the destination
+    access_cost: np.ndarray  # per stop: profile cost of the access walk (inf: none)
+    egress_cost: np.ndarray
+    searches: list[tuple[bool, RaptorOptions]]  # (only known-accessible, options)
+    options: PlanOptions
 
 
 @dataclass
@@ -304,6 +322,7 @@ class TransitPlanner:
         links = self.links(profile, tt)
         walks = [(a, b, s) for (a, b), (s, _) in links.transfers.items()]
         tt_p = tt.with_transfers(walks, replace_existing=False)
+        tt_p = tt_p.with_chained_footpaths(self.options.max_chained_walk_s)
         stop_wc, stop_tactile = self._stop_facts(tt)
         trip_wc = self._trip_wheelchair(tt)
         hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
@@ -454,13 +473,10 @@ class TransitPlanner:
         for date in dates:
             midnight = dt.datetime.combine(date, dt.time(), tzinfo=zone)
             moment = round((local - midnight).total_seconds())
-            view = self._prepared(date, profile)
-            acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
-            egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
-            access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
-            egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
-            journeys = self._journeys(view, access, egress, profile, opts, moment,
-                                      arrive_by=arrive_by, window_s=window_s,
+            inputs = self._search_inputs(src, dst, date, profile, opts)
+            view, access, egress = inputs.view, inputs.access, inputs.egress
+            acc_c, egr_c = inputs.access_cost, inputs.egress_cost
+            journeys = self._journeys(inputs, moment, arrive_by=arrive_by, window_s=window_s,
                                       wanted=wanted)  # fmt: skip
             if journeys:
                 break
@@ -515,27 +531,51 @@ class TransitPlanner:
             **self._cursors(shown),
         )
 
-    def _journeys(
+    def search_inputs(
         self,
-        view: ServiceView,
-        access: dict[int, int],
-        egress: dict[int, int],
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        date: dt.date,
         profile: Profile,
-        opts: PlanOptions,
-        moment: int,
         *,
-        arrive_by: bool,
-        window_s: int,
-        wanted: int,
+        max_transfers: int | None = None,
+    ) -> SearchInputs:
+        """What RAPTOR is given for a request: the day's timetable with the profile's
+        footpaths, the access and egress walks and the options of each search.
+
+        For checking the planner against an independent search, and for callers that run
+        many searches between the same two places (travel-time distributions).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        src = self.network.snap(origin, profile, "from")
+        dst = self.network.snap(destination, profile, "to")
+        return self._search_inputs(src, dst, date, profile, opts)
+
+    def _search_inputs(
+        self, src: Snap, dst: Snap, date: dt.date, profile: Profile, opts: PlanOptions
+    ) -> SearchInputs:
+        view = self._prepared(date, profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
+        return SearchInputs(view, access, egress, acc_c, egr_c,
+                            self._searches(view, profile, opts), opts)  # fmt: skip
+
+    def _journeys(
+        self, inputs: SearchInputs, moment: int, *, arrive_by: bool, window_s: int, wanted: int
     ) -> list[tuple[Journey, bool]]:
         """Journeys of every search the profile needs, each flagged "known accessible"."""
+        access, egress = inputs.access, inputs.egress
         if not access or not egress:
             return []
-        tt = view.timetable
-        earliest = moment - opts.arrive_by_horizon_s
+        tt = inputs.view.timetable
+        earliest = moment - inputs.options.arrive_by_horizon_s
         out: list[tuple[Journey, bool]] = []
         seen = set()
-        for known, ro in self._searches(view, profile, opts):
+        for known, ro in inputs.searches:
             if arrive_by and window_s > 0:
                 latest = latest_departure(tt, access, egress, moment, earliest, ro)
                 leave = max((j.departure_time for j in latest), default=None)
@@ -574,7 +614,9 @@ class TransitPlanner:
         min_change = opts.min_transfer_s
         if min_change is None:
             min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
-        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change)
+        walk = int(profile.max_access_walk_s)  # the whole first and last walks
+        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
+                             max_access_walk_s=walk, max_egress_walk_s=walk)  # fmt: skip
         if not profile.wheelchair:
             return [(False, base)]
         stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
@@ -595,6 +637,83 @@ class TransitPlanner:
         return {
             "earlier": {"time": first.isoformat(), "arrive_by": True},
             "later": {"time": last.isoformat(), "arrive_by": False},
+        }
+
+    def travel_time_distribution(
+        self,
+        origin: tuple[float, float],
+        targets: list[tuple[float, float]],
+        when: dt.datetime,
+        profile: Profile,
+        *,
+        window_s: int = 7200,
+        step_s: int = 60,
+        percentiles: tuple[int, ...] = (10, 50, 90),
+        max_transfers: int | None = None,
+    ) -> dict[str, Any]:
+        """Travel time from ``origin`` to each target for every departure in a window.
+
+        As Conveyal R5 reports accessibility: the journey is searched for each departure
+        moment ``when``, ``when + step_s``, ... ``when + window_s`` (one-to-all range
+        RAPTOR, labels shared between moments), and each target gets the travel time of
+        each moment (earliest arrival minus the moment, waiting at the origin included)
+        and their percentiles (nearest rank; ``None`` when that share of moments cannot
+        reach the target). A target is reached by the profile's walk from any stop (within
+        ``max_access_s``) or by walking all the way.
+
+        Returns
+        -------
+        dict
+            ``departures`` (ISO times), ``percentiles`` and per target ``lat``, ``lon``,
+            ``travel_time_s`` (per moment, ``None`` = not reachable), ``reachable_share``
+            and ``percentile_s`` (``{"p10": .., ...}``).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        zone = ZoneInfo(self.tz)
+        local = when.astimezone(zone)
+        src = self.network.snap(origin, profile, "from")
+        snaps = [self.network.snap(p, profile, f"targets[{i}]") for i, p in enumerate(targets)]
+        self._check_calendar(local.date(), False)
+        midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=zone)
+        start = round((local - midnight).total_seconds())
+        moments = np.arange(start, start + window_s + 1, step_s, dtype=np.int64)
+        view = self._prepared(local.date(), profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        (_, ro), *_ = self._searches(view, profile, opts)  # any vehicle the profile may use
+        arrivals = stop_arrivals_by_departure(view.timetable, access, moments.tolist(), ro)
+        reached = arrivals < UNREACHED
+        out = []
+        for point, snap in zip(targets, snaps, strict=True):
+            egr_s, egr_c = self._access(snap, profile, view.links, reverse=True)
+            near = np.flatnonzero(np.isfinite(egr_c))
+            best = np.full(len(moments), np.inf)
+            if len(near):
+                via = np.where(reached[:, near], arrivals[:, near] + egr_s[near], np.inf)
+                best = via.min(axis=1) - moments
+            walk = self.router.route_between(src, snap, profile)
+            if walk is not None:
+                best = np.minimum(best, round(walk.duration_s))
+            values = [None if not np.isfinite(b) else int(round(b)) for b in best]
+            out.append({
+                "lat": point[0], "lon": point[1],
+                "travel_time_s": values,
+                "reachable_share": round(float(np.isfinite(best).mean()), 4),
+                "percentile_s": {
+                    f"p{q}": _nearest_rank(best, q) for q in percentiles
+                },
+            })  # fmt: skip
+        return {
+            "profile": profile.name,
+            "from": {"lat": origin[0], "lon": origin[1]},
+            "time": local.isoformat(),
+            "window_s": int(window_s),
+            "step_s": int(step_s),
+            "departures": [(midnight + dt.timedelta(seconds=int(m))).isoformat() for m in moments],
+            "percentiles": list(percentiles),
+            "targets": out,
         }
 
     def _why_none(self, access: dict, egress: dict) -> str:
@@ -885,6 +1004,14 @@ class TransitPlanner:
             generalized_cost=walk.cost,
             warnings=body["warnings"],
         )
+
+
+def _nearest_rank(values: np.ndarray, q: float) -> int | None:
+    """The ``q``-th percentile by nearest rank (inf counts as the slowest); None if inf."""
+    ordered = np.sort(values)
+    rank = max(1, int(np.ceil(q / 100 * len(ordered))))
+    value = ordered[rank - 1]
+    return int(round(value)) if np.isfinite(value) else None
 
 
 def _duration(seconds: float) -> str:

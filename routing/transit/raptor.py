@@ -23,7 +23,8 @@ not a Python loop over patterns:
    round (local pruning) and the best arrival at the destination so far (target pruning).
 5. **Transfers**: from each stop reached by a vehicle this round, one footpath or a
    same-stop change (plus ``min_transfer_seconds``) gives the boarding time for the next
-   round. Footpaths are not chained; the walking graph supplies them closed enough.
+   round. Footpaths are not chained here; :meth:`Timetable.with_chained_footpaths` closes
+   them under chaining beforehand when several walks in a row are wanted.
 
 Labels of every round are kept so journeys are rebuilt leg by leg.
 """
@@ -59,6 +60,10 @@ class RaptorOptions:
         Bool per trip; False hides the trip (e.g. not wheelchair accessible).
     allowed_board, allowed_alight
         Bool per stop; False forbids boarding / alighting there.
+    max_access_walk_s, max_egress_walk_s
+        Longest *whole* first walk (access, plus the footpath that may follow it before the
+        first vehicle) and last walk (the footpath after the last vehicle, plus egress);
+        None for no limit.
     """
 
     max_transfers: int = 4
@@ -66,6 +71,8 @@ class RaptorOptions:
     allowed_trip: np.ndarray | None = None
     allowed_board: np.ndarray | None = None
     allowed_alight: np.ndarray | None = None
+    max_access_walk_s: int | None = None
+    max_egress_walk_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -313,6 +320,39 @@ def arrivals_by_departure(
     return out
 
 
+def stop_arrivals_by_departure(
+    timetable: Timetable,
+    access: StopSeconds,
+    departure_times: Iterable[int],
+    options: RaptorOptions | None = None,
+) -> np.ndarray:
+    """Earliest arrival at every stop for each departure moment: one-to-all range RAPTOR.
+
+    As :func:`arrivals_by_departure` without a destination (no target pruning). A stop
+    counts as reached by a vehicle (at most ``max_transfers + 1`` legs) or by the access
+    walk alone.
+
+    Returns
+    -------
+    ndarray
+        ``(len(departure_times), n_stops)`` int64, :data:`UNREACHED` where not reached.
+    """
+    tt = timetable
+    times = np.asarray(list(departure_times), dtype=np.int64)
+    out = np.full((len(times), tt.n_stops), UNREACHED, dtype=np.int64)
+    search = _Search(tt, access, {}, options or RaptorOptions())
+    if len(search.access_stops) == 0:
+        return out
+    walk = np.full(tt.n_stops, UNREACHED, dtype=np.int64)
+    walk[search.access_stops] = search.access_seconds
+    for i in np.argsort(-times, kind="stable").tolist():
+        if tt.n_trips:
+            search.run(int(times[i]))
+        by_walk = np.where(walk < UNREACHED, walk + times[i], UNREACHED)
+        out[i] = np.minimum(search.best_ride[-1], by_walk)
+    return out
+
+
 def latest_departure(
     timetable: Timetable,
     access: StopSeconds,
@@ -371,13 +411,18 @@ def departure_candidates(
     """
     tt = timetable
     opts = options or RaptorOptions()
-    stops, seconds = _stop_seconds(access, tt.n_stops, "access")
+    stops, seconds = _within(
+        *_stop_seconds(access, tt.n_stops, "access"), opts.max_access_walk_s
+    )
     if len(stops) == 0 or tt.n_trips == 0:
         return np.zeros(0, dtype=np.int64)
     walk = np.full(tt.n_stops, UNREACHED, dtype=np.int64)
     walk[stops] = seconds
     src, dst, foot = _footpaths(tt, stops)
-    np.minimum.at(walk, dst, walk[src] + foot)
+    total = walk[src] + foot
+    if opts.max_access_walk_s is not None:
+        dst, total = dst[total <= opts.max_access_walk_s], total[total <= opts.max_access_walk_s]
+    np.minimum.at(walk, dst, total)
     reached = np.flatnonzero(walk < UNREACHED)
     board_ok = _stop_mask(opts.allowed_board, tt.n_stops, "allowed_board")
     if board_ok is not None:
@@ -419,8 +464,14 @@ class _Search:
     ) -> None:
         self.tt, self.opts = tt, opts
         n = tt.n_stops
-        self.access_stops, self.access_seconds = _stop_seconds(access, n, "access")
-        self.egress_stops, self.egress_seconds = _stop_seconds(egress, n, "egress")
+        self.access_stops, self.access_seconds = _within(
+            *_stop_seconds(access, n, "access"), opts.max_access_walk_s
+        )
+        self.egress_stops, self.egress_seconds = _within(
+            *_stop_seconds(egress, n, "egress"), opts.max_egress_walk_s
+        )
+        self.egress_walk = np.full(n, UNREACHED, dtype=np.int64)
+        self.egress_walk[self.egress_stops] = self.egress_seconds
         self.feasible = bool(len(self.access_stops) and len(self.egress_stops) and tt.n_trips > 0)
         self.board_ok = _stop_mask(opts.allowed_board, n, "allowed_board")
         self.alight_ok = _stop_mask(opts.allowed_alight, n, "allowed_alight")
@@ -458,6 +509,9 @@ class _Search:
         start_walk = np.zeros(n, dtype=np.int64)
         start_time[self.access_stops] = departure_time + self.access_seconds
         src, dst, walk = _footpaths(tt, self.access_stops)
+        if opts.max_access_walk_s is not None:  # the whole first walk stays in the limit
+            ok = start_time[src] - departure_time + walk <= opts.max_access_walk_s
+            src, dst, walk = src[ok], dst[ok], walk[ok]
         _settle(
             start_time, start_from, start_walk, None, 0,
             dst, start_time[src] + walk, src, walk, bound=UNREACHED,
@@ -532,6 +586,10 @@ class _Search:
             src, dst, walk = _footpaths(tt, improved)
             walked = current.ride_time[src] + walk
             to_egress = np.flatnonzero(self.is_egress[dst])
+            if opts.max_egress_walk_s is not None:  # the whole last walk stays in the limit
+                to_egress = to_egress[
+                    walk[to_egress] + self.egress_walk[dst[to_egress]] <= opts.max_egress_walk_s
+                ]
             winners = to_egress[_first_per_stop(dst[to_egress], walked[to_egress], n)]
             winners = winners[walked[winners] < current.walk_time[dst[winners]]]
             current.walk_time[dst[winners]] = walked[winners]
@@ -539,8 +597,8 @@ class _Search:
 
             at_stop = np.minimum(current.ride_time[egress_stops], current.walk_time[egress_stops])
             total = at_stop + egress_seconds
-            best = int(np.argmin(total))
-            if total[best] < bound:
+            best = int(np.argmin(total)) if len(total) else -1
+            if best >= 0 and total[best] < bound:
                 bound = int(total[best])
                 self.target[k:] = np.minimum(self.target[k:], bound)
                 by_walk = bool(
@@ -592,6 +650,16 @@ def _stop_seconds(pairs: StopSeconds, n_stops: int, name: str) -> tuple[np.ndarr
     if (seconds < 0).any():
         raise InvalidInputError(f"{name}: walking seconds must not be negative", field=name)
     keep = _first_per_stop(stops, seconds, n_stops)
+    return stops[keep], seconds[keep]
+
+
+def _within(
+    stops: np.ndarray, seconds: np.ndarray, limit: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The walks no longer than ``limit`` (all when None)."""
+    if limit is None:
+        return stops, seconds
+    keep = seconds <= limit
     return stops[keep], seconds[keep]
 
 

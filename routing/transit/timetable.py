@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from routing.transit.gtfs import (
     NO_PICKUP_OR_DROP_OFF,
@@ -316,6 +318,34 @@ class Timetable:
             footpath_seconds=_frozen(sec),
             change_seconds=_frozen(change),
         )
+
+    def with_chained_footpaths(self, max_seconds: float) -> Timetable:
+        """A copy where walking several footpaths in a row is one footpath.
+
+        RAPTOR takes at most one footpath between two rides; closing the footpaths under
+        chaining (the shortest chain ``a -> b -> c ...`` of at most ``max_seconds``
+        becomes a footpath ``a -> c``) lets a transfer be a walk past intermediate stops.
+        Existing footpaths keep their time; pairs ``transfers.txt`` forbids stay absent.
+        """
+        n = self.n_stops
+        rows = np.repeat(np.arange(n), np.diff(self.footpath_ptr))
+        if len(rows) == 0:
+            return self
+        # csgraph drops zero weights: shift every walk by a millisecond, removed below.
+        eps = 1e-3
+        walks = csr_matrix(
+            (self.footpath_seconds.astype(np.float64) + eps, (rows, self.footpath_to)),
+            shape=(n, n),
+        )
+        sources = np.unique(rows)
+        dist = dijkstra(walks, directed=True, indices=sources, limit=max_seconds + n * eps)
+        src, dst = np.nonzero(np.isfinite(dist))
+        a = sources[src]
+        keep = a != dst
+        a, b, seconds = a[keep], dst[keep], dist[src[keep], dst[keep]]
+        triples = zip(a.tolist(), b.tolist(), np.round(seconds).astype(np.int64).tolist(),
+                      strict=True)  # fmt: skip
+        return self.with_transfers([(x, y, s) for x, y, s in triples if s <= max_seconds])
 
     # ------------------------------------------------------------------ reading
 

@@ -188,7 +188,7 @@ def free_port() -> int:
 
 def get_json(url: str) -> tuple[int, dict, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:  # a hang guard, not a timing
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), json.loads(err.read())
@@ -254,6 +254,16 @@ def test_serve_answers_with_gunicorn_workers_and_refuses_a_taken_port(
         status, _, body = get_json(f"{base}/plan?from={latlon(KAIVOKATU)}"
                                    f"&to={latlon(VILHONKATU)}&profile=walk")  # fmt: skip
         assert status == 503 and body["error"]["code"] == "transit_unavailable"
+        # What gunicorn refuses before the app sees it is in the JSON error shape too.
+        host, port = base.removeprefix("http://").split(":")
+        for raw in (b"GARBAGE\r\n\r\n", b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /route?from=" + b"1" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=10) as conn:
+                conn.sendall(raw)
+                answer = b"".join(iter(lambda c=conn: c.recv(65536), b""))
+            head, _, payload = answer.partition(b"\r\n\r\n")
+            assert head.split(b" ")[1] in (b"400", b"414") and b"application/json" in head
+            assert json.loads(payload)["error"]["code"] and len(payload) < 400
         # A second server on the same port: a one-line error before loading anything.
         port = base.rsplit(":", 1)[1]
         taken = subprocess.run([*serve_command(), "serve", *args, "--port", port],

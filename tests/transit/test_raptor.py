@@ -31,6 +31,7 @@ from routing.transit.raptor import (
     latest_departure,
     range_raptor,
     raptor,
+    stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
 
@@ -198,6 +199,9 @@ def random_options(rng: np.random.Generator, tt: Timetable, variant: int) -> Rap
         allowed_trip=rng.random(tt.n_trips) < 0.75 if variant == 1 else None,
         allowed_board=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
         allowed_alight=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
+        # The whole first and last walks (a walk plus a footpath) within a limit.
+        max_access_walk_s=int(rng.integers(150, 500)) if variant == 2 else None,
+        max_egress_walk_s=int(rng.integers(150, 500)) if variant == 1 else None,
     )
 
 
@@ -386,3 +390,24 @@ def test_runs_of_one_range_search_go_backwards_in_time(tt: Timetable) -> None:
     assert (by_nine.departure_time, by_nine.arrival_time) == (at("08:02:00"), at("08:50:00"))
     assert latest_departure(tt, *walks, at("08:49:59"), at("06:00:00")) == []
     assert arrivals_by_departure(tt, *walks, [at("24:00:00")])[0] == UNREACHED
+
+
+def test_one_to_all_arrivals_match_the_oracle_at_every_moment(feed: Feed) -> None:
+    tt = Timetable.from_feed(feed, TUESDAY)
+    options = RaptorOptions(max_transfers=2, min_transfer_seconds=60)
+    oracle = TimeExpandedOracle(tt, options)
+    located = [i for i, s in enumerate(tt.stop_ids) if not s.startswith(("ST_", "E_"))]
+    access = {tt.stop_index["B1"]: 120, tt.stop_index["M_ABAI"]: 300}
+    moments = list(range(at("07:30:00"), at("10:00:00"), 1800))
+    arrivals = stop_arrivals_by_departure(tt, access, moments, options)
+    reached = 0
+    for i, moment in enumerate(moments):
+        for stop in located:
+            expected = oracle.earliest_arrivals(access, {stop: 0}, moment)[-1]
+            if stop in access:  # walking there is a way to arrive too
+                walked = moment + access[stop]
+                expected = walked if expected is None else min(expected, walked)
+            got = int(arrivals[i, stop])
+            assert (got == UNREACHED) if expected is None else (got == expected), (moment, stop)
+            reached += expected is not None
+    assert reached > len(moments) * 2 and (arrivals == UNREACHED).any()
