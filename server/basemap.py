@@ -5,8 +5,10 @@ The answer is a GeoJSON FeatureCollection of the walking graph's ways in the box
 per way segment in both directions, with ``kind`` such as ``street``, ``footway``,
 ``crossing`` or ``steps``, ``road_class`` 0-5 and ``name``) and of the bus stops and metro
 stations of ``/places`` (``kind`` ``bus_stop`` or ``metro_station``). A box wider than about
-3 km keeps only the major roads (or the sidewalks along them) and the stations; at most
-:data:`MAX_FEATURES` features are sent, and ``truncated`` says when some were left out.
+3 km keeps only the major roads (or the sidewalks along them) as one MultiLineString per
+road class, each piece by its two ends, and the stations; wider than about 7 km only the
+secondary roads and above. At most :data:`MAX_FEATURES` way pieces are sent, and
+``truncated`` says when some were left out.
 Nothing is fetched from the internet.
 """
 
@@ -28,6 +30,8 @@ bp = Blueprint("basemap", __name__)
 MAX_FEATURES = 6000
 #: Boxes wider or taller than this many degrees show major roads only (~3 km).
 DETAIL_SPAN = 0.03
+#: Boxes wider than this (~7 km) keep only secondary roads and above.
+WIDE_SPAN = 0.06
 #: Boxes larger than this are refused (the whole city is about 0.4 x 0.5 degrees).
 MAX_SPAN = 1.0
 
@@ -82,30 +86,21 @@ def basemap() -> ResponseReturnValue:
     boxes, edges = _edge_boxes(graph)
     inside = (boxes[:, 0] <= north) & (boxes[:, 2] >= south) & (boxes[:, 1] <= east) & (
         boxes[:, 3] >= west)  # fmt: skip
-    detailed = max(north - south, east - west) <= DETAIL_SPAN
+    span = max(north - south, east - west)
+    detailed = span <= DETAIL_SPAN
     road_class = graph.edge["road_class"][edges]
     kind = graph.edge["kind"][edges]
     if not detailed:
         # major roads: their centrelines, or the sidewalks built along them
         along_road = (kind == WAY_KIND_NAMES.index("street")) | (
             kind == WAY_KIND_NAMES.index("sidewalk"))  # fmt: skip
-        inside &= along_road & (road_class >= 3)
+        inside &= along_road & (road_class >= (3 if span <= WIDE_SPAN else 4))
     chosen = edges[inside]
     # major roads first, so a truncated answer still shows the main streets
     chosen = chosen[np.argsort(-graph.edge["road_class"][chosen], kind="stable")]
     truncated = len(chosen) > MAX_FEATURES
     chosen = chosen[:MAX_FEATURES]
-    features = []
-    for e in chosen.tolist():
-        points = graph.edge_geometry(e)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString",
-                         "coordinates": [[round(p[1], 6), round(p[0], 6)] for p in points]},
-            "properties": {"kind": WAY_KIND_NAMES[int(graph.edge["kind"][e])],
-                           "road_class": int(graph.edge["road_class"][e]),
-                           "name": str(graph.names[graph.edge_name[e]])},
-        })  # fmt: skip
+    features = _detailed_ways(graph, chosen) if detailed else _major_roads(graph, chosen)
     kinds = ("metro_station", "bus_stop") if detailed else ("metro_station",)
     for place in get_places().places:
         if place.kind in kinds and south <= place.lat <= north and west <= place.lon <= east:
@@ -143,3 +138,36 @@ OPENAPI = {
         }},
     },
 }  # fmt: skip
+
+
+def _detailed_ways(graph: CompiledGraph, edges: np.ndarray) -> list[dict]:
+    """One LineString per way piece, with its kind, road class and name."""
+    out = []
+    for e in edges.tolist():
+        points = graph.edge_geometry(e)
+        out.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString",
+                         "coordinates": [[round(p[1], 6), round(p[0], 6)] for p in points]},
+            "properties": {"kind": WAY_KIND_NAMES[int(graph.edge["kind"][e])],
+                           "road_class": int(graph.edge["road_class"][e]),
+                           "name": str(graph.names[graph.edge_name[e]])},
+        })  # fmt: skip
+    return out
+
+
+def _major_roads(graph: CompiledGraph, edges: np.ndarray) -> list[dict]:
+    """A wide box is seen from afar: one MultiLineString per road class, each way piece by
+    its two ends at about 1 m precision, no names (nothing is labelled at that scale)."""
+    out = []
+    classes = graph.edge["road_class"][edges]
+    for road_class in sorted(set(classes.tolist()), reverse=True):
+        lines = []
+        for e in edges[classes == road_class].tolist():
+            points = graph.edge_geometry(e)[[0, -1]]
+            lines.append([[round(p[1], 5), round(p[0], 5)] for p in points])
+        out.append({"type": "Feature",
+                    "geometry": {"type": "MultiLineString", "coordinates": lines},
+                    "properties": {"kind": "street", "road_class": int(road_class),
+                                   "name": ""}})  # fmt: skip
+    return out
