@@ -143,7 +143,6 @@ OPENAPI: dict[str, Any] = {
                     "type": "array", "minItems": 1, "maxItems": MAX_CONTOURS,
                     "items": _MINUTES_SCHEMA}]},
                 "mode": _MODE_SCHEMA, "time": {"type": "string"},
-                "lang": LANG_PARAM["schema"],
                 **profile_parameters(),
             },
         },
