@@ -40,7 +40,7 @@ from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import ProfileGraph
-from routing.snapping import EdgeSampler, Snap
+from routing.snapping import EdgeSampler, Snap, fragment_edges
 
 LatLon = tuple[float, float]
 
@@ -174,6 +174,7 @@ class StreetNetwork:
         )
         self.sampler = EdgeSampler(graph, self.projection)
         self.reverse_edge = _reverse_edges(graph)
+        self.fragments = fragment_edges(graph, np.ones(graph.n_edges, dtype=bool))
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -194,6 +195,7 @@ class StreetNetwork:
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
+        usable &= ~self.fragments  # never snap where no route can leave
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)
@@ -294,7 +296,9 @@ class StreetNetwork:
             links = [(e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t)]
         out = []
         for edge, node, frac in links:
-            if edge >= 0 and np.isfinite(c.cost[edge]):
+            if frac == 0.0:  # the point is at this node, whatever its edge allows
+                out.append(Offset(node, 0.0, 0.0, 0.0))
+            elif edge >= 0 and np.isfinite(c.cost[edge]):
                 out.append(Offset(node, float(c.cost[edge]) * frac,
                                   float(c.seconds[edge]) * frac,
                                   float(length[edge]) * frac))  # fmt: skip

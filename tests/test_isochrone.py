@@ -10,8 +10,9 @@ from routing_helpers import router_for
 from routing.cost import get_profile
 from routing.isochrone import CELL_M, isochrone
 
-# A street's band reaches about one and a half cells beyond it (cell centre to corner).
-BAND_M = 1.5 * CELL_M * np.sqrt(2)
+# A street's band reaches about one and a half cells beyond it (cell centre to corner), and
+# the filled contour interpolates up to half a cell further towards the next cell centre.
+BAND_M = 2.0 * CELL_M * np.sqrt(2)
 
 
 def _shape(contour):

@@ -177,6 +177,14 @@ PARAMETERS: dict[str, Parameter] = {
             bool,
         ),
         _P(
+            "steep_reluctance",
+            "cost multiplier on ways whose steepest sustained stretch exceeds comfortable_grade",
+            "x",
+            1.0,
+            10.0,
+        ),
+        _P("comfortable_grade", "grade above which steep_reluctance applies", "ratio", 0.0, 0.5),
+        _P(
             "island_factor",
             "share of an unsignalled crossing's cost left when it has a refuge island",
             "ratio",
@@ -222,6 +230,8 @@ class Profile:
     rail_crossing_s: float = 0.0
     allow_embedded_rails: bool = True
     island_factor: float = 0.7
+    steep_reluctance: float = 1.0
+    comfortable_grade: float = 0.05
     #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
     max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
@@ -283,8 +293,9 @@ _COMMON = (
     "rail_crossing_s",
     "island_factor",
 )
-_PPR_RAIL = ("PPR default profile: crossing_tram 30 s, crossing_rail 60 s "
-             "(doubled for wheels: assumption)")
+_PPR_RAIL = (
+    "PPR default profile: crossing_tram 30 s, crossing_rail 60 s (doubled for wheels: assumption)"
+)
 _WHEELCHAIR = _COMMON + (
     "max_uphill",
     "max_downhill",
@@ -446,8 +457,13 @@ PROFILES: dict[str, Profile] = {
         crossing_unsignalled_s=30.0,
         crossing_unmarked_s=60.0,
         carriageway_reluctance=3.0,
+        steep_reluctance=2.0,
         parameters=_COMMON
         + (
+            "crossing_unsignalled_s",
+            "crossing_unmarked_s",
+            "steep_reluctance",
+            "comfortable_grade",
             "max_step_count",
             "stairs_reluctance",
             "allow_steps",
