@@ -60,7 +60,7 @@ _UNNAMED = {
 _STEPS = re.compile(r"^Take (?:(?P<count>\d+) steps|the steps)(?P<dir> up| down)?"
                     r"(?P<rail>, handrail present|, no handrail)?(?P<ramp>, ramp beside them)?"
                     r"(?: for \d+ m)?\.")  # fmt: skip
-_STEEP = re.compile(r"Steep (uphill|downhill) stretch \((\d+)%\)\.")
+_STEEP = re.compile(r"Steep (uphill|downhill) stretch \((?:up to )?(\d+)%\)\.")
 _KERB = {f"{k.capitalize()} ahead.": k for k in
          ("flush kerb", "lowered kerb", "rolled kerb", "raised kerb")}  # fmt: skip
 _KERB_TEXT = {
@@ -124,17 +124,23 @@ _KERBS = {"flush": _N("flush kerbs"), "lowered": _N("lowered kerbs"),
 
 def _crossing(lang: str, params: dict[str, Any]) -> str | None:
     """A crossing step from its ``params`` (see ``routing.instructions.crossing_params``)."""
-    what = params.get("road_class", "path")
+    what = params.get("road_class")
     if params.get("rails") and what == "path":
         what = "tram or railway tracks"
-    if what not in _ROAD_CLASSES or params.get("control") not in _CONTROLS:
+    if (what is not None and what not in _ROAD_CLASSES) or params.get("control") not in _CONTROLS:
         return None
-    detail = [gettext(lang, _ROAD_CLASSES[what])]
+    detail = [gettext(lang, _ROAD_CLASSES[what])] if what else []
     if params.get("lanes"):
         detail.append(gettext(lang, _N("%(n)s lanes"), n=params["lanes"]))
     road = params.get("road") or ""
-    head = (gettext(lang, _N("Cross %(road)s (%(what)s)"), road=road, what=", ".join(detail))
-            if road else gettext(lang, _N("Cross the road (%(what)s)"), what=", ".join(detail)))
+    if road and what:
+        head = gettext(lang, _N("Cross %(road)s (%(what)s)"), road=road, what=", ".join(detail))
+    elif road:  # a crossing mapped as its own way: the road's class is not known
+        head = gettext(lang, _N("Cross %(road)s"), road=road)
+    elif detail:
+        head = gettext(lang, _N("Cross the road (%(what)s)"), what=", ".join(detail))
+    else:
+        head = gettext(lang, _N("Cross the road"))
     parts = [head + " " + gettext(lang, _CONTROLS[params["control"]])]
     if params.get("audible") is not None:
         parts.append(gettext(lang, _AUDIBLE.get(params["audible"],
@@ -162,14 +168,34 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _notes(lang: str, text: str) -> list[str] | None:
+_LANDMARKS = {"bus_stop": _N("Landmark: the bus stop %(name)s, %(distance)s m away."),
+              "tram_stop": _N("Landmark: the tram stop %(name)s, %(distance)s m away."),
+              "metro_entrance": _N("Landmark: the metro entrance %(name)s, %(distance)s m away.")}
+_LANDMARKS_UNNAMED = {"bus_stop": _N("Landmark: a bus stop, %(distance)s m away."),
+                      "tram_stop": _N("Landmark: a tram stop, %(distance)s m away."),
+                      "metro_entrance": _N("Landmark: a metro entrance, %(distance)s m away.")}
+
+
+def _notes(lang: str, text: str, params: dict[str, Any]) -> list[str] | None:
     """The notes after a step's main sentence, translated; None if one is not known."""
     out = []
     rest = text.strip()
+    landmark = params.get("landmark") or {}
+    try:
+        landmark_en = render("landmark", landmark) if landmark else None
+    except (KeyError, TypeError):
+        landmark_en = None
     while rest:
+        if landmark_en and rest.startswith(landmark_en) and landmark.get("kind") in _LANDMARKS:
+            kind, name = landmark["kind"], landmark.get("name") or ""
+            msg = _LANDMARKS[kind] if name else _LANDMARKS_UNNAMED[kind]
+            out.append(gettext(lang, msg, name=name,
+                               distance=f"{float(landmark.get('distance_m', 0)):.0f}"))
+            rest = rest[len(landmark_en):].strip()
+            continue
         if m := _STEEP.match(rest):
-            msg = (_N("Steep uphill stretch (%(percent)s%%).") if m.group(1) == "uphill"
-                   else _N("Steep downhill stretch (%(percent)s%%)."))  # fmt: skip
+            msg = (_N("Steep uphill stretch (up to %(percent)s%%).") if m.group(1) == "uphill"
+                   else _N("Steep downhill stretch (up to %(percent)s%%)."))  # fmt: skip
             out.append(gettext(lang, msg, percent=m.group(2)))
         elif kerb := next((k for k in _KERB if rest.startswith(k)), None):
             out.append(gettext(lang, _KERB_TEXT[_KERB[kerb]]))
@@ -226,6 +252,9 @@ def render_step(step: dict[str, Any], lang: str) -> tuple[str, str]:
                        side=gettext(lang, _SIDES[params["side"]]), distance=distance)  # fmt: skip
     elif maneuver == "arrive":
         main = gettext(lang, _ARRIVED)
+    elif maneuver == "elevator" and params.get("levels"):
+        main = gettext(lang, _N("Take the elevator (levels %(levels)s)."),
+                       levels=str(params["levels"]).replace(";", ", "))
     elif maneuver == "elevator":
         main = gettext(lang, _ELEVATOR)
     elif maneuver == "steps" and (m := _STEPS.match(main_en)):
@@ -248,7 +277,7 @@ def render_step(step: dict[str, Any], lang: str) -> tuple[str, str]:
     elif maneuver in _UNNAMED and kind in _ALONG:
         main = gettext(lang, _UNNAMED[maneuver], along=gettext(lang, _ALONG[kind]),
                        distance=distance)  # fmt: skip
-    notes = _notes(lang, notes_en) if notes_en else []
+    notes = _notes(lang, notes_en, params) if notes_en else []
     if main is None or notes is None:
         return english, DEFAULT_LANG
     return " ".join([main, *notes]), lang
