@@ -238,7 +238,7 @@ class StreetRouter:
             and abs(g.edge["grade"][p.edge]) > 0.05
             and g.edge["kind"][p.edge] != at.WAY_KIND["steps"]
         ]
-        if steep and pg.profile.name != "walk":
+        if steep and pg.profile.warn_steep:
             worst = max(steep, key=lambda p: abs(g.edge["grade"][p.edge]))
             out.append(
                 {

@@ -272,7 +272,7 @@ def parse_integer(raw: Any, field: str, minimum: int, maximum: int) -> int:
 
 
 def parse_time(raw: Any, field: str = "time") -> dt.datetime:
-    """A departure time: ISO 8601, local Almaty time when it has no offset; missing is now.
+    """A departure time: ISO 8601, the feed's local time when it has no offset; missing is now.
 
     Parameters
     ----------
@@ -284,7 +284,8 @@ def parse_time(raw: Any, field: str = "time") -> dt.datetime:
     Returns
     -------
     datetime
-        A timezone-aware time in Asia/Almaty.
+        An aware time, or a naive one (no offset was given) that the planner reads as
+        local time of its feed (``agency_timezone``).
 
     Raises
     ------
@@ -318,7 +319,7 @@ class PlanRequest:
     profile
         The traveller's profile, overrides applied.
     when
-        The departure time (aware, Asia/Almaty).
+        The departure time (aware; naive means local time of the feed).
     max_transfers
         Vehicle changes allowed; None for the planner's default.
     """

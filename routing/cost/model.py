@@ -208,7 +208,7 @@ class CostModel:
             & np.isin(sidewalk, [at.SIDEWALK_NO, at.SIDEWALK_SEPARATE])
         )
         reluctance = np.where(no_sidewalk, reluctance * p.no_sidewalk_reluctance, reluctance)
-        if p.wheelchair or p.name == "blind":
+        if p.warn_unknown_sidewalk:
             unknown |= np.where(
                 street & (e["road_class"] >= 2) & (sidewalk == at.SIDEWALK_UNKNOWN),
                 UNKNOWN_SIDEWALK,

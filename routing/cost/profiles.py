@@ -186,6 +186,13 @@ class Profile:
     unlit_reluctance: float = 1.0
     signal_wait_s: float = 20.0
     elevator_wait_s: float = 45.0
+    # Not request parameters: what else differs between profiles (see PROFILES' sources).
+    warn_steep: bool = True
+    warn_unknown_sidewalk: bool = False
+    min_transfer_s: int = 60
+    transfer_penalty_s: float = 120.0
+    stop_no_tactile_s: float = 0.0
+    stop_unknown_tactile_s: float = 0.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -254,6 +261,7 @@ PROFILES: dict[str, Profile] = {
         name="walk",
         label="Walking",
         speed_mps=1.33,
+        warn_steep=False,
         stairs_reluctance=2.0,
         parameters=_COMMON + ("stairs_reluctance", "allow_steps"),
         sources={
@@ -264,6 +272,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "wheelchair_manual": Profile(
         name="wheelchair_manual",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
         label="Manual wheelchair",
         wheelchair=True,
         speed_mps=0.9,
@@ -292,6 +303,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "wheelchair_electric": Profile(
         name="wheelchair_electric",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
         label="Electric wheelchair",
         wheelchair=True,
         speed_mps=1.5,
@@ -321,6 +335,11 @@ PROFILES: dict[str, Profile] = {
     "blind": Profile(
         name="blind",
         label="Blind (cane or guide dog)",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
+        stop_no_tactile_s=120.0,
+        stop_unknown_tactile_s=60.0,
         speed_mps=1.0,
         stairs_reluctance=3.0,
         unknown_cost_s=60.0,

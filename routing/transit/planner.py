@@ -79,11 +79,9 @@ class PlanOptions:
     max_stop_snap_m
         A stop farther than this from any way the profile may use cannot be walked to.
     min_transfer_s
-        Time to change vehicles at one stop; None takes 180 s for wheelchair and blind
-        profiles, 60 s for others.
+        Time to change vehicles at one stop; None takes the profile's ``min_transfer_s``.
     transfer_penalty_s
-        Generalised cost of each change; None takes 300 s for wheelchair and blind
-        profiles, 120 s for others.
+        Generalised cost of each change; None takes the profile's ``transfer_penalty_s``.
     walk_only_max_s
         A walk-only itinerary is offered when it takes at most this long.
     max_itineraries
@@ -100,11 +98,14 @@ class PlanOptions:
     max_itineraries: int = 4
 
 
-def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
-    """ISO 8601 time in the feed's zone (a time without offset is local Almaty time)."""
-    zone = ZoneInfo(tz)
+def parse_departure(text: str | None, *, tz: str | None = None) -> dt.datetime:
+    """An ISO 8601 time; missing means now.
+
+    A time without an offset is local time of ``tz``, or, when ``tz`` is None, stays naive:
+    the planner then reads it in its feed's ``agency_timezone``.
+    """
     if not text:
-        return dt.datetime.now(zone).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -115,10 +116,23 @@ def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
         ) from None
     if not 1900 <= when.year <= 2199:
         raise InvalidInputError(f"'time' {text!r} is outside the years 1900-2199", field="time")
+    return _localize(when, tz, text) if tz is not None else when
+
+
+def _localize(when: dt.datetime, tz: str, text: str = "") -> dt.datetime:
+    """``when`` in zone ``tz`` (a naive time is taken as local time there)."""
+    zone = ZoneInfo(tz)
     try:
         return when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
     except OverflowError:
-        raise InvalidInputError(f"'time' {text!r} is out of range", field="time") from None
+        raise InvalidInputError(f"'time' {text or when!r} is out of range",
+                                field="time") from None  # fmt: skip
+
+
+def feed_timezone(feed: Feed) -> str:
+    """The feed's ``agency_timezone`` (the loader checks that all agencies share one)."""
+    zones = {a.agency_timezone for a in feed.agencies.values()}
+    return zones.pop() if len(zones) == 1 else ALMATY_TZ
 
 
 @dataclass
@@ -198,6 +212,8 @@ class TransitPlanner:
         Transit overlays (low-floor shares, station facts); None means none.
     stop_extras
         Extra per-stop facts (e.g. ``tactile_paving`` from ``stop_accessibility.txt``).
+    tz
+        The IANA zone of the timetable; None takes the feed's ``agency_timezone``.
     """
 
     def __init__(
@@ -207,7 +223,7 @@ class TransitPlanner:
         *,
         accessibility: TransitAccessibility | None = None,
         stop_extras: dict[str, dict[str, str]] | None = None,
-        tz: str = ALMATY_TZ,
+        tz: str | None = None,
         options: PlanOptions = PlanOptions(),
     ) -> None:
         self.router = router
@@ -215,7 +231,7 @@ class TransitPlanner:
         self.feed = feed
         self.accessibility = accessibility or TransitAccessibility()
         self.stop_extras = stop_extras or {}
-        self.tz = tz
+        self.tz = tz or feed_timezone(feed)
         self.options = options
         self._timetables: OrderedDict[dt.date, Timetable] = OrderedDict()
         self._profiled: OrderedDict[tuple, tuple] = OrderedDict()
@@ -356,7 +372,7 @@ class TransitPlanner:
         opts = self.options
         if max_transfers is not None:
             opts = replace(opts, max_transfers=max_transfers)
-        local = when.astimezone(ZoneInfo(self.tz))
+        local = _localize(when, self.tz)
         date = local.date()
         depart = local.hour * 3600 + local.minute * 60 + local.second
         src = self.network.snap(origin, profile, "from")
@@ -370,7 +386,7 @@ class TransitPlanner:
         egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
         min_change = opts.min_transfer_s
         if min_change is None:
-            min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
+            min_change = profile.min_transfer_s
         searches = []
         if profile.wheelchair:
             searches.append(
@@ -562,7 +578,7 @@ class TransitPlanner:
         transfers = journey.n_transfers
         penalty = self.options.transfer_penalty_s
         if penalty is None:
-            penalty = 300.0 if (profile.wheelchair or profile.name == "blind") else 120.0
+            penalty = profile.transfer_penalty_s
         total = journey.arrival_time - depart
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
@@ -643,12 +659,12 @@ class TransitPlanner:
                             "message": f"Step-free boarding at {tt.stop_names[s]} is not known.",
                         }
                     )
-        if profile.name == "blind":
+        if profile.stop_no_tactile_s > 0 or profile.stop_unknown_tactile_s > 0:
             for s in (leg.board_stop, leg.alight_stop):
                 if stop_tactile[s] == NO:
-                    penalty += 120.0
+                    penalty += profile.stop_no_tactile_s
                 elif stop_tactile[s] == UNKNOWN:
-                    penalty += 60.0
+                    penalty += profile.stop_unknown_tactile_s
                     warnings.append(
                         {
                             "code": "unknown_tactile_guidance",
