@@ -39,7 +39,7 @@ from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
-from routing.search import ProfileGraph
+from routing.search import EdgePairs, ProfileGraph
 from routing.snapping import EdgeSampler, Snap
 
 LatLon = tuple[float, float]
@@ -174,6 +174,7 @@ class StreetNetwork:
         )
         self.sampler = EdgeSampler(graph, self.projection)
         self.reverse_edge = _reverse_edges(graph)
+        self._pairs = EdgePairs.of(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -190,7 +191,7 @@ class StreetNetwork:
         if hit is not None:
             self._prepared.move_to_end(profile)
             return hit
-        pg = ProfileGraph.build(self.graph, profile)
+        pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
@@ -294,7 +295,9 @@ class StreetNetwork:
             links = [(e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t)]
         out = []
         for edge, node, frac in links:
-            if edge >= 0 and np.isfinite(c.cost[edge]):
+            if frac == 0.0:  # the point is at this node, whatever its edge allows
+                out.append(Offset(node, 0.0, 0.0, 0.0))
+            elif edge >= 0 and np.isfinite(c.cost[edge]):
                 out.append(Offset(node, float(c.cost[edge]) * frac,
                                   float(c.seconds[edge]) * frac,
                                   float(length[edge]) * frac))  # fmt: skip
@@ -480,11 +483,14 @@ class StreetNetwork:
             nodes = np.stack([g.edge_u[edge], g.edge_v[edge]], axis=1).astype(np.int64)
             frac = np.stack([t, 1.0 - t], axis=1)
         safe = np.maximum(edges, 0)
+        at_node = known[:, None] & (frac == 0.0)  # the point is at this node: no edge needed
         ok = (edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])
         cost = np.where(ok, c.cost[safe] * frac, np.inf)
         seconds = np.where(ok, c.seconds[safe] * frac, np.inf)
         metres = np.where(ok, g.edge["length"][safe] * frac, np.inf)
-        return np.where(ok, nodes, -1), cost, seconds, metres
+        for values in (cost, seconds, metres):
+            values[at_node] = 0.0
+        return np.where(ok | at_node, nodes, -1), cost, seconds, metres
 
     def _add_direct(self, pg: ProfileGraph, sources, targets, out: CostMatrix) -> None:
         """Pairs on one edge (or its reverse): the walk along it, which no node search sees."""

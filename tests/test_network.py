@@ -169,3 +169,20 @@ def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
         s = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
         best = np.hypot(*(a + d * s[:, None] - p).T).min()
         assert snap.distance_m == pytest.approx(best, abs=1e-6)
+
+
+def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
+    from routing_helpers import router_for
+
+    net = router_for("ramp_island.osm.xml").network
+    profile = get_profile("wheelchair_manual")  # may not climb the ramp (way 500)
+    g, cost = net.graph, net.costs(profile).costs.cost
+    bottom = int(np.flatnonzero(g.node_osmid == 1)[0])
+    west = int(np.flatnonzero(g.node_osmid == 10)[0])
+    flat = int(np.flatnonzero((g.edge_u == bottom) & (g.edge_v == west))[0])
+    target = net.at_node(west)
+    for edge in np.flatnonzero(g.edge_u == bottom).tolist():  # including the ramp up
+        at_bottom = Snap(edge=edge, t=0.0, lat=0.0, lon=0.0, distance_m=0.0)
+        m = net.matrix([at_bottom], [target], profile)
+        assert m.cost[0, 0] == pytest.approx(cost[flat])
+        assert net.path(at_bottom, target, profile).cost == pytest.approx(cost[flat])
