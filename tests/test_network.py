@@ -177,12 +177,15 @@ def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
     net = router_for("ramp_island.osm.xml").network
     profile = get_profile("wheelchair_manual")  # may not climb the ramp (way 500)
     g, cost = net.graph, net.costs(profile).costs.cost
-    bottom = int(np.flatnonzero(g.node_osmid == 1)[0])
-    west = int(np.flatnonzero(g.node_osmid == 10)[0])
-    flat = int(np.flatnonzero((g.edge_u == bottom) & (g.edge_v == west))[0])
-    target = net.at_node(west)
-    for edge in np.flatnonzero(g.edge_u == bottom).tolist():  # including the ramp up
-        at_bottom = Snap(edge=edge, t=0.0, lat=0.0, lon=0.0, distance_m=0.0)
-        m = net.matrix([at_bottom], [target], profile)
+    top = int(np.flatnonzero(g.node_osmid == 2)[0])
+    east = int(np.flatnonzero(g.node_osmid == 20)[0])
+    flat = int(np.flatnonzero((g.edge_u == top) & (g.edge_v == east))[0])
+    target = net.at_node(east)
+    # Down the ramp is allowed, its reverse (up) is not: the point at the top must still
+    # leave eastwards on the flat path.
+    for edge in np.flatnonzero(g.edge_u == top).tolist():
+        at_top = Snap(edge=edge, t=0.0, lat=0.0, lon=0.0, distance_m=0.0)
+        m = net.matrix([at_top], [target], profile)
         assert m.cost[0, 0] == pytest.approx(cost[flat])
-        assert net.path(at_bottom, target, profile).cost == pytest.approx(cost[flat])
+        assert net.path(at_top, target, profile).cost == pytest.approx(cost[flat])
+        assert net.tree([at_top], profile).at([target]).cost[0, 0] == pytest.approx(cost[flat])
