@@ -48,6 +48,10 @@ LatLon = tuple[float, float]
 #: a few arrays of ``batch x nodes`` values).
 MATRIX_BATCH = 64
 
+#: :meth:`StreetNetwork.matrix` walks paths back from the targets' nodes when they are at
+#: most this share of all nodes, and sums along whole search trees otherwise.
+BACKTRACK_SHARE = 0.1
+
 
 @dataclass(frozen=True)
 class Offset:
@@ -377,11 +381,17 @@ class StreetNetwork:
         shape = (len(sources), len(targets))
         out = CostMatrix(np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.inf))
         rows = [i for i, s in enumerate(sources) if s is not None]
+        ends = self._offset_arrays(pg, targets, reverse=True)[0]
+        ends = np.unique(ends[ends >= 0])
+        few = len(ends) <= BACKTRACK_SHARE * self.graph.n_nodes
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
             dist, pred = self._search(pg, links, limit=limit)
-            seconds, metres = self._along(pg, dist, pred, links)
+            if few:  # walk back from the few nodes the targets are reached through
+                seconds, metres = self._along_to(pg, dist, pred, links, ends)
+            else:  # sum along every tree at once
+                seconds, metres = self._along(pg, dist, pred, links)
             part = self._arrive(pg, CostMatrix(dist, seconds, metres), targets, reverse=False)
             out.cost[chunk], out.seconds[chunk], out.metres[chunk] = (
                 part.cost, part.seconds, part.metres
@@ -445,12 +455,49 @@ class StreetNetwork:
                     seconds[at], metres[at] = o.seconds, o.metres
         parent = np.full(len(live), -1, dtype=np.int64)
         parent[inner] = position[(live[inner] // n) * n + p[inner]]
+        sums = _path_sums(parent, seconds + 1j * metres)  # both in one pass
         out = []
-        for values in (seconds, metres):
+        for part in (sums.real, sums.imag):
             full = np.full(k * n, np.inf)
-            full[live] = _path_sums(parent, values)
+            full[live] = part
             out.append(full.reshape(k, n))
         return out[0], out[1]
+
+    def _along_to(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
+                  links: list[list[Offset]], nodes: np.ndarray):  # fmt: skip
+        """Seconds and metres at ``nodes`` only (inf elsewhere), walking each path back.
+
+        Costs about (rows x nodes x path length) steps: cheaper than :meth:`_along` when
+        few nodes are wanted.
+        """
+        k, n = pred.shape
+        seconds, metres = np.full((k, n), np.inf), np.full((k, n), np.inf)
+        rows = np.repeat(np.arange(k), len(nodes))
+        cols = np.tile(nodes, k)
+        live = np.isfinite(dist[rows, cols])
+        rows, cols = rows[live], cols[live]
+        acc_s, acc_m = np.zeros(len(rows)), np.zeros(len(rows))
+        at = cols.copy()
+        active = np.arange(len(rows))
+        while len(active):
+            p = pred[rows[active], at[active]]
+            inner = (p >= 0) & (p < n)
+            step = active[inner]
+            edges = pg.edges_between(p[inner], at[step])
+            acc_s[step] += pg.costs.seconds[edges]
+            acc_m[step] += self.graph.edge["length"][edges]
+            at[step] = p[inner]
+            active = step
+        # Every path starts on its row's virtual node: add the link it came by.
+        link_s, link_m = np.zeros((k, n)), np.zeros((k, n))
+        for r, offs in enumerate(links):
+            for o in sorted(offs, key=lambda o: -o.cost):  # the cheapest link wins
+                link_s[r, o.node], link_m[r, o.node] = o.seconds, o.metres
+        from_link = pred[rows, at] == n + rows
+        acc_s += np.where(from_link, link_s[rows, at], 0.0)
+        acc_m += np.where(from_link, link_m[rows, at], 0.0)
+        seconds[rows, cols], metres[rows, cols] = acc_s, acc_m
+        return seconds, metres
 
     def _arrive(self, pg: ProfileGraph, values: CostMatrix, points: Sequence[Snap | None], *,
                 reverse: bool) -> CostMatrix:  # fmt: skip
@@ -599,10 +646,11 @@ def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Sum of ``step`` along each entry's parent chain (pointer jumping; -1 = root).
 
     Each pass doubles how far every entry has summed; a sentinel root (index ``len``) with
-    nothing to add lets every pass run over whole arrays.
+    nothing to add lets every pass run over whole arrays. ``step`` may be complex, to sum
+    two quantities in one pass.
     """
     size = len(parent)
-    total = np.append(step, 0.0)
+    total = np.append(step, 0)
     up = np.append(np.where(parent >= 0, parent, size), size)
     while (up != size).any():
         total += total[up]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from network_oracle import path_totals, split_graph
 
+from routing import network as network_module
 from routing.cost import get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.network import StreetNetwork
@@ -57,7 +58,10 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-def test_matrix_equals_networkx(networks, city, profile_name):
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["whole-trees", "walk-back"])
+def test_matrix_equals_networkx(networks, city, profile_name, share, monkeypatch):
+    # Both ways of summing seconds and metres (see BACKTRACK_SHARE) are checked.
+    monkeypatch.setattr(network_module, "BACKTRACK_SHARE", share)
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
