@@ -91,9 +91,12 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     t_zero = np.concatenate([t_zero, extra_zero])
     if not len(edge_ids):
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    # The samples of those edges (sample_edge is sorted, so each edge's are one run).
-    first = np.searchsorted(sampler.sample_edge, edge_ids)
-    last = np.searchsorted(sampler.sample_edge, edge_ids, side="right")
+    # The samples of those edges (sample_edge is sorted, so each edge's are one run); an
+    # edge without samples of its own uses those of its opposite, fractions flipped.
+    flipped = ~sampler.sampled[edge_ids]
+    sampled_ids = np.where(flipped, network.reverse_edge[edge_ids], edge_ids)
+    first = np.searchsorted(sampler.sample_edge, sampled_ids)
+    last = np.searchsorted(sampler.sample_edge, sampled_ids, side="right")
     counts = last - first
     which = np.repeat(np.arange(len(edge_ids)), counts)
     ids = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -102,6 +105,7 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     pts = sampler.points[ids]
     along = sampler.seg_along[seg] + np.hypot(*(pts - sampler.seg_a[seg]).T)
     frac = along / sampler.edge_len[edge_ids[which]]
+    frac = np.where(flipped[which], 1.0 - frac, frac)
     time = t_zero[which] + frac * seconds[edge_ids[which]]
     keep = (frac >= t_from[which]) & (time <= limit_s)
     # Nodes reached in time, and the snapped origin itself.

@@ -176,8 +176,11 @@ class StreetNetwork:
         self.projection = LocalProjection(
             float(np.mean(graph.node_lat)), float(np.mean(graph.node_lon))
         )
-        self.sampler = EdgeSampler(graph, self.projection)
         self.reverse_edge = _reverse_edges(graph)
+        # One of each pair of opposite edges is sampled: both share a geometry.
+        edges = np.arange(graph.n_edges)
+        sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
+        self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
@@ -618,16 +621,30 @@ class StreetNetwork:
 
 
 def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
-    """For each edge, the edge running the other way along the same geometry (-1: none)."""
-    g = graph
-    key_fwd = {}
-    for i in range(g.n_edges):
-        key = (int(g.edge_u[i]), int(g.edge_v[i]), int(g.edge["osmid"][i]),
-               round(float(g.edge["length"][i]), 2))  # fmt: skip
-        key_fwd[key] = i
-    rev = np.full(g.n_edges, -1, dtype=np.int64)
-    for (u, v, osmid, length), i in key_fwd.items():
-        rev[i] = key_fwd.get((v, u, osmid, length), -1)
+    """For each edge, the edge running the other way along the same geometry (-1: none).
+
+    Edges match on (tail, head, OSM way, length to the cm) swapped; where several edges
+    share a key, the last one is paired (as a dict keyed by it would keep).
+    """
+    g, n = graph, graph.n_edges
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    length = np.round(g.edge["length"].astype(np.float64), 2)
+    fields = [("u", np.int64), ("v", np.int64), ("osmid", np.int64), ("length", np.float64)]
+    forward, backward = np.empty(n, dtype=fields), np.empty(n, dtype=fields)
+    forward["u"], forward["v"] = g.edge_u, g.edge_v
+    backward["u"], backward["v"] = g.edge_v, g.edge_u
+    for keys in (forward, backward):
+        keys["osmid"], keys["length"] = g.edge["osmid"], length
+    order = np.argsort(forward, kind="stable")
+    keys = forward[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    keys, edges = keys[last], order[last]
+    pos = np.minimum(np.searchsorted(keys, backward[edges]), len(keys) - 1)
+    hit = keys[pos] == backward[edges]
+    rev = np.full(n, -1, dtype=np.int64)
+    rev[edges[hit]] = edges[pos[hit]]
     return rev
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Bump when the arrays or their meaning change, so old caches are not reused.
 FORMAT_VERSION = 3
@@ -184,6 +187,8 @@ class CompiledGraph:
     # -- oracle / baseline --------------------------------------------------------------
     def to_networkx(self, weights: np.ndarray | None = None, *, weight: str = "weight"):
         """A MultiDiGraph (osmnx-style) with ``weight`` per edge; inf-weight edges left out."""
+        import networkx as nx  # oracles and baselines only
+
         graph = nx.MultiDiGraph(crs="epsg:4326")
         for i in range(self.n_nodes):
             graph.add_node(i, x=float(self.node_lon[i]), y=float(self.node_lat[i]))

@@ -10,11 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from routing.graph.build import build_walk_graph
 from routing.graph.compiled import FORMAT_VERSION, CompiledGraph
-from routing.graph.elevation import ElevationModel
-from routing.graph.osm_import import read_osm
-from routing.graph.overlays import apply_overlays, read_overlay
 
 PathLike = str | os.PathLike
 
@@ -58,6 +54,12 @@ def build_graph(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[CompiledGraph, object]:
     """Import, patch, build and compile; returns the compiled graph and the networkx graph."""
+    # Build-time only (osmium, networkx): a server starting from the cache never loads them.
+    from routing.graph.build import build_walk_graph
+    from routing.graph.elevation import ElevationModel
+    from routing.graph.osm_import import read_osm
+    from routing.graph.overlays import apply_overlays, read_overlay
+
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     say(f"reading {osm}")
