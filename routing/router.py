@@ -49,7 +49,7 @@ class Route:
             "duration_s": round(self.duration_s, 1),
             "geometry": {
                 "type": "LineString",
-                "coordinates": [[round(lon, 7), round(lat, 7)] for lat, lon in self.geometry],
+                "coordinates": np.round(np.asarray(self.geometry)[:, ::-1], 7).tolist(),
             },
             "steps": [s.to_dict() for s in self.steps],
             "warnings": self.warnings,
