@@ -64,7 +64,6 @@ def od_pairs(almaty_planner) -> list[tuple[tuple[float, float], tuple[float, flo
     Monday 2026-12-07, Almaty time.
     """
     tt = almaty_planner.timetable(SERVICE_DATE)
-    router = almaty_planner.router
     served = np.flatnonzero(np.diff(tt.stop_ps_ptr) > 0)
     rng = np.random.default_rng(SEED)
     zone = ZoneInfo(ALMATY_TZ)
@@ -76,7 +75,7 @@ def od_pairs(almaty_planner) -> list[tuple[tuple[float, float], tuple[float, flo
         lat += metres * math.cos(bearing) / _EARTH_M_PER_DEG
         lon += metres * math.sin(bearing) / (_EARTH_M_PER_DEG * math.cos(math.radians(lat)))
         try:
-            router.check_inside((lat, lon), "point")
+            almaty_planner.network.nearest_way((lat, lon), "point")
         except OutsideAreaError:
             return None
         return lat, lon
@@ -437,7 +436,9 @@ def test_plan_agrees_with_time_expanded_graph(almaty_planner, od_pairs, time_exp
         searched = access and egress
         free = raptor(tt, access, egress, depart, unlimited) if searched else []
         assert min((j.arrival_time for j in free), default=None) == expected, (origin, when)
-        capped = raptor(tt, access, egress, depart, limited) if searched else []
+        walk = int(profile.max_access_walk_s)  # the planner's limit on first and last walks
+        planned = replace(limited, max_access_walk_s=walk, max_egress_walk_s=walk)
+        capped = raptor(tt, access, egress, depart, planned) if searched else []
         fastest = min((j.arrival_time for j in capped), default=None)
         try:
             plan = planner.plan(origin, destination, when, profile)
@@ -494,3 +495,116 @@ def test_networkx_time_expanded(benchmark, almaty_planner, od_pairs, time_expand
         te_window="07:00-11:00",
     )
     benchmark.pedantic(one, rounds=PAIRS, iterations=1, warmup_rounds=3)
+
+
+# --------------------------------------------------------------------------- arrive-by and windows
+
+#: Rounds of the arrive-by and window benchmarks (each networkx round is many Dijkstras).
+RANGE_ROUNDS = 20
+WINDOW_S, STEP_S = 2 * 3600, 5 * 60  # a 2-hour window, one departure every 5 minutes
+ARRIVE_BY = 10 * 3600  # latest arrival; departures searched from 07:00 (the graph's window)
+
+
+def range_queries(planner: TransitPlanner, od_pairs, profile):
+    """Access and egress walks of the first pairs, computed once (as for the baseline)."""
+    out = []
+    for origin, destination, when in od_pairs[:RANGE_ROUNDS]:
+        access, egress = access_egress(planner, origin, destination, profile)
+        if access and egress:
+            out.append((access, egress, _seconds_of_day(when) - 1800))
+    return out
+
+
+def nx_latest_departure(graph: TimeExpandedGraph, access, egress, moments) -> int | None:
+    """Latest of ``moments`` whose earliest arrival is by :data:`ARRIVE_BY`, by the same
+    binary search as ours, one ``nx.dijkstra_path_length`` per probe."""
+    lo, hi, best = 0, len(moments) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        t = int(moments[mid])
+        arrival = graph.earliest_arrival(graph.query_arcs(access, egress, t), t)
+        if arrival is not None and arrival <= ARRIVE_BY:
+            best, lo = t, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+@pytest.mark.parametrize("side", ["ours", "networkx"])
+def test_arrive_by(benchmark, almaty_planner, od_pairs, time_expanded, side):
+    """Latest departure arriving by 10:00 (walk profile): ours is
+    :func:`~routing.transit.raptor.latest_departure` (binary search over the exact
+    departure moments, one RAPTOR run per probe); networkx runs the same binary search
+    with one Dijkstra on the time-expanded graph per probe. Both return the same moment
+    (asserted on every query before timing)."""
+    from routing.transit.raptor import departure_candidates, latest_departure
+
+    profile = get_profile("walk")
+    planner = almaty_planner
+    tt = planner._prepared(SERVICE_DATE, profile)[0]
+    options = search_options(planner, profile)
+    graph = time_expanded(planner, "walk")
+    queries = []
+    for access, egress, _ in range_queries(planner, od_pairs, profile):
+        moments = departure_candidates(tt, access, WINDOW[0], ARRIVE_BY, options)
+        queries.append((access, egress, moments))
+    for access, egress, moments in queries[:5]:
+        ours = latest_departure(tt, access, egress, ARRIVE_BY, WINDOW[0],
+                                replace(options, max_transfers=20))  # fmt: skip
+        leave = max((j.departure_time for j in ours), default=None)
+        assert leave == nx_latest_departure(graph, access, egress, moments)
+    it = itertools.cycle(queries)
+
+    def one():
+        access, egress, moments = next(it)
+        if side == "ours":
+            return latest_departure(tt, access, egress, ARRIVE_BY, WINDOW[0], options)
+        return nx_latest_departure(graph, access, egress, moments)
+
+    benchmark.group = "plan almaty arrive-by"
+    kind = "ours_plan" if side == "ours" else "networkx_te"
+    benchmark.extra_info.update(city="almaty-arrive-by", profile="walk", kind=kind)
+    benchmark.pedantic(one, rounds=len(queries), iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("side", ["ours", "networkx"])
+def test_two_hour_window(benchmark, almaty_planner, od_pairs, time_expanded, side):
+    """Earliest arrival for each of 25 departures (every 5 minutes over 2 hours), walk
+    profile: ours is :func:`~routing.transit.raptor.arrivals_by_departure` (range RAPTOR,
+    labels kept between departures); networkx runs one Dijkstra per departure. The
+    arrivals agree (with no transfer limit) on the first queries before timing."""
+    from routing.transit.raptor import UNREACHED, arrivals_by_departure
+
+    profile = get_profile("walk")
+    planner = almaty_planner
+    tt = planner._prepared(SERVICE_DATE, profile)[0]
+    options = search_options(planner, profile)
+    graph = time_expanded(planner, "walk")
+    queries = range_queries(planner, od_pairs, profile)
+
+    def nx_window(access, egress, start):
+        out = []
+        for t in range(start, start + WINDOW_S + 1, STEP_S):
+            out.append(graph.earliest_arrival(graph.query_arcs(access, egress, t), t))
+        return out
+
+    for access, egress, start in queries[:3]:
+        moments = range(start, start + WINDOW_S + 1, STEP_S)
+        ours = arrivals_by_departure(tt, access, egress, moments,
+                                     replace(options, max_transfers=20))  # fmt: skip
+        assert [None if a == UNREACHED else int(a) for a in ours] == nx_window(
+            access, egress, start
+        )
+    it = itertools.cycle(queries)
+
+    def one():
+        access, egress, start = next(it)
+        if side == "ours":
+            moments = range(start, start + WINDOW_S + 1, STEP_S)
+            return arrivals_by_departure(tt, access, egress, moments, options)
+        return nx_window(access, egress, start)
+
+    benchmark.group = "plan almaty 2h window"
+    kind = "ours_plan" if side == "ours" else "networkx_te"
+    benchmark.extra_info.update(city="almaty-window", profile="walk", kind=kind)
+    benchmark.pedantic(one, rounds=len(queries), iterations=1, warmup_rounds=1)

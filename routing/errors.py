@@ -56,6 +56,12 @@ class NoRouteError(RoutingError):
     http_status = 422
 
 
+class OutsideServiceError(NoRouteError):
+    """The requested date lies outside the dates a transit feed's calendar covers."""
+
+    code = "outside_feed_calendar"
+
+
 class DataError(RoutingError):
     """An input data file (OSM, DEM, overlay, GTFS) is missing or broken.
 

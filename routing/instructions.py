@@ -28,6 +28,9 @@ class RouteEdge:
 
 @dataclass
 class Step:
+    """One instruction. ``code`` and ``params`` are the data; ``instruction`` is their English
+    rendering by :func:`render` (translations render the same data from their catalogues)."""
+
     instruction: str
     maneuver: str
     name: str
@@ -36,10 +39,14 @@ class Step:
     location: tuple[float, float] = (0.0, 0.0)
     notes: list[str] = field(default_factory=list)
     kind: str = ""
+    code: str = ""
+    params: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
             "instruction": self.instruction + (" " + " ".join(self.notes) if self.notes else ""),
+            "code": self.code or self.maneuver,
+            "params": self.params,
             "maneuver": self.maneuver,
             "name": self.name,
             "kind": self.kind,
@@ -47,6 +54,79 @@ class Step:
             "duration_s": round(self.duration_s, 1),
             "location": [round(float(self.location[0]), 6), round(float(self.location[1]), 6)],
         }
+
+
+SIDE_NAMES = {1: "north", 2: "east", 3: "south", 4: "west"}
+_CONTROL_WORDS = {
+    "traffic_signals": "at traffic lights",
+    "marked": "at a marked crossing without signals",
+    "unmarked": "at an unmarked crossing",
+    "unknown": "where no crossing is mapped (control not known)",
+}
+
+
+def _tri_name(value: int) -> str:
+    return "yes" if value == at.YES else "no" if value == at.NO else "unknown"
+
+
+def crossing_params(graph: CompiledGraph, edge: int) -> dict:
+    """The facts of a crossing edge, as stable codes and numbers (for any language)."""
+    e = graph.edge
+    kind = int(e["crossing_kind"][edge])
+    control = {
+        at.CROSSING_SIGNALS: "traffic_signals",
+        at.CROSSING_MARKED: "marked",
+        at.CROSSING_UNMARKED: "unmarked",
+    }.get(kind, "unknown")
+    lanes = int(e["lanes"][edge])
+    return {
+        "road": str(graph.names[graph.edge_name[edge]]),
+        "road_class": at.ROAD_CLASS_NAMES.get(int(e["crossing_road_class"][edge]), "path"),
+        "lanes": lanes if lanes > 0 else None,
+        "control": control,
+        "audible": _tri_name(int(e["crossing_sound"][edge])) if kind == at.CROSSING_SIGNALS
+        else None,
+        "tactile": _tri_name(int(e["crossing_tactile"][edge])),
+        "kerb": "unknown" if int(e["crossing_kerb"][edge]) == at.KERB_UNKNOWN
+        else at.KERB_NAMES[int(e["crossing_kerb"][edge])].split()[0],
+        "island": bool(e["crossing_island"][edge]),
+        "rails": bool(e["rails"][edge]),
+        "mapped": not bool(e["crossing_built"][edge]),
+    }  # fmt: skip
+
+
+def render(code: str, params: dict) -> str:
+    """The English sentence for a step code and its parameters (the one place they are worded)."""
+    if code == "cross":
+        road = params.get("road") or ""
+        what = params.get("road_class", "road")
+        if params.get("rails") and what == "path":
+            what = "tram or railway tracks"
+        detail = [what] + ([f"{params['lanes']} lanes"] if params.get("lanes") else [])
+        head = f"Cross {road} ({', '.join(detail)})" if road else f"Cross the {', '.join(detail)}"
+        parts = [head + " " + _CONTROL_WORDS[params["control"]]]
+        if params.get("audible") is not None:
+            parts.append(
+                {"yes": "with an audible signal", "no": "without an audible signal"}.get(
+                    params["audible"], "audible signal not known"
+                )
+            )
+        if params.get("island"):
+            parts.append("with a refuge island")
+        if params.get("rails") and what != "tram or railway tracks":
+            parts.append("rails in the road")
+        parts.append(
+            {"yes": "tactile paving present", "no": "no tactile paving"}.get(
+                params.get("tactile"), "tactile paving not known"
+            )
+        )
+        kerb = params.get("kerb", "unknown")
+        parts.append("kerb height not known" if kerb == "unknown" else f"{kerb} kerbs")
+        return "; ".join(parts)
+    if code == "walk_side":
+        verb = {"continue": "Continue"}.get(params["maneuver"], params["maneuver"].capitalize())
+        return f"{verb} along {params['road']} on the {params['side']} side"
+    raise KeyError(code)
 
 
 def _turn(delta: float) -> str:
@@ -132,12 +212,16 @@ def build_steps(
         name = str(graph.names[graph.edge_name[i]])
         label = name or kind_name
         start = tuple(piece.geometry[0])
+        side = int(e["street_side"][i])
         key = (
             name,
             kind
             if kind in (at.WAY_KIND["steps"], at.WAY_KIND["crossing"], at.WAY_KIND["elevator"])
             else -1,
+            side,
+            int(graph.edge_u[i]) if kind == at.WAY_KIND["crossing"] and e["built"][i] else 0,
         )
+        code, params = "", {}
         # Crossing node entered from a footway: announce it as its own step.
         head = int(graph.edge_v[i])
         if (
@@ -149,6 +233,7 @@ def build_steps(
             node = int(graph.edge_u[i])
             steps.append(
                 Step(
+                    code="cross",
                     instruction=describe_crossing(
                         int(n["crossing_kind"][node]),
                         int(n["crossing_sound"][node]),
@@ -168,6 +253,10 @@ def build_steps(
             if current is None:
                 maneuver = "depart"
                 text = f"Start on {label}" if name else f"Start along the {kind_name}"
+            elif kind == at.WAY_KIND["crossing"] and e["built"][i]:
+                maneuver = code = "cross"
+                params = crossing_params(graph, i)
+                text = render(code, params)
             elif kind == at.WAY_KIND["crossing"]:
                 maneuver = "cross"
                 road = _crossed_road(graph, pieces, idx, road_name_at_node)
@@ -198,8 +287,18 @@ def build_steps(
                 )
                 verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
                 text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
+                if side and name:
+                    code = "walk_side"
+                    params = {"maneuver": maneuver, "road": name, "side": SIDE_NAMES[side]}
+                    text = render(code, params)
             current = Step(
-                instruction=text, maneuver=maneuver, name=name, location=start, kind=kind_name
+                instruction=text,
+                maneuver=maneuver,
+                name=name,
+                location=start,
+                kind=kind_name,
+                code=code or maneuver,
+                params=params,
             )
             current_key = key
             steps.append(current)

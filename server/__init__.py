@@ -1,6 +1,6 @@
 """The HTTP service: a Flask app factory, one blueprint per resource, JSON errors.
 
-Run it with ``inclusive-routing serve`` (waitress), or in tests with
+Run it with ``inclusive-routing serve`` (gunicorn, see :mod:`server.serving`), or in tests with
 ``create_app(router=...)`` and Flask's test client.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,10 @@ from routing.router import StreetRouter
 from routing.transit.accessibility import read_transit_overlays
 from routing.transit.planner import TransitPlanner
 from server.errors import register_error_handlers
+from server.headers import register_headers
 from server.jsonio import JSONProvider
 from server.openapi import SPEC_EXTENSION, build_spec
+from server.overload import LoadShedder, SheddingOptions
 from server.state import EXTENSION
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ BLUEPRINTS: list[str] = [
     "server.plan",
     "server.matrix",
     "server.isochrone",
+    "server.dispatch",
     "server.openapi",
 ]
 
@@ -48,6 +50,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "TRANSIT_OVERLAYS": [],
     "CACHE_DIR": None,
     "MAX_CONTENT_LENGTH": 1 << 20,  # request bodies are small JSON objects
+    "CORS_ORIGINS": [],  # off: see server.headers
+    "SHEDDING": SheddingOptions(),  # per-process queue limits: see server.overload
+    "PROFILE_CACHE_SIZE": 8,  # (profile, overrides) preparations a router keeps
+    "CONTENT_SECURITY_POLICY": None,  # None: server.headers.DEFAULT_CSP
 }
 
 
@@ -103,12 +109,13 @@ def create_app(
 
     app.extensions[EXTENSION] = {
         "router": router,
-        "router_lock": threading.Lock(),
+        "router_lock": LoadShedder(app.config["SHEDDING"]),
         "sources": sources,
         "planner": planner,
     }
 
     register_error_handlers(app)
+    register_headers(app)
     for module_name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module_name).bp)
     app.extensions[SPEC_EXTENSION] = build_spec(BLUEPRINTS)
@@ -139,7 +146,7 @@ def _load_router(config: Mapping[str, Any]) -> tuple[StreetRouter, dict[str, Any
     sources = {"osm": str(osm), "dem": [str(p) for p in dem],
                "overlays": [str(p) for p in overlays], "gtfs": None, "transit_overlays": [],
                "cache_dir": str(cache_dir) if cache_dir else None}  # fmt: skip
-    router = StreetRouter(graph)
+    router = StreetRouter(graph, cache_size=config["PROFILE_CACHE_SIZE"])
     release_freed_memory()
     return router, sources
 

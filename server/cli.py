@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,7 +31,9 @@ from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
 from server.defaults import DATA_ENV, resolve_defaults
 from server.jsonio import dumps
+from server.overload import SheddingOptions
 from server.params import parse_key_value, parse_point, parse_profile
+from server.serving import ServeOptions
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT, EXIT_NO_ROUTE = 0, 1, 2, 3
 
@@ -40,7 +43,7 @@ AddParser = Callable[[Any], argparse.ArgumentParser]  # takes the sub-parsers ac
 COMMANDS: dict[str, AddParser] = {}
 
 #: Modules that register more subcommands with :func:`command`.
-COMMAND_MODULES: list[str] = ["server.transit_cli", "server.network_cli"]
+COMMAND_MODULES: list[str] = ["server.transit_cli", "server.network_cli", "server.dispatch_cli"]
 
 
 def command(name: str) -> Callable[[AddParser], AddParser]:
@@ -237,34 +240,57 @@ def add_query_arguments(parser: argparse.ArgumentParser, *, endpoint: str, examp
 # -- serve ------------------------------------------------------------------------------
 @command("serve")
 def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
+    defaults = ServeOptions()
     parser = subparsers.add_parser(
-        "serve", help="serve the HTTP API and web page with waitress",
-        description="Load the walking graph (and the transit feed for /plan) and serve the "
-                    "HTTP API (DESIGN §5) and the web page with the waitress WSGI server.",
+        "serve", help="serve the HTTP API and web page (gunicorn, every core)",
+        description="Load the walking graph (and the transit feed for /plan) once, then serve "
+                    "the HTTP API (DESIGN §5) and the web page with gunicorn worker processes "
+                    "that share it. In production put nginx in front (deploy/nginx.conf).",
     )  # fmt: skip
     add_graph_arguments(parser)
     add_transit_arguments(parser, can_disable=True)
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1)")  # fmt: skip
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="waitress worker threads (default 4)")  # fmt: skip
+    parser.add_argument("--host", default=defaults.host,
+                        help=f"address to listen on (default {defaults.host})")  # fmt: skip
+    parser.add_argument("--port", type=int, default=defaults.port,
+                        help=f"port (default {defaults.port})")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: one per core, here "
+                             f"{os.cpu_count() or 1})")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help=f"threads per worker that take in requests (default "
+                             f"{defaults.threads})")  # fmt: skip
+    parser.add_argument("--max-waiting", type=int, default=SheddingOptions().max_waiting,
+                        help="requests per worker that may wait for the router; more get "
+                             "503 + Retry-After at once (default %(default)s)")  # fmt: skip
+    parser.add_argument("--max-wait", type=float, default=SheddingOptions().max_wait_s,
+                        metavar="SECONDS",
+                        help="longest wait for the router before a 503 (default "
+                             "%(default)s)")  # fmt: skip
+    parser.add_argument("--max-requests", type=int, default=defaults.max_requests,
+                        help="recycle a worker after this many requests (0: never)")  # fmt: skip
+    parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                        help="let pages from this origin (https://host[:port], or *) call the "
+                             "API; repeatable; default: none (CORS off)")  # fmt: skip
     parser.set_defaults(func=run_serve)
     return parser
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Load the graph (progress on stderr), then serve until interrupted."""
-    import waitress
-
     from server import create_app
+    from server.serving import check_port_free, serve
 
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port {args.port} is not a port number", field="port")
-    if args.threads < 1:
-        raise InvalidInputError("--threads must be at least 1", field="threads")
+    for name in ("workers", "threads"):
+        if getattr(args, name) < 1:
+            raise InvalidInputError(f"--{name} must be at least 1", field=name)
+    if args.max_waiting < 0 or args.max_wait <= 0:
+        raise InvalidInputError("--max-waiting must be >= 0 and --max-wait > 0",
+                                field="max_waiting")  # fmt: skip
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    check_port_free(args.host, args.port)
     sources = graph_sources(args)
     log = logging.getLogger("server.cli")
     gtfs = transit_feed(args, sources, required=False, progress=log.info)
@@ -279,10 +305,17 @@ def run_serve(args: argparse.Namespace) -> int:
         "GTFS": str(gtfs) if gtfs else None,
         "TRANSIT_OVERLAYS": [str(p) for p in args.transit_overlay or ()],
         "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
+        "CORS_ORIGINS": list(args.cors_origin),
+        "SHEDDING": SheddingOptions(max_waiting=args.max_waiting, max_wait_s=args.max_wait),
     })  # fmt: skip
-    print(f"serving on http://{args.host}:{args.port}/ (Ctrl+C to stop)", file=sys.stderr,
-          flush=True)  # fmt: skip
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    options = ServeOptions(host=args.host, port=args.port, workers=args.workers,
+                           threads=args.threads, max_requests=args.max_requests)  # fmt: skip
+
+    def ready() -> None:
+        print(f"serving on http://{args.host}:{args.port}/ with {args.workers} worker(s) "
+              "(Ctrl+C to stop)", file=sys.stderr, flush=True)  # fmt: skip
+
+    serve(app, options, on_ready=ready)
     return EXIT_OK
 
 

@@ -17,8 +17,13 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from routing.errors import RoutingError
+from server.overload import OverloadedError
 
 log = logging.getLogger(__name__)
+
+#: Longest error message and field name an answer carries (client input is clipped).
+MAX_MESSAGE_LENGTH = 2000
+MAX_FIELD_LENGTH = 100
 
 
 def error_response(status: int, code: str, message: str, **details: object) -> Response:
@@ -32,10 +37,19 @@ def error_response(status: int, code: str, message: str, **details: object) -> R
 
 def handle_routing_error(err: RoutingError) -> Response:
     """A deliberate engine error: its status and its ``to_dict()``."""
-    if err.http_status >= 500:
+    if err.http_status >= 500 and not isinstance(err, OverloadedError):  # logged per episode
         log.error("%s %s failed: %s", request.method, request.path, err.message)
-    response = jsonify({"error": err.to_dict()})
+    body = err.to_dict()
+    # A backstop: client input echoed in a message or field name never makes a big answer.
+    for key, limit in (("message", MAX_MESSAGE_LENGTH), ("field", MAX_FIELD_LENGTH)):
+        text = body.get(key)
+        if isinstance(text, str) and len(text) > limit:
+            body[key] = text[: limit - 3] + "..."
+    response = jsonify({"error": body})
     response.status_code = err.http_status
+    retry_after = getattr(err, "retry_after_s", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Request
 
-from routing.cost.profiles import PARAMETERS, Profile, get_profile
+from routing.cost.profiles import PARAMETERS, PROFILE_NAMES, PROFILES, Profile, get_profile
 from routing.errors import InvalidInputError, InvalidParameterError
 from routing.transit.planner import parse_departure
 
@@ -30,7 +30,17 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 ROUTE_KEYS = ("from", "to", "profile", "format")
 
 #: The keys of a ``/plan`` request that are not profile parameters.
-PLAN_KEYS = ("from", "to", "profile", "time", "max_transfers")
+PLAN_KEYS = ("from", "to", "profile", "time", "arrive_by", "window", "num_itineraries",
+             "max_transfers")  # fmt: skip
+
+#: Allowed ``window`` (minutes of departure moments searched) of a ``/plan`` request.
+WINDOW_RANGE = (0, 180)
+
+#: Allowed ``num_itineraries`` of a ``/plan`` request.
+NUM_ITINERARIES_RANGE = (1, 12)
+
+#: Longest parameter name (and ``time`` text) accepted; longer ones are refused, not echoed.
+MAX_KEY_LENGTH = 64
 
 #: Allowed ``max_transfers`` (vehicle changes) of a ``/plan`` request.
 MAX_TRANSFERS_RANGE = (0, 6)
@@ -46,6 +56,12 @@ class InvalidJSONError(InvalidInputError):
     """The request body is not a valid JSON object."""
 
     code = "invalid_json"
+
+
+class UnknownOptionError(InvalidInputError):
+    """A request key that is neither an option of the endpoint nor a profile parameter."""
+
+    code = "unknown_option"
 
 
 # -- the request ------------------------------------------------------------------------
@@ -70,15 +86,16 @@ def request_values(request: Request) -> dict[str, Any]:
         The body is not valid JSON, or is JSON but not an object.
     """
     values: dict[str, Any] = _single_values(request.args, "query string")
-    if request.method not in ("POST", "PUT", "PATCH"):
-        return values
-    if request.mimetype in _FORM_TYPES:
-        values.update(_single_values(request.form, "form"))
-        return values
-    raw = request.get_data(cache=True)
-    if not raw.strip() and request.mimetype not in _JSON_TYPES:
-        return values
-    values.update(parse_json_object(raw))
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype in _FORM_TYPES:
+            values.update(_single_values(request.form, "form"))
+        else:
+            raw = request.get_data(cache=True)
+            if raw.strip() or request.mimetype in _JSON_TYPES:
+                values.update(parse_json_object(raw))
+    for key in values:
+        if len(key) > MAX_KEY_LENGTH:  # no parameter name is this long; don't echo it whole
+            raise InvalidInputError(f"unknown parameter {_show(key)}", field=clip(key))
     return values
 
 
@@ -95,6 +112,8 @@ def parse_json_object(raw: bytes | str) -> dict[str, Any]:
         body = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise InvalidJSONError("request body is not UTF-8 text", field="body") from None
+    except RecursionError:  # arrays or objects nested about a thousand levels deep
+        raise InvalidJSONError("request body is nested too deeply", field="body") from None
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
         raise InvalidJSONError(f"request body is not valid JSON: {exc}", field="body") from None
     if not isinstance(body, dict):
@@ -112,8 +131,8 @@ def _single_values(multi: Any, where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, items in multi.lists():
         if len(items) > 1:
-            raise InvalidInputError(f"'{key}' is given {len(items)} times in the {where}",
-                                    field=key)  # fmt: skip
+            raise InvalidInputError(f"{_show(key)} is given {len(items)} times in the {where}",
+                                    field=clip(key))  # fmt: skip
         out[key] = items[0]
     return out
 
@@ -124,7 +143,10 @@ def parse_number(raw: Any, field: str) -> float:
     if isinstance(raw, bool) or raw is None:
         raise InvalidInputError(f"'{field}' must be a number, got {json.dumps(raw)}", field=field)
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # a JSON integer of hundreds of digits
+            value = math.inf
     elif isinstance(raw, str) and _NUMBER.fullmatch(raw.strip()):
         value = float(raw.strip())
     else:
@@ -215,8 +237,18 @@ def parse_profile(values: Mapping[str, Any], reserved: Collection[str]) -> Profi
         raise InvalidInputError(f"'profile' must be a profile name, got {_show(name)}",
                                 field="profile")  # fmt: skip
     name = name.strip() if name else name
-    base = get_profile(name)  # missing or unknown profile
+    if name and name not in PROFILES:
+        raise InvalidInputError(f"unknown profile '{clip(name)}' (one of: "
+                                f"{', '.join(PROFILE_NAMES)})", field="profile")  # fmt: skip
+    base = get_profile(name)  # missing profile
     overrides = {k: v for k, v in values.items() if k not in reserved}
+    for key in overrides:
+        if key not in PARAMETERS:
+            raise UnknownOptionError(
+                f"unknown option '{key}': it is neither an option of this request "
+                f"({', '.join(reserved)}) nor a profile parameter (see /profiles)",
+                field=key,
+            )
     for key, value in overrides.items():
         if key not in base.parameters:
             continue  # get_profile names it as unknown for this profile
@@ -293,13 +325,16 @@ def parse_time(raw: Any, field: str = "time") -> dt.datetime:
         Not a string, not ISO 8601, or outside the years :data:`TIME_YEARS`.
     """
     if raw is None or raw == "":
-        return parse_departure(None)
+        return parse_departure(None, tz=None)
     if not isinstance(raw, str):
         raise InvalidInputError(f"'{field}' must be an ISO 8601 date-time string such as "
                                 f"2026-12-07T08:00, got {_show(raw)}", field=field)  # fmt: skip
     first, last = TIME_YEARS
+    if len(raw) > MAX_KEY_LENGTH:  # no ISO 8601 time is this long; don't echo it whole
+        raise InvalidInputError(f"'{field}' {_show(raw)} is not an ISO 8601 date-time",
+                                field=field)  # fmt: skip
     try:
-        when = parse_departure(raw)
+        when = parse_departure(raw, tz=None)  # naive: the feed's local time
     except OverflowError:  # an offset that pushes year 1 or 9999 out of range
         when = None
     if when is None or not first <= when.year <= last:
@@ -319,9 +354,16 @@ class PlanRequest:
     profile
         The traveller's profile, overrides applied.
     when
-        The departure time (aware; naive means local time of the feed).
+        The departure time, or the latest arrival when ``arrive_by`` (aware; naive means
+        local time of the feed).
     max_transfers
         Vehicle changes allowed; None for the planner's default.
+    arrive_by
+        ``when`` is the latest arrival.
+    window_s
+        Seconds of departure moments to search (0: one moment).
+    num_itineraries
+        How many itineraries to return; None for the planner's default.
     """
 
     origin: LatLon
@@ -329,13 +371,16 @@ class PlanRequest:
     profile: Profile
     when: dt.datetime
     max_transfers: int | None
+    arrive_by: bool = False
+    window_s: int = 0
+    num_itineraries: int | None = None
 
 
 def parse_plan_request(values: Mapping[str, Any]) -> PlanRequest:
     """The checked fields of a ``/plan`` request.
 
     Fields are checked in the order from, to, profile (with its overrides), time,
-    max_transfers, so the first problem is reported.
+    max_transfers, arrive_by, window, num_itineraries, so the first problem is reported.
 
     Raises
     ------
@@ -350,7 +395,26 @@ def parse_plan_request(values: Mapping[str, Any]) -> PlanRequest:
     low, high = MAX_TRANSFERS_RANGE
     max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
                                                                          low, high)  # fmt: skip
-    return PlanRequest(origin, destination, profile, when, max_transfers)
+    arrive_by = parse_bool(values.get("arrive_by"), "arrive_by")
+    raw = values.get("window")
+    window = 0 if raw is None or raw == "" else parse_integer(raw, "window", *WINDOW_RANGE)
+    raw = values.get("num_itineraries")
+    count = None if raw is None or raw == "" else parse_integer(raw, "num_itineraries",
+                                                                *NUM_ITINERARIES_RANGE)  # fmt: skip
+    return PlanRequest(origin, destination, profile, when, max_transfers, arrive_by,
+                       window * 60, count)  # fmt: skip
+
+
+def parse_bool(raw: Any, field: str) -> bool:
+    """``true``/``false`` (JSON booleans, or ``true``, ``false``, ``1``, ``0`` as text);
+    missing is false."""
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "1", "false", "0"):
+        return raw.strip().lower() in ("true", "1")
+    raise InvalidInputError(f"'{field}' must be true or false, got {_show(raw)}", field=field)
 
 
 def parse_key_value(text: str, field: str = "param") -> tuple[str, str]:
@@ -361,9 +425,76 @@ def parse_key_value(text: str, field: str = "param") -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def clip(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters (ending in ``...`` when cut)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _show(raw: Any) -> str:
+    """A short JSON rendering of a client's value for an error message (at most 80 chars)."""
+    if isinstance(raw, str):
+        raw = clip(raw, 200)  # don't encode megabytes only to cut them
     try:
         text = json.dumps(raw, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(raw)
-    return text if len(text) <= 80 else text[:77] + "..."
+    except (TypeError, ValueError, RecursionError):
+        text = type(raw).__name__
+    return clip(text)
+
+
+#: Bounds of a ``POST /plan/distribution`` request (its answer grows with their product).
+DISTRIBUTION_KEYS = ("from", "targets", "profile", "time", "window", "step", "percentiles",
+                     "max_transfers")  # fmt: skip
+MAX_TARGETS = 50
+DISTRIBUTION_WINDOW_RANGE = (0, 180)
+STEP_RANGE = (1, 60)
+
+
+@dataclass(frozen=True)
+class DistributionRequest:
+    """A checked ``/plan/distribution`` request (times in seconds)."""
+
+    origin: LatLon
+    targets: list[LatLon]
+    profile: Profile
+    when: dt.datetime
+    window_s: int
+    step_s: int
+    percentiles: tuple[int, ...]
+    max_transfers: int | None
+
+
+def parse_distribution_request(values: Mapping[str, Any]) -> DistributionRequest:
+    """The checked fields of a ``/plan/distribution`` request.
+
+    ``targets`` is a list of 1 to :data:`MAX_TARGETS` points; ``window`` minutes (default
+    120), ``step`` minutes (default 5), ``percentiles`` a list of up to 9 whole numbers from
+    1 to 99 (default ``[10, 50, 90]``).
+    """
+    origin = parse_point(values.get("from"), "from")
+    raw = values.get("targets")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_TARGETS:
+        raise InvalidInputError(f"'targets' must be a list of 1 to {MAX_TARGETS} points "
+                                f"([lat, lon] or {{\"lat\", \"lon\"}}), got {_show(raw)}",
+                                field="targets")  # fmt: skip
+    targets = [parse_point(p, f"targets[{i}]") for i, p in enumerate(raw)]
+    profile = parse_profile(values, DISTRIBUTION_KEYS)
+    when = parse_time(values.get("time"))
+    raw = values.get("window")
+    window = 120 if raw is None or raw == "" else parse_integer(raw, "window",
+                                                                 *DISTRIBUTION_WINDOW_RANGE)
+    raw = values.get("step")
+    step = 5 if raw is None or raw == "" else parse_integer(raw, "step", *STEP_RANGE)
+    raw = values.get("percentiles")
+    if raw is None:
+        percentiles: tuple[int, ...] = (10, 50, 90)
+    elif not isinstance(raw, list) or not 1 <= len(raw) <= 9:
+        raise InvalidInputError(f"'percentiles' must be a list of 1 to 9 whole numbers from 1 "
+                                f"to 99, got {_show(raw)}", field="percentiles")  # fmt: skip
+    else:
+        percentiles = tuple(parse_integer(q, "percentiles", 1, 99) for q in raw)
+    raw = values.get("max_transfers")
+    low, high = MAX_TRANSFERS_RANGE
+    max_transfers = None if raw is None or raw == "" else parse_integer(raw, "max_transfers",
+                                                                         low, high)  # fmt: skip
+    return DistributionRequest(origin, targets, profile, when, window * 60, step * 60,
+                               percentiles, max_transfers)  # fmt: skip

@@ -5,9 +5,10 @@
 ``router``
     The :class:`~routing.router.StreetRouter` (always set).
 ``router_lock``
-    A lock to hold while calling the router or the planner: the router's per-profile
-    preparation cache and the planner's timetable caches (which share the router) are not
-    safe to update from several server threads at once.
+    A :class:`~server.overload.LoadShedder`: its slot is held while calling the router or
+    the planner (the router's per-profile preparation cache and the planner's timetable
+    caches, which share the router, are not safe to update from several threads at once);
+    when too many requests wait for it, :func:`locked_router` raises 503 ``overloaded``.
 ``planner``
     The :class:`~routing.transit.planner.TransitPlanner` for ``/plan``, or ``None`` when no
     GTFS feed is configured (``/plan`` then answers 503 ``transit_unavailable``).
@@ -47,7 +48,13 @@ def get_planner() -> TransitPlanner | None:
 
 @contextmanager
 def locked_router() -> Iterator[StreetRouter]:
-    """The router, held under its lock for the duration of the ``with`` block."""
+    """The router, held for the duration of the ``with`` block.
+
+    Raises
+    ------
+    OverloadedError
+        Too many requests wait for the router (503 with ``Retry-After``).
+    """
     state = services()
-    with state["router_lock"]:
+    with state["router_lock"].admit():
         yield state["router"]

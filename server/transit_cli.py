@@ -15,7 +15,7 @@ from typing import Any
 from datasets.almaty.command import gtfs_build_command
 from routing.errors import InvalidInputError, NoRouteError
 from routing.transit.accessibility import read_transit_overlays
-from routing.transit.planner import TransitPlanner
+from routing.transit.planner import Plan, TransitPlanner
 from server.cli import (
     EXIT_OK,
     add_graph_arguments,
@@ -30,7 +30,7 @@ from server.cli import (
 )
 from server.defaults import DATA_ENV, resolve_defaults
 from server.jsonio import dumps
-from server.params import PLAN_KEYS, parse_key_value, parse_plan_request
+from server.params import PLAN_KEYS, PlanRequest, parse_key_value, parse_plan_request
 
 #: How a ride leg's ``mode`` is named in text.
 MODE_NAMES = {
@@ -58,6 +58,14 @@ def _add_plan(subparsers: Any) -> argparse.ArgumentParser:
                              "is Almaty local time, UTC+05:00); default now")  # fmt: skip
     parser.add_argument("--max-transfers", dest="max_transfers", metavar="N",
                         help="vehicle changes allowed, 0 to 6 (default 3)")  # fmt: skip
+    parser.add_argument("--arrive-by", dest="arrive_by", action="store_true",
+                        help="--time is the latest arrival: the latest departures that arrive "
+                             "by then")  # fmt: skip
+    parser.add_argument("--window", metavar="MINUTES",
+                        help="search every departure in this many minutes (0 to 180) and "
+                             "list every Pareto journey")  # fmt: skip
+    parser.add_argument("--num-itineraries", dest="num_itineraries", metavar="N",
+                        help="how many itineraries to list, 1 to 12 (default 4)")  # fmt: skip
     parser.set_defaults(func=run_plan)
     return parser
 
@@ -74,8 +82,11 @@ def plan_values(args: argparse.Namespace) -> dict[str, Any]:
                               "profile": args.profile}  # fmt: skip
     if args.time is not None:
         values["time"] = args.time
-    if args.max_transfers is not None:
-        values["max_transfers"] = args.max_transfers
+    for key in ("max_transfers", "window", "num_itineraries"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    if args.arrive_by:
+        values["arrive_by"] = "true"
     seen: set[str] = set()
     for text in args.param:
         key, value = parse_key_value(text)
@@ -104,8 +115,7 @@ def run_plan(args: argparse.Namespace) -> int:
         router, gtfs, accessibility=read_transit_overlays(overlays) if overlays else None
     )
     try:
-        found = planner.plan(request.origin, request.destination, request.when, request.profile,
-                             max_transfers=request.max_transfers)  # fmt: skip
+        found = plan_request(planner, request)
     except NoRouteError as err:
         if args.json:
             print(dumps({"error": err.to_dict()}))
@@ -113,6 +123,14 @@ def run_plan(args: argparse.Namespace) -> int:
     body = found.to_dict()
     print(dumps(body) if args.json else format_plan(body, request.profile.label))
     return EXIT_OK
+
+
+def plan_request(planner: TransitPlanner, request: PlanRequest) -> Plan:
+    """Answer a checked ``/plan`` request (shared by the endpoint and the CLI)."""
+    return planner.plan(request.origin, request.destination, request.when, request.profile,
+                        max_transfers=request.max_transfers, arrive_by=request.arrive_by,
+                        window_s=request.window_s,
+                        num_itineraries=request.num_itineraries)  # fmt: skip
 
 
 def format_plan(body: dict[str, Any], label: str = "") -> str:

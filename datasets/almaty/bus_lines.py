@@ -56,6 +56,7 @@ from datasets.almaty._common import (
     load_json,
 )
 from datasets.almaty.bus_stops import BusStop, load_bus_stops, wheelchair_boarding_code
+from datasets.almaty.cleanup import CleanupReport, clean_visits
 from datasets.almaty.service import ServiceConfig, StopMatching
 from routing.errors import DataError
 
@@ -216,6 +217,58 @@ def _thin_visits(
     return kept, dropped
 
 
+def _score(stop: BusStop | None, dist_m: float) -> tuple[bool, bool, bool, float]:
+    """Which of two stops to keep: a real one, named, a platform, nearer the line."""
+    if stop is None:
+        return (False, False, False, -dist_m)
+    named = stop.named
+    return (True, named, stop.tags.get("public_transport") != "stop_position", -dist_m)
+
+
+def _clean(
+    route_dirs: dict[str, list[tuple[_Direction, list[_Visit]]]],
+    stops: list[BusStop],
+    stops_xy: np.ndarray,
+    synthetic: list[dict[str, Any]],
+    proj: LocalProjection,
+    cfg: StopMatching,
+    report: CleanupReport,
+) -> dict[str, list[tuple[_Direction, list[_Visit]]]]:
+    """Each direction's visits after :func:`~datasets.almaty.cleanup.clean_visits`; a route
+    whose every direction is dropped is dropped too (and reported)."""
+    out: dict[str, list[tuple[_Direction, list[_Visit]]]] = {}
+    for route, dirs in route_dirs.items():
+        kept_dirs = []
+        for d, visits in dirs:
+            ids, xy = [], []
+            for v in visits:
+                if v.stop >= 0:
+                    ids.append(stops[v.stop].stop_id)
+                    xy.append(stops_xy[v.stop])
+                else:
+                    syn = synthetic[-v.stop - 1]
+                    ids.append(syn["stop_id"])
+                    xy.append(proj(np.array([syn["lat"]]), np.array([syn["lon"]]))[0])
+            keep = clean_visits(
+                f"{route}/{d.direction}",
+                [v.along_m for v in visits],
+                ids,
+                np.array(xy).reshape(-1, 2),
+                [v.stop >= 0 for v in visits],
+                lambda i, vs=visits: _score(stops[vs[i].stop] if vs[i].stop >= 0 else None,
+                                            vs[i].dist_m),  # fmt: skip
+                cfg,
+                report,
+            )
+            if keep is not None:
+                kept_dirs.append((d, [visits[i] for i in keep]))
+        if kept_dirs:
+            out[route] = kept_dirs
+        else:
+            report.dropped_routes.append(route)
+    return out
+
+
 def bus_service_id(days: tuple[str, ...]) -> str:
     if days == WEEKDAYS:
         return "bus_daily"
@@ -290,9 +343,16 @@ def build_buses(
                 f"matched stop(s); synthetic stop(s) added at the line's "
                 f"{' and '.join(e for e, _ in add)}"
             )
-        visits_total += sum(1 for v in visits if v.stop >= 0)
-        served.update(v.stop for v in visits if v.stop >= 0)
         route_dirs.setdefault(d.route, []).append((d, visits))
+
+    cleanup = CleanupReport()
+    route_dirs = _clean(route_dirs, stops, stops_xy, synthetic, proj, cfg, cleanup)
+    for kept in route_dirs.values():
+        for _, visits in kept:
+            visits_total += sum(1 for v in visits if v.stop >= 0)
+            served.update(v.stop for v in visits if v.stop >= 0)
+    used_synthetic = {-v.stop - 1 for ds in route_dirs.values() for _, vs in ds for v in vs
+                      if v.stop < 0}  # fmt: skip
 
     def visit_stop_id(v: _Visit) -> str:
         return stops[v.stop].stop_id if v.stop >= 0 else synthetic[-v.stop - 1]["stop_id"]
@@ -415,7 +475,9 @@ def build_buses(
                         "record_id": s.stop_id,
                     }
                 )
-    for syn in synthetic:
+    for k, syn in enumerate(synthetic):
+        if k not in used_synthetic:
+            continue  # its direction was dropped by the clean-up
         tables["stops"].append(
             {
                 "stop_id": syn["stop_id"],
@@ -449,7 +511,8 @@ def build_buses(
         "directions": n_dirs,
         "directions_with_2plus_stops": n_dirs - len(short_dirs),
         "directions_lt2_stops": short_dirs,
-        "synthetic_stops": len(synthetic),
+        "synthetic_stops": len(used_synthetic),
+        "cleanup": cleanup.to_dict(cfg),
         "trolleybus_routes": trolleybus_routes,
         "stops_in_source": len(stops),
         "stops_matched": len(served),
@@ -486,7 +549,7 @@ def build_buses(
         },
         "route_overrides": sorted(config.bus_routes, key=route_sort_key),
     }
-    unknown = sorted(set(config.bus_routes) - set(route_dirs), key=route_sort_key)
+    unknown = sorted(set(config.bus_routes) - {d.route for d in directions}, key=route_sort_key)
     if unknown:
         warnings.append(f"service config names routes without a route file: {unknown}")
     return tables, report, warnings, service_ids

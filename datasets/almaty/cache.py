@@ -10,7 +10,7 @@ from datasets.almaty.service import DEFAULT_SERVICE_CONFIG
 from routing.transit.feed_cache import ensure_cached_feed
 
 #: Bump when the builder's output changes for the same inputs.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 
 
 def feed_inputs(data_dir: Path, service_config: Path | None = None) -> list[Path]:

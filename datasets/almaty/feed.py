@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import time
 import zipfile
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from datasets.almaty._common import ACCESS_TAGS, TIMEZONE, WEEKDAYS, resolve_alm
 from datasets.almaty.bus_lines import build_buses, bus_service_id
 from datasets.almaty.metro import build_metro
 from datasets.almaty.service import load_service_config
+from routing.cache import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -301,16 +301,19 @@ def write_gtfs_zip(result: FeedBuildResult, out_path: Path) -> Path:
         ``out_path``.
     """
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, columns in FIELDS.items():
-            rows = result.tables.get(name)
-            if not rows:
-                continue
-            # fixed timestamp: the same inputs give a byte-identical zip
-            info = zipfile.ZipInfo(f"{name}.txt", date_time=(2026, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, _csv_bytes(rows, columns))
-    os.replace(tmp, out_path)  # never leave a half-written feed under the final name
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, columns in FIELDS.items():
+                rows = result.tables.get(name)
+                if not rows:
+                    continue
+                # fixed timestamp: the same inputs give a byte-identical zip
+                info = zipfile.ZipInfo(f"{name}.txt", date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, _csv_bytes(rows, columns))
+
+    # A unique temporary name, renamed into place: never a half-written feed, and two
+    # processes writing at once do not share a temporary file.
+    atomic_write(out_path, write)
     return out_path

@@ -43,13 +43,20 @@ class RouteService:
 
 @dataclass(frozen=True)
 class StopMatching:
-    """Thresholds of stop-to-line matching (metres)."""
+    """Thresholds of stop-to-line matching and of the trip clean-up (metres).
+
+    ``merge_distance_m``, ``max_hop_m`` and ``min_matched_stops`` drive
+    :mod:`datasets.almaty.cleanup`.
+    """
 
     match_distance_m: float = 30.0
     centerline_tolerance_m: float = 3.0
     min_stop_spacing_m: float = 30.0
     revisit_gap_m: float = 120.0
     wheelchair_limited_as: int = 0
+    merge_distance_m: float = 30.0
+    max_hop_m: float = 20000.0
+    min_matched_stops: int = 2
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,9 @@ def load_service_config(path: Path | None = None) -> ServiceConfig:
         "centerline_tolerance_m": (0, 50),
         "min_stop_spacing_m": (0, 500),
         "revisit_gap_m": (1, 5000),
+        "merge_distance_m": (0, 500),
+        "max_hop_m": (100, 200000),
+        "min_matched_stops": (2, 50),
     }.items():
         kwargs[name] = number_in(
             st.get(name, getattr(defaults, name)),
@@ -229,7 +239,10 @@ def load_service_config(path: Path | None = None) -> ServiceConfig:
         feed_info={k: str(v) for k, v in info.items()},
         metro_wheelchair_boarding=codes["wheelchair_boarding"],
         metro_wheelchair_accessible=codes["wheelchair_accessible"],
-        stops=StopMatching(**kwargs, wheelchair_limited_as=int(limited)),  # type: ignore[arg-type]
+        stops=StopMatching(
+            **{**kwargs, "min_matched_stops": int(kwargs["min_matched_stops"])},  # type: ignore[arg-type]
+            wheelchair_limited_as=int(limited),
+        ),
         bus_default=default,
         bus_routes=routes,
     )

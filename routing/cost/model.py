@@ -6,10 +6,18 @@ cost (what the search minimises); ``inf`` cost means the edge is not allowed, an
 ``blocked`` says why. Facts at nodes (crossings, kerbs, elevators, barriers) are folded
 into the edges that enter the node, so a plain edge-weighted shortest path sees them.
 
-Crossings. A crossing *way* (footway=crossing) carries its crossing cost spread over its
-pieces by length share. A crossing *node* on a road is charged to footway-type edges that
-enter it (a pedestrian arriving on a footway at a road crossing crosses there); walking
-along the carriageway through it is not charged.
+Crossings. Street crossings are explicit edges (``routing.graph.sidewalks``) priced by
+control and road class, starting from PPR's crossing table (motis-project/ppr,
+``search_profile.h``: per road class, signals < marked < island < unmarked; tram 30 s, rail
+60 s): an unsignalled crossing costs ``crossing_unsignalled_s`` (marked) or
+``crossing_unmarked_s`` times a factor that grows with the road class, and an unknown one
+the marked price plus ``unknown_cost_s``. These prices are the detour a profile accepts to
+reach a better crossing (PPR's ``max_crossing_detour``): at the blind profile's 1 m/s, an
+unmarked crossing of a primary road (1200 s) is worth a 1.2 km detour to traffic lights.
+A crossing *way* (footway=crossing) that meets no crossed road carries its crossing cost
+spread over its pieces by length share. A crossing *node* on a road is charged to
+footway-type edges that enter it (a pedestrian arriving on a footway at a road crossing
+crosses there); walking along the carriageway through it is not charged.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ BLOCK_CLOSED = 1 << 8
 BLOCK_ELEVATOR = 1 << 9
 BLOCK_LONG_STEPS = 1 << 10
 BLOCK_ESCALATOR = 1 << 11
+BLOCK_CARRIAGEWAY = 1 << 12
+BLOCK_RAILS = 1 << 13
 BLOCK_REASONS = {
     BLOCK_STEPS: "steps without a ramp",
     BLOCK_UPHILL: "uphill grade over the limit",
@@ -48,6 +58,8 @@ BLOCK_REASONS = {
     BLOCK_ELEVATOR: "elevator out of service",
     BLOCK_LONG_STEPS: "long flight of steps",
     BLOCK_ESCALATOR: "escalator",
+    BLOCK_CARRIAGEWAY: "carriageway (its sidewalks are mapped as separate ways)",
+    BLOCK_RAILS: "rails set in the carriageway",
 }
 
 # Which facts are unknown on an edge (bit flags), for warnings and confidence.
@@ -171,6 +183,17 @@ class CostModel:
             blocked |= np.where(known & (-grade > p.max_downhill), BLOCK_DOWNHILL, 0).astype(
                 np.uint16
             )
+        # The steepest sustained stretch inside an edge decides, not its average.
+        up_max = np.fmax(e["grade_max_up"].astype(np.float64), grade)
+        down_max = np.fmax(e["grade_max_down"].astype(np.float64), -grade)
+        if p.max_uphill < 1.0:
+            known = np.isfinite(up_max) & ~steps
+            blocked |= np.where(known & (up_max > p.max_uphill), BLOCK_UPHILL, 0).astype(np.uint16)
+        if p.max_downhill < 1.0:
+            known = np.isfinite(down_max) & ~steps
+            blocked |= np.where(known & (down_max > p.max_downhill), BLOCK_DOWNHILL, 0).astype(
+                np.uint16
+            )
         if p.wheelchair or p.max_uphill < 1.0:
             unknown |= np.where(np.isnan(grade), UNKNOWN_GRADE, 0).astype(np.uint16)
 
@@ -200,17 +223,22 @@ class CostModel:
             blocked |= np.where(e["wheelchair"] == at.NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
             reluctance = np.where(e["wheelchair_limited"], reluctance * 1.5, reluctance)
 
-        # Walking on a carriageway with no sidewalk.
+        # Walking on a carriageway: with no sidewalk at all, or beside a separate one.
         sidewalk = e["sidewalk"]
-        no_sidewalk = (
-            street
-            & (e["road_class"] >= 2)
-            & np.isin(sidewalk, [at.SIDEWALK_NO, at.SIDEWALK_SEPARATE])
-        )
+        carriageway = street & (e["road_class"] >= 2)
+        no_sidewalk = carriageway & (sidewalk == at.SIDEWALK_NO)
+        separate = carriageway & (sidewalk == at.SIDEWALK_SEPARATE)
         reluctance = np.where(no_sidewalk, reluctance * p.no_sidewalk_reluctance, reluctance)
+        reluctance = np.where(separate, reluctance * p.carriageway_reluctance, reluctance)
+        if not p.allow_carriageway:
+            blocked |= np.where(separate, BLOCK_CARRIAGEWAY, 0).astype(np.uint16)
+        if not p.allow_embedded_rails:
+            along = street | (kind == at.WAY_KIND["pedestrian street"])
+            blocked |= np.where(along & e["rails"], BLOCK_RAILS, 0).astype(np.uint16)
         if p.warn_unknown_sidewalk:
             unknown |= np.where(
-                street & (e["road_class"] >= 2) & (sidewalk == at.SIDEWALK_UNKNOWN),
+                (carriageway | (kind == at.WAY_KIND["sidewalk"]))
+                & (sidewalk == at.SIDEWALK_UNKNOWN),
                 UNKNOWN_SIDEWALK,
                 0,
             ).astype(np.uint16)
@@ -232,7 +260,9 @@ class CostModel:
             e["crossing_road_class"],
             e["crossing_kerb"],
             e["crossing_kerb_height"],
+            island=e["crossing_island"],
         )
+        c_cost = c_cost + np.where(e["rails"], p.rail_crossing_s, 0.0)
         penalty += np.where(crossing, c_cost * share, 0.0)
         unknown |= np.where(crossing, c_unknown, 0).astype(np.uint16)
         blocked |= np.where(crossing, c_block, 0).astype(np.uint16)
@@ -275,11 +305,15 @@ class CostModel:
             node_usable=usable & has_in,
         )
 
-    def _crossing_cost(self, kind, sound, tactile, road_class, kerb, kerb_height, *, nodes=False):
+    def _crossing_cost(
+        self, kind, sound, tactile, road_class, kerb, kerb_height, *, nodes=False, island=None
+    ):
         """Penalty (s), unknown flags and block flags of crossings with these attributes."""
         p = self.profile
         kind = kind.astype(np.int64)
         factor = ROAD_CROSSING_FACTOR[np.clip(road_class.astype(np.int64), 0, 5)]
+        if island is not None:  # a refuge island halves the road to judge at once
+            factor = np.where(island, factor * p.island_factor, factor)
         cost = np.zeros(len(kind))
         unknown = np.zeros(len(kind), dtype=np.uint16)
         block = np.zeros(len(kind), dtype=np.uint16)

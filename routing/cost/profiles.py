@@ -152,6 +152,37 @@ PARAMETERS: dict[str, Parameter] = {
         _P("unlit_reluctance", "cost multiplier on unlit ways (Valhalla use_lit)", "x", 1.0, 10.0),
         _P("signal_wait_s", "mean wait at a signalled crossing (real time)", "s", 0.0, 300.0),
         _P("elevator_wait_s", "mean wait for and ride in an elevator (real time)", "s", 0.0, 600.0),
+        _P(
+            "carriageway_reluctance",
+            "cost multiplier for walking on a carriageway whose sidewalks are mapped apart",
+            "x",
+            1.0,
+            20.0,
+        ),
+        _P(
+            "allow_carriageway",
+            "whether a carriageway whose sidewalks are mapped apart may be walked along",
+            "",
+            0,
+            1,
+            bool,
+        ),
+        _P("rail_crossing_s", "extra cost of crossing tram or railway tracks", "s", 0.0, 3600.0),
+        _P(
+            "allow_embedded_rails",
+            "whether a carriageway with rails set in it may be travelled along",
+            "",
+            0,
+            1,
+            bool,
+        ),
+        _P(
+            "island_factor",
+            "share of an unsignalled crossing's cost left when it has a refuge island",
+            "ratio",
+            0.1,
+            1.0,
+        ),
     ]
 }
 
@@ -193,6 +224,13 @@ class Profile:
     transfer_penalty_s: float = 120.0
     stop_no_tactile_s: float = 0.0
     stop_unknown_tactile_s: float = 0.0
+    carriageway_reluctance: float = 2.0
+    allow_carriageway: bool = True
+    rail_crossing_s: float = 0.0
+    allow_embedded_rails: bool = True
+    island_factor: float = 0.7
+    #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
+    max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -242,7 +280,18 @@ _ADA_WIDTH = "ADA 2010 Standards §403.5.1: 36 in (0.915 m) clear width"
 _DIN_KERB = "DIN 18040-3: 3 cm kerb at crossings, the compromise for wheelchairs and canes"
 _ORS_KERB = "openrouteservice maximum_sloped_kerb choices 0.03 / 0.06 / 0.1 m"
 
-_COMMON = ("speed_mps", "signal_wait_s", "elevator_wait_s", "no_sidewalk_reluctance")
+_COMMON = (
+    "speed_mps",
+    "signal_wait_s",
+    "elevator_wait_s",
+    "no_sidewalk_reluctance",
+    "carriageway_reluctance",
+    "allow_carriageway",
+    "rail_crossing_s",
+    "island_factor",
+)
+_PPR_RAIL = ("PPR default profile: crossing_tram 30 s, crossing_rail 60 s "
+             "(doubled for wheels: assumption)")
 _WHEELCHAIR = _COMMON + (
     "max_uphill",
     "max_downhill",
@@ -254,6 +303,7 @@ _WHEELCHAIR = _COMMON + (
     "unpaved_reluctance",
     "unknown_surface_reluctance",
     "unknown_cost_s",
+    "allow_embedded_rails",
 )
 
 PROFILES: dict[str, Profile] = {
@@ -291,8 +341,13 @@ PROFILES: dict[str, Profile] = {
         unknown_surface_reluctance=1.3,
         unknown_cost_s=120.0,
         no_sidewalk_reluctance=2.0,
+        allow_carriageway=False,
+        rail_crossing_s=120.0,
+        allow_embedded_rails=False,
         parameters=_WHEELCHAIR,
         sources={
+            "rail_crossing_s": _PPR_RAIL,
+            "allow_embedded_rails": "casters drop into flangeway gaps (assumption)",
             "max_uphill": _ACCESSMAP_MANUAL + "; OTP maxSlope 0.083",
             "max_downhill": _ACCESSMAP_MANUAL,
             "min_width": _ADA_WIDTH,
@@ -322,8 +377,12 @@ PROFILES: dict[str, Profile] = {
         unknown_surface_reluctance=1.2,
         unknown_cost_s=90.0,
         no_sidewalk_reluctance=2.0,
+        allow_carriageway=False,
+        rail_crossing_s=60.0,
+        allow_embedded_rails=False,
         parameters=_WHEELCHAIR,
         sources={
+            "rail_crossing_s": _PPR_RAIL,
             "max_uphill": _ACCESSMAP_POWERED,
             "max_downhill": _ACCESSMAP_POWERED,
             "min_width": _ADA_WIDTH,
@@ -349,6 +408,8 @@ PROFILES: dict[str, Profile] = {
         crossing_unmarked_s=300.0,
         no_tactile_s=45.0,
         tactile_guide_reluctance=0.8,
+        allow_carriageway=False,
+        rail_crossing_s=60.0,
         parameters=_COMMON
         + (
             "stairs_reluctance",
@@ -375,6 +436,9 @@ PROFILES: dict[str, Profile] = {
         crossing_unsignalled_s=20.0,
         crossing_unmarked_s=90.0,
         no_sidewalk_reluctance=1.5,
+        allow_carriageway=False,
+        rail_crossing_s=30.0,
+        crossing_no_sound_s=0.0,
         parameters=_COMMON
         + (
             "stairs_reluctance",
@@ -397,6 +461,10 @@ PROFILES: dict[str, Profile] = {
         unpaved_reluctance=1.5,
         unknown_cost_s=30.0,
         no_sidewalk_reluctance=1.5,
+        rail_crossing_s=30.0,
+        crossing_unsignalled_s=30.0,
+        crossing_unmarked_s=60.0,
+        carriageway_reluctance=3.0,
         parameters=_COMMON
         + (
             "max_step_count",

@@ -211,23 +211,42 @@ def smoothness_code(value: str | None) -> int:
     return _SMOOTHNESS.get(value or "", 0)
 
 
+_KERB_VALUES = {
+    "flush": KERB_FLUSH,
+    "no": KERB_FLUSH,
+    "none": KERB_FLUSH,
+    "lowered": KERB_LOWERED,
+    "sloped": KERB_LOWERED,
+    "lowered_and_sloped": KERB_LOWERED,
+    "rolled": KERB_ROLLED,
+    "raised": KERB_RAISED,
+    "regular": KERB_RAISED,
+    "normal": KERB_RAISED,
+    "yes": KERB_RAISED,
+}
+
+
 def kerb_code(tags: dict[str, str]) -> tuple[int, float]:
-    """Kerb kind and height (m, NaN unknown) from a node's or crossing way's tags."""
-    height = parse_length_m(tags.get("kerb:height"))
-    kind = {
-        "flush": KERB_FLUSH,
-        "no": KERB_FLUSH,
-        "lowered": KERB_LOWERED,
-        "rolled": KERB_ROLLED,
-        "raised": KERB_RAISED,
-    }.get(tags.get("kerb", ""), KERB_UNKNOWN)
+    """Kerb kind and height (m, NaN unknown) from a node's or crossing way's tags.
+
+    ``kerb=*`` and its American spelling ``curb=*`` (used in Helsinki) are read alike;
+    ``curb=regular`` is a raised kerb, ``curb=sloped`` a lowered one. A list
+    (``flush;lowered``) counts as its worst value.
+    """
+    height = parse_length_m(tags.get("kerb:height") or tags.get("curb:height"))
+    raw = tags.get("kerb") or tags.get("curb") or ""
+    kinds = [_KERB_VALUES.get(v.strip(), KERB_UNKNOWN) for v in raw.split(";") if v.strip()]
+    kind = max(kinds) if kinds and KERB_UNKNOWN not in kinds else KERB_UNKNOWN
     if kind == KERB_UNKNOWN and not math.isnan(height):
         kind = KERB_FLUSH if height <= 0.005 else KERB_LOWERED if height <= 0.04 else KERB_RAISED
     return kind, height
 
 
 def has_kerb_info(tags: dict[str, str]) -> bool:
-    return "kerb" in tags or "kerb:height" in tags or tags.get("barrier") == "kerb"
+    return bool(_KERB_KEYS & tags.keys()) or tags.get("barrier") == "kerb"
+
+
+_KERB_KEYS = frozenset({"kerb", "kerb:height", "curb", "curb:height"})
 
 
 def road_class(tags: dict[str, str]) -> int:
@@ -282,25 +301,81 @@ def sidewalk_code(tags: dict[str, str]) -> int:
 
 
 def crossing_kind(tags: dict[str, str]) -> int:
-    """Crossing control from a crossing way's or node's tags (CROSSING_NONE if not a crossing)."""
+    """Crossing control from a crossing way's or node's tags (CROSSING_NONE if not a crossing).
+
+    ``crossing=no`` means there is no crossing here (not an unmarked one), as in PPR.
+    """
     crossing = tags.get("crossing")
     highway = tags.get("highway")
+    if crossing == "no":
+        return CROSSING_NONE
     if (
-        crossing == "traffic_signals"
+        crossing in ("traffic_signals", "pelican", "toucan", "pegasus")
         or tags.get("crossing:signals") == "yes"
         or highway == "traffic_signals"
     ):
         return CROSSING_SIGNALS
-    if crossing in ("uncontrolled", "marked", "zebra") or tags.get("crossing:markings") not in (
-        None,
-        "no",
-    ):
+    if crossing in ("uncontrolled", "marked", "zebra", "tiger") or tags.get(
+        "crossing:markings"
+    ) not in (None, "no"):
         return CROSSING_MARKED
-    if crossing in ("unmarked", "no", "informal"):
+    if crossing in ("unmarked", "informal"):
         return CROSSING_UNMARKED
     if crossing is not None or highway == "crossing" or is_crossing_way(tags):
         return CROSSING_UNKNOWN
     return CROSSING_NONE
+
+
+def is_no_crossing(tags: dict[str, str]) -> bool:
+    """``crossing=no``: the map says pedestrians cannot cross here."""
+    return tags.get("crossing") == "no"
+
+
+def has_island(tags: dict[str, str]) -> bool:
+    return tags.get("crossing:island") == "yes" or tags.get("crossing") == "island"
+
+
+def has_embedded_rails(tags: dict[str, str]) -> bool:
+    """Rails set in this way's surface (a tram line mapped on the road, or ``embedded_rails``)."""
+    return tags.get("railway") in ("tram", "light_rail", "rail") or tags.get(
+        "embedded_rails", "no"
+    ) not in ("no", "")
+
+
+def parse_int(value: str | None, default: int = -1) -> int:
+    """Leading integer of a tag such as ``lanes=4`` or ``maxspeed=60 mph`` (-1 unknown)."""
+    m = re.match(r"\s*(\d+)", value or "")
+    return int(m.group(1)) if m else default
+
+
+def sidewalk_sides(tags: dict[str, str]) -> tuple[int, int]:
+    """Sidewalk state (SIDEWALK_*) on the (left, right) of a road, from its own tags.
+
+    ``sidewalk=left|right`` mean that side only; ``sidewalk:left``/``:right``/``:both``
+    override; untagged sides stay ``SIDEWALK_UNKNOWN``.
+    """
+    code = {
+        "yes": SIDEWALK_YES,
+        "no": SIDEWALK_NO,
+        "none": SIDEWALK_NO,
+        "separate": SIDEWALK_SEPARATE,
+    }
+    left = right = SIDEWALK_UNKNOWN
+    main = tags.get("sidewalk")
+    if main in ("both", "yes"):
+        left = right = SIDEWALK_YES
+    elif main == "left":
+        left, right = SIDEWALK_YES, SIDEWALK_NO
+    elif main == "right":
+        left, right = SIDEWALK_NO, SIDEWALK_YES
+    elif main in code:
+        left = right = code[main]
+    both = tags.get("sidewalk:both")
+    if both in code:
+        left = right = code[both]
+    left = code.get(tags.get("sidewalk:left", ""), left)
+    right = code.get(tags.get("sidewalk:right", ""), right)
+    return left, right
 
 
 def merge_tri(values: list[int]) -> int:

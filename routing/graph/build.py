@@ -23,7 +23,9 @@ import numpy as np
 
 from routing.geo import haversine_m
 from routing.graph import attributes as at
+from routing.graph import sidewalks as sw
 from routing.graph.osm_data import OsmData, OsmWay
+from routing.graph.sidewalks import Piece
 
 #: Node tags that make a node a graph node even in the middle of a way.
 _NODE_FACT_KEYS = frozenset(
@@ -67,9 +69,9 @@ def _is_fact_node(tags: dict[str, str] | None) -> bool:
 
 
 def _node_road_class(data: OsmData) -> dict[int, int]:
-    """Highest class of road passing through each node (for crossings)."""
+    """Highest class of road passing through each node (for crossings), walkable or not."""
     best: dict[int, int] = {}
-    for way in data.ways:
+    for way in [*data.ways, *data.crossed_ways]:
         rc = at.road_class(way.tags)
         if rc:
             for n in way.nodes.tolist():
@@ -83,7 +85,8 @@ def _crossing_facts(way: OsmWay, data: OsmData, road_class_at: dict[int, int]) -
     node_tags = [data.node_tags.get(n, {}) for n in way.nodes.tolist()]
     sources = [way.tags, *node_tags]
     kind = max(at.crossing_kind(t) for t in sources)
-    kind = max(kind, at.CROSSING_UNKNOWN)
+    if not any(at.is_no_crossing(t) for t in sources):
+        kind = max(kind, at.CROSSING_UNKNOWN)
     sound = at.merge_tri(
         [at.tri(t.get("traffic_signals:sound"), yes=("yes", "locate", "walk")) for t in sources]
     )
@@ -117,6 +120,7 @@ def _crossing_facts(way: OsmWay, data: OsmData, road_class_at: dict[int, int]) -
         "crossing_kerb": kerb,
         "crossing_kerb_height": max(heights) if heights else math.nan,
         "crossing_road_class": crossed,
+        "crossing_island": any(at.has_island(t) for t in sources),
     }
 
 
@@ -129,7 +133,19 @@ def _no_crossing() -> dict:
         "crossing_kerb": at.KERB_UNKNOWN,
         "crossing_kerb_height": math.nan,
         "crossing_road_class": 0,
+        "crossing_island": False,
     }
+
+
+#: Edge attributes that only built sidewalks and crossings set; defaults for other edges.
+_BUILT_DEFAULTS = {
+    "crossing_built": False,
+    "lanes": -1,
+    "maxspeed": -1,
+    "oneway": False,
+    "street_side": 0,
+    "built": False,
+}
 
 
 def _way_attributes(way: OsmWay) -> dict:
@@ -142,9 +158,7 @@ def _way_attributes(way: OsmWay) -> dict:
         or (access in ("no", "private") and foot not in ("yes", "designated", "permissive"))
     )
     step_count = tags.get("step_count", "")
-    ramp = at.merge_tri(
-        [at.tri(tags.get("ramp:wheelchair"), yes=("yes", "separate")), at.tri(tags.get("ramp"))]
-    )
+    ramp = ramp_code(tags)
     handrail = at.merge_tri(
         [
             at.tri(tags.get(k))
@@ -175,7 +189,31 @@ def _way_attributes(way: OsmWay) -> dict:
         "conveying": tags.get("conveying", "") in ("yes", "forward", "backward", "reversible"),
         "tunnel": tags.get("tunnel", "no") not in ("no", ""),
         "bridge": tags.get("bridge", "no") not in ("no", ""),
+        "rails": at.has_embedded_rails(tags),
     }
+
+
+def ramp_code(tags: dict[str, str]) -> int:
+    """Whether a wheelchair can roll along these steps (a ramp on or beside them).
+
+    ``ramp:wheelchair`` decides when present: ``yes`` = a wheelchair ramp, ``no`` = none
+    (even with ``ramp=yes``), ``separate`` = the ramp is mapped as its own way, so these
+    steps are *not* rollable. ``ramp=yes`` alone counts only when it is not explained as a
+    ramp for bicycles or strollers (a bicycle channel is not a wheelchair ramp); then it is
+    unknown. ``ramp=no`` is no.
+    """
+    wheelchair = tags.get("ramp:wheelchair")
+    if wheelchair == "yes":
+        return at.YES
+    if wheelchair in ("no", "separate"):
+        return at.NO
+    ramp = tags.get("ramp")
+    if ramp == "no":
+        return at.NO
+    if ramp == "yes":
+        others = [tags.get(k) for k in ("ramp:bicycle", "ramp:stroller", "ramp:luggage")]
+        return at.UNKNOWN if "yes" in others else at.YES
+    return at.UNKNOWN
 
 
 def build_walk_graph(
@@ -218,6 +256,10 @@ def build_walk_graph(
     for n, tags in data.node_tags.items():
         if n in is_graph_node and _is_fact_node(tags):
             is_graph_node[n] = True
+    for way in data.crossed_ways:  # a walkway meets a tram line or closed road here
+        for n in way.nodes.tolist():
+            if n in is_graph_node:
+                is_graph_node[n] = True
     road_class_at = _node_road_class(data)
 
     # One DEM call for every way's samples: nodes plus points every sample_step_m.
@@ -241,16 +283,17 @@ def build_walk_graph(
         heights = np.full(offset, np.nan)
         node_z = np.full(len(data.node_ids), np.nan)
 
-    graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
-    say("splitting ways into edges")
+    say("splitting ways into pieces")
+    pieces: list[Piece] = []
+    crossing_way_facts: dict[int, dict] = {}
     for way, (idx, cum, dense, start) in zip(data.ways, profiles, strict=True):
         z = heights[start : start + len(dense)]
-        attrs = _way_attributes(way)
-        crossing = (
-            _crossing_facts(way, data, road_class_at)
-            if attrs["kind"] == at.WAY_KIND["crossing"]
-            else _no_crossing()
-        )
+        attrs = {**_way_attributes(way), **_BUILT_DEFAULTS}
+        if attrs["kind"] == at.WAY_KIND["crossing"]:
+            crossing = _crossing_facts(way, data, road_class_at)
+            crossing_way_facts[way.id] = crossing
+        else:
+            crossing = _no_crossing()
         incline = at.parse_incline(way.tags.get("incline"))
         if attrs["kind"] == at.WAY_KIND["steps"]:
             incline = math.nan  # on steps "incline" only says which way is up
@@ -261,15 +304,16 @@ def build_walk_graph(
             "forward",
             "backward",
         )
-        forward_only_reversed = way.tags.get("conveying") == "backward"
         for i, j in zip(cut[:-1], cut[1:], strict=True):
             u, v = refs[i], refs[j]
             length = float(cum[j] - cum[i])
             if u == v and length == 0.0:
                 continue
             grade, source = math.nan, 0
+            up = down = math.nan
             if not math.isnan(incline):
                 grade, source = incline, 2
+                up, down = max(grade, 0.0), max(-grade, 0.0)
             elif np.isfinite(z).all() and total > 0:
                 mid, half = (cum[i] + cum[j]) / 2, max(grade_window_m, length) / 2
                 a, b = max(0.0, mid - half), min(total, mid + half)
@@ -278,6 +322,9 @@ def build_walk_graph(
                 if b > a:
                     grade = float((np.interp(b, dense, z) - np.interp(a, dense, z)) / (b - a))
                     source = 1
+                    up, down = _sustained_grades(
+                        dense, z, cum[i], cum[j], grade, window_m=grade_window_m
+                    )
             geometry = list(
                 zip(
                     data.node_lat[idx[i : j + 1]].tolist(),
@@ -292,16 +339,61 @@ def build_walk_graph(
                 "crossing_share": length / total if total > 0 else 1.0,
                 "grade_source": source,
             }
-            directions = [(u, v, grade, geometry)]
-            if not oneway_foot:
-                directions.append((v, u, -grade, geometry[::-1]))
-            elif forward_only_reversed:
-                directions = [(v, u, -grade, geometry[::-1])]
-            for a_node, b_node, g, geom in directions:
-                graph.add_edge(a_node, b_node, grade=g, geometry=geom, **common)
+            pieces.append(
+                Piece(
+                    way_id=way.id,
+                    tags=way.tags,
+                    attrs=common,
+                    u=u,
+                    v=v,
+                    geometry=geometry,
+                    grade=grade,
+                    grade_max_up=up,
+                    grade_max_down=down,
+                    oneway=oneway_foot,
+                    reverse_only=way.tags.get("conveying") == "backward",
+                )
+            )
+
+    say("building sidewalks and crossings")
+    node_latlon = {
+        n: (float(data.node_lat[node_pos[n]]), float(data.node_lon[node_pos[n]]))
+        for n in is_graph_node
+        if is_graph_node[n]
+    }
+    expanded = sw.expand(
+        pieces,
+        crossed_arms=_crossed_arms(data, node_pos, is_graph_node),
+        node_tags=data.node_tags,
+        node_latlon=node_latlon,
+        crossing_way_facts=crossing_way_facts,
+        tram_lines=[
+            list(zip(data.node_lat[idx].tolist(), data.node_lon[idx].tolist(), strict=True))
+            for w in data.crossed_ways
+            if at.has_embedded_rails(w.tags)
+            for idx in [np.searchsorted(data.node_ids, w.nodes)]
+        ],
+    )
+    graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
+    graph.graph["sidewalk_report"] = expanded.report
+    for p in expanded.pieces + expanded.crossings:
+        common = {**_BUILT_DEFAULTS, **p.attrs}
+        forward = (p.u, p.v, p.grade, p.grade_max_up, p.grade_max_down, p.geometry)
+        backward = (p.v, p.u, -p.grade, p.grade_max_down, p.grade_max_up, p.geometry[::-1])
+        directions = [forward] if p.oneway and not p.reverse_only else [forward, backward]
+        if p.oneway and p.reverse_only:
+            directions = [backward]
+        for a_node, b_node, g, up, down, geom in directions:
+            graph.add_edge(
+                a_node, b_node, grade=g, grade_max_up=up, grade_max_down=down, geometry=geom,
+                **common,
+            )  # fmt: skip
 
     say(f"annotating {graph.number_of_nodes():,} nodes")
     for n in graph.nodes:
+        corner = expanded.corners.get(n)
+        if corner is not None:  # a corner keeps its junction's non-crossing facts
+            continue
         i = node_pos[n]
         tags = data.node_tags.get(n, {})
         kerb, kerb_height = (
@@ -329,4 +421,73 @@ def build_walk_graph(
             wheelchair=at.tri(tags.get("wheelchair"), yes=("yes", "designated")),
             closed=tags.get("access") in ("no", "private") or tags.get("foot") == "no",
         )
+    for n, (junction, lat, lon) in expanded.corners.items():
+        if n not in graph:
+            continue
+        i = node_pos[junction]
+        tags = data.node_tags.get(junction, {})
+        # A kerb mapped on the junction node stands at each of its corners.
+        kerb, kerb_height = (
+            at.kerb_code(tags) if at.has_kerb_info(tags) else (at.KERB_UNKNOWN, math.nan)
+        )
+        graph.nodes[n].update(
+            x=lon,
+            y=lat,
+            elevation=float(node_z[i]),
+            street_count=graph.out_degree(n),
+            crossing_kind=at.CROSSING_NONE,
+            crossing_sound=at.UNKNOWN,
+            crossing_vibration=at.UNKNOWN,
+            crossing_tactile=at.UNKNOWN,
+            crossing_road_class=0,
+            kerb=kerb,
+            kerb_height=kerb_height,
+            has_kerb=at.has_kerb_info(tags),
+            elevator=False,
+            out_of_service=False,
+            wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
+            wheelchair=at.UNKNOWN,
+            closed=False,
+        )
     return graph
+
+
+def _sustained_grades(
+    dense: np.ndarray, z: np.ndarray, s0: float, s1: float, grade: float, *, window_m: float
+) -> tuple[float, float]:
+    """Steepest uphill and downhill (both >= 0) over any ``window_m`` stretch in [s0, s1].
+
+    An edge shorter than the window keeps its (windowed) average grade.
+    """
+    if s1 - s0 <= window_m:
+        return max(grade, 0.0), max(-grade, 0.0)
+    starts = np.append(dense[(dense >= s0) & (dense <= s1 - window_m)], s1 - window_m)
+    rise = np.interp(starts + window_m, dense, z) - np.interp(starts, dense, z)
+    g = rise / window_m
+    return max(float(g.max()), grade, 0.0), max(float(-g.min()), -grade, 0.0)
+
+
+def _crossed_arms(
+    data: OsmData, node_pos: dict[int, int], is_graph_node: dict[int, bool]
+) -> dict[int, list[sw.Arm]]:
+    """Arms of crossed-only ways (tram lines, busways, closed roads) at walkable nodes."""
+    out: dict[int, list[sw.Arm]] = {}
+    for way in data.crossed_ways:
+        refs = way.nodes.tolist()
+        rails = at.has_embedded_rails(way.tags)
+        rc = at.road_class(way.tags)
+        if way.tags.get("highway") in ("busway", "bus_guideway"):
+            rc = 2
+        name = way.tags.get("name") or way.tags.get("ref", "")
+        offset = sw.RAIL_OFFSET_M if rc == 0 else sw.side_offset_m(way.tags)
+        for k, n in enumerate(refs):
+            if not is_graph_node.get(n):
+                continue
+            here = (data.node_lat[node_pos[n]], data.node_lon[node_pos[n]])
+            for j in (k - 1, k + 1):
+                if 0 <= j < len(refs) and refs[j] != n:
+                    there = (data.node_lat[node_pos[refs[j]]], data.node_lon[node_pos[refs[j]]])
+                    out.setdefault(n, []).append(
+                        sw.Arm(sw.bearing(here, there), rc, name, way.tags, offset, rails)
+                    )
+    return out

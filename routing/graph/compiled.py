@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 #: Bump when the arrays or their meaning change, so old caches are not reused.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Per-edge arrays and their dtypes, read from the networkx edge attributes of the same name.
 EDGE_FIELDS: dict[str, type] = {
@@ -50,6 +51,18 @@ EDGE_FIELDS: dict[str, type] = {
     "crossing_kerb_height": np.float32,
     "crossing_road_class": np.int8,
     "crossing_share": np.float32,
+    # Sustained grades (steepest stretch over the grade window, both >= 0, travel direction).
+    "grade_max_up": np.float32,
+    "grade_max_down": np.float32,
+    # Built sidewalks and crossings (see routing.graph.sidewalks).
+    "built": np.bool_,
+    "crossing_built": np.bool_,
+    "crossing_island": np.bool_,
+    "lanes": np.int8,
+    "maxspeed": np.int16,
+    "oneway": np.bool_,
+    "rails": np.bool_,
+    "street_side": np.int8,
 }
 NODE_FIELDS: dict[str, type] = {
     "elevation": np.float32,
@@ -147,9 +160,7 @@ class CompiledGraph:
             names=np.array(names_list, dtype=str),
             geometry_offsets=offsets,
             geometry=geometry,
-            edge={
-                k: np.array([d[k] for _, _, d in edges], dtype=t) for k, t in EDGE_FIELDS.items()
-            },
+            edge=_columns([d for _, _, d in edges], EDGE_FIELDS),
             node={
                 k: np.array([data[n][k] for n in nodes], dtype=t) for k, t in NODE_FIELDS.items()
             },
@@ -166,10 +177,7 @@ class CompiledGraph:
         arrays.update({f"edge__{k}": v for k, v in self.edge.items()})
         arrays.update({f"node__{k}": v for k, v in self.node.items()})
         arrays["meta_json"] = np.array(json.dumps({**self.meta, "format": FORMAT_VERSION}))
-        path = Path(path)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **arrays)
-        tmp.replace(path)  # atomic: a half-written cache is never loaded
+        np.savez(Path(path), **arrays)  # load_or_build writes it atomically
 
     @classmethod
     def load(cls, path: str | Path) -> CompiledGraph:
@@ -201,3 +209,12 @@ class CompiledGraph:
                 **{weight: float(w[e]), "length": float(self.edge["length"][e])},
             )
         return graph
+
+
+def _columns(rows: list[dict], spec: dict[str, type]) -> dict[str, np.ndarray]:
+    """Typed column arrays from a list of attribute dicts (one itemgetter call per row)."""
+    if not rows:
+        return {k: np.zeros(0, dtype=t) for k, t in spec.items()}
+    get = itemgetter(*spec)
+    columns = zip(*map(get, rows), strict=True)
+    return {k: np.array(col, dtype=t) for (k, t), col in zip(spec.items(), columns, strict=True)}

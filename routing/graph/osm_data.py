@@ -34,6 +34,9 @@ class OsmData:
         Kept tags of nodes that have any (crossings, kerbs, signals, elevators, ...).
     ways
         Kept walkable ways.
+    crossed_ways
+        Ways not walked along but crossed where they share a node with a walkable way
+        (roads closed to pedestrians, busways, tram and railway lines).
     report
         Counts of what the import read and dropped (e.g. ``dangling_node_refs``).
     """
@@ -43,6 +46,7 @@ class OsmData:
     node_lon: np.ndarray
     node_tags: dict[int, dict[str, str]] = field(default_factory=dict)
     ways: list[OsmWay] = field(default_factory=list)
+    crossed_ways: list[OsmWay] = field(default_factory=list)
     report: dict[str, int] = field(default_factory=dict)
 
     def node_index(self, osm_ids: np.ndarray) -> np.ndarray:

@@ -78,8 +78,40 @@ KEPT_TAG_KEYS = frozenset(
         "door",
         "service",
         "indoor",
+        "curb",
+        "curb:height",
+        "embedded_rails",
+        "lanes",
+        "maxspeed",
+        "oneway",
+        "ramp:bicycle",
+        "segregated",
     }
 )
+
+#: Ways nobody walks along but a pedestrian may have to cross where a walkway meets them:
+#: roads closed to pedestrians (``foot=no``, ``foot=use_sidepath``, motorways), busways and
+#: tram and railway lines. They become road arms at shared nodes (see ``sidewalks.py``).
+CROSSED_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "busway",
+        "bus_guideway",
+        "residential",
+        "unclassified",
+        "road",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "trunk",
+        "trunk_link",
+    }
+)
+CROSSED_RAILWAYS = frozenset({"tram", "light_rail", "rail", "narrow_gauge"})
 
 #: highway values a pedestrian may use (motorways and proposals are not walkable).
 WALKABLE_HIGHWAYS = frozenset(
@@ -136,6 +168,14 @@ def is_walkable(tags: dict[str, str]) -> bool:
     return True
 
 
+def is_crossed_only(tags: dict[str, str]) -> bool:
+    """A way that is not walked along but is crossed where walkways meet it (not in a tunnel
+    or on a bridge, where walkways pass over or under it)."""
+    if tags.get("tunnel", "no") not in ("no", "") or tags.get("bridge", "no") not in ("no", ""):
+        return False
+    return tags.get("highway") in CROSSED_HIGHWAYS or tags.get("railway") in CROSSED_RAILWAYS
+
+
 def _keep(tags: osmium.osm.TagList) -> dict[str, str]:
     return {t.k: t.v for t in tags if t.k in KEPT_TAG_KEYS}
 
@@ -175,6 +215,7 @@ def read_osm(path: str | os.PathLike) -> OsmData:
     node_lon: list[float] = []
     node_tags: dict[int, dict[str, str]] = {}
     raw_ways: list[tuple[int, list[int], dict[str, str]]] = []
+    raw_crossed: list[tuple[int, list[int], dict[str, str]]] = []
     ways_read = 0
     try:
         for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
@@ -194,6 +235,8 @@ def read_osm(path: str | os.PathLike) -> OsmData:
                 tags = _keep(obj.tags)
                 if is_walkable(tags):
                     raw_ways.append((obj.id, [n.ref for n in obj.nodes], tags))
+                elif is_crossed_only(tags):
+                    raw_crossed.append((obj.id, [n.ref for n in obj.nodes], tags))
     except RuntimeError as exc:  # osmium reports parse errors as RuntimeError
         raise DataError(f"{path}: cannot read OSM data: {exc}", path=str(path)) from exc
 
@@ -225,6 +268,15 @@ def read_osm(path: str | os.PathLike) -> OsmData:
             ways.append(OsmWay(id=way_id, nodes=np.asarray(run, dtype=np.int64), tags=tags))
 
     used = np.unique(np.concatenate([w.nodes for w in ways])) if ways else ids[:0]
+    # Crossed-only ways matter only where they share a node with the walkable network.
+    walk_nodes = set(used.tolist())
+    crossed: list[OsmWay] = []
+    for way_id, refs, tags in raw_crossed:
+        run = [r for r in refs if r in present]
+        if len(run) >= 2 and walk_nodes.intersection(run):
+            crossed.append(OsmWay(id=way_id, nodes=np.asarray(run, dtype=np.int64), tags=tags))
+    if crossed:
+        used = np.union1d(used, np.concatenate([w.nodes for w in crossed]))
     keep = np.isin(ids, used)
     kept_ids = ids[keep]
     kept_set = set(kept_ids.tolist())
@@ -236,6 +288,7 @@ def read_osm(path: str | os.PathLike) -> OsmData:
         "dangling_node_refs": dangling,
         "ways_trimmed": trimmed,
         "ways_dropped": dropped,
+        "crossed_only_ways": len(crossed),
     }
     return OsmData(
         node_ids=kept_ids,
@@ -243,5 +296,6 @@ def read_osm(path: str | os.PathLike) -> OsmData:
         node_lon=lon[keep],
         node_tags={k: v for k, v in node_tags.items() if k in kept_set},
         ways=ways,
+        crossed_ways=crossed,
         report=report,
     )

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from routing.cache import load_or_build
+from routing.errors import DataError
 from routing.graph.compiled import FORMAT_VERSION, CompiledGraph
 
 PathLike = str | os.PathLike
@@ -77,6 +79,9 @@ def build_graph(
         sample_step_m=options.sample_step_m,
         progress=say,
     )
+    if graph.number_of_edges() == 0:
+        raise DataError(f"{osm}: no walkable way in this extract (nothing to route on); check "
+                        "that it is the right file and covers a town", path=str(osm))  # fmt: skip
     say("compiling to arrays")
     meta = {
         "osm": str(osm),
@@ -115,18 +120,17 @@ def load_graph(
     """
     say = progress or (lambda _msg: None)
     key = cache_key(osm, dem, overlays, options)
-    cached = Path(cache_dir) / f"walk-{key}.npz" if cache_dir else None
-    if cached is not None and cached.is_file():
-        try:
-            graph = CompiledGraph.load(cached)
-            graph.meta["cache"] = {"path": str(cached), "hit": True}
-            return graph
-        except (ValueError, OSError, KeyError) as exc:  # stale or damaged: rebuild
-            say(f"ignoring unreadable cache {cached}: {exc}")
-    compiled, _ = build_graph(osm, dem=dem, overlays=overlays, options=options, progress=say)
-    compiled.meta["cache_key"] = key
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        compiled.save(cached)
-        compiled.meta["cache"] = {"path": str(cached), "hit": False}
-    return compiled
+
+    def build() -> CompiledGraph:
+        compiled, _ = build_graph(osm, dem=dem, overlays=overlays, options=options,
+                                  progress=say)  # fmt: skip
+        compiled.meta["cache_key"] = key
+        return compiled
+
+    if not cache_dir:
+        return build()
+    cached = Path(cache_dir) / f"walk-{key}.npz"
+    graph, hit = load_or_build(cached, load=CompiledGraph.load, build=build,
+                               save=lambda g, tmp: g.save(tmp), warn=say)  # fmt: skip
+    graph.meta["cache"] = {"path": str(cached), "hit": hit}
+    return graph

@@ -8,8 +8,11 @@ rebuilt only when an input, the options or the builder version changes.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from routing.cache import load_or_build
 
 
 def feed_key(inputs: Iterable[Path], *, salt: str = "") -> str:
@@ -54,8 +57,8 @@ def ensure_cached_feed(
     inputs : iterable of Path
         The files the build reads; their bytes key the cache.
     build : callable
-        Writes the zip to the path it is given (atomically: a half-written zip must never
-        carry the final name).
+        Writes the zip to the path it is given (a unique temporary name, renamed into place
+        under a lock by :func:`routing.cache.load_or_build`).
     salt : str
         Builder version and options that change the output.
 
@@ -66,7 +69,22 @@ def ensure_cached_feed(
     """
     cache_dir = Path(cache_dir)
     out = cache_dir / f"{name}-{feed_key(inputs, salt=salt)}.zip"
-    if not out.is_file():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        build(out)
+    # A damaged zip is rebuilt with a warning; two processes starting at once build it once.
+    load_or_build(out, load=check_zip, build=lambda: None,
+                  save=lambda _nothing, tmp: build(tmp))  # fmt: skip
     return out
+
+
+def check_zip(path: Path) -> Path:
+    """``path`` when every member of the zip reads back with the right CRC, else raise.
+
+    Raises
+    ------
+    zipfile.BadZipFile
+        The file is not a zip, is truncated, or a member fails its CRC check.
+    """
+    with zipfile.ZipFile(path) as zf:
+        bad = zf.testzip()
+    if bad is not None:
+        raise zipfile.BadZipFile(f"member {bad} fails its CRC check")
+    return path

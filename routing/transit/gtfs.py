@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -345,6 +346,7 @@ class _Source:
                 raise GtfsError(
                     f"{path}: not a GTFS zip file or folder ({exc})", path=str(path)
                 ) from exc
+            self._check_members()
             names = [n for n in self._zip.namelist() if n.endswith(".txt")]
             top = {n for n in names if "/" not in n}
             # Some publishers zip the folder, not its contents: accept one common prefix.
@@ -352,6 +354,18 @@ class _Source:
             self._members = {n: n for n in top} if top else nested
         else:
             raise GtfsError(f"GTFS feed not found: {path}", path=str(path))
+
+    def _check_members(self) -> None:
+        """Read every member once: a damaged one is named now, not misread as bad rows."""
+        assert self._zip is not None
+        try:
+            bad = self._zip.testzip()
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            raise GtfsError(f"{self.path}: the zip file is damaged ({exc})",
+                            path=str(self.path)) from exc  # fmt: skip
+        if bad is not None:
+            raise GtfsError(f"{self.path}: member {bad} of the zip file is damaged (CRC check "
+                            "failed)", path=str(self.path), field=bad)  # fmt: skip
 
     def has(self, name: str) -> bool:
         return name in self._members

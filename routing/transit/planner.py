@@ -35,19 +35,23 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from routing.cost.profiles import Profile
-from routing.errors import InvalidInputError, NoRouteError
+from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
 from routing.router import Route, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
 from routing.transit.raptor import (
+    UNREACHED,
     AccessLeg,
     EgressLeg,
     Journey,
     RaptorOptions,
     TransferLeg,
     TransitLeg,
+    latest_departure,
+    range_raptor,
     raptor,
+    stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
 
@@ -85,7 +89,15 @@ class PlanOptions:
     walk_only_max_s
         A walk-only itinerary is offered when it takes at most this long.
     max_itineraries
-        How many itineraries to return.
+        How many itineraries to return when the request does not say.
+    long_wait_s
+        A wait longer than this (before the first vehicle, at a stop between rides, or
+        before the requested arrival) is a ``long_wait`` warning naming it.
+    arrive_by_horizon_s
+        An arrive-by search looks for departures at most this long before the arrival.
+    max_chained_walk_s
+        A walk between two rides may chain several stop-to-stop walks (past other stops)
+        up to this many seconds; see :meth:`Timetable.with_chained_footpaths`.
     """
 
     max_transfers: int = 3
@@ -96,16 +108,20 @@ class PlanOptions:
     transfer_penalty_s: float | None = None
     walk_only_max_s: float = 3600.0
     max_itineraries: int = 4
+    long_wait_s: int = 1800
+    arrive_by_horizon_s: int = 86400
+    max_chained_walk_s: int = 600
 
 
-def parse_departure(text: str | None, *, tz: str | None = None) -> dt.datetime:
+def parse_departure(text: str | None, *, tz: str | None = ALMATY_TZ) -> dt.datetime:
     """An ISO 8601 time; missing means now.
 
-    A time without an offset is local time of ``tz``, or, when ``tz`` is None, stays naive:
-    the planner then reads it in its feed's ``agency_timezone``.
+    A time without an offset is local time of ``tz``; with ``tz=None`` it stays naive, and
+    the planner reads it in its feed's ``agency_timezone`` (what the HTTP API does).
     """
     if not text:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return now if tz is None else now.astimezone(ZoneInfo(tz))
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -153,6 +169,18 @@ class ServiceView(NamedTuple):
     trip_wheelchair: np.ndarray  # per trip, after low-floor shares
 
 
+class SearchInputs(NamedTuple):
+    """A request's RAPTOR inputs: see :meth:`TransitPlanner.search_inputs`."""
+
+    view: ServiceView
+    access: dict[int, int]  # stop -> walking seconds from the origin
+    egress: dict[int, int]  # stop -> walking seconds to the destination
+    access_cost: np.ndarray  # per stop: profile cost of the access walk (inf: none)
+    egress_cost: np.ndarray
+    searches: list[tuple[bool, RaptorOptions]]  # (only known-accessible, options)
+    options: PlanOptions
+
+
 @dataclass
 class Itinerary:
     """One journey with its legs, ready to serialise."""
@@ -187,15 +215,30 @@ class Itinerary:
 
 @dataclass
 class Plan:
+    """The itineraries of one request, and cursors to the earlier and later ones.
+
+    ``earlier`` and ``later`` are the ``time`` and ``arrive_by`` of the request that pages
+    on: ``later`` leaves one second after the latest departure shown, ``earlier`` arrives
+    one second before the earliest arrival shown (None when nothing rides).
+    """
+
     profile: str
     requested: dt.datetime
     itineraries: list[Itinerary]
+    arrive_by: bool = False
+    window_s: int = 0
+    earlier: dict[str, Any] | None = None
+    later: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
             "time": self.requested.isoformat(),
+            "arrive_by": self.arrive_by,
+            "window_s": self.window_s,
             "itineraries": [i.to_dict() for i in self.itineraries],
+            "earlier": self.earlier,
+            "later": self.later,
         }
 
 
@@ -247,7 +290,8 @@ class TransitPlanner:
     def timetable(self, date: dt.date) -> Timetable:
         hit = self._timetables.get(date)
         if hit is None:
-            hit = Timetable.from_feed(self.feed, date)
+            # The next day's trips too: a late search finds the first morning vehicles.
+            hit = Timetable.from_feed(self.feed, date, include_next_day=True)
             self._timetables[date] = hit
             while len(self._timetables) > 3:
                 self._timetables.popitem(last=False)
@@ -295,6 +339,7 @@ class TransitPlanner:
         links = self.links(profile, tt)
         walks = [(a, b, s) for (a, b), (s, _) in links.transfers.items()]
         tt_p = tt.with_transfers(walks, replace_existing=False)
+        tt_p = tt_p.with_chained_footpaths(self.options.max_chained_walk_s)
         stop_wc, stop_tactile = self._stop_facts(tt)
         trip_wc = self._trip_wheelchair(tt)
         hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
@@ -358,6 +403,30 @@ class TransitPlanner:
         return at_stops.seconds[0], at_stops.cost[0]
 
     # -- planning -----------------------------------------------------------------------
+    def service_dates(self) -> tuple[dt.date, dt.date] | None:
+        """First and last date the feed's calendar covers (None for a feed without one)."""
+        days = [d for c in self.feed.calendars.values() for d in (c.start_date, c.end_date)]
+        days += [x.date for x in self.feed.calendar_dates if x.exception_type == 1]
+        return (min(days), max(days)) if days else None
+
+    def _check_calendar(self, date: dt.date, arrive_by: bool) -> None:
+        span = self.service_dates()
+        if span is None:
+            return
+        first, last = span
+        # A departure the day before the first date can still ride that date's trips; an
+        # arrival the day after the last can come from its late trips.
+        low = first - dt.timedelta(days=1) if not arrive_by else first
+        high = last + dt.timedelta(days=1) if arrive_by else last
+        if not low <= date <= high:
+            raise OutsideServiceError(
+                f"'time': {date.isoformat()} is outside the transit feed's calendar, which covers "
+                f"{first.isoformat()} to {last.isoformat()}",
+                field="time",
+                feed_start_date=first.isoformat(),
+                feed_end_date=last.isoformat(),
+            )
+
     def plan(
         self,
         origin: tuple[float, float],
@@ -366,95 +435,303 @@ class TransitPlanner:
         profile: Profile,
         *,
         max_transfers: int | None = None,
+        arrive_by: bool = False,
+        window_s: int = 0,
+        num_itineraries: int | None = None,
     ) -> Plan:
-        """Itineraries from ``origin`` to ``destination`` leaving at ``when``."""
-        r = self.router
+        """Itineraries from ``origin`` to ``destination`` leaving at (or arriving by) ``when``.
+
+        Parameters
+        ----------
+        origin, destination
+            ``(lat, lon)``.
+        when
+            Departure, or the latest arrival when ``arrive_by``.
+        profile
+            The traveller's profile.
+        max_transfers
+            Vehicle changes allowed (default: the planner's options).
+        arrive_by
+            Find the latest departures that arrive by ``when`` (see
+            :func:`~routing.transit.raptor.latest_departure`).
+        window_s
+            Also consider every departure moment in the ``window_s`` seconds after
+            ``when`` (before the latest departure, when ``arrive_by``) and return every
+            Pareto journey of them (range RAPTOR). 0: the Pareto set of one moment for a
+            departure; for an arrival, successive latest departures, each arriving before
+            the one before.
+        num_itineraries
+            How many itineraries to return (default ``options.max_itineraries``).
+
+        Returns
+        -------
+        Plan
+            Departures: best generalised cost first (by departure time when a window is
+            given); arrivals: latest departure first.
+
+        Raises
+        ------
+        OutsideServiceError
+            The date lies outside the feed's calendar (422, naming the dates it covers).
+        NoRouteError
+            Nothing connects the points for this profile at this time (422).
+        """
         opts = self.options
         if max_transfers is not None:
             opts = replace(opts, max_transfers=max_transfers)
+        wanted = num_itineraries or opts.max_itineraries
+        zone = ZoneInfo(self.tz)
         local = _localize(when, self.tz)
-        date = local.date()
-        depart = local.hour * 3600 + local.minute * 60 + local.second
         src = self.network.snap(origin, profile, "from")
         dst = self.network.snap(destination, profile, "to")
-        view = self._prepared(date, profile)
-        tt, links = view.timetable, view.links
-        stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
-        acc_s, acc_c = self._access(src, profile, links, reverse=False)
-        egr_s, egr_c = self._access(dst, profile, links, reverse=True)
-        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
-        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
-        min_change = opts.min_transfer_s
-        if min_change is None:
-            min_change = profile.min_transfer_s
-        searches = []
-        if profile.wheelchair:
-            searches.append(
-                (
-                    "any",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers,
-                        min_transfer_seconds=min_change,
-                        allowed_trip=trip_wc != NO,
-                        allowed_board=stop_wc != NO,
-                        allowed_alight=stop_wc != NO,
-                    ),
-                )
-            )
-            searches.append(
-                (
-                    "known",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers,
-                        min_transfer_seconds=min_change,
-                        allowed_trip=trip_wc == YES,
-                        allowed_board=stop_wc == YES,
-                        allowed_alight=stop_wc == YES,
-                    ),
-                )
-            )
-        else:
-            searches.append(
-                (
-                    "any",
-                    RaptorOptions(
-                        max_transfers=opts.max_transfers, min_transfer_seconds=min_change
-                    ),
-                )
-            )
-        journeys: list[tuple[Journey, bool]] = []
-        seen = set()
-        for kind, ro in searches:
-            if not access or not egress:
+        self._check_calendar(local.date(), arrive_by)
+        # An arrival too early in the day for today's trips may come from last night's.
+        dates = [local.date()] + ([local.date() - dt.timedelta(days=1)] if arrive_by else [])
+        for date in dates:
+            midnight = dt.datetime.combine(date, dt.time(), tzinfo=zone)
+            moment = round((local - midnight).total_seconds())
+            inputs = self._search_inputs(src, dst, date, profile, opts)
+            view, access, egress = inputs.view, inputs.access, inputs.egress
+            acc_c, egr_c = inputs.access_cost, inputs.egress_cost
+            journeys = self._journeys(inputs, moment, arrive_by=arrive_by, window_s=window_s,
+                                      wanted=wanted)  # fmt: skip
+            if journeys:
                 break
-            for j in raptor(tt, access, egress, depart, ro):
-                key = tuple((type(leg).__name__, getattr(leg, "trip", -1)) for leg in j.legs)
-                if key not in seen:
-                    seen.add(key)
-                    journeys.append((j, kind == "known"))
-        midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(self.tz))
         itineraries = [
-            self._itinerary(view, j, known, src, dst, profile, midnight, depart, acc_c, egr_c)
+            self._itinerary(
+                view,
+                j,
+                known,
+                src,
+                dst,
+                profile,
+                midnight,
+                moment,
+                acc_c,
+                egr_c,
+                arrive_by=arrive_by,
+            )  # fmt: skip
             for j, known in journeys
         ]
-        walk = r.route_between(src, dst, profile)
+        walk = self.router.route_between(src, dst, profile)
         if walk is not None and walk.duration_s <= opts.walk_only_max_s:
-            walk_only = self._walk_only(walk, local)
-            # A ride that arrives no earlier than walking there is no help (from == to...).
-            itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
+            walk_only = self._walk_only(walk, local, arrive_by=arrive_by)
+            # A ride that arrives no earlier than walking there (or, arriving by a time,
+            # leaves no later than walking would) is no help (from == to...).
+            if arrive_by:
+                itineraries = [i for i in itineraries if i.departure > walk_only.departure]
+            else:
+                itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
             itineraries.append(walk_only)
         if not itineraries:
             raise NoRouteError(
-                f"no itinerary for profile '{profile.name}' at {local.isoformat()}: "
+                f"no itinerary for profile '{profile.name}' "
+                f"{'arriving by' if arrive_by else 'at'} {local.isoformat()}: "
                 + self._why_none(access, egress),
                 profile=profile.name,
                 stops_within_walk_of_origin=len(access),
                 stops_within_walk_of_destination=len(egress),
             )
-        itineraries.sort(key=lambda i: i.generalized_cost)
+        if arrive_by:
+            itineraries.sort(key=lambda i: (-i.departure.timestamp(), i.generalized_cost))
+        elif window_s > 0:
+            itineraries.sort(key=lambda i: (i.departure, i.generalized_cost))
+        else:
+            itineraries.sort(key=lambda i: i.generalized_cost)
+        shown = itineraries[:wanted]
         return Plan(
-            profile=profile.name, requested=local, itineraries=itineraries[: opts.max_itineraries]
+            profile=profile.name,
+            requested=local,
+            itineraries=shown,
+            arrive_by=arrive_by,
+            window_s=int(window_s),
+            **self._cursors(shown),
         )
+
+    def search_inputs(
+        self,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        date: dt.date,
+        profile: Profile,
+        *,
+        max_transfers: int | None = None,
+    ) -> SearchInputs:
+        """What RAPTOR is given for a request: the day's timetable with the profile's
+        footpaths, the access and egress walks and the options of each search.
+
+        For checking the planner against an independent search, and for callers that run
+        many searches between the same two places (travel-time distributions).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        src = self.network.snap(origin, profile, "from")
+        dst = self.network.snap(destination, profile, "to")
+        return self._search_inputs(src, dst, date, profile, opts)
+
+    def _search_inputs(
+        self, src: Snap, dst: Snap, date: dt.date, profile: Profile, opts: PlanOptions
+    ) -> SearchInputs:
+        view = self._prepared(date, profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
+        return SearchInputs(view, access, egress, acc_c, egr_c,
+                            self._searches(view, profile, opts), opts)  # fmt: skip
+
+    def _journeys(
+        self, inputs: SearchInputs, moment: int, *, arrive_by: bool, window_s: int, wanted: int
+    ) -> list[tuple[Journey, bool]]:
+        """Journeys of every search the profile needs, each flagged "known accessible"."""
+        access, egress = inputs.access, inputs.egress
+        if not access or not egress:
+            return []
+        tt = inputs.view.timetable
+        earliest = moment - inputs.options.arrive_by_horizon_s
+        out: list[tuple[Journey, bool]] = []
+        seen = set()
+        for known, ro in inputs.searches:
+            if arrive_by and window_s > 0:
+                latest = latest_departure(tt, access, egress, moment, earliest, ro)
+                leave = max((j.departure_time for j in latest), default=None)
+                found = [] if leave is None else [
+                    j for j in range_raptor(tt, access, egress, leave - window_s, leave, ro)
+                    if j.arrival_time <= moment
+                ]  # fmt: skip
+            elif arrive_by:
+                found, limit = [], moment
+                while len(found) < wanted:
+                    step = latest_departure(tt, access, egress, limit, earliest, ro)
+                    if not step:
+                        break
+                    found.extend(step)
+                    limit = min(j.arrival_time for j in step) - 1
+            elif window_s > 0:
+                found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+            else:
+                found = raptor(tt, access, egress, moment, ro)
+            for j in found:
+                key = tuple(
+                    (type(leg).__name__, getattr(leg, "trip", -1), leg.departure_time)
+                    if not isinstance(leg, TransitLeg)
+                    else ("ride", leg.trip, leg.board_stop, leg.alight_stop)
+                    for leg in j.legs
+                )
+                if key not in seen:
+                    seen.add(key)
+                    out.append((j, known))
+        return out
+
+    def _searches(
+        self, view: ServiceView, profile: Profile, opts: PlanOptions
+    ) -> list[tuple[bool, RaptorOptions]]:
+        """RAPTOR options per search: wheelchair profiles search twice (any / known only)."""
+        min_change = opts.min_transfer_s
+        if min_change is None:
+            min_change = profile.min_transfer_s
+        walk = int(profile.max_access_walk_s)  # the whole first and last walks
+        base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
+                             max_access_walk_s=walk, max_egress_walk_s=walk)  # fmt: skip
+        if not profile.wheelchair:
+            return [(False, base)]
+        stop_wc, trip_wc = view.stop_wheelchair, view.trip_wheelchair
+        return [
+            (False, replace(base, allowed_trip=trip_wc != NO, allowed_board=stop_wc != NO,
+                            allowed_alight=stop_wc != NO)),
+            (True, replace(base, allowed_trip=trip_wc == YES, allowed_board=stop_wc == YES,
+                           allowed_alight=stop_wc == YES)),
+        ]  # fmt: skip
+
+    @staticmethod
+    def _cursors(shown: list[Itinerary]) -> dict[str, Any]:
+        rides = [i for i in shown if i.ride_s > 0]
+        if not rides:
+            return {"earlier": None, "later": None}
+        last = max(i.departure for i in rides) + dt.timedelta(seconds=1)
+        first = min(i.arrival for i in rides) - dt.timedelta(seconds=1)
+        return {
+            "earlier": {"time": first.isoformat(), "arrive_by": True},
+            "later": {"time": last.isoformat(), "arrive_by": False},
+        }
+
+    def travel_time_distribution(
+        self,
+        origin: tuple[float, float],
+        targets: list[tuple[float, float]],
+        when: dt.datetime,
+        profile: Profile,
+        *,
+        window_s: int = 7200,
+        step_s: int = 60,
+        percentiles: tuple[int, ...] = (10, 50, 90),
+        max_transfers: int | None = None,
+    ) -> dict[str, Any]:
+        """Travel time from ``origin`` to each target for every departure in a window.
+
+        As Conveyal R5 reports accessibility: the journey is searched for each departure
+        moment ``when``, ``when + step_s``, ... ``when + window_s`` (one-to-all range
+        RAPTOR, labels shared between moments), and each target gets the travel time of
+        each moment (earliest arrival minus the moment, waiting at the origin included)
+        and their percentiles (nearest rank; ``None`` when that share of moments cannot
+        reach the target). A target is reached by the profile's walk from any stop (within
+        ``max_access_s``) or by walking all the way.
+
+        Returns
+        -------
+        dict
+            ``departures`` (ISO times), ``percentiles`` and per target ``lat``, ``lon``,
+            ``travel_time_s`` (per moment, ``None`` = not reachable), ``reachable_share``
+            and ``percentile_s`` (``{"p10": .., ...}``).
+        """
+        opts = self.options
+        if max_transfers is not None:
+            opts = replace(opts, max_transfers=max_transfers)
+        zone = ZoneInfo(self.tz)
+        local = _localize(when, self.tz)
+        src = self.network.snap(origin, profile, "from")
+        snaps = [self.network.snap(p, profile, f"targets[{i}]") for i, p in enumerate(targets)]
+        self._check_calendar(local.date(), False)
+        midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=zone)
+        start = round((local - midnight).total_seconds())
+        moments = np.arange(start, start + window_s + 1, step_s, dtype=np.int64)
+        view = self._prepared(local.date(), profile)
+        acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
+        (_, ro), *_ = self._searches(view, profile, opts)  # any vehicle the profile may use
+        arrivals = stop_arrivals_by_departure(view.timetable, access, moments.tolist(), ro)
+        reached = arrivals < UNREACHED
+        out = []
+        for point, snap in zip(targets, snaps, strict=True):
+            egr_s, egr_c = self._access(snap, profile, view.links, reverse=True)
+            near = np.flatnonzero(np.isfinite(egr_c))
+            best = np.full(len(moments), np.inf)
+            if len(near):
+                via = np.where(reached[:, near], arrivals[:, near] + egr_s[near], np.inf)
+                best = via.min(axis=1) - moments
+            walk = self.router.route_between(src, snap, profile)
+            if walk is not None:
+                best = np.minimum(best, round(walk.duration_s))
+            values = [None if not np.isfinite(b) else int(round(b)) for b in best]
+            out.append({
+                "lat": point[0], "lon": point[1],
+                "travel_time_s": values,
+                "reachable_share": round(float(np.isfinite(best).mean()), 4),
+                "percentile_s": {
+                    f"p{q}": _nearest_rank(best, q) for q in percentiles
+                },
+            })  # fmt: skip
+        return {
+            "profile": profile.name,
+            "from": {"lat": origin[0], "lon": origin[1]},
+            "time": local.isoformat(),
+            "window_s": int(window_s),
+            "step_s": int(step_s),
+            "departures": [(midnight + dt.timedelta(seconds=int(m))).isoformat() for m in moments],
+            "percentiles": list(percentiles),
+            "targets": out,
+        }
 
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:
@@ -486,7 +763,7 @@ class TransitPlanner:
             "from": a,
             "to": b,
             "departure": start.isoformat(),
-            "arrival": (start + dt.timedelta(seconds=seconds)).isoformat(),
+            "arrival": (start + dt.timedelta(seconds=round(seconds))).isoformat(),
             "duration_s": round(seconds),
         }
         if route is not None:
@@ -509,9 +786,11 @@ class TransitPlanner:
         dst: Snap,
         profile: Profile,
         midnight: dt.datetime,
-        depart: int,
+        moment: int,
         acc_c: np.ndarray,
         egr_c: np.ndarray,
+        *,
+        arrive_by: bool = False,
     ) -> Itinerary:
         r = self.router
         links = view.links
@@ -579,8 +858,13 @@ class TransitPlanner:
         penalty = self.options.transfer_penalty_s
         if penalty is None:
             penalty = profile.transfer_penalty_s
-        total = journey.arrival_time - depart
+        # Time is counted from the requested departure (to the requested arrival).
+        if arrive_by:
+            total = moment - journey.departure_time
+        else:
+            total = journey.arrival_time - moment
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
+        warnings.extend(self._long_waits(view, journey, moment, arrive_by, at))
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
         wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
         return Itinerary(
@@ -596,6 +880,49 @@ class TransitPlanner:
             warnings=warnings,
             only_known_accessible=known,
         )
+
+    def _long_waits(
+        self, view: ServiceView, journey: Journey, moment: int, arrive_by: bool, at
+    ) -> list[dict]:
+        """``long_wait`` warnings: before leaving, between rides, before the arrival."""
+        limit = self.options.long_wait_s
+        tt = view.timetable
+        out = []
+        requested = at(moment)
+        if not arrive_by and journey.departure_time - moment > limit:
+            wait = journey.departure_time - moment
+            leave = at(journey.departure_time)
+            out.append({
+                "code": "long_wait",
+                "message": f"The first journey leaves at {_clock(leave, requested)}, "
+                           f"{_duration(wait)} after the requested time.",
+                "wait_s": int(wait),
+            })  # fmt: skip
+        if arrive_by and moment - journey.arrival_time > limit:
+            early = moment - journey.arrival_time
+            out.append({
+                "code": "long_wait",
+                "message": f"This journey arrives at {_clock(at(journey.arrival_time), requested)}"
+                           f", {_duration(early)} before the requested time.",
+                "wait_s": int(early),
+            })  # fmt: skip
+        ready: int | None = None
+        for leg in journey.legs:
+            if isinstance(leg, TransitLeg):
+                if ready is not None and leg.board_time - ready > limit:
+                    wait = leg.board_time - ready
+                    out.append({
+                        "code": "long_wait",
+                        "message": f"You wait {_duration(wait)} at "
+                                   f"{tt.stop_names[leg.board_stop]}, from "
+                                   f"{_clock(at(ready), requested)} to "
+                                   f"{_clock(at(leg.board_time), requested)}.",
+                        "wait_s": int(wait),
+                    })  # fmt: skip
+                ready = leg.alight_time
+            elif isinstance(leg, TransferLeg) and ready is not None:
+                ready = leg.arrival_time
+        return out
 
     def _ride_leg(self, view: ServiceView, leg: TransitLeg, at) -> dict:
         tt = view.timetable
@@ -673,15 +1000,16 @@ class TransitPlanner:
                     )
         return penalty
 
-    def _walk_only(self, walk: Route, local: dt.datetime) -> Itinerary:
+    def _walk_only(self, walk: Route, local: dt.datetime, *, arrive_by: bool = False) -> Itinerary:
         body = walk.to_dict()
         origin = {"name": "origin", **{k: body["snapped"]["from"][k] for k in ("lat", "lon")}}
         dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}
-        leg = self._walk_leg(walk, origin, dest, local, walk.duration_s)
-        arrival = local + dt.timedelta(seconds=walk.duration_s)
+        seconds = dt.timedelta(seconds=round(walk.duration_s))  # whole seconds, like rides
+        departure = local - seconds if arrive_by else local
+        leg = self._walk_leg(walk, origin, dest, departure, walk.duration_s)
         return Itinerary(
-            departure=local,
-            arrival=arrival,
+            departure=departure,
+            arrival=departure + seconds,
             legs=[leg],
             walk_s=walk.duration_s,
             wait_s=0.0,
@@ -691,6 +1019,27 @@ class TransitPlanner:
             generalized_cost=walk.cost,
             warnings=body["warnings"],
         )
+
+
+def _nearest_rank(values: np.ndarray, q: float) -> int | None:
+    """The ``q``-th percentile by nearest rank (inf counts as the slowest); None if inf."""
+    ordered = np.sort(values)
+    rank = max(1, int(np.ceil(q / 100 * len(ordered))))
+    value = ordered[rank - 1]
+    return int(round(value)) if np.isfinite(value) else None
+
+
+def _duration(seconds: float) -> str:
+    """``5 h 48 min``, ``12 min``."""
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _clock(when: dt.datetime, requested: dt.datetime) -> str:
+    """``06:20``, with the date when it is not the requested day."""
+    text = when.strftime("%H:%M")
+    return text if when.date() == requested.date() else f"{text} on {when.date().isoformat()}"
 
 
 def read_stop_extras(path: str | Path) -> dict[str, dict[str, str]]:

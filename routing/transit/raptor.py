@@ -23,7 +23,8 @@ not a Python loop over patterns:
    round (local pruning) and the best arrival at the destination so far (target pruning).
 5. **Transfers**: from each stop reached by a vehicle this round, one footpath or a
    same-stop change (plus ``min_transfer_seconds``) gives the boarding time for the next
-   round. Footpaths are not chained; the walking graph supplies them closed enough.
+   round. Footpaths are not chained here; :meth:`Timetable.with_chained_footpaths` closes
+   them under chaining beforehand when several walks in a row are wanted.
 
 Labels of every round are kept so journeys are rebuilt leg by leg.
 """
@@ -59,6 +60,10 @@ class RaptorOptions:
         Bool per trip; False hides the trip (e.g. not wheelchair accessible).
     allowed_board, allowed_alight
         Bool per stop; False forbids boarding / alighting there.
+    max_access_walk_s, max_egress_walk_s
+        Longest *whole* first walk (access, plus the footpath that may follow it before the
+        first vehicle) and last walk (the footpath after the last vehicle, plus egress);
+        None for no limit.
     """
 
     max_transfers: int = 4
@@ -66,6 +71,8 @@ class RaptorOptions:
     allowed_trip: np.ndarray | None = None
     allowed_board: np.ndarray | None = None
     allowed_alight: np.ndarray | None = None
+    max_access_walk_s: int | None = None
+    max_egress_walk_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,17 @@ class _Round:
     ready_walk: np.ndarray
     ready_round: np.ndarray
 
+    @classmethod
+    def empty(cls, n: int) -> _Round:
+        """Labels of a round nothing has reached yet."""
+        unreached = [np.full(n, UNREACHED, dtype=np.int64) for _ in range(3)]
+        none = [np.full(n, _NO_STOP, dtype=np.int64) for _ in range(5)]
+        return cls(
+            ride_time=unreached[0], ride_trip=none[0], ride_board=none[1], ride_alight=none[2],
+            walk_time=unreached[1], walk_from=none[3], ready=unreached[2], ready_from=none[4],
+            ready_walk=np.zeros(n, dtype=np.int64), ready_round=np.zeros(n, dtype=np.int64),
+        )  # fmt: skip
+
 
 def raptor(
     timetable: Timetable,
@@ -219,151 +237,402 @@ def raptor(
     ValueError
         If an option array does not match the timetable.
     """
+    search = _Search(timetable, access, egress, options or RaptorOptions())
+    return search.run(int(departure_time)) if search.feasible else []
+
+
+def range_raptor(
+    timetable: Timetable,
+    access: StopSeconds,
+    egress: StopSeconds,
+    earliest: int,
+    latest: int,
+    options: RaptorOptions | None = None,
+    *,
+    departure_times: Iterable[int] | None = None,
+) -> list[Journey]:
+    """Every journey that is best for some departure moment in ``[earliest, latest]`` (rRAPTOR).
+
+    Range RAPTOR (Delling, Pajor and Werneck 2012, section 4): one RAPTOR run per
+    departure time, latest first, *keeping the labels of later runs*. A label of a later
+    departure that reaches a stop no later with no more vehicles dominates anything an
+    earlier departure could add there, so each run only explores what it improves, and
+    every journey it reports is Pareto-optimal in (later departure, earlier arrival, fewer
+    transit legs).
+
+    By default the runs are at the *exact* departure times at which a journey can leave
+    the origin (a trip's departure at a stop reached from the origin, minus the walk there;
+    see :func:`departure_candidates`), so the result holds every Pareto journey whose
+    departure moment lies in the window. The journey of the window's latest moment may
+    leave after ``latest`` (it is the best one for leaving at ``latest``).
+
+    Parameters
+    ----------
+    timetable, access, egress, options
+        As for :func:`raptor`.
+    earliest, latest
+        The window of departure moments (seconds since the service date's midnight).
+    departure_times
+        Run at these moments instead (e.g. every minute, as for travel-time
+        distributions); values outside the window are ignored.
+
+    Returns
+    -------
+    list of Journey
+        Sorted by departure, then fewer legs; no journey dominates another.
+    """
+    opts = options or RaptorOptions()
+    search = _Search(timetable, access, egress, opts)
+    if not search.feasible or latest < earliest:
+        return []
+    if departure_times is None:
+        # ``latest`` itself first: its best journey may leave after the window ends.
+        times = np.append(departure_candidates(timetable, access, earliest, latest, opts), latest)
+    else:
+        times = np.unique(np.asarray(list(departure_times), dtype=np.int64))
+        times = times[(times >= earliest) & (times <= latest)]
+    found: list[Journey] = []
+    for t in np.unique(times)[::-1].tolist():
+        found.extend(search.run(int(t)))
+    return sorted(found, key=lambda j: (j.departure_time, j.n_transit_legs))
+
+
+def arrivals_by_departure(
+    timetable: Timetable,
+    access: StopSeconds,
+    egress: StopSeconds,
+    departure_times: Iterable[int],
+    options: RaptorOptions | None = None,
+) -> np.ndarray:
+    """Earliest arrival (any number of legs allowed) for each departure moment (rRAPTOR).
+
+    The runs share their labels as in :func:`range_raptor`; moments are answered in any
+    order given. :data:`UNREACHED` where no journey exists.
+    """
+    times = np.asarray(list(departure_times), dtype=np.int64)
+    out = np.full(len(times), UNREACHED, dtype=np.int64)
+    search = _Search(timetable, access, egress, options or RaptorOptions())
+    if not search.feasible:
+        return out
+    for i in np.argsort(-times, kind="stable").tolist():
+        search.run(int(times[i]))
+        out[i] = int(search.target[-1])
+    return out
+
+
+def stop_arrivals_by_departure(
+    timetable: Timetable,
+    access: StopSeconds,
+    departure_times: Iterable[int],
+    options: RaptorOptions | None = None,
+) -> np.ndarray:
+    """Earliest arrival at every stop for each departure moment: one-to-all range RAPTOR.
+
+    As :func:`arrivals_by_departure` without a destination (no target pruning). A stop
+    counts as reached by a vehicle (at most ``max_transfers + 1`` legs) or by the access
+    walk alone.
+
+    Returns
+    -------
+    ndarray
+        ``(len(departure_times), n_stops)`` int64, :data:`UNREACHED` where not reached.
+    """
+    tt = timetable
+    times = np.asarray(list(departure_times), dtype=np.int64)
+    out = np.full((len(times), tt.n_stops), UNREACHED, dtype=np.int64)
+    search = _Search(tt, access, {}, options or RaptorOptions())
+    if len(search.access_stops) == 0:
+        return out
+    walk = np.full(tt.n_stops, UNREACHED, dtype=np.int64)
+    walk[search.access_stops] = search.access_seconds
+    for i in np.argsort(-times, kind="stable").tolist():
+        if tt.n_trips:
+            search.run(int(times[i]))
+        by_walk = np.where(walk < UNREACHED, walk + times[i], UNREACHED)
+        out[i] = np.minimum(search.best_ride[-1], by_walk)
+    return out
+
+
+def latest_departure(
+    timetable: Timetable,
+    access: StopSeconds,
+    egress: StopSeconds,
+    arrive_by: int,
+    earliest: int,
+    options: RaptorOptions | None = None,
+) -> list[Journey]:
+    """Journeys of the latest departure that still arrives by ``arrive_by`` (arrive-by).
+
+    The earliest arrival is a non-decreasing function of the departure moment, so the
+    latest departure arriving in time is found by a binary search over the exact departure
+    moments in ``[earliest, arrive_by]`` (:func:`departure_candidates`), one forward RAPTOR
+    run per probe (about log2 of their number). The answer is that run's Pareto set
+    (arrival, legs) cut to journeys arriving by ``arrive_by``: the latest departure first,
+    then any with fewer legs that also leave then and arrive in time.
+
+    Returns
+    -------
+    list of Journey
+        Empty when no journey leaving at or after ``earliest`` arrives in time.
+    """
+    opts = options or RaptorOptions()
+    times = departure_candidates(timetable, access, earliest, arrive_by, opts)
+
+    def run(t: int) -> list[Journey]:
+        return [
+            j for j in raptor(timetable, access, egress, t, opts) if j.arrival_time <= arrive_by
+        ]
+
+    lo, hi = 0, len(times) - 1  # invariant: every moment after ``hi`` arrives too late
+    best: list[Journey] = []
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        journeys = run(int(times[mid]))
+        if journeys:
+            best, lo = journeys, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def departure_candidates(
+    timetable: Timetable,
+    access: StopSeconds,
+    earliest: int,
+    latest: int,
+    options: RaptorOptions | None = None,
+) -> np.ndarray:
+    """Sorted moments in ``[earliest, latest]`` at which a journey can leave the origin.
+
+    A journey leaves just in time for its first vehicle: a departure of an allowed trip
+    at a stop where boarding is allowed, minus the shortest walk there (the access walk,
+    perhaps followed by one footpath, as in the search). These are the only moments at
+    which the best journey can change, so range and arrive-by searches run only there.
+    """
     tt = timetable
     opts = options or RaptorOptions()
-    n = tt.n_stops
-    access_stops, access_seconds = _stop_seconds(access, n, "access")
-    egress_stops, egress_seconds = _stop_seconds(egress, n, "egress")
-    if len(access_stops) == 0 or len(egress_stops) == 0 or tt.n_trips == 0:
-        return []
-    board_ok = _stop_mask(opts.allowed_board, n, "allowed_board")
-    alight_ok = _stop_mask(opts.allowed_alight, n, "allowed_alight")
-    next_trip = _next_allowed_trip(opts.allowed_trip, tt.n_trips)
-    buffer = int(opts.min_transfer_seconds)
-    position_base = tt.max_pattern_stops + 1
-    pattern_base = (tt.max_pattern_trips + 1) * position_base  # > any trip*pos key
-    trip_counts = np.diff(tt.pattern_trip_ptr)
-    is_egress = np.zeros(n, dtype=bool)
-    is_egress[egress_stops] = True
+    stops, seconds = _within(
+        *_stop_seconds(access, tt.n_stops, "access"), opts.max_access_walk_s
+    )
+    if len(stops) == 0 or tt.n_trips == 0:
+        return np.zeros(0, dtype=np.int64)
+    walk = np.full(tt.n_stops, UNREACHED, dtype=np.int64)
+    walk[stops] = seconds
+    src, dst, foot = _footpaths(tt, stops)
+    total = walk[src] + foot
+    if opts.max_access_walk_s is not None:
+        dst, total = dst[total <= opts.max_access_walk_s], total[total <= opts.max_access_walk_s]
+    np.minimum.at(walk, dst, total)
+    reached = np.flatnonzero(walk < UNREACHED)
+    board_ok = _stop_mask(opts.allowed_board, tt.n_stops, "allowed_board")
+    if board_ok is not None:
+        reached = reached[board_ok[reached]]
+    entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[reached], tt.stop_ps_ptr[reached + 1])]
+    entries = entries[tt.ps_can_board[entries]].astype(np.int64)
+    pattern = tt.ps_pattern[entries].astype(np.int64)
+    counts = np.diff(tt.pattern_trip_ptr)[pattern]
+    events = _ranges(tt.ps_event_ptr[entries], tt.ps_event_ptr[entries] + counts)
+    owner = np.repeat(np.arange(len(entries)), counts)
+    if opts.allowed_trip is not None:
+        allowed = _stop_mask(opts.allowed_trip, tt.n_trips, "allowed_trip")
+        local = events - np.repeat(tt.ps_event_ptr[entries], counts)
+        trip = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
+        keep = allowed[trip]
+        events, owner = events[keep], owner[keep]
+    leave = tt.event_departure[events].astype(np.int64) - walk[tt.ps_stop[entries[owner]]]
+    leave = np.unique(leave)
+    return leave[(leave >= earliest) & (leave <= latest)]
 
-    # Round 0: the access walks, then at most one footpath from the stop they reach.
-    start = int(departure_time)
-    ready = np.full(n, UNREACHED, dtype=np.int64)
-    ready_from = np.full(n, _NO_STOP, dtype=np.int64)
-    ready_walk = np.zeros(n, dtype=np.int64)
-    ready[access_stops] = start + access_seconds
-    src, dst, walk = _footpaths(tt, access_stops)
-    _settle(
-        ready, ready_from, ready_walk, None, 0,
-        dst, ready[src] + walk, src, walk, bound=UNREACHED,
-    )  # fmt: skip
-    empty = np.full(n, UNREACHED, dtype=np.int64)
-    rounds = [
-        _Round(
-            empty, empty, empty, empty, empty, empty,
-            ready, ready_from, ready_walk, np.zeros(n, dtype=np.int64),
+
+# --------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------
+
+
+class _Search:
+    """RAPTOR's labels for one origin, destination and options, kept between runs.
+
+    A run at an earlier departure than every run before reuses their labels (rRAPTOR):
+    ``rounds[k]`` holds the best labels with ``k`` vehicles over all runs so far,
+    ``best_ride[k]`` the best arrival by vehicle at each stop with at most ``k`` vehicles
+    (local pruning) and ``target[k]`` the best arrival at the destination with at most
+    ``k`` vehicles (target pruning). A single run is plain RAPTOR.
+    """
+
+    def __init__(
+        self, tt: Timetable, access: StopSeconds, egress: StopSeconds, opts: RaptorOptions
+    ) -> None:
+        self.tt, self.opts = tt, opts
+        n = tt.n_stops
+        self.access_stops, self.access_seconds = _within(
+            *_stop_seconds(access, n, "access"), opts.max_access_walk_s
         )
-    ]  # fmt: skip
-    marked = np.flatnonzero(ready < UNREACHED)
-    best_ride = np.full(n, UNREACHED, dtype=np.int64)
-    bound = UNREACHED  # best arrival at the destination so far (target pruning)
-    found: list[tuple[int, int, bool]] = []  # (round, egress stop, reached it by footpath)
+        self.egress_stops, self.egress_seconds = _within(
+            *_stop_seconds(egress, n, "egress"), opts.max_egress_walk_s
+        )
+        self.egress_walk = np.full(n, UNREACHED, dtype=np.int64)
+        self.egress_walk[self.egress_stops] = self.egress_seconds
+        self.feasible = bool(len(self.access_stops) and len(self.egress_stops) and tt.n_trips > 0)
+        self.board_ok = _stop_mask(opts.allowed_board, n, "allowed_board")
+        self.alight_ok = _stop_mask(opts.allowed_alight, n, "allowed_alight")
+        self.next_trip = _next_allowed_trip(opts.allowed_trip, tt.n_trips)
+        self.is_egress = np.zeros(n, dtype=bool)
+        self.is_egress[self.egress_stops] = True
+        rounds = opts.max_transfers + 1
+        self.rounds = [_Round.empty(n) for _ in range(rounds + 1)]
+        self.best_ride = np.full((rounds + 1, n), UNREACHED, dtype=np.int64)
+        self.target = np.full(rounds + 1, UNREACHED, dtype=np.int64)
+        self.last_departure: int | None = None
+        self.access_map = dict(
+            zip(self.access_stops.tolist(), self.access_seconds.tolist(), strict=True)
+        )
+        self.egress_map = dict(
+            zip(self.egress_stops.tolist(), self.egress_seconds.tolist(), strict=True)
+        )
 
-    for k in range(1, opts.max_transfers + 2):
-        if len(marked) == 0:
-            break
-        previous = rounds[-1]
-        ride_time = np.full(n, UNREACHED, dtype=np.int64)
-        ride_trip = np.full(n, -1, dtype=np.int64)
-        ride_board = np.full(n, -1, dtype=np.int64)
-        ride_alight = np.full(n, -1, dtype=np.int64)
+    def run(self, departure_time: int) -> list[Journey]:
+        """The journeys leaving at or after ``departure_time`` that improve on earlier runs."""
+        if self.last_departure is not None and departure_time > self.last_departure:
+            raise ValueError("runs of one search must go from later to earlier departures")
+        self.last_departure = departure_time
+        tt, opts, n = self.tt, self.opts, self.tt.n_stops
+        buffer = int(opts.min_transfer_seconds)
+        position_base = tt.max_pattern_stops + 1
+        pattern_base = (tt.max_pattern_trips + 1) * position_base  # > any trip*pos key
+        trip_counts = np.diff(tt.pattern_trip_ptr)
+        egress_stops, egress_seconds = self.egress_stops, self.egress_seconds
 
-        # --- scan the patterns through marked stops, from their first marked stop on
-        entries = _scan_entries(tt, marked)
-        pattern = tt.ps_pattern[entries].astype(np.int64)
-        position = tt.ps_position[entries].astype(np.int64)
-        stop = tt.ps_stop[entries]
-        ready_at = previous.ready[stop]
-        boardable = tt.ps_can_board[entries] & (ready_at < bound)
-        if board_ok is not None:
-            boardable &= board_ok[stop]
-        first_trip = np.full(len(entries), -1, dtype=np.int64)  # local index, -1: none
-        b = np.flatnonzero(boardable)
-        if len(b):
-            shifted = np.clip(ready_at[b] - tt.key_origin, 0, tt.key_span - 1)
-            found_at = np.searchsorted(tt.departure_key, entries[b] * tt.key_span + shifted)
-            local = found_at - tt.ps_event_ptr[entries[b]]
-            if next_trip is not None:
-                offset = tt.pattern_trip_ptr[pattern[b]]
-                local = next_trip[offset + local] - offset
-            ok = local < trip_counts[pattern[b]]
-            first_trip[b[ok]] = local[ok]
-
-        # Lowest (trip, position) boardable strictly before each entry, within its pattern.
-        none_key = pattern_base - 1
-        key = np.where(first_trip >= 0, first_trip * position_base + position, none_key)
-        running = np.maximum.accumulate(pattern * pattern_base + (none_key - key))
-        before = np.empty_like(running)
-        before[1:] = running[:-1]
-        segment_start = np.ones(len(entries), dtype=bool)
-        segment_start[1:] = pattern[1:] != pattern[:-1]
-        before[segment_start] = pattern[segment_start] * pattern_base
-        ridden = none_key - (before - pattern * pattern_base)
-
-        can_alight = (ridden < none_key) & tt.ps_can_alight[entries]
-        if alight_ok is not None:
-            can_alight &= alight_ok[stop]
-        a = np.flatnonzero(can_alight)
-        trip_local = ridden[a] // position_base
-        arrival = tt.event_arrival[tt.ps_event_ptr[entries[a]] + trip_local].astype(np.int64)
-        better = (arrival < best_ride[stop[a]]) & (arrival < bound)
-        a, trip_local, arrival = a[better], trip_local[better], arrival[better]
-        winners = _first_per_stop(stop[a], arrival, n)
-        a, trip_local, arrival = a[winners], trip_local[winners], arrival[winners]
-        improved = stop[a].astype(np.int64)
-        if len(improved) == 0:
-            break
-        ride_time[improved] = arrival
-        best_ride[improved] = arrival
-        ride_trip[improved] = tt.pattern_trip_ptr[pattern[a]] + trip_local
-        ride_board[improved] = tt.pattern_stop_ptr[pattern[a]] + ridden[a] % position_base
-        ride_alight[improved] = entries[a]
-
-        # --- one footpath after the ride: for egress, and to board in the next round
-        src, dst, walk = _footpaths(tt, improved)
-        walked = ride_time[src] + walk
-        walk_time = np.full(n, UNREACHED, dtype=np.int64)
-        walk_from = np.full(n, _NO_STOP, dtype=np.int64)
-        to_egress = np.flatnonzero(is_egress[dst])
-        winners = to_egress[_first_per_stop(dst[to_egress], walked[to_egress], n)]
-        walk_time[dst[winners]] = walked[winners]
-        walk_from[dst[winners]] = src[winners]
-
-        at_stop = np.minimum(ride_time[egress_stops], walk_time[egress_stops])
-        total = at_stop + egress_seconds
-        best = int(np.argmin(total))
-        if total[best] < bound:
-            bound = int(total[best])
-            by_walk = bool(walk_time[egress_stops[best]] < ride_time[egress_stops[best]])
-            found.append((k, int(egress_stops[best]), by_walk))
-
-        ready = previous.ready.copy()
-        ready_from = previous.ready_from.copy()
-        ready_walk = previous.ready_walk.copy()
-        ready_round = previous.ready_round.copy()
-        change = tt.change_seconds[improved].astype(np.int64)
-        stay = change < NO_TRANSFER
-        useful = np.flatnonzero(walked + buffer < np.minimum(previous.ready[dst], bound))
-        src, dst, walk, walked = src[useful], dst[useful], walk[useful], walked[useful]
-        cand_stop = np.concatenate([improved[stay], dst])
-        cand_time = np.concatenate([ride_time[improved[stay]] + change[stay], walked]) + buffer
-        cand_from = np.concatenate([improved[stay], src])
-        cand_walk = np.concatenate([np.zeros(int(stay.sum()), dtype=np.int64), walk])
-        marked = _settle(
-            ready, ready_from, ready_walk, ready_round, k,
-            cand_stop, cand_time, cand_from, cand_walk, bound=bound,
+        # Round 0: the access walks, then at most one footpath from the stop they reach.
+        first = self.rounds[0]
+        start_time = np.full(n, UNREACHED, dtype=np.int64)
+        start_from = np.full(n, _NO_STOP, dtype=np.int64)
+        start_walk = np.zeros(n, dtype=np.int64)
+        start_time[self.access_stops] = departure_time + self.access_seconds
+        src, dst, walk = _footpaths(tt, self.access_stops)
+        if opts.max_access_walk_s is not None:  # the whole first walk stays in the limit
+            ok = start_time[src] - departure_time + walk <= opts.max_access_walk_s
+            src, dst, walk = src[ok], dst[ok], walk[ok]
+        _settle(
+            start_time, start_from, start_walk, None, 0,
+            dst, start_time[src] + walk, src, walk, bound=UNREACHED,
         )  # fmt: skip
-        rounds.append(
-            _Round(
-                ride_time, ride_trip, ride_board, ride_alight, walk_time, walk_from,
-                ready, ready_from, ready_walk, ready_round,
+        marked = np.flatnonzero(start_time < first.ready)
+        first.ready[marked] = start_time[marked]
+        first.ready_from[marked] = start_from[marked]
+        first.ready_walk[marked] = start_walk[marked]
+        first.ready_round[marked] = 0
+        found: list[tuple[int, int, bool]] = []  # (round, egress stop, reached it by footpath)
+
+        for k in range(1, len(self.rounds)):
+            if len(marked) == 0:
+                break
+            previous, current = self.rounds[k - 1], self.rounds[k]
+            bound = int(self.target[k])  # best arrival with at most k vehicles so far
+
+            # --- scan the patterns through marked stops, from their first marked stop on
+            entries = _scan_entries(tt, marked)
+            pattern = tt.ps_pattern[entries].astype(np.int64)
+            position = tt.ps_position[entries].astype(np.int64)
+            stop = tt.ps_stop[entries]
+            ready_at = previous.ready[stop]
+            boardable = tt.ps_can_board[entries] & (ready_at < bound)
+            if self.board_ok is not None:
+                boardable &= self.board_ok[stop]
+            first_trip = np.full(len(entries), -1, dtype=np.int64)  # local index, -1: none
+            b = np.flatnonzero(boardable)
+            if len(b):
+                shifted = np.clip(ready_at[b] - tt.key_origin, 0, tt.key_span - 1)
+                found_at = np.searchsorted(tt.departure_key, entries[b] * tt.key_span + shifted)
+                local = found_at - tt.ps_event_ptr[entries[b]]
+                if self.next_trip is not None:
+                    offset = tt.pattern_trip_ptr[pattern[b]]
+                    local = self.next_trip[offset + local] - offset
+                ok = local < trip_counts[pattern[b]]
+                first_trip[b[ok]] = local[ok]
+
+            # Lowest (trip, position) boardable strictly before each entry, within its pattern.
+            none_key = pattern_base - 1
+            key = np.where(first_trip >= 0, first_trip * position_base + position, none_key)
+            running = np.maximum.accumulate(pattern * pattern_base + (none_key - key))
+            before = np.empty_like(running)
+            before[1:] = running[:-1]
+            segment_start = np.ones(len(entries), dtype=bool)
+            segment_start[1:] = pattern[1:] != pattern[:-1]
+            before[segment_start] = pattern[segment_start] * pattern_base
+            ridden = none_key - (before - pattern * pattern_base)
+
+            can_alight = (ridden < none_key) & tt.ps_can_alight[entries]
+            if self.alight_ok is not None:
+                can_alight &= self.alight_ok[stop]
+            a = np.flatnonzero(can_alight)
+            trip_local = ridden[a] // position_base
+            arrival = tt.event_arrival[tt.ps_event_ptr[entries[a]] + trip_local].astype(np.int64)
+            better = (arrival < self.best_ride[k][stop[a]]) & (arrival < bound)
+            a, trip_local, arrival = a[better], trip_local[better], arrival[better]
+            winners = _first_per_stop(stop[a], arrival, n)
+            a, trip_local, arrival = a[winners], trip_local[winners], arrival[winners]
+            improved = stop[a].astype(np.int64)
+            if len(improved) == 0:
+                break
+            current.ride_time[improved] = arrival
+            self.best_ride[k:, improved] = np.minimum(self.best_ride[k:, improved], arrival)
+            current.ride_trip[improved] = tt.pattern_trip_ptr[pattern[a]] + trip_local
+            current.ride_board[improved] = (
+                tt.pattern_stop_ptr[pattern[a]] + ridden[a] % position_base
             )
-        )  # fmt: skip
+            current.ride_alight[improved] = entries[a]
 
-    access_map = dict(zip(access_stops.tolist(), access_seconds.tolist(), strict=True))
-    egress_map = dict(zip(egress_stops.tolist(), egress_seconds.tolist(), strict=True))
-    journeys = [_rebuild(tt, rounds, k, s, w, access_map, egress_map) for k, s, w in found]
-    return _pareto(journeys)
+            # --- one footpath after the ride: for egress, and to board in the next round
+            src, dst, walk = _footpaths(tt, improved)
+            walked = current.ride_time[src] + walk
+            to_egress = np.flatnonzero(self.is_egress[dst])
+            if opts.max_egress_walk_s is not None:  # the whole last walk stays in the limit
+                to_egress = to_egress[
+                    walk[to_egress] + self.egress_walk[dst[to_egress]] <= opts.max_egress_walk_s
+                ]
+            winners = to_egress[_first_per_stop(dst[to_egress], walked[to_egress], n)]
+            winners = winners[walked[winners] < current.walk_time[dst[winners]]]
+            current.walk_time[dst[winners]] = walked[winners]
+            current.walk_from[dst[winners]] = src[winners]
+
+            at_stop = np.minimum(current.ride_time[egress_stops], current.walk_time[egress_stops])
+            total = at_stop + egress_seconds
+            best = int(np.argmin(total)) if len(total) else -1
+            if best >= 0 and total[best] < bound:
+                bound = int(total[best])
+                self.target[k:] = np.minimum(self.target[k:], bound)
+                by_walk = bool(
+                    current.walk_time[egress_stops[best]] < current.ride_time[egress_stops[best]]
+                )
+                found.append((k, int(egress_stops[best]), by_walk))
+
+            # With at most k vehicles one is ready no later than with k - 1 (this run's or
+            # a later departure's labels, whichever is earlier).
+            take = np.flatnonzero(previous.ready < current.ready)
+            current.ready[take] = previous.ready[take]
+            current.ready_from[take] = previous.ready_from[take]
+            current.ready_walk[take] = previous.ready_walk[take]
+            current.ready_round[take] = previous.ready_round[take]
+            change = tt.change_seconds[improved].astype(np.int64)
+            stay = change < NO_TRANSFER
+            useful = np.flatnonzero(walked + buffer < np.minimum(current.ready[dst], bound))
+            src, dst, walk, walked = src[useful], dst[useful], walk[useful], walked[useful]
+            cand_stop = np.concatenate([improved[stay], dst])
+            cand_time = (
+                np.concatenate([current.ride_time[improved[stay]] + change[stay], walked]) + buffer
+            )
+            cand_from = np.concatenate([improved[stay], src])
+            cand_walk = np.concatenate([np.zeros(int(stay.sum()), dtype=np.int64), walk])
+            marked = _settle(
+                current.ready, current.ready_from, current.ready_walk, current.ready_round, k,
+                cand_stop, cand_time, cand_from, cand_walk, bound=bound,
+            )  # fmt: skip
+
+        journeys = [
+            _rebuild(tt, self.rounds, k, s, w, self.access_map, self.egress_map)
+            for k, s, w in found
+        ]
+        return _pareto(journeys)
 
 
 # --------------------------------------------------------------------------------------
@@ -381,6 +650,16 @@ def _stop_seconds(pairs: StopSeconds, n_stops: int, name: str) -> tuple[np.ndarr
     if (seconds < 0).any():
         raise InvalidInputError(f"{name}: walking seconds must not be negative", field=name)
     keep = _first_per_stop(stops, seconds, n_stops)
+    return stops[keep], seconds[keep]
+
+
+def _within(
+    stops: np.ndarray, seconds: np.ndarray, limit: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The walks no longer than ``limit`` (all when None)."""
+    if limit is None:
+        return stops, seconds
+    keep = seconds <= limit
     return stops[keep], seconds[keep]
 
 

@@ -2,7 +2,9 @@
 
 Times are int seconds since midnight of the service date. Trips of the previous service
 day that run past 24:00:00 are kept with their times minus 86400, so a query at 00:30
-finds yesterday's 24:40 departure at 00:40.
+finds yesterday's 24:40 departure at 00:40. With ``include_next_day`` the next date's trips
+are kept too, with their times plus 86400, so a search late in the evening finds the first
+trips of the next morning (an overnight search) in the same arrays.
 
 Layout (all arrays read-only; ``n`` = stops, ``P`` = patterns, ``T`` = trips):
 
@@ -32,6 +34,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from routing.geo import haversine_m
 from routing.transit.gtfs import (
@@ -74,7 +78,8 @@ class Timetable:
         Per trip; ``trip_wheelchair`` is ``wheelchair_accessible`` 0/1/2 and
         ``trip_direction`` is -1 where ``direction_id`` is empty.
     trip_day_offset
-        0 for trips of ``service_date``, -86400 for those of the day before.
+        0 for trips of ``service_date``, -86400 for those of the day before, +86400 for
+        those of the next day.
     trip_from_frequency
         True for trips expanded from ``frequencies.txt``.
     pattern_route, pattern_stop_ptr, pattern_trip_ptr
@@ -153,6 +158,7 @@ class Timetable:
         service_date: dt.date,
         *,
         include_previous_day: bool = True,
+        include_next_day: bool = False,
         footpath_speed_mps: float = 1.0,
     ) -> Timetable:
         """Compile the trips of ``feed`` running on ``service_date``.
@@ -166,6 +172,8 @@ class Timetable:
         include_previous_day
             Also keep the previous date's trips still running after midnight (times
             minus 86400).
+        include_next_day
+            Also keep the next date's trips (times plus 86400), for overnight searches.
         footpath_speed_mps
             Walking speed for ``transfers.txt`` footpaths between different stops that
             give no ``min_transfer_time``: seconds = straight-line metres / speed.
@@ -178,6 +186,7 @@ class Timetable:
             "trips_too_short": 0,
             "trips_not_running": 0,
             "trips_from_previous_day": 0,
+            "trips_from_next_day": 0,
             "trips_from_frequencies": 0,
             "transfers_ignored": 0,
         }
@@ -194,7 +203,9 @@ class Timetable:
         route_ids = tuple(feed.routes)
         route_index = {route_id: i for i, route_id in enumerate(route_ids)}
 
-        instances = _trip_instances(feed, service_date, include_previous_day, report)
+        instances = _trip_instances(
+            feed, service_date, include_previous_day, include_next_day, report
+        )
         built = _build_patterns(feed, instances, route_index)
 
         stop_ps = np.argsort(built["ps_stop"], kind="stable").astype(np.int32)
@@ -308,6 +319,34 @@ class Timetable:
             change_seconds=_frozen(change),
         )
 
+    def with_chained_footpaths(self, max_seconds: float) -> Timetable:
+        """A copy where walking several footpaths in a row is one footpath.
+
+        RAPTOR takes at most one footpath between two rides; closing the footpaths under
+        chaining (the shortest chain ``a -> b -> c ...`` of at most ``max_seconds``
+        becomes a footpath ``a -> c``) lets a transfer be a walk past intermediate stops.
+        Existing footpaths keep their time; pairs ``transfers.txt`` forbids stay absent.
+        """
+        n = self.n_stops
+        rows = np.repeat(np.arange(n), np.diff(self.footpath_ptr))
+        if len(rows) == 0:
+            return self
+        # csgraph drops zero weights: shift every walk by a millisecond, removed below.
+        eps = 1e-3
+        walks = csr_matrix(
+            (self.footpath_seconds.astype(np.float64) + eps, (rows, self.footpath_to)),
+            shape=(n, n),
+        )
+        sources = np.unique(rows)
+        dist = dijkstra(walks, directed=True, indices=sources, limit=max_seconds + n * eps)
+        src, dst = np.nonzero(np.isfinite(dist))
+        a = sources[src]
+        keep = a != dst
+        a, b, seconds = a[keep], dst[keep], dist[src[keep], dst[keep]]
+        triples = zip(a.tolist(), b.tolist(), np.round(seconds).astype(np.int64).tolist(),
+                      strict=True)  # fmt: skip
+        return self.with_transfers([(x, y, s) for x, y, s in triples if s <= max_seconds])
+
     # ------------------------------------------------------------------ reading
 
     @property
@@ -371,14 +410,21 @@ class _Instance:
 
 
 def _trip_instances(
-    feed: Feed, service_date: dt.date, include_previous_day: bool, report: dict[str, int]
+    feed: Feed,
+    service_date: dt.date,
+    include_previous_day: bool,
+    include_next_day: bool,
+    report: dict[str, int],
 ) -> list[tuple[_Instance, np.ndarray, np.ndarray]]:
-    """Every run on the date (and late runs of the day before) with its base times."""
+    """Every run on the date (late runs of the day before, runs of the next) with base times."""
     today = active_service_ids(feed, service_date)
     yesterday = (
         active_service_ids(feed, service_date - dt.timedelta(days=1))
         if include_previous_day
         else set()
+    )
+    tomorrow = (
+        active_service_ids(feed, service_date + dt.timedelta(days=1)) if include_next_day else set()
     )
     st = feed.stop_times
     out: list[tuple[_Instance, np.ndarray, np.ndarray]] = []
@@ -388,7 +434,8 @@ def _trip_instances(
             report["trips_too_short"] += 1
             continue
         service = feed.trips[trip_id].service_id
-        offsets = [off for off, days in ((0, today), (-DAY, yesterday)) if service in days]
+        days = ((0, today), (-DAY, yesterday), (DAY, tomorrow))
+        offsets = [off for off, running in days if service in running]
         if not offsets:
             report["trips_not_running"] += 1
             continue
@@ -412,6 +459,7 @@ def _trip_instances(
                 run = _Instance(index, shift + offset, offset, bool(frequencies))
                 out.append((run, arrival, departure))
                 report["trips_from_previous_day"] += offset < 0
+                report["trips_from_next_day"] += offset > 0
                 report["trips_from_frequencies"] += bool(frequencies)
         report["trips_not_running"] += len(out) == runs_before
     return out

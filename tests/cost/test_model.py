@@ -8,6 +8,7 @@ from routing_helpers import OSM_FIXTURES
 
 from routing.cost import CostModel, get_profile
 from routing.cost.model import BLOCK_KERB, BLOCK_STEPS, BLOCK_UPHILL, UNKNOWN_KERB
+from routing.graph import attributes as at
 from routing.graph.pipeline import load_graph
 
 
@@ -51,7 +52,8 @@ def test_known_kerb_height_within_limit_passes(tmp_path):
 
 def test_unknown_kerb_flagged_on_crossing_without_kerb_tags(crossings):
     chair = CostModel(get_profile("wheelchair_manual")).evaluate(crossings)
-    c2 = crossings.edge["osmid"] == 302
+    c2 = (crossings.edge["osmid"] == 302) & (crossings.edge["kind"] == at.WAY_KIND["crossing"])
+    assert c2.sum() == 2
     assert np.all(chair.unknown[c2] & UNKNOWN_KERB)
 
 

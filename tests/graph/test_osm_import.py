@@ -32,9 +32,10 @@ def test_helsinki_accessibility_tags_reach_the_graph(helsinki_graph):
     kind = g.edge["kind"]
     assert (kind == at.WAY_KIND["steps"]).sum() > 50
     assert (kind == at.WAY_KIND["crossing"]).sum() > 100
-    crossing_nodes = g.node["crossing_kind"] > at.CROSSING_NONE
-    assert crossing_nodes.sum() > 300
-    assert (g.node["crossing_sound"][crossing_nodes] == at.YES).sum() > 10
+    # Crossing nodes on roads became crossing edges (two directions each).
+    mapped = (kind == at.WAY_KIND["crossing"]) & ~g.edge["crossing_built"] & g.edge["built"]
+    assert mapped.sum() > 2 * 300
+    assert (g.edge["crossing_sound"][mapped] == at.YES).sum() > 2 * 10
     assert ((g.edge["crossing_sound"] == at.YES) & (kind == at.WAY_KIND["crossing"])).sum() > 10
     assert (g.edge["crossing_tactile"] != at.UNKNOWN).sum() > 0
     assert g.node["elevator"].sum() > 0
@@ -56,9 +57,14 @@ def test_osm_xml_and_bz2_give_the_same_graph(tmp_path):
 
 def test_way_split_at_fact_nodes(tmp_path):
     g = load_graph(OSM_FIXTURES / "crossings.osm.xml")
-    # Crossing way 301 is cut at both kerb nodes and at the road: 4 pieces, 2 directions.
-    assert (g.edge["osmid"] == 301).sum() == 8
-    shares = g.edge["crossing_share"][g.edge["osmid"] == 301]
+    # Crossing way 301 is cut at both kerb nodes and at the road: 4 pieces, 2 directions,
+    # plus the crossing edge built across the road where it meets it (2 directions).
+    way = g.edge["osmid"] == 301
+    assert way.sum() == 10
+    crossing = way & (g.edge["kind"] == at.WAY_KIND["crossing"])
+    assert crossing.sum() == 2 and g.edge["built"][crossing].all()
+    assert g.edge["crossing_road_class"][crossing].tolist() == [5, 5]
+    shares = g.edge["crossing_share"][way & ~crossing]
     assert shares.sum() == pytest.approx(2.0)
 
 

@@ -78,9 +78,11 @@ def almaty_gtfs(shared_data: Path, transit_cache: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def plan_app(almaty_router: StreetRouter, almaty_gtfs: Path) -> Flask:
-    """An app on the real Almaty graph whose planner is built from the ``GTFS`` config key."""
-    return create_app({"TESTING": True, "GTFS": str(almaty_gtfs)}, router=almaty_router)
+def plan_app(almaty_router: StreetRouter, almaty_gtfs: Path, almaty_osm: Path) -> Flask:
+    """An app on the real Almaty graph whose planner is built from the ``GTFS`` config key
+    (and whose dispatch planning uses the Almaty car network)."""
+    return create_app({"TESTING": True, "GTFS": str(almaty_gtfs),
+                       "DISPATCH_OSM": str(almaty_osm)}, router=almaty_router)  # fmt: skip
 
 
 @pytest.fixture()

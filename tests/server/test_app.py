@@ -202,7 +202,6 @@ def test_route_bad_input_is_400_naming_the_field(
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
-        ({"no_such_knob": "1"}, "no_such_knob"),
         ({"allow_steps": "true"}, "allow_steps"),  # a parameter of other profiles only
         ({"max_uphill": "1.5"}, "max_uphill"),
         ({"max_uphill": "-0.1"}, "max_uphill"),
@@ -214,6 +213,12 @@ def test_route_bad_input_is_400_naming_the_field(
 def test_route_bad_parameter_is_400_naming_it(client: FlaskClient, extra: dict, field: str) -> None:
     response = client.get("/route", query_string=route_query(**extra))
     assert_error(response, 400, "invalid_parameter", field)
+
+
+def test_route_unknown_option_is_400_naming_it_as_unknown(client: FlaskClient) -> None:
+    response = client.get("/route", query_string=route_query(no_such_knob="1"))
+    error = assert_error(response, 400, "unknown_option", "no_such_knob")
+    assert "unknown option 'no_such_knob'" in error["message"]
 
 
 def test_point_outside_the_graph_is_400_outside_area(client: FlaskClient) -> None:
@@ -309,7 +314,8 @@ def test_repeated_query_key_is_400(client: FlaskClient) -> None:
 def test_garbage_json_is_400_never_500(client: FlaskClient, body: dict) -> None:
     response = client.post("/route", json=body)
     assert response.status_code == 400, response.get_data(as_text=True)
-    assert response.get_json()["error"]["code"] in ("invalid_input", "invalid_parameter")
+    assert response.get_json()["error"]["code"] in ("invalid_input", "invalid_parameter",
+                                                    "unknown_option")
 
 
 def test_unexpected_exception_is_500_json_without_details(router: StreetRouter) -> None:

@@ -188,10 +188,16 @@ def free_port() -> int:
 
 def get_json(url: str) -> tuple[int, dict, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=60) as response:  # a hang guard, not a timing
             return response.status, dict(response.headers), json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), json.loads(err.read())
+
+
+def serve_command() -> list[str]:
+    """The command line tool (the console script, or ``python -m server.cli``)."""
+    script = Path(sys.executable).with_name("inclusive-routing")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "server.cli"]
 
 
 @contextmanager
@@ -201,9 +207,8 @@ def serving(args: list[str], log_path: Path) -> Iterator[tuple[str, Path]]:
     Yields the base URL and the server log's path; stops the server (by its pid) afterwards.
     """
     port = free_port()
-    script = Path(sys.executable).with_name("inclusive-routing")
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "server.cli"]
-    command += ["serve", *args, "--host", "127.0.0.1", "--port", str(port), "--threads", "2"]
+    command = [*serve_command(), "serve", *args, "--host", "127.0.0.1", "--port", str(port),
+               "--threads", "2", "--workers", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -231,7 +236,7 @@ def serving(args: list[str], log_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
-def test_serve_answers_health_with_waitress(
+def test_serve_answers_with_gunicorn_workers_and_refuses_a_taken_port(
     helsinki_osm: Path, graph_cache: Path, tmp_path: Path
 ) -> None:
     args = ["--osm", str(helsinki_osm), "--cache-dir", str(graph_cache)]
@@ -239,7 +244,7 @@ def test_serve_answers_health_with_waitress(
         status, headers, body = get_json(base + "/health")
         assert status == 200
         assert body["status"] == "ok" and body["graph"]["nodes"] > 1000
-        assert headers.get("Server") == "waitress"
+        assert headers.get("Server") == "gunicorn"
         assert body["planner"] is False  # --osm without --gtfs: no transit
         status, _, body = get_json(f"{base}/route?from={latlon(KAIVOKATU)}"
                                    f"&to={latlon(VILHONKATU)}&profile=walk")  # fmt: skip
@@ -249,9 +254,27 @@ def test_serve_answers_health_with_waitress(
         status, _, body = get_json(f"{base}/plan?from={latlon(KAIVOKATU)}"
                                    f"&to={latlon(VILHONKATU)}&profile=walk")  # fmt: skip
         assert status == 503 and body["error"]["code"] == "transit_unavailable"
+        # What gunicorn refuses before the app sees it is in the JSON error shape too.
+        host, port = base.removeprefix("http://").split(":")
+        for raw in (b"GARBAGE\r\n\r\n", b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+                    b"GET /route?from=" + b"1" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with socket.create_connection((host, int(port)), timeout=10) as conn:
+                conn.sendall(raw)
+                answer = b"".join(iter(lambda c=conn: c.recv(65536), b""))
+            head, _, payload = answer.partition(b"\r\n\r\n")
+            assert head.split(b" ")[1] in (b"400", b"414") and b"application/json" in head
+            assert json.loads(payload)["error"]["code"] and len(payload) < 400
+        # A second server on the same port: a one-line error before loading anything.
+        port = base.rsplit(":", 1)[1]
+        taken = subprocess.run([*serve_command(), "serve", *args, "--port", port],
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert taken.returncode == cli.EXIT_FAILURE
+        assert f"127.0.0.1:{port} is already in use" in taken.stderr
+        assert "Traceback" not in taken.stderr and "serving on" not in taken.stderr
     log = log_path.read_text()
     assert "loading the walking graph" in log
     assert "/plan answers 503" in log
+    assert "with 2 worker(s)" in log
 
 
 def test_serve_plans_journeys_with_gtfs_and_transit_overlays(
@@ -392,7 +415,7 @@ def test_plan_no_service_exits_3_and_json_prints_the_error_body(
              "--profile", "walk"]  # fmt: skip
     code, out, err = run_cli(capsys, "plan", *almaty_args, *later)
     assert code == cli.EXIT_NO_ROUTE == 3
-    assert out == "" and "no itinerary" in err
+    assert out == "" and "outside the transit feed's calendar" in err
     code, out, _ = run_cli(capsys, "plan", *almaty_args, *later, "--json")
     assert code == 3
     query = {"from": latlon(RAIYMBEK), "to": latlon(MOMYSHULY), "time": "2030-06-03T08:00",

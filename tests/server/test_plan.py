@@ -215,16 +215,18 @@ def test_profile_overrides_are_validated(plan_client: FlaskClient) -> None:
     error = assert_error(plan_client.get("/plan", query_string=plan_query(speed_mps="99")),
                          400, "invalid_parameter", "speed_mps")  # fmt: skip
     assert "speed_mps" in error["message"]
-    assert_error(plan_client.get("/plan", query_string=plan_query(warp="9")),
-                 400, "invalid_parameter", "warp")  # fmt: skip
+    unknown = assert_error(plan_client.get("/plan", query_string=plan_query(arriveBy="true")),
+                           400, "unknown_option", "arriveBy")  # fmt: skip
+    assert "unknown option 'arriveBy'" in unknown["message"] and "arrive_by" in unknown["message"]
 
 
-def test_no_service_is_422_saying_why(plan_client: FlaskClient) -> None:
-    # 2030 is outside the feed's calendar and the walk is far longer than an hour.
+def test_a_date_outside_the_feed_is_422_naming_the_dates_it_covers(
+    plan_client: FlaskClient,
+) -> None:
     response = plan_client.get("/plan", query_string=plan_query(time="2030-06-03T08:00"))
-    error = assert_error(response, 422, "no_route")
-    assert "no trip connects" in error["message"]
-    assert error["stops_within_walk_of_origin"] > 0
+    error = assert_error(response, 422, "outside_feed_calendar", "time")
+    assert "2030-06-03" in error["message"] and "2026-01-01 to 2027-12-31" in error["message"]
+    assert (error["feed_start_date"], error["feed_end_date"]) == ("2026-01-01", "2027-12-31")
 
 
 # -- bad input ---------------------------------------------------------------------------
@@ -335,3 +337,53 @@ def test_web_page_has_an_accessible_journey_form(plan_client: FlaskClient) -> No
     script = plan_client.get("/static/app.js").get_data(as_text=True)
     assert '"/plan?"' in script and '"/route?"' in script
     assert "Asia/Almaty" in script  # the time box starts at now, in Almaty
+
+
+# -- arrive-by, windows and the travel-time distribution ---------------------------------
+
+
+def test_arrive_by_and_window_answer_pareto_journeys_with_cursors(plan_client: FlaskClient) -> None:
+    by = plan_client.get("/plan", query_string=plan_query(time="2026-12-08T09:00",
+                                                          arrive_by="true")).get_json()  # fmt: skip
+    assert by["arrive_by"] is True and by["itineraries"]
+    deadline = times("2026-12-08T09:00:00+05:00")
+    assert all(times(it["arrival"]) <= deadline for it in by["itineraries"])
+    later = plan_client.get("/plan", query_string=plan_query(time=by["later"]["time"])).get_json()
+    assert all(times(it["departure"]) > times(by["itineraries"][0]["departure"])
+               for it in later["itineraries"] if it["ride_s"])  # fmt: skip
+    window = plan_client.get("/plan", query_string=plan_query(
+        time="2026-12-08T08:00", window="20", num_itineraries="12")).get_json()  # fmt: skip
+    departures = [times(it["departure"]) for it in window["itineraries"]]
+    assert window["window_s"] == 1200 and departures == sorted(departures)
+    assert len({d for d in departures}) >= 2  # a choice of departures, not one moment
+    # Whole seconds everywhere, walks included (no fractional timestamps).
+    stamps = [leg[k] for it in window["itineraries"] + by["itineraries"] for leg in it["legs"]
+              for k in ("departure", "arrival")]  # fmt: skip
+    assert stamps and not any("." in s for s in stamps)
+    assert_error(plan_client.get("/plan", query_string=plan_query(window="999")),
+                 400, "invalid_input", "window")  # fmt: skip
+    assert_error(plan_client.get("/plan", query_string=plan_query(arrive_by="maybe")),
+                 400, "invalid_input", "arrive_by")  # fmt: skip
+
+
+def test_distribution_reports_travel_times_per_departure_and_percentiles(
+    plan_client: FlaskClient,
+) -> None:
+    body = {"from": list(RAIYMBEK), "targets": [list(MOMYSHULY), list(NEAR_RAIYMBEK)],
+            "profile": "walk", "time": "2026-12-08T08:00", "window": 30, "step": 10}  # fmt: skip
+    response = plan_client.post("/plan/distribution", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    got = response.get_json()
+    assert len(got["departures"]) == 4 and got["step_s"] == 600
+    far, near = got["targets"]
+    assert all(t is not None for t in far["travel_time_s"]) and far["reachable_share"] == 1.0
+    assert far["percentile_s"]["p10"] <= far["percentile_s"]["p50"] <= far["percentile_s"]["p90"]
+    assert sorted(far["travel_time_s"])[0] == far["percentile_s"]["p10"]
+    assert max(near["travel_time_s"]) < min(far["travel_time_s"])
+    # The first moment's travel time is the planner's best arrival for that departure.
+    plan = plan_client.get("/plan", query_string=plan_query(time="2026-12-08T08:00")).get_json()
+    best = min(times(it["arrival"]) for it in plan["itineraries"])
+    assert far["travel_time_s"][0] <= (best - times(plan["time"])).total_seconds()
+    too_many = dict(body, targets=[list(MOMYSHULY)] * 51)
+    assert_error(plan_client.post("/plan/distribution", json=too_many),
+                 400, "invalid_input", "targets")  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from transit_oracle import TimeExpandedOracle
 
 from routing.cost import get_profile
 from routing.errors import InvalidInputError, NoRouteError
@@ -73,8 +74,9 @@ def test_a_feed_in_another_zone_reads_local_times_there(almaty_router, tmp_path)
     planner = TransitPlanner.from_gtfs(almaty_router, feed)
     assert planner.tz == "Europe/Helsinki"
     near = (NEAR_RAIYMBEK[0] + 0.002, NEAR_RAIYMBEK[1])  # a short walk: always an answer
-    plan = planner.plan(NEAR_RAIYMBEK, near, parse_departure(WEEKDAY_8), get_profile("walk"))
-    assert plan.to_dict()["time"] == "2026-12-07T08:00:00+02:00"
+    when = parse_departure("2024-01-08T08:00", tz=None)  # a Monday in the fixture's calendar
+    plan = planner.plan(NEAR_RAIYMBEK, near, when, get_profile("walk"))
+    assert plan.to_dict()["time"] == "2024-01-08T08:00:00+02:00"
 
 
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
@@ -90,8 +92,9 @@ def test_time_zone_is_the_feeds_agency_timezone(almaty_planner):
     local = parse_departure("2026-12-07T03:00:00Z", tz=almaty_planner.tz)
     assert local.isoformat() == "2026-12-07T08:00:00+05:00"
     assert parse_departure(WEEKDAY_8, tz=almaty_planner.tz).utcoffset() == dt.timedelta(hours=5)
-    # Without an offset the time stays naive: the planner reads it in its feed's zone.
-    assert parse_departure(WEEKDAY_8).tzinfo is None
+    # With tz=None (the HTTP API) a time without offset stays naive: the planner reads it
+    # in its feed's zone.
+    assert parse_departure(WEEKDAY_8, tz=None).tzinfo is None
     with pytest.raises(InvalidInputError) as exc:
         parse_departure("next monday")
     assert exc.value.field == "time"
@@ -214,3 +217,56 @@ def test_far_dates_are_a_clear_400(text):
     with pytest.raises(InvalidInputError) as exc:
         parse_departure(text)
     assert exc.value.field == "time"
+
+
+# -- overnight, arrive-by and windows on the real timetable ----------------------------
+
+
+def test_late_evening_finds_the_first_morning_train_and_names_the_wait(almaty_planner, shared_data):
+    # At the stations themselves: 23:50 on a Monday, after the last train to Momyshuly.
+    rmbk, bm = (43.27111, 76.94466), (43.2164, 76.83784)
+    when = parse_departure("2026-12-07T23:50")
+    plan = almaty_planner.plan(rmbk, bm, when, get_profile("wheelchair_manual"))
+    first_train = min(t for t in _schedule(shared_data, "RMBK", "weekday", "forward")
+                      if t >= "04:00:00")  # fmt: skip
+    morning = [
+        it for it in plan.itineraries
+        if any(leg["mode"] == "metro" and leg["from"]["stop_id"] == "metro:RMBK"
+               and leg["to"]["stop_id"] == "metro:BM"
+               and leg["departure"] == f"2026-12-08T{first_train}+05:00" for leg in it.legs)
+    ]  # fmt: skip
+    assert morning, [it.to_dict()["legs"] for it in plan.itineraries]
+    (wait,) = [w for w in morning[0].warnings if w["code"] == "long_wait"]
+    assert wait["wait_s"] == (morning[0].departure - when).total_seconds() > 6 * 3600
+    assert "6 h" in wait["message"] and "2026-12-08" in wait["message"]
+
+
+def test_arrive_by_nine_is_the_latest_departure_by_the_oracle(almaty_planner):
+    profile = get_profile("walk")
+    by = parse_departure("2026-12-08T09:00")
+    plan = almaty_planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, by, profile, arrive_by=True,
+                               max_transfers=1)  # fmt: skip
+    assert plan.arrive_by and all(it.arrival <= by for it in plan.itineraries)
+    departures = [it.departure for it in plan.itineraries]
+    assert departures == sorted(departures, reverse=True)
+    first = plan.itineraries[0]
+    assert first.ride_s > 0
+    # The independent check: a time-expanded graph of every trip running between the
+    # departure and 09:00 (no other trip can be part of a journey in that span).
+    inputs = almaty_planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, by.date(), profile,
+                                          max_transfers=1)  # fmt: skip
+    tt = inputs.view.timetable
+    nine, leave = 9 * 3600, int(first.departure.timestamp() - by.timestamp()) + 9 * 3600
+    local = np.arange(tt.n_trips) - tt.pattern_trip_ptr[tt.trip_pattern]
+    starts = tt.ps_event_ptr[tt.pattern_stop_ptr[tt.trip_pattern]] + local
+    ends = tt.ps_event_ptr[tt.pattern_stop_ptr[tt.trip_pattern + 1] - 1] + local
+    running = np.flatnonzero((tt.event_departure[starts] <= nine)
+                             & (tt.event_arrival[ends] >= leave))  # fmt: skip
+    _, options = inputs.searches[0]
+    oracle = TimeExpandedOracle(tt, options, trips=running.tolist())
+    assert oracle.earliest_arrivals(inputs.access, inputs.egress, leave)[-1] <= nine
+    later = oracle.earliest_arrivals(inputs.access, inputs.egress, leave + 1)[-1]
+    assert later is None or later > nine  # no later departure arrives in time
+    # Paging: "earlier" asks for the latest journey arriving before the first shown arrival.
+    assert plan.earlier == {"time": (min(it.arrival for it in plan.itineraries)
+                                     - dt.timedelta(seconds=1)).isoformat(), "arrive_by": True}

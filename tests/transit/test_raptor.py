@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 from transit_oracle import (
     TimeExpandedOracle,
     check_journey,
+    oracle_latest_departure,
+    oracle_window,
     random_feed_tables,
     raptor_earliest_arrivals,
     write_tables,
@@ -18,12 +21,17 @@ from transit_oracle import (
 from routing.errors import InvalidInputError
 from routing.transit.gtfs import Feed, load_feed, parse_time
 from routing.transit.raptor import (
+    UNREACHED,
     AccessLeg,
     EgressLeg,
     RaptorOptions,
     TransferLeg,
     TransitLeg,
+    arrivals_by_departure,
+    latest_departure,
+    range_raptor,
     raptor,
+    stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
 
@@ -191,6 +199,9 @@ def random_options(rng: np.random.Generator, tt: Timetable, variant: int) -> Rap
         allowed_trip=rng.random(tt.n_trips) < 0.75 if variant == 1 else None,
         allowed_board=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
         allowed_alight=rng.random(tt.n_stops) < 0.85 if variant == 2 else None,
+        # The whole first and last walks (a walk plus a footpath) within a limit.
+        max_access_walk_s=int(rng.integers(150, 500)) if variant == 2 else None,
+        max_egress_walk_s=int(rng.integers(150, 500)) if variant == 1 else None,
     )
 
 
@@ -263,3 +274,140 @@ def test_raptor_matches_the_oracle_on_random_networks(tmp_path: Path, kind: str,
         ]  # fmt: skip
         reached += assert_matches_oracle(tt, options, queries)
     assert reached > 0
+
+
+# --------------------------------------------------------------------------------------
+# Overnight, arrive-by and departure windows, against the same oracle
+# --------------------------------------------------------------------------------------
+
+
+def test_overnight_search_finds_the_next_mornings_first_trip(feed: Feed) -> None:
+    tuesday = Timetable.from_feed(feed, TUESDAY, include_next_day=True)
+    s = tuesday.stop_index
+    (journey,) = raptor(tuesday, {s["B2"]: 0}, {s["B3"]: 0}, at("23:50:00"))
+    (ride,) = journey.transit_legs
+    assert tuesday.trip_ids[ride.trip] == "R12_0800"
+    assert tuesday.trip_day_offset[ride.trip] == 86400
+    assert (ride.board_time, ride.alight_time) == (at("32:10:00"), at("32:30:00"))
+    assert tuesday.report["trips_from_next_day"] > 0
+    # Without the next day the same query has no answer at all.
+    assert (
+        raptor(Timetable.from_feed(feed, TUESDAY), {s["B2"]: 0}, {s["B3"]: 0}, at("23:50:00")) == []
+    )
+
+
+def window_queries(rng: np.random.Generator, tt: Timetable, located: list[int], n: int):
+    for _ in range(n):
+        access = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+        egress = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+        yield access, egress
+
+
+def assert_windows_match_the_oracle(
+    tt: Timetable, options: RaptorOptions, queries, starts: list[int], span: int
+) -> int:
+    """range_raptor and latest_departure against the oracle; return how many found any."""
+    oracle = TimeExpandedOracle(tt, options)
+    found = 0
+    for (access, egress), start in zip(queries, starts, strict=True):
+        journeys = range_raptor(tt, access, egress, start, start + span, options)
+        for journey in journeys:
+            check_journey(tt, journey, access, egress, start, options)
+            if journey.departure_time > start + span:
+                continue  # the best for leaving at the window's end, leaving after it
+            # It leaves as late as possible: one second later, no journey is as good.
+            later = oracle.earliest_arrivals(access, egress, journey.departure_time + 1)
+            best_later = later[journey.n_transit_legs - 1]
+            assert best_later is None or best_later > journey.arrival_time
+        got = {(j.arrival_time, j.n_transit_legs) for j in journeys}
+        assert got == oracle_window(oracle, access, egress, start, start + span)
+        arrive_by = start + span
+        latest = latest_departure(tt, access, egress, arrive_by, start - span, options)
+        moment, arrivals = oracle_latest_departure(oracle, access, egress, arrive_by, start - span)
+        if moment is None:
+            assert latest == []
+            continue
+        found += 1
+        assert {j.departure_time for j in latest} == {moment}
+        pareto = set()
+        for legs, arrival in enumerate(arrivals, 1):
+            if arrival is not None and arrival <= arrive_by and all(a > arrival for a, _ in pareto):
+                pareto.add((arrival, legs))
+        assert {(j.arrival_time, j.n_transit_legs) for j in latest} == pareto
+        for journey in latest:
+            check_journey(tt, journey, access, egress, start - span, options)
+    return found
+
+
+@pytest.mark.parametrize("date", ["2024-03-05", "2024-03-09"])
+def test_window_and_arrive_by_match_the_oracle_on_the_fixture(feed: Feed, date: str) -> None:
+    tt = Timetable.from_feed(feed, dt.date.fromisoformat(date), include_next_day=True)
+    rng = np.random.default_rng(11)
+    located = [i for i, s in enumerate(tt.stop_ids) if not s.startswith(("ST_", "E_"))]
+    found = 0
+    for variant in range(3):
+        options = random_options(rng, tt, variant)
+        queries = list(window_queries(rng, tt, located, 6))
+        starts = [int(rng.integers(5 * 3600, 30 * 3600)) for _ in queries]
+        found += assert_windows_match_the_oracle(tt, options, queries, starts, 3 * 3600)
+    assert found > 0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_window_and_arrive_by_match_the_oracle_on_random_networks(
+    tmp_path: Path, seed: int
+) -> None:
+    rng = np.random.default_rng(77 + seed)
+    network = dict(NETWORKS["dense"], n_routes=8, trips_per_route=(4, 10))
+    tables = random_feed_tables(rng, **network)
+    tt = Timetable.from_feed(load_feed(write_tables(tmp_path / "feed", tables)), TUESDAY)
+    found = 0
+    for variant in range(3):
+        options = replace(random_options(rng, tt, variant), max_transfers=int(rng.integers(0, 3)))
+        queries = list(window_queries(rng, tt, list(range(1, tt.n_stops)), 3))
+        starts = [int(rng.integers(5 * 3600, 9 * 3600)) for _ in queries]
+        found += assert_windows_match_the_oracle(tt, options, queries, starts, 3600)
+    assert found > 0
+
+
+def test_runs_of_one_range_search_go_backwards_in_time(tt: Timetable) -> None:
+    s = tt.stop_index
+    walks = ({s["B1"]: 0}, {s["B4"]: 0})
+    # Stepping by minute agrees with the exact moments wherever a moment is hit.
+    exact = range_raptor(tt, *walks, at("07:00:00"), at("09:30:00"))
+    assert [(j.departure_time, j.arrival_time, j.n_transit_legs) for j in exact] == [
+        (at("08:00:00"), at("08:50:00"), 1),
+        (at("08:02:00"), at("08:50:00"), 2),  # bus 32 to B2 catches the same R12 later
+        (at("09:00:00"), at("09:50:00"), 1),
+        (at("23:40:00"), at("24:40:00"), 1),  # the best for leaving at 09:30, the window's end
+    ]
+    minutes = range(at("07:00:00"), at("09:30:00") + 1, 60)
+    arrivals = arrivals_by_departure(tt, *walks, minutes)
+    assert arrivals[0] == at("08:50:00") and arrivals[-1] == at("24:40:00")
+    assert arrivals[list(minutes).index(at("08:02:00"))] == at("08:50:00")
+    assert arrivals[list(minutes).index(at("08:03:00"))] == at("09:50:00")
+    (by_nine,) = latest_departure(tt, *walks, at("09:00:00"), at("06:00:00"))
+    assert (by_nine.departure_time, by_nine.arrival_time) == (at("08:02:00"), at("08:50:00"))
+    assert latest_departure(tt, *walks, at("08:49:59"), at("06:00:00")) == []
+    assert arrivals_by_departure(tt, *walks, [at("24:00:00")])[0] == UNREACHED
+
+
+def test_one_to_all_arrivals_match_the_oracle_at_every_moment(feed: Feed) -> None:
+    tt = Timetable.from_feed(feed, TUESDAY)
+    options = RaptorOptions(max_transfers=2, min_transfer_seconds=60)
+    oracle = TimeExpandedOracle(tt, options)
+    located = [i for i, s in enumerate(tt.stop_ids) if not s.startswith(("ST_", "E_"))]
+    access = {tt.stop_index["B1"]: 120, tt.stop_index["M_ABAI"]: 300}
+    moments = list(range(at("07:30:00"), at("10:00:00"), 1800))
+    arrivals = stop_arrivals_by_departure(tt, access, moments, options)
+    reached = 0
+    for i, moment in enumerate(moments):
+        for stop in located:
+            expected = oracle.earliest_arrivals(access, {stop: 0}, moment)[-1]
+            if stop in access:  # walking there is a way to arrive too
+                walked = moment + access[stop]
+                expected = walked if expected is None else min(expected, walked)
+            got = int(arrivals[i, stop])
+            assert (got == UNREACHED) if expected is None else (got == expected), (moment, stop)
+            reached += expected is not None
+    assert reached > len(moments) * 2 and (arrivals == UNREACHED).any()

@@ -352,3 +352,17 @@ def test_platform_rules_override_station_rules(tmp_path: Path) -> None:
     assert tt.change_seconds[tt.stop_index["M_ALMALY"]] == 150
     assert tt.change_seconds[tt.stop_index["B2"]] == 0
     assert tt.report["transfers_ignored"] == 1
+
+
+def test_chained_footpaths_become_one_walk_within_the_limit(tuesday: Timetable) -> None:
+    tt = tuesday
+    s = tt.stop_index
+    base = tt.with_transfers({(s["B1"], s["B2"]): 100, (s["B2"], s["B3"]): 120},
+                             replace_existing=True)  # fmt: skip
+    chained = base.with_chained_footpaths(300)
+    to, seconds = chained.footpaths_from(s["B1"])
+    walks = dict(zip(to.tolist(), seconds.tolist(), strict=True))
+    assert walks == {s["B2"]: 100, s["B3"]: 220}
+    short = dict(zip(*(a.tolist() for a in base.with_chained_footpaths(200).footpaths_from(
+        s["B1"])), strict=True))  # fmt: skip
+    assert short == {s["B2"]: 100}  # 220 s is over the limit

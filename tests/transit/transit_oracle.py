@@ -177,10 +177,17 @@ def random_feed_tables(
 class TimeExpandedOracle:
     """Earliest arrival per leg limit by Dijkstra on a layered time-expanded graph."""
 
-    def __init__(self, tt: Timetable, options: RaptorOptions) -> None:
+    def __init__(
+        self, tt: Timetable, options: RaptorOptions, *, trips: Iterable[int] | None = None
+    ) -> None:
+        """``trips``: build the graph of these trips only (all by default), to keep the
+        oracle small on a real timetable when the query's time span is known."""
         self.tt = tt
         self.max_legs = options.max_transfers + 1
         self.buffer = options.min_transfer_seconds
+        first, last = options.max_access_walk_s, options.max_egress_walk_s
+        self.max_first_walk = math.inf if first is None else first
+        self.max_last_walk = math.inf if last is None else last
         n = tt.n_stops
         trip_ok = _mask(options.allowed_trip, tt.n_trips)
         board_ok = _mask(options.allowed_board, n)
@@ -192,7 +199,7 @@ class TimeExpandedOracle:
         graph = nx.DiGraph()
         self.ready_times: dict[tuple[int, int], set[int]] = defaultdict(set)
         self.sink_edges: list[tuple[tuple, int, int]] = []  # (node, stop, seconds before egress)
-        for trip in range(tt.n_trips):
+        for trip in range(tt.n_trips) if trips is None else sorted(trips):
             if not trip_ok[trip]:
                 continue
             pattern = int(tt.trip_pattern[trip])
@@ -246,9 +253,12 @@ class TimeExpandedOracle:
         # Wire the query in: the source into layer 0, layer sinks out of every alighting.
         starts: dict[int, int] = {}
         for stop, seconds in access.items():
+            if seconds > self.max_first_walk:
+                continue
             starts[stop] = min(starts.get(stop, math.inf), departure_time + seconds)
             for to, walk in self.footpaths[stop]:
-                starts[to] = min(starts.get(to, math.inf), departure_time + seconds + walk)
+                if seconds + walk <= self.max_first_walk:
+                    starts[to] = min(starts.get(to, math.inf), departure_time + seconds + walk)
         for stop, time in starts.items():
             times = sorted(self.ready_times.get((0, stop), ()))
             later = [t for t in times if t >= time]
@@ -257,7 +267,7 @@ class TimeExpandedOracle:
                     "source", ("ready", 0, stop, later[0]), weight=later[0] - departure_time
                 )
         for node, stop, walk in self.sink_edges:
-            if stop in egress:
+            if stop in egress and walk + egress[stop] <= self.max_last_walk:
                 sink = ("sink", node[1])
                 weight = walk + egress[stop]
                 if graph.has_edge(node, sink):  # a DiGraph keeps one edge per pair: the best
@@ -363,3 +373,71 @@ def check_journey(
         where, time = leg.alight_stop, leg.alight_time
         rides, walks_in_a_row = rides + 1, 0
     assert last.stop == where and last.departure_time == time
+    walks = [leg for leg in legs if not isinstance(leg, TransitLeg)]
+    rides = [i for i, leg in enumerate(legs) if isinstance(leg, TransitLeg)]
+    first_walk = sum(leg.seconds for leg in legs[: rides[0]])
+    last_walk = sum(leg.seconds for leg in legs[rides[-1] + 1 :])
+    first, last = options.max_access_walk_s, options.max_egress_walk_s
+    assert walks and first_walk <= (math.inf if first is None else first)
+    assert last_walk <= (math.inf if last is None else last)
+
+
+# --------------------------------------------------------------------------------------
+# Arrive-by and departure windows, by brute force over departure moments
+# --------------------------------------------------------------------------------------
+
+
+def leaving_moments(tt: Timetable, access: Mapping[int, int]) -> list[int]:
+    """Every moment a journey could leave the origin: any departure of any trip at a stop
+    the origin reaches (walk, or walk plus one footpath), minus that walk. A superset of the
+    moments at which the best journey changes, read off the per-trip stop times."""
+    walk: dict[int, int] = {}
+    for stop, seconds in access.items():
+        walk[stop] = min(walk.get(stop, math.inf), seconds)
+        to, foot = tt.footpaths_from(stop)
+        for other, more in zip(to.tolist(), foot.tolist(), strict=True):
+            walk[other] = min(walk.get(other, math.inf), seconds + more)
+    moments = set()
+    for trip in range(tt.n_trips):
+        stops, _, departures = tt.trip_stop_times(trip)
+        for stop, departure in zip(stops.tolist(), departures.tolist(), strict=True):
+            if stop in walk:
+                moments.add(departure - walk[stop])
+    return sorted(moments)
+
+
+def oracle_latest_departure(
+    oracle: TimeExpandedOracle,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    arrive_by: int,
+    earliest: int,
+) -> tuple[int | None, list[int | None]]:
+    """The latest moment in ``[earliest, arrive_by]`` whose earliest arrival is in time, and
+    its earliest arrivals per leg limit (None, [] when no moment arrives in time)."""
+    moments = [m for m in leaving_moments(oracle.tt, access) if earliest <= m <= arrive_by]
+    for moment in reversed(moments):
+        arrivals = oracle.earliest_arrivals(access, egress, moment)
+        if arrivals[-1] is not None and arrivals[-1] <= arrive_by:
+            return moment, arrivals
+    return None, []
+
+
+def oracle_window(
+    oracle: TimeExpandedOracle,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    earliest: int,
+    latest: int,
+) -> set[tuple[int, int]]:
+    """(arrival, transit legs) of every Pareto journey that is best for some moment of the
+    window: at each moment, each leg limit whose earliest arrival beats fewer legs'."""
+    moments = [m for m in leaving_moments(oracle.tt, access) if earliest <= m <= latest]
+    expected: set[tuple[int, int]] = set()
+    for moment in [*moments, latest]:
+        previous = None
+        for legs, arrival in enumerate(oracle.earliest_arrivals(access, egress, moment), 1):
+            if arrival is not None and (previous is None or arrival < previous):
+                expected.add((arrival, legs))
+            previous = arrival if arrival is not None else previous
+    return expected

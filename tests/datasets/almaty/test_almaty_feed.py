@@ -333,7 +333,9 @@ def test_every_route_file_yields_a_route_with_shapes_and_trips(
         len(json.loads(p.read_text("utf-8")))
         for p in (shared_data / "almaty/bus/routes").glob("*.json")
     )
-    assert trips["shape_id"].nunique() == n_dirs == built.report["bus"]["directions"]
+    dropped = built.report["bus"]["cleanup"]["dropped_directions"]
+    assert n_dirs == built.report["bus"]["directions"]
+    assert trips["shape_id"].nunique() == n_dirs - len(dropped)
     assert set(trips["trip_id"]) == set(feed.frequencies["trip_id"])
     report = built.report["bus"]
     assert report["directions_with_2plus_stops"] + len(report["directions_lt2_stops"]) == n_dirs
@@ -428,20 +430,45 @@ def test_accessibility_tags_are_kept(feed_zip: Path, osm_stops: dict) -> None:
             assert row[key] == tags.get(key, "")
 
 
-def test_directions_without_stops_get_synthetic_termini(
+def test_directions_made_of_synthetic_ends_are_dropped_and_reported(
     feed: gk.Feed, built: FeedBuildResult
 ) -> None:
     report = built.report["bus"]
-    synthetic = feed.stops[feed.stops["stop_id"].str.startswith("bus:synthetic:")]
-    assert len(synthetic) == report["synthetic_stops"]
-    assert (synthetic["wheelchair_boarding"] == 0).all()
-    for route_dir in report["directions_lt2_stops"]:
+    dropped = {d["direction"] for d in report["cleanup"]["dropped_directions"]}
+    # Route 248 direction 1 was one 42 km hop between two invented line ends; 214/1 and
+    # 229/0 were 2-stop trips with one OSM stop.
+    assert {"214/1", "229/0", "248/1"} <= dropped <= set(report["directions_lt2_stops"])
+    for route_dir in dropped:
         route, direction = route_dir.split("/")
-        trips = feed.trips[
-            (feed.trips["route_id"] == f"bus:{route}")
-            & (feed.trips["direction_id"] == int(direction))
-        ]
-        assert len(trips) and trips["shape_id"].notna().all()
+        trips = feed.trips[(feed.trips["route_id"] == f"bus:{route}")
+                           & (feed.trips["direction_id"] == int(direction))]  # fmt: skip
+        assert trips.empty
+    synthetic = feed.stops[feed.stops["stop_id"].str.startswith("bus:synthetic:")]
+    assert len(synthetic) == report["synthetic_stops"] == 0
+
+
+def test_cleaned_trips_have_no_repeats_close_pairs_or_long_hops(
+    feed: gk.Feed, built: FeedBuildResult
+) -> None:
+    cleanup = built.report["bus"]["cleanup"]
+    limits = cleanup["thresholds"]
+    st = feed.stop_times.merge(feed.stops[["stop_id", "stop_lat", "stop_lon"]], on="stop_id")
+    st = st[st["trip_id"].str.startswith("bus:")].sort_values(["trip_id", "stop_sequence"])
+    same_trip = st["trip_id"].to_numpy()[1:] == st["trip_id"].to_numpy()[:-1]
+    ids = st["stop_id"].to_numpy()
+    assert not (same_trip & (ids[1:] == ids[:-1])).any()
+    lat, lon = np.radians(st["stop_lat"].to_numpy()), np.radians(st["stop_lon"].to_numpy())
+    h = (np.sin(np.diff(lat) / 2) ** 2
+         + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(np.diff(lon) / 2) ** 2)  # fmt: skip
+    metres = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    assert (metres[same_trip] >= limits["merge_distance_m"]).all()
+    hop_km = np.diff(st["shape_dist_traveled"].to_numpy())
+    assert (hop_km[same_trip] * 1000 <= limits["max_hop_m"]).all()
+    assert (st.groupby("trip_id").size() >= 2).all()
+    # What changed is listed: the 6 repeated stops and the close pairs, by direction.
+    assert cleanup["repeated_stops_removed"] == len(cleanup["repeated_stops"]) >= 6
+    assert cleanup["close_stops_merged"] == len(cleanup["merged_stops"]) >= 9
+    assert all(m["distance_m"] < limits["merge_distance_m"] for m in cleanup["merged_stops"])
 
 
 # --------------------------------------------------------------------------- bad input

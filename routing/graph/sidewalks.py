@@ -1,0 +1,612 @@
+"""A sidewalk-and-crossing network from road centrelines (after PPR, motis-project/ppr).
+
+Rules (each has a fixture in ``tests/graph/test_sidewalks.py``):
+
+* **Roads that are expanded** are walkable ways with ``highway`` in
+  :data:`EXPANDED_HIGHWAYS` (residential and bigger). Their centreline is not walked on.
+  Each side gets its own edge, offset from the centreline by :func:`side_offset_m` (a
+  documented half-width), whose kind says what the pedestrian walks on:
+
+  - ``sidewalk`` where the tags say so (``sidewalk=both|left|right|yes``,
+    ``sidewalk:left/right/both``), or where nothing is tagged and no walkway is mapped
+    beside the road (then ``sidewalk`` = unknown: a sidewalk is *assumed*);
+  - ``street`` (the carriageway's edge) where the tags say ``no`` or ``separate``, or where
+    a walkway runs beside the road (``separate``, detected: at least
+    :data:`SEPARATE_SHARE` of the samples every 10 m have a footway, sidewalk, path or
+    foot-designated cycleway within :data:`SEPARATE_REACH_M` beyond the offset on that
+    side, running within 30 degrees of the road's direction). Cost models forbid a
+    ``separate`` carriageway to the wheelchair, blind and low-vision profiles and price
+    it for walking.
+
+* **Road arms** at a node are the expanded road pieces ending there plus the ways that are
+  only crossed (roads closed to pedestrians, busways, tram and railway lines; see
+  ``osm_import.CROSSED_HIGHWAYS``). Sorted by bearing they cut the space around the node
+  into sectors; each sector gets one *corner* node. A side edge ends at the corner on its
+  side; any other walkway (footway, service road, crossing way) ending at the node is
+  joined to the corner of the sector its first segment points into.
+
+* **Crossing edges** join the two corners on either side of each road arm (one edge when
+  both arms of a through road join the same two corners) where the node is a junction
+  (three or more arms in all) or a crossing node; ``crossing=no`` builds none. The control
+  is, first, what the node and the crossing ways through it say; else traffic signals when
+  the node or the next node along that arm within :data:`SIGNAL_RADIUS_M` is
+  ``highway=traffic_signals``; else unknown (``crossing_built``: made at a junction, not
+  mapped). A crossing edge carries the arm's road class, name, lanes, maxspeed, oneway,
+  rails (tram/rail line, or rails set in the road) and island.
+
+* Pieces of a crossing way (``footway=crossing``) that meet a crossed road at a shared node
+  become plain footway approaches: their facts are charged once, on the crossing edge.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from routing.graph import attributes as at
+
+EARTH_RADIUS_M = 6_371_008.8
+
+#: Roads whose centreline becomes two side edges plus crossings (PPR expands "streets").
+EXPANDED_HIGHWAYS = frozenset(
+    {
+        "residential",
+        "unclassified",
+        "road",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "trunk",
+        "trunk_link",
+    }
+)
+#: Traffic signals this far along an arm (m) control the junction's crossing of that arm
+#: (signals are often mapped at the stop line rather than on the junction node).
+SIGNAL_RADIUS_M = 30.0
+#: A mapped walkway within this distance (m) beyond a side's offset counts as its sidewalk.
+SEPARATE_REACH_M = 12.0
+#: Share of a road's samples that must see such a walkway for the side to be "separate".
+SEPARATE_SHARE = 0.5
+#: Offset (m) from centreline to sidewalk by road class when ``lanes`` is not tagged.
+_OFFSET_BY_CLASS = {2: 5.0, 3: 6.5, 4: 8.0, 5: 10.0}
+_LANE_WIDTH_M = 3.0
+_SIDEWALK_INSET_M = 1.5  # sidewalk centre beyond the carriageway's edge
+RAIL_OFFSET_M = 2.0
+
+CROSSING_FIELDS = (
+    "crossing_kind",
+    "crossing_sound",
+    "crossing_vibration",
+    "crossing_tactile",
+    "crossing_kerb",
+    "crossing_kerb_height",
+    "crossing_road_class",
+)
+
+
+@dataclass
+class Piece:
+    """A piece of a walkable way between two graph nodes, before expansion."""
+
+    way_id: int
+    tags: dict[str, str]
+    attrs: dict  # per-edge attributes (both directions), grade excluded
+    u: int
+    v: int
+    geometry: list[tuple[float, float]]  # (lat, lon) from u to v
+    grade: float  # u -> v
+    grade_max_up: float  # steepest sustained uphill u -> v (>= 0, NaN unknown)
+    grade_max_down: float  # steepest sustained downhill u -> v (>= 0, NaN unknown)
+    oneway: bool = False
+    reverse_only: bool = False
+
+
+@dataclass
+class Arm:
+    bearing: float
+    road_class: int
+    name: str
+    tags: dict[str, str]
+    offset_m: float
+    rails: bool
+    next_signals_m: float = math.inf  # distance to a traffic-signals node along the arm
+
+
+@dataclass
+class Expanded:
+    """Edges and corner nodes that replace the expanded roads."""
+
+    pieces: list[Piece]  # walkway pieces (ends remapped to corners) + side edges
+    crossings: list[Piece]  # crossing edges (both directions are added by the builder)
+    # id -> (J, lat, lon)
+    corners: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    report: dict[str, int] = field(default_factory=dict)
+
+
+def is_expanded(tags: dict[str, str]) -> bool:
+    return tags.get("highway") in EXPANDED_HIGHWAYS
+
+
+def side_offset_m(tags: dict[str, str]) -> float:
+    """Distance from a road's centreline to the middle of its sidewalk.
+
+    Half the carriageway (``lanes`` x 3 m, or a width by road class when ``lanes`` is not
+    tagged) plus 1.5 m.
+    """
+    lanes = at.parse_int(tags.get("lanes"))
+    if lanes > 0:
+        return lanes * _LANE_WIDTH_M / 2 + _SIDEWALK_INSET_M
+    return _OFFSET_BY_CLASS.get(at.road_class(tags), 5.0)
+
+
+def _xy(lat, lon, lat0: float, lon0: float) -> np.ndarray:
+    k = math.pi / 180 * EARTH_RADIUS_M
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    return np.stack([(lon - lon0) * k * math.cos(math.radians(lat0)), (lat - lat0) * k], axis=-1)
+
+
+def _latlon(xy: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    k = math.pi / 180 * EARTH_RADIUS_M
+    kx = k * math.cos(math.radians(lat0))
+    return np.stack([lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / kx], -1)
+
+
+def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Compass bearing (degrees) from a to b, on a local plane (fine for metres apart)."""
+    dx = (b[1] - a[1]) * math.cos(math.radians(a[0]))
+    return math.degrees(math.atan2(dx, b[0] - a[0])) % 360.0
+
+
+def _corner_position(lat0: float, lon0: float, bearing_rad: float, d: float) -> tuple[float, float]:
+    k = math.pi / 180 * EARTH_RADIUS_M
+    return (
+        lat0 + math.cos(bearing_rad) * d / k,
+        lon0 + math.sin(bearing_rad) * d / (k * math.cos(math.radians(lat0))),
+    )
+
+
+def _offset_polyline(
+    geometry: list[tuple[float, float]], offset: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The polyline moved ``offset`` m to its left and to its right, as (lat, lon) arrays."""
+    lat0, lon0 = geometry[0]
+    g = np.asarray(geometry)
+    xy = _xy(g[:, 0], g[:, 1], lat0, lon0)
+    seg = np.diff(xy, axis=0)
+    norm = np.maximum(np.hypot(seg[:, 0], seg[:, 1]), 1e-9)
+    left = np.stack([-seg[:, 1], seg[:, 0]], axis=1) / norm[:, None]
+    normals = np.vstack([left[:1], (left[:-1] + left[1:]) / 2, left[-1:]])
+    nn = np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 0.3)
+    normals = normals / nn[:, None] / nn[:, None]  # keep the offset near corners
+    return _latlon(xy + normals * offset, lat0, lon0), _latlon(xy - normals * offset, lat0, lon0)
+
+
+def _length_m(points) -> float:
+    total = 0.0
+    for (la0, lo0), (la1, lo1) in zip(points[:-1], points[1:], strict=True):
+        dx = (lo1 - lo0) * math.cos(math.radians(la0))
+        total += math.hypot(dx, la1 - la0)
+    return total * math.pi / 180 * EARTH_RADIUS_M
+
+
+def _compass(bearing: float) -> int:
+    """1 north, 2 east, 3 south, 4 west."""
+    return int(((bearing + 45.0) % 360.0) // 90.0) + 1
+
+
+def detect_separate_sidewalks(
+    road_pieces: list[Piece], walkway_pieces: list[Piece]
+) -> dict[int, tuple[bool, bool]]:
+    """Per road piece index: whether a walkway is mapped beside its (left, right) side."""
+    candidates = [
+        p
+        for p in walkway_pieces
+        if p.attrs["kind"]
+        in (at.WAY_KIND["sidewalk"], at.WAY_KIND["footway"], at.WAY_KIND["path"])
+    ]
+    if not candidates or not road_pieces:
+        return {}
+    lat0, lon0 = road_pieces[0].geometry[0]
+    pts, dirs = [], []
+    for p in candidates:
+        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            d = b - a
+            length = math.hypot(*d)
+            if length < 0.5:
+                continue
+            n = max(1, int(length // 5.0))
+            t = (np.arange(n) + 0.5) / n
+            pts.append(a + t[:, None] * d)
+            dirs.append(np.repeat((d / length)[None, :], n, axis=0))
+    if not pts:
+        return {}
+    tree = cKDTree(np.vstack(pts))
+    unit = np.vstack(dirs)
+    todo = [
+        i
+        for i, p in enumerate(road_pieces)
+        if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
+    ]
+    samples, normals, tangents, owner, reach = [], [], [], [], []
+    for i in todo:
+        p = road_pieces[i]
+        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
+        d = np.diff(xy, axis=0)
+        length = np.hypot(d[:, 0], d[:, 1])
+        keep = length >= 1.0
+        if not keep.any():
+            continue
+        a, d, length = xy[:-1][keep], d[keep], length[keep]
+        n = np.maximum(1, (length // 10.0).astype(int))
+        seg = np.repeat(np.arange(len(n)), n)
+        t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
+        tan = d / length[:, None]
+        samples.append(a[seg] + t[:, None] * d[seg])
+        tangents.append(tan[seg])
+        normals.append(np.stack([-tan[seg, 1], tan[seg, 0]], axis=1))
+        owner.append(np.full(len(seg), i))
+        reach.append(np.full(len(seg), side_offset_m(p.tags) + SEPARATE_REACH_M))
+    if not samples:
+        return {}
+    s, nrm, tan = np.vstack(samples), np.vstack(normals), np.vstack(tangents)
+    owner, reach = np.concatenate(owner), np.concatenate(reach)
+    dist, idx = tree.query(s, k=12, distance_upper_bound=float(reach.max()))
+    found = np.isfinite(dist) & (dist <= reach[:, None])
+    idx = np.where(found, idx, 0)
+    rel = tree.data[idx] - s[:, None, :]
+    lateral = (rel * nrm[:, None, :]).sum(-1)
+    parallel = np.abs((unit[idx] * tan[:, None, :]).sum(-1)) > math.cos(math.radians(30))
+    ok = found & parallel & (np.abs(lateral) >= 2.0)
+    count = np.bincount(owner, minlength=len(road_pieces))
+    left = np.bincount(owner, (ok & (lateral > 0)).any(axis=1), minlength=len(road_pieces))
+    right = np.bincount(owner, (ok & (lateral < 0)).any(axis=1), minlength=len(road_pieces))
+    share = np.maximum(count, 1)
+    return {
+        i: (bool(left[i] / share[i] >= SEPARATE_SHARE), bool(right[i] / share[i] >= SEPARATE_SHARE))
+        for i in todo
+        if count[i]
+    }
+
+
+def detect_rails_along(
+    walkways: list[Piece], tram_lines: list[list[tuple[float, float]]], *, reach_m: float = 2.5
+) -> set[int]:
+    """Indices of street-like walkways (pedestrian streets, service roads) along which a
+    separately mapped tram line runs: at least half of their samples every 10 m lie within
+    ``reach_m`` of the line. A wheelchair rolling there rolls over the rails."""
+    kinds = (at.WAY_KIND["pedestrian street"], at.WAY_KIND["street"])
+    todo = [i for i, p in enumerate(walkways) if p.attrs["kind"] in kinds]
+    if not todo or not tram_lines:
+        return set()
+    lat0, lon0 = tram_lines[0][0]
+    pts = []
+    for line in tram_lines:
+        xy = _xy(*np.asarray(line).T, lat0, lon0)
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(math.hypot(*(b - a)) // 1.0))
+            pts.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
+    tree = cKDTree(np.vstack(pts))
+    out = set()
+    for i in todo:
+        p = walkways[i]
+        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
+        samples = []
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            n = max(1, int(math.hypot(*(b - a)) // 10.0))
+            samples.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
+        dist, _ = tree.query(np.vstack(samples), distance_upper_bound=reach_m + 0.5)
+        if np.mean(dist <= reach_m) >= 0.5:
+            out.add(i)
+    return out
+
+
+def expand(
+    pieces: list[Piece],
+    *,
+    crossed_arms: dict[int, list[Arm]],
+    node_tags: dict[int, dict[str, str]],
+    node_latlon: dict[int, tuple[float, float]],
+    crossing_way_facts: dict[int, dict],
+    tram_lines: list[list[tuple[float, float]]] = (),
+    next_id: int = -1,
+) -> Expanded:
+    """Replace expanded roads by side edges, corners and crossing edges.
+
+    Parameters
+    ----------
+    pieces
+        Every walkable piece of the graph.
+    crossed_arms
+        Per node, arms of ways that are only crossed there (tram lines, busways, ...).
+    node_tags, node_latlon
+        Tags and coordinates of OSM nodes.
+    crossing_way_facts
+        Per crossing way id, its merged crossing facts (control, sound, tactile, kerb).
+    next_id
+        First (negative) id for corner nodes; ids count down from it.
+    """
+    roads = [p for p in pieces if is_expanded(p.tags)]
+    walkways = [p for p in pieces if not is_expanded(p.tags)]
+    separate = detect_separate_sidewalks(roads, walkways)
+    on_rails = detect_rails_along(walkways, list(tram_lines))
+
+    # Arms per node: (arm, ("road", piece index, end) | ("walk", piece index, end) | ("x",)).
+    arms: dict[int, list[tuple[Arm, tuple]]] = {}
+    for i, p in enumerate(roads):
+        rails = at.has_embedded_rails(p.tags)
+        name = p.tags.get("name") or p.tags.get("ref", "")
+        rc = at.road_class(p.tags)
+        off = side_offset_m(p.tags)
+        for end, (node, a, b) in enumerate(
+            ((p.u, p.geometry[0], p.geometry[1]), (p.v, p.geometry[-1], p.geometry[-2]))
+        ):
+            arm = Arm(bearing(a, b), rc, name, p.tags, off, rails)
+            other = p.v if end == 0 else p.u
+            if at.crossing_kind(node_tags.get(other, {})) == at.CROSSING_SIGNALS and (
+                node_tags.get(other, {}).get("highway") == "traffic_signals"
+            ):
+                arm.next_signals_m = p.attrs["length"]
+            arms.setdefault(node, []).append((arm, ("road", i, end)))
+    for node, extra in crossed_arms.items():
+        for arm in extra:
+            arms.setdefault(node, []).append((arm, ("x",)))
+    walk_ends: dict[int, list[tuple[int, int]]] = {}
+    for i, p in enumerate(walkways):
+        walk_ends.setdefault(p.u, []).append((i, 0))
+        walk_ends.setdefault(p.v, []).append((i, 1))
+
+    corner_of: dict[tuple[int, int], int] = {}  # (node, sector) -> corner id
+    corners: dict[int, tuple[int, float, float]] = {}
+    # road piece end -> (left corner, right corner) seen from travelling u -> v
+    road_corner: dict[tuple[int, int], tuple[int, int]] = {}
+    walk_corner: dict[tuple[int, int], int] = {}
+    crossings: list[Piece] = []
+    report = {"junction_crossings": 0, "node_crossings": 0, "no_crossing_nodes": 0}
+    approach_ways: set[int] = set()
+    cid = next_id
+    for node, node_arms in arms.items():
+        node_arms.sort(key=lambda t: t[0].bearing)
+        bearings = np.array([a.bearing for a, _ in node_arms])
+        k = len(node_arms)
+        lat0, lon0 = node_latlon[node]
+        ids = []
+        for s in range(k):
+            b0 = bearings[s]
+            b1 = bearings[(s + 1) % k] + (360.0 if s + 1 >= k else 0.0)
+            span = max(b1 - b0, 1e-6) if k > 1 else 360.0
+            mid = math.radians(b0 + span / 2)
+            hw = max(node_arms[s][0].offset_m, node_arms[(s + 1) % k][0].offset_m)
+            d = hw / max(math.sin(math.radians(min(span, 180.0)) / 2), 0.35)
+            lat, lon = _corner_position(lat0, lon0, mid, d)
+            corners[cid] = (node, lat, lon)
+            corner_of[(node, s)] = cid
+            ids.append(cid)
+            cid -= 1
+        for s, (_, ref) in enumerate(node_arms):
+            if ref[0] == "road":
+                # Outward along the arm, its right side is sector s, its left sector s-1.
+                right, left = ids[s], ids[(s - 1) % k]
+                _, i, end = ref
+                # Seen from u -> v: at u (end 0) left/right as outward; at v they swap.
+                road_corner[(i, end)] = (left, right) if end == 0 else (right, left)
+        for i, end in walk_ends.get(node, []):
+            p = walkways[i]
+            a, b = (p.geometry[0], p.geometry[1]) if end == 0 else (p.geometry[-1], p.geometry[-2])
+            w = bearing(a, b)
+            s = (int(np.searchsorted(bearings, w, side="left")) - 1) % k
+            walk_corner[(i, end)] = ids[s]
+
+        # Crossings of each arm.
+        tags = node_tags.get(node, {})
+        through_ways = {walkways[i].way_id for i, _ in walk_ends.get(node, [])}
+        crossing_ways = sorted(w for w in through_ways if w in crossing_way_facts)
+        way_facts = [crossing_way_facts[w] for w in crossing_ways]
+        n_arms = k + len(walk_ends.get(node, []))
+        node_kind = at.crossing_kind(tags)
+        if k >= 2:  # a crossing way meeting a crossed road: its facts go on the crossing edge
+            approach_ways.update(crossing_ways)
+        if at.is_no_crossing(tags):
+            report["no_crossing_nodes"] += 1
+            continue
+        explicit = (
+            node_kind > at.CROSSING_NONE and tags.get("highway") != "traffic_signals"
+        ) or tags.get("railway") in ("crossing", "tram_crossing", "tram_level_crossing")
+        if k < 2 or not (explicit or way_facts or n_arms >= 3):
+            continue
+        made: dict[tuple[int, int], Piece] = {}
+        for s, (arm, _) in enumerate(node_arms):
+            a, b = ids[(s - 1) % k], ids[s]
+            key = (min(a, b), max(a, b))
+            piece = _crossing_piece(
+                node, arm, a, b, corners, tags, way_facts, explicit=explicit
+            )
+            if len(crossing_ways) == 1:  # named after the crossing way mapped here
+                piece.attrs["osmid"] = piece.way_id = crossing_ways[0]
+            old = made.get(key)
+            if old is None or (
+                piece.attrs["crossing_road_class"],
+                piece.attrs["rails"],
+            ) > (old.attrs["crossing_road_class"], old.attrs["rails"]):
+                made[key] = piece
+        crossings.extend(made.values())
+        report["node_crossings" if explicit or way_facts else "junction_crossings"] += len(made)
+
+    out: list[Piece] = []
+    for i, p in enumerate(walkways):
+        u = walk_corner.get((i, 0), p.u)
+        v = walk_corner.get((i, 1), p.v)
+        geom = list(p.geometry)
+        if u != p.u:
+            geom[0] = corners[u][1:]
+        if v != p.v:
+            geom[-1] = corners[v][1:]
+        attrs = p.attrs
+        if i in on_rails:
+            attrs = {**attrs, "rails": True}
+        if p.way_id in approach_ways and attrs["kind"] == at.WAY_KIND["crossing"]:
+            attrs = {**attrs, "kind": at.WAY_KIND["footway"], **_no_crossing_facts()}
+        out.append(_replace(p, u=u, v=v, geometry=geom, attrs=attrs))
+    sides = {"sidewalks_built": 0, "carriageway_sides": 0, "separate_detected": 0}
+    for i, p in enumerate(roads):
+        tag_left, tag_right = at.sidewalk_sides(p.tags)
+        seen = separate.get(i, (False, False))
+        lines = _offset_polyline(p.geometry, side_offset_m(p.tags))
+        for side, tag, detected, sign in (
+            ("left", tag_left, seen[0], 1.0),
+            ("right", tag_right, seen[1], -1.0),
+        ):
+            state = tag
+            if tag == at.SIDEWALK_UNKNOWN and detected:
+                state = at.SIDEWALK_SEPARATE
+                sides["separate_detected"] += 1
+            start = road_corner[(i, 0)][0 if side == "left" else 1]
+            end = road_corner[(i, 1)][0 if side == "left" else 1]
+            line = lines[0] if sign > 0 else lines[1]
+            line[0] = corners[start][1:]
+            line[-1] = corners[end][1:]
+            walk_on = state in (at.SIDEWALK_YES, at.SIDEWALK_UNKNOWN)
+            sides["sidewalks_built" if walk_on else "carriageway_sides"] += 1
+            mid = len(p.geometry) // 2
+            a, b = p.geometry[max(mid - 1, 0)], p.geometry[min(mid, len(p.geometry) - 1)]
+            if a == b:
+                a, b = p.geometry[0], p.geometry[-1]
+            compass = _compass(bearing(a, b) - 90.0 * sign)
+            attrs = {
+                **p.attrs,
+                "kind": at.WAY_KIND["sidewalk" if walk_on else "street"],
+                "sidewalk": state,
+                "street_side": compass,
+                "built": True,
+                "rails": at.has_embedded_rails(p.tags) and not walk_on,
+                "length": max(_length_m(line.tolist()), 0.1),
+            }
+            out.append(
+                _replace(p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()],
+                         attrs=attrs)  # fmt: skip
+            )
+    report.update(sides)
+    report["corners"] = len(corners)
+    return Expanded(pieces=out, crossings=crossings, corners=corners, report=report)
+
+
+def _replace(p: Piece, **changes) -> Piece:
+    return Piece(**{**p.__dict__, **changes})
+
+
+def _no_crossing_facts() -> dict:
+    return {
+        "crossing_kind": at.CROSSING_NONE,
+        "crossing_sound": at.UNKNOWN,
+        "crossing_vibration": at.UNKNOWN,
+        "crossing_tactile": at.UNKNOWN,
+        "crossing_kerb": at.KERB_UNKNOWN,
+        "crossing_kerb_height": math.nan,
+        "crossing_road_class": 0,
+    }
+
+
+def _crossing_piece(
+    node: int,
+    arm: Arm,
+    a: int,
+    b: int,
+    corners: dict[int, tuple[int, float, float]],
+    tags: dict[str, str],
+    way_facts: list[dict],
+    *,
+    explicit: bool,
+) -> Piece:
+    """The crossing of one road arm at a node, from corner a to corner b."""
+    sources = [tags]
+    kind = at.crossing_kind(tags) if explicit else at.CROSSING_NONE
+    if explicit and kind == at.CROSSING_NONE:  # a railway crossing node without details
+        kind = at.CROSSING_UNKNOWN
+    kind = max([kind, *(f["crossing_kind"] for f in way_facts)])
+    signals_near = tags.get("highway") == "traffic_signals" or arm.next_signals_m <= SIGNAL_RADIUS_M
+    if kind <= at.CROSSING_UNKNOWN and signals_near:
+        kind = at.CROSSING_SIGNALS
+    built = kind == at.CROSSING_NONE
+    kind = max(kind, at.CROSSING_UNKNOWN)
+    sound = at.merge_tri(
+        [at.tri(t.get("traffic_signals:sound"), yes=("yes", "locate", "walk")) for t in sources]
+        + [f["crossing_sound"] for f in way_facts]
+    )
+    vibration = at.merge_tri(
+        [at.tri(t.get("traffic_signals:vibration")) for t in sources]
+        + [f["crossing_vibration"] for f in way_facts]
+    )
+    tactile = at.merge_tri(
+        [at.tri(tags.get("tactile_paving"), yes=("yes", "contrasted"), no=("no", "incorrect"))]
+        + [f["crossing_tactile"] for f in way_facts]
+    )
+    kerbs = [f["crossing_kerb"] for f in way_facts if f["crossing_kerb"] != at.KERB_UNKNOWN]
+    heights = [f["crossing_kerb_height"] for f in way_facts]
+    if at.has_kerb_info(tags):
+        k, h = at.kerb_code(tags)
+        if k != at.KERB_UNKNOWN:
+            kerbs.append(k)
+        heights.append(h)
+    heights = [h for h in heights if not math.isnan(h)]
+    lat_a, lon_a = corners[a][1:]
+    lat_b, lon_b = corners[b][1:]
+    geometry = [(lat_a, lon_a), (lat_b, lon_b)]
+    length = max(_length_m(geometry), 2.0)
+    lanes = at.parse_int(arm.tags.get("lanes"))
+    attrs = {
+        "osmid": node,
+        "highway": "crossing",
+        "name": arm.name,
+        "kind": at.WAY_KIND["crossing"],
+        "road_class": 0,
+        "sidewalk": at.SIDEWALK_UNKNOWN,
+        "surface": at.SURFACE_UNKNOWN,
+        "smoothness": 0,
+        "width": math.nan,
+        "lit": at.tri(tags.get("lit"), yes=("yes",)),
+        "wheelchair": at.UNKNOWN,
+        "wheelchair_limited": False,
+        "step_count": -1,
+        "ramp": at.UNKNOWN,
+        "handrail": at.UNKNOWN,
+        "tactile_guide": at.UNKNOWN,
+        "closed": False,
+        "conveying": False,
+        "tunnel": False,
+        "bridge": False,
+        "crossing_kind": kind,
+        "crossing_sound": sound,
+        "crossing_vibration": vibration,
+        "crossing_tactile": tactile,
+        "crossing_kerb": max(kerbs) if kerbs else at.KERB_UNKNOWN,
+        "crossing_kerb_height": max(heights) if heights else math.nan,
+        "crossing_road_class": arm.road_class,
+        "crossing_built": built,
+        "crossing_island": at.has_island(tags) or any(f.get("crossing_island") for f in way_facts),
+        "lanes": lanes,
+        "maxspeed": at.parse_int(arm.tags.get("maxspeed")),
+        "oneway": arm.tags.get("oneway") in ("yes", "1", "-1"),
+        "rails": arm.rails,
+        "street_side": 0,
+        "built": True,
+        "length": length,
+        "crossing_share": 1.0,
+        "grade_source": 3,
+    }
+    return Piece(
+        way_id=node,
+        tags={},
+        attrs=attrs,
+        u=a,
+        v=b,
+        geometry=geometry,
+        grade=0.0,
+        grade_max_up=0.0,
+        grade_max_down=0.0,
+    )

@@ -1,0 +1,122 @@
+"""Serving on every core: gunicorn with the app loaded once, then forked into workers.
+
+The design (see the README's *Running in production*):
+
+- The master process loads the compiled graph and the transit feed (``create_app``) and
+  then forks ``workers`` processes. The graph's numpy arrays are only ever read, so the
+  workers share their memory pages with the master (copy-on-write pages that are never
+  written stay shared): N workers cost far less than N copies.
+- Each worker runs ``threads`` threads (gunicorn's ``gthread`` worker). One computes at a
+  time (:mod:`server.overload`): the threads take in requests, and those that cannot wait
+  get 503 + ``Retry-After`` at once. Per-profile caches are per worker and bounded (LRU).
+- gunicorn restarts a worker that dies, and (``max_requests``) recycles workers after a
+  number of requests, with jitter, which bounds any slow growth of memory.
+- Slow clients are a reverse proxy's job: gthread threads read a request once it has
+  arrived, so put nginx (``deploy/nginx.conf``) in front in production; it buffers requests
+  and answers, and refuses huge bodies and URLs early.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from gunicorn import util as gunicorn_util
+from gunicorn.app.base import BaseApplication
+
+from routing.errors import DataError
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How the server listens and how many processes and threads it runs."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 2
+    threads: int = 8
+    timeout_s: int = 60
+    max_requests: int = 0
+    keepalive_s: int = 5
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn around an app that is already loaded (so workers inherit it by fork)."""
+
+    def __init__(self, app: Flask, settings: dict[str, Any]) -> None:
+        self._app = app
+        self._settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._app
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise a clear error now when the address is taken (not a traceback after start-up)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            in_use = exc.errno == errno.EADDRINUSE
+            why = "is already in use" if in_use else f"cannot be used ({exc})"
+            raise DataError(f"address {host}:{port} {why}: stop the other server or pass "
+                            "--port", field="port") from None  # fmt: skip
+
+
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it cannot parse, in the API's JSON error shape.
+
+    gunicorn answers malformed request lines, over-long URLs and headers itself, before the
+    app sees anything; this replaces its HTML page (``gunicorn.util.write_error``). The
+    message is clipped: it may quote the client's request line.
+    """
+    code = re.sub(r"[^a-z0-9]+", "_", reason.lower()).strip("_") or "bad_request"
+    text = f"{reason}: {mesg}" if mesg else reason
+    message = text if len(text) <= 200 else text[:197] + "..."
+    body = json.dumps({"error": {"code": code, "message": message}}).encode("ascii")
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n")  # fmt: skip
+    gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | None = None) -> None:
+    """Serve ``app`` with gunicorn until interrupted (SIGINT/SIGTERM stop it gracefully)."""
+    settings: dict[str, Any] = {
+        "bind": [f"[{options.host}]:{options.port}" if ":" in options.host
+                 else f"{options.host}:{options.port}"],
+        "workers": options.workers,
+        "worker_class": "gthread",
+        "threads": options.threads,
+        "timeout": options.timeout_s,
+        "graceful_timeout": 10,
+        "keepalive": options.keepalive_s,
+        "max_requests": options.max_requests,
+        "max_requests_jitter": options.max_requests // 10,
+        "preload_app": True,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "inclusive-routing",
+        "when_ready": (lambda _server: on_ready()) if on_ready else (lambda _server: None),
+    }  # fmt: skip
+    gunicorn_util.write_error = write_json_error  # workers are forked after this
+    _Gunicorn(app, settings).run()
+    sys.stderr.flush()

@@ -1,0 +1,177 @@
+"""Rules of the sidewalk-and-crossing network (routing.graph.sidewalks), one fixture each."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from routing_helpers import OSM_FIXTURES, router_for
+
+from routing.cost import CostModel, get_profile
+from routing.cost.model import BLOCK_CARRIAGEWAY, BLOCK_KERB, BLOCK_UPHILL
+from routing.graph import attributes as at
+from routing.graph.build import build_walk_graph, ramp_code
+from routing.graph.compiled import CompiledGraph
+from routing.graph.osm_import import read_osm
+from routing.graph.pipeline import load_graph
+
+CROSSING = at.WAY_KIND["crossing"]
+
+
+@pytest.fixture(scope="module")
+def junctions():
+    return router_for("centreline_junctions.osm.xml")
+
+
+@pytest.fixture(scope="module")
+def mapped():
+    return load_graph(OSM_FIXTURES / "mapped_sidewalks.osm.xml")
+
+
+def _crossings(g, name):
+    names = g.names[g.edge_name]
+    return np.flatnonzero((g.edge["kind"] == CROSSING) & (names == name))
+
+
+def test_centreline_becomes_two_offset_sidewalks(junctions):
+    g = junctions.graph
+    avenue = (g.names[g.edge_name] == "Abai Avenue") & (g.edge["kind"] == at.WAY_KIND["sidewalk"])
+    # 3 pieces x 2 sides x 2 directions; no edge walks the centreline.
+    assert avenue.sum() == 12
+    assert g.edge["built"][avenue].all()
+    assert (g.edge["sidewalk"][avenue] == at.SIDEWALK_UNKNOWN).all()  # assumed, not mapped
+    assert set(g.edge["street_side"][avenue].tolist()) == {1, 3}  # north and south sides
+    lats = np.concatenate([g.edge_geometry(e)[1:-1, 0] for e in np.flatnonzero(avenue)])
+    # 4 lanes: 4 x 3 m / 2 + 1.5 m = 7.5 m from the centreline at lat 43.2400.
+    offsets = np.abs(lats - 43.2400) * 111_195
+    assert offsets == pytest.approx(np.full(len(offsets), 7.5), abs=0.3)
+
+
+def test_junction_crossings_carry_road_facts_and_signals(junctions):
+    g = junctions.graph
+    avenue = _crossings(g, "Abai Avenue")
+    # Junction A: two avenue arms; junction B: two avenue arms. 4 crossings x 2 directions.
+    assert len(avenue) == 8
+    assert (g.edge["crossing_road_class"][avenue] == 5).all()
+    assert (g.edge["lanes"][avenue] == 4).all() and (g.edge["maxspeed"][avenue] == 60).all()
+    at_a = avenue[g.edge["osmid"][avenue] == 2]
+    at_b = avenue[g.edge["osmid"][avenue] == 3]
+    assert (g.edge["crossing_kind"][at_a] == at.CROSSING_SIGNALS).all()
+    assert (g.edge["crossing_kind"][at_b] == at.CROSSING_UNKNOWN).all()
+    assert g.edge["crossing_built"][at_b].all()
+    assert (g.edge["crossing_kerb"][avenue] == at.KERB_UNKNOWN).all()
+
+
+def test_blind_prefers_the_signalled_junction(junctions):
+    origin, destination = (43.24007, 76.9335), (43.23993, 76.9335)
+    crossed_at = {}
+    for name in ("walk", "blind"):
+        route = junctions.route(origin, destination, get_profile(name))
+        g = junctions.graph
+        cross = [e for e in route.edges if g.edge["kind"][e] == CROSSING]
+        assert len(cross) == 1
+        crossed_at[name] = int(g.edge["osmid"][cross[0]])
+        steps = [s for s in route.steps if s.code == "cross"]
+        assert len(steps) == 1 and steps[0].params["road"] == "Abai Avenue"
+    assert crossed_at == {"walk": 3, "blind": 2}
+
+
+def test_separate_sidewalks_take_the_carriageway_from_blind_and_wheelchair(mapped):
+    g = mapped
+    park = (g.names[g.edge_name] == "Park Road") & (g.edge["kind"] == at.WAY_KIND["street"])
+    assert park.sum() > 0 and (g.edge["sidewalk"][park] == at.SIDEWALK_SEPARATE).all()
+    for name in ("blind", "wheelchair_manual", "low_vision"):
+        costs = CostModel(get_profile(name)).evaluate(g)
+        assert (costs.blocked[park] & BLOCK_CARRIAGEWAY).all()
+    walk = CostModel(get_profile("walk")).evaluate(g)
+    assert np.isfinite(walk.cost[park]).all()
+    assert (walk.cost[park] > 1.5 * walk.seconds[park]).all()  # priced as carriageway
+
+
+def test_sidewalk_mapped_beside_an_untagged_road_is_detected(mapped):
+    g = mapped
+    lake = (g.names[g.edge_name] == "Lake Road") & g.edge["built"]
+    north = lake & (g.edge["street_side"] == 1)
+    south = lake & (g.edge["street_side"] == 3)
+    assert (g.edge["sidewalk"][north] == at.SIDEWALK_SEPARATE).all()
+    assert (g.edge["kind"][north] == at.WAY_KIND["street"]).all()
+    assert (g.edge["sidewalk"][south] == at.SIDEWALK_UNKNOWN).all()
+    assert (g.edge["kind"][south] == at.WAY_KIND["sidewalk"]).all()
+
+
+def test_crossing_no_builds_no_crossing(mapped):
+    g = mapped
+    crossing = g.edge["kind"] == CROSSING
+    assert (crossing & (g.edge["osmid"] == 202)).sum() == 2  # signals: built
+    assert (crossing & (g.edge["osmid"] == 220)).sum() == 0  # crossing=no on the road node
+    assert (crossing & (g.edge["osmid"] == 13)).sum() == 0
+    assert at.crossing_kind({"crossing": "no"}) == at.CROSSING_NONE
+
+
+def test_raised_curb_blocks_wheelchairs_only(mapped):
+    g = mapped
+    c240 = (g.edge["kind"] == CROSSING) & (g.edge["osmid"] == 240)
+    assert c240.sum() == 2 and (g.edge["crossing_kerb"][c240] == at.KERB_RAISED).all()
+    chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
+    walk = CostModel(get_profile("walk")).evaluate(g)
+    assert (chair.blocked[c240] & BLOCK_KERB).all()
+    assert np.isfinite(walk.cost[c240]).all()
+    assert at.kerb_code({"curb": "regular"})[0] == at.KERB_RAISED
+    assert at.kerb_code({"curb": "flush;lowered"})[0] == at.KERB_LOWERED
+
+
+def test_tram_crossing_is_a_priced_rail_crossing(mapped):
+    g = mapped
+    tram = (g.edge["kind"] == CROSSING) & g.edge["rails"]
+    assert tram.sum() == 2
+    assert (g.edge["crossing_road_class"][tram] == 0).all()
+    chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
+    walk = CostModel(get_profile("walk")).evaluate(g)
+    extra = chair.cost[tram] - walk.cost[tram] * 0  # the chair pays rail_crossing_s on top
+    assert (extra >= get_profile("wheelchair_manual").rail_crossing_s).all()
+    assert (walk.cost[tram] < 60).all()
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"highway": "steps", "ramp:wheelchair": "separate"}, at.NO),
+        ({"highway": "steps", "ramp": "yes", "ramp:wheelchair": "no"}, at.NO),
+        ({"highway": "steps", "ramp": "yes", "ramp:bicycle": "yes"}, at.UNKNOWN),
+        ({"highway": "steps", "ramp": "yes"}, at.YES),
+        ({"highway": "steps", "ramp:wheelchair": "yes"}, at.YES),
+    ],
+)
+def test_ramp_rule(tags, expected):
+    assert ramp_code(tags) == expected
+
+
+class _HillInTheMiddle:
+    """A synthetic DEM: flat, with one 100 m stretch rising 12 m (12 %) at 500..600 m."""
+
+    def __init__(self, lon0: float):
+        self.lon0 = lon0
+
+    def sample(self, lat, lon):
+        x = (np.asarray(lon) - self.lon0) * 111_195 * math.cos(math.radians(43.24))
+        return np.clip(x - 500.0, 0.0, 100.0) * 0.12
+
+
+def test_steep_stretch_inside_a_long_edge_decides(tmp_path):
+    path = tmp_path / "long.osm"
+    path.write_text(
+        '<osm version="0.6">'
+        '<node id="1" lat="43.24" lon="76.9"/><node id="2" lat="43.24" lon="76.9147"/>'
+        '<way id="9"><nd ref="1"/><nd ref="2"/><tag k="highway" v="footway"/>'
+        '<tag k="surface" v="asphalt"/></way></osm>'
+    )
+    g = CompiledGraph.from_networkx(
+        build_walk_graph(read_osm(path), elevation=_HillInTheMiddle(76.9), grade_window_m=90.0)
+    )
+    forward = int(np.flatnonzero(g.node_osmid[g.edge_u] == 1)[0])
+    # 1.2 km rising 12 m: 1 % on average, but 12 % over the steep 100 m.
+    assert g.edge["grade"][forward] == pytest.approx(0.01, abs=0.002)
+    assert g.edge["grade_max_up"][forward] == pytest.approx(0.12, abs=0.01)
+    chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
+    assert chair.blocked[forward] & BLOCK_UPHILL

@@ -1,0 +1,202 @@
+"""Crossings on the real extracts, counted independently from the OSM file with shapely.
+
+The count does not use the graph: a route's line is intersected with the centrelines of
+tertiary-or-bigger roads read straight from the OSM file (points on a walkway in a tunnel,
+on a bridge or on another layer pass under or over the road and are not crossings), and a
+crossing point counts as signalled when a ``highway=traffic_signals`` or
+``crossing=traffic_signals`` node lies within 30 m of it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import osmium
+import pytest
+from shapely import LineString, Point, STRtree, union_all
+
+from routing.cost import get_profile
+from routing.errors import NoRouteError
+from routing.graph import attributes as at
+
+MAJOR = {
+    "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
+    "trunk", "trunk_link",
+}  # fmt: skip
+SIGNAL_RADIUS_M = 30.0
+PAIRS = 180
+
+
+class _OsmTruth:
+    """Major road lines, signal points, raised kerbs and tram lines in local metres."""
+
+    def __init__(self, path, lat0: float, lon0: float):
+        self.lat0, self.lon0 = lat0, lon0
+        coords: dict[int, tuple[float, float]] = {}
+        signals, raised = [], []
+        ways = []
+        for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
+            tags = dict(obj.tags)
+            if obj.is_node():
+                coords[obj.id] = (obj.location.lat, obj.location.lon)
+                if tags.get("highway") == "traffic_signals" or tags.get("crossing") in (
+                    "traffic_signals",
+                ):
+                    signals.append(self.xy(obj.location.lat, obj.location.lon))
+                if tags.get("curb") in ("regular", "raised") or tags.get("kerb") == "raised":
+                    raised.append(self.xy(obj.location.lat, obj.location.lon))
+            elif tags.get("highway") in MAJOR and tags.get("tunnel", "no") == "no" and tags.get(
+                "bridge", "no"
+            ) == "no":
+                ways.append(("road", [n.ref for n in obj.nodes]))
+            elif tags.get("railway") == "tram" or "embedded_rails" in tags:
+                ways.append(("tram", [n.ref for n in obj.nodes]))
+            elif "highway" in tags and (
+                tags.get("tunnel", "no") != "no"
+                or tags.get("bridge", "no") != "no"
+                or tags.get("layer", "0") != "0"
+            ):
+                ways.append(("separated", [n.ref for n in obj.nodes]))
+        lines = {"road": [], "tram": [], "separated": []}
+        for kind, refs in ways:
+            pts = [self.xy(*coords[r]) for r in refs if r in coords]
+            if len(pts) >= 2:
+                lines[kind].append(LineString(pts))
+        self.roads, self.trams = lines["road"], lines["tram"]
+        self.separated = STRtree(lines["separated"])
+        self.road_tree = STRtree(self.roads)
+        self.tram_tree = STRtree(self.trams)
+        self.signals = STRtree([Point(p) for p in signals])
+        self.raised = STRtree([Point(p) for p in raised])
+
+    def xy(self, lat, lon):
+        k = math.pi / 180 * 6_371_008.8
+        return ((lon - self.lon0) * k * math.cos(math.radians(self.lat0)), (lat - self.lat0) * k)
+
+    def line(self, route) -> LineString:
+        return LineString([self.xy(lat, lon) for lat, lon in route.geometry])
+
+    def major_crossings(self, route) -> list[tuple[Point, bool]]:
+        """Points where the route crosses a major road, and whether signals are near."""
+        line = self.line(route)
+        out = []
+        for i in self.road_tree.query(line, predicate="intersects"):
+            hit = line.intersection(self.roads[i])
+            points = [hit] if hit.geom_type == "Point" else list(getattr(hit, "geoms", []))
+            for p in points:
+                if p.geom_type != "Point":
+                    continue
+                if any(p.distance(q) < 5.0 for q, _ in out):  # one crossing, two road ways
+                    continue
+                if len(self.separated.query(p.buffer(1.0), predicate="intersects")):
+                    continue
+                near = len(self.signals.query(p.buffer(SIGNAL_RADIUS_M), predicate="intersects"))
+                out.append((p, near > 0))
+        return out
+
+    def metres_along_trams(self, route) -> float:
+        """Metres of the route within 1.5 m of a tram line, not in a tunnel or on a bridge."""
+        line = self.line(route)
+        near = [self.trams[i].buffer(1.5) for i in self.tram_tree.query(line.buffer(1.5))]
+        if not near:
+            return 0.0
+        on = line.intersection(union_all(near))
+        apart = [self.separated.geometries[i] for i in self.separated.query(on.buffer(1.0))]
+        if not apart:
+            return on.length
+        return on.difference(union_all([g.buffer(1.0) for g in apart])).length
+
+    def passes_raised_kerb(self, route) -> bool:
+        # Passing a kerb node means going through its exact position (a vertex of the line).
+        line = self.line(route)
+        return len(self.raised.query(line.buffer(0.05), predicate="intersects")) > 0
+
+
+@pytest.fixture(scope="module")
+def helsinki_truth(helsinki_router, shared_data):
+    g = helsinki_router.graph
+    return _OsmTruth(
+        shared_data / "helsinki" / "helsinki-center.osm.pbf",
+        float(np.mean(g.node_lat)),
+        float(np.mean(g.node_lon)),
+    )
+
+
+def _pairs(router, count, seed):
+    pg, _ = router.prepare(get_profile("blind"))
+    usable = np.flatnonzero(pg.costs.node_usable)
+    rng = np.random.default_rng(seed)
+    g = router.graph
+    return [
+        ((g.node_lat[a], g.node_lon[a]), (g.node_lat[b], g.node_lon[b]))
+        for a, b in rng.choice(usable, size=(count, 2))
+    ]
+
+
+def _cross_steps(route, truth) -> list[Point]:
+    return [Point(truth.xy(*s.location)) for s in route.steps if s.code == "cross"]
+
+
+def test_helsinki_blind_routes_avoid_unsignalled_major_crossings(helsinki_router, helsinki_truth):
+    r, truth = helsinki_router, helsinki_truth
+    unsignalled = {"walk": 0, "blind": 0}
+    crossings = {"walk": 0, "blind": 0}
+    unannounced = 0
+    routed = 0
+    for a, b in _pairs(r, PAIRS, seed=6):
+        try:
+            routes = {name: r.route(a, b, get_profile(name)) for name in unsignalled}
+        except NoRouteError:
+            continue
+        routed += 1
+        for name, route in routes.items():
+            found = truth.major_crossings(route)
+            crossings[name] += len(found)
+            unsignalled[name] += sum(1 for _, signalled in found if not signalled)
+            steps = _cross_steps(route, truth)
+            unannounced += sum(
+                1 for p, _ in found if not any(p.distance(s) <= 30.0 for s in steps)
+            )
+    print(f"routed {routed}; crossings {crossings}; unsignalled major {unsignalled}; "
+          f"unannounced {unannounced}")  # fmt: skip
+    assert routed >= 150
+    assert crossings["walk"] > 50  # the sample does cross major roads
+    assert unsignalled["blind"] <= 0.5 * unsignalled["walk"]
+    # Left unannounced: crossing ways that cross a road without sharing a node with it.
+    assert unannounced <= 0.02 * (crossings["walk"] + crossings["blind"])
+
+
+def test_helsinki_wheelchair_routes_pass_no_raised_kerb_or_rails(helsinki_router, helsinki_truth):
+    r, truth = helsinki_router, helsinki_truth
+    profile = "wheelchair_manual"
+    routed = 0
+    along_rails = []
+    for a, b in _pairs(r, 60, seed=8):
+        try:
+            route = r.route(a, b, get_profile(profile))
+        except NoRouteError:
+            continue
+        routed += 1
+        assert not truth.passes_raised_kerb(route)
+        along_rails.append(truth.metres_along_trams(route))
+        g = r.graph
+        along = (at.WAY_KIND["street"], at.WAY_KIND["pedestrian street"])
+        for e in route.edges:
+            assert not (g.edge["kind"][e] in along and g.edge["rails"][e])
+    print(f"{profile}: routed {routed}, metres within 3 m of tram lines (max) "
+          f"{max(along_rails):.0f}")
+    assert routed >= 30
+    # Not asserted (see the issue-6 note): sidewalks built 5-10 m from a centreline still
+    # pass within 1.5 m of tram tracks mapped off-centre, so this over-counts.
+
+
+def test_almaty_readme_example_announces_abai_avenue(almaty_router):
+    route = almaty_router.route((43.2380, 76.9455), (43.2497, 76.9454), get_profile("blind"))
+    crossed = [s.params for s in route.steps if s.code == "cross"]
+    abai = [p for p in crossed if "Абая" in p["road"] or "Abai" in p["road"]]
+    assert abai, [p["road"] for p in crossed]
+    assert abai[0]["road_class"] in ("major road", "secondary road")
+    text = next(s.to_dict()["instruction"] for s in route.steps if s.params in abai)
+    assert text.startswith("Cross ")
+    assert "tactile paving" in text and "kerb" in text
