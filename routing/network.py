@@ -122,6 +122,7 @@ class SearchTree:
     seconds: np.ndarray
     metres: np.ndarray
     parent: np.ndarray
+    start_s: tuple[float, ...] = ()  # per source: seconds already spent (0 when empty)
 
     def at(self, points: Sequence[Snap | None]) -> CostMatrix:
         """Values at snapped points (a 1 x len(points) matrix; direct same-edge walks too)."""
@@ -135,11 +136,13 @@ class SearchTree:
         for j, point in enumerate(points):
             if point is None or point.edge not in near:
                 continue
-            for src in self.sources:
+            for i, src in enumerate(self.sources):
                 a, b = (point, src) if self.reverse else (src, point)
                 direct = net._direct(pg, a, b)
-                if direct is not None and direct[0] < out.cost[0, j]:
-                    out.cost[0, j], out.seconds[0, j], out.metres[0, j] = direct[:3]
+                start = self.start_s[i] if self.start_s else 0.0
+                if direct is not None and direct[0] + start < out.cost[0, j]:
+                    out.cost[0, j] = direct[0] + start
+                    out.seconds[0, j], out.metres[0, j] = direct[1] + start, direct[2]
         over = out.cost > self.limit
         for values in (out.cost, out.seconds, out.metres):
             values[over] = np.inf
@@ -347,24 +350,31 @@ class StreetNetwork:
         *,
         reverse: bool = False,
         limit: float = np.inf,
+        start_s: Sequence[float] | None = None,
     ) -> SearchTree:
         """Costs, seconds and metres from the nearest of ``sources`` to every node.
 
         With ``reverse``, from every node to the nearest of ``sources``. ``limit`` bounds
-        the cost searched (nodes beyond it are unreached).
+        the cost searched (nodes beyond it are unreached). ``start_s`` gives each source
+        seconds already spent (e.g. riding to a stop), counted as cost and time alike.
         """
         pg = self.costs(profile)
-        links = [o for s in sources for o in self._offsets(pg, s, reverse=reverse)]
+        starts = tuple(float(x) for x in start_s) if start_s is not None else ()
+        links = [
+            Offset(o.node, o.cost + (starts[i] if starts else 0.0),
+                   o.seconds + (starts[i] if starts else 0.0), o.metres)
+            for i, s in enumerate(sources) for o in self._offsets(pg, s, reverse=reverse)
+        ]  # fmt: skip
         n = self.graph.n_nodes
         if not links:
             inf = np.full(n, np.inf)
             return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
-                              inf.copy(), np.full(n, -1, dtype=np.int64))  # fmt: skip
+                              inf.copy(), np.full(n, -1, dtype=np.int64), starts)  # fmt: skip
         dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
         seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
         parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
         return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
-                          metres[0], parent)  # fmt: skip
+                          metres[0], parent, starts)  # fmt: skip
 
     def matrix(
         self,

@@ -193,3 +193,22 @@ def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
         assert m.cost[0, 0] == pytest.approx(cost[flat])
         assert net.path(at_top, target, profile).cost == pytest.approx(cost[flat])
         assert net.tree([at_top], profile).at([target]).cost[0, 0] == pytest.approx(cost[flat])
+
+
+def test_tree_with_start_times_equals_networkx_from_a_super_source(networks):
+    net = networks["helsinki"]
+    profile = get_profile("walk")
+    snaps = _sample_points(net, profile, 10, seed=21)
+    oracle = split_graph(net, profile, snaps)
+    starts = [0.0, 120.0, 600.0]
+    for i, s in enumerate(starts):
+        oracle.add_edge("super", ("p", i), cost=s, seconds=s, metres=0.0)
+    dist, paths = nx.single_source_dijkstra(oracle, "super", weight="cost")
+    tree = net.tree(snaps[:3], profile, start_s=starts)
+    at = tree.at(snaps)
+    for j in range(len(snaps)):
+        expected = dist.get(("p", j), np.inf)
+        assert at.cost[0, j] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+        if np.isfinite(expected):
+            seconds = path_totals(oracle, paths[("p", j)])[1]
+            assert at.seconds[0, j] == pytest.approx(seconds, rel=1e-6, abs=1e-6)
