@@ -124,7 +124,7 @@ def helsinki_truth(helsinki_router, shared_data):
 
 
 def _pairs(router, count, seed):
-    pg, _ = router.prepare(get_profile("blind"))
+    pg = router.network.costs(get_profile("blind"))
     usable = np.flatnonzero(pg.costs.node_usable)
     rng = np.random.default_rng(seed)
     g = router.graph
