@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from routing.cost.model import UNKNOWN_NAMES
+from routing.cost.model import (
+    UNKNOWN_CROSSING,
+    UNKNOWN_KERB,
+    UNKNOWN_NAMES,
+    UNKNOWN_SIGNAL_SOUND,
+    UNKNOWN_TACTILE,
+)
 from routing.geo import bearing_deg
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
 
 STEEP_GRADE = 0.05  # grades above this are announced
+_SAID_IN_CROSSING = UNKNOWN_KERB | UNKNOWN_TACTILE | UNKNOWN_SIGNAL_SOUND | UNKNOWN_CROSSING
 
 
 @dataclass
@@ -69,6 +75,36 @@ def _tri_name(value: int) -> str:
     return "yes" if value == at.YES else "no" if value == at.NO else "unknown"
 
 
+def _control(kind: int) -> str:
+    return {
+        at.CROSSING_SIGNALS: "traffic_signals",
+        at.CROSSING_MARKED: "marked",
+        at.CROSSING_UNMARKED: "unmarked",
+    }.get(kind, "unknown")
+
+
+def _kerb_word(kerb: int) -> str:
+    return "unknown" if kerb == at.KERB_UNKNOWN else at.KERB_NAMES[kerb].split()[0]
+
+
+def mapped_crossing_params(
+    kind: int, sound: int, tactile: int, kerb: int, road: str, road_class: int
+) -> dict:
+    """Parameters of a crossing mapped as a crossing way or a node on a walkway."""
+    return {
+        "road": road,
+        "road_class": at.ROAD_CLASS_NAMES.get(road_class, "path") if road_class else None,
+        "lanes": None,
+        "control": _control(kind),
+        "audible": _tri_name(sound) if kind == at.CROSSING_SIGNALS else None,
+        "tactile": _tri_name(tactile),
+        "kerb": _kerb_word(kerb),
+        "island": False,
+        "rails": False,
+        "mapped": True,
+    }
+
+
 def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     """The facts of a crossing edge, as stable codes and numbers (for any language)."""
     e = graph.edge
@@ -99,11 +135,19 @@ def render(code: str, params: dict) -> str:
     """The English sentence for a step code and its parameters (the one place they are worded)."""
     if code == "cross":
         road = params.get("road") or ""
-        what = params.get("road_class", "road")
+        what = params.get("road_class") or "road"
         if params.get("rails") and what == "path":
             what = "tram or railway tracks"
-        detail = [what] + ([f"{params['lanes']} lanes"] if params.get("lanes") else [])
-        head = f"Cross {road} ({', '.join(detail)})" if road else f"Cross the {', '.join(detail)}"
+        lanes = params.get("lanes")
+        detail = [what] + ([f"{lanes} lane{'s' if lanes != 1 else ''}"] if lanes else [])
+        if road:
+            head = (
+                f"Cross {road} ({', '.join(detail)})"
+                if params.get("road_class")
+                else (f"Cross {road}")
+            )
+        else:
+            head = f"Cross the {', '.join(detail)}"
         parts = [head + " " + _CONTROL_WORDS[params["control"]]]
         if params.get("audible") is not None:
             parts.append(
@@ -123,6 +167,25 @@ def render(code: str, params: dict) -> str:
         kerb = params.get("kerb", "unknown")
         parts.append("kerb height not known" if kerb == "unknown" else f"{kerb} kerbs")
         return "; ".join(parts)
+    if code == "steps":
+        count = params.get("count")
+        what = f"{count} steps" if count is not None else "the steps"
+        direction = {"up": " up", "down": " down"}.get(params.get("direction"), "")
+        rail = {"yes": ", handrail present", "no": ", no handrail"}.get(params.get("handrail"), "")
+        ramp = ", ramp beside them" if params.get("ramp") == "yes" else ""
+        return f"Take {what}{direction}{rail}{ramp}"
+    if code == "elevator":
+        levels = params.get("levels")
+        return (
+            f"Take the elevator (levels {levels.replace(';', ', ')})"
+            if levels
+            else ("Take the elevator")
+        )
+    if code == "landmark":
+        what = {"bus_stop": "bus stop", "tram_stop": "tram stop",
+                "metro_entrance": "metro entrance"}[params["kind"]]  # fmt: skip
+        name = f" {params['name']}" if params.get("name") else ""
+        return f"Landmark: the {what}{name}, {params['distance_m']:.0f} m away."
     if code == "walk_side":
         verb = {"continue": "Continue"}.get(params["maneuver"], params["maneuver"].capitalize())
         return f"{verb} along {params['road']} on the {params['side']} side"
@@ -146,36 +209,6 @@ def _bearing(points: np.ndarray, *, at_end: bool) -> float:
         return 0.0
     a, b = (points[-2], points[-1]) if at_end else (points[0], points[1])
     return bearing_deg(a[0], a[1], b[0], b[1])
-
-
-def _tri_word(value: int, yes: str, no: str, unknown: str) -> str:
-    return yes if value == at.YES else no if value == at.NO else unknown
-
-
-def describe_crossing(kind: int, sound: int, tactile: int, kerb: int, road: str) -> str:
-    """One sentence on a crossing: control, audible signal, tactile paving, kerb."""
-    what = at.CROSSING_NAMES.get(kind, "crossing")
-    parts = [f"Cross {road} at a {what}" if road else f"Cross at a {what}"]
-    extras = []
-    if kind == at.CROSSING_SIGNALS:
-        extras.append(
-            _tri_word(
-                sound,
-                "with an audible signal",
-                "without an audible signal",
-                "audible signal not known",
-            )
-        )
-    extras.append(
-        _tri_word(
-            tactile, "tactile paving present", "no tactile paving", "tactile paving not known"
-        )
-    )
-    if kerb != at.KERB_UNKNOWN:
-        extras.append(at.KERB_NAMES[kerb] + "s")
-    else:
-        extras.append("kerb height not known")
-    return parts[0] + " (" + ", ".join(extras) + ")."
 
 
 def _crossed_road(
@@ -202,7 +235,7 @@ def build_steps(
     """Group route pieces into steps with instructions."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_end_bearing: float | None = None
+    prev_geometry: np.ndarray | None = None  # bearings are worked out only at a new step
     current: Step | None = None
     current_key = None
     for idx, piece in enumerate(pieces):
@@ -231,16 +264,19 @@ def build_steps(
             and int(e["kind"][pieces[idx - 1].edge]) != at.WAY_KIND["crossing"]
         ):
             node = int(graph.edge_u[i])
+            node_params = mapped_crossing_params(
+                int(n["crossing_kind"][node]),
+                int(n["crossing_sound"][node]),
+                int(n["crossing_tactile"][node]),
+                int(n["kerb"][node]),
+                road_name_at_node.get(node, ""),
+                int(n["crossing_road_class"][node]),
+            )
             steps.append(
                 Step(
                     code="cross",
-                    instruction=describe_crossing(
-                        int(n["crossing_kind"][node]),
-                        int(n["crossing_sound"][node]),
-                        int(n["crossing_tactile"][node]),
-                        int(n["kerb"][node]),
-                        road_name_at_node.get(node, ""),
-                    ),
+                    params=node_params,
+                    instruction=render("cross", node_params),
                     maneuver="cross",
                     name=road_name_at_node.get(node, ""),
                     location=start,
@@ -259,30 +295,34 @@ def build_steps(
                 text = render(code, params)
             elif kind == at.WAY_KIND["crossing"]:
                 maneuver = "cross"
-                road = _crossed_road(graph, pieces, idx, road_name_at_node)
-                text = describe_crossing(
+                code = "cross"
+                params = mapped_crossing_params(
                     int(e["crossing_kind"][i]),
                     int(e["crossing_sound"][i]),
                     int(e["crossing_tactile"][i]),
                     int(e["crossing_kerb"][i]),
-                    road,
-                )[:-1]
+                    _crossed_road(graph, pieces, idx, road_name_at_node),
+                    int(e["crossing_road_class"][i]),
+                )
+                text = render(code, params)
             elif kind == at.WAY_KIND["steps"]:
-                maneuver = "steps"
+                maneuver = code = "steps"
                 count = int(e["step_count"][i])
-                what = f"{count} steps" if count >= 0 else "the steps"
                 up = e["grade"][i] > 0 if np.isfinite(e["grade"][i]) else None
-                direction = " up" if up else " down" if up is False else ""
-                rail = _tri_word(int(e["handrail"][i]), ", handrail present", ", no handrail", "")
-                ramp = ", ramp beside them" if e["ramp"][i] == at.YES else ""
-                text = f"Take {what}{direction}{rail}{ramp}"
+                params = {
+                    "count": count if count >= 0 else None,
+                    "direction": "up" if up else "down" if up is False else "unknown",
+                    "handrail": _tri_name(int(e["handrail"][i])),
+                    "ramp": _tri_name(int(e["ramp"][i])),
+                }
+                text = render(code, params)
             elif kind == at.WAY_KIND["elevator"]:
                 maneuver = "elevator"
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(bearing - prev_end_bearing)
-                    if prev_end_bearing is not None
+                    _turn(bearing - _bearing(prev_geometry, at_end=True))
+                    if prev_geometry is not None
                     else "continue"
                 )
                 verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
@@ -304,10 +344,11 @@ def build_steps(
             steps.append(current)
         current.distance_m += piece.length_m
         current.duration_s += piece.seconds
-        grade = float(e["grade"][i])
-        if math.isfinite(grade) and abs(grade) > STEEP_GRADE and kind != at.WAY_KIND["steps"]:
-            word = "uphill" if grade > 0 else "downhill"
-            note = f"Steep {word} stretch ({abs(grade) * 100:.0f}%)."
+        # The steepest sustained stretch inside the edge, not its average.
+        up, down = float(e["grade_max_up"][i]), float(e["grade_max_down"][i])
+        if kind != at.WAY_KIND["steps"] and max(up, down) > STEEP_GRADE:
+            word, grade = ("uphill", up) if up >= down else ("downhill", down)
+            note = f"Steep {word} stretch (up to {grade * 100:.0f}%)."
             if note not in current.notes:
                 current.notes.append(note)
         if n["has_kerb"][head] and n["kerb"][head] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
@@ -316,12 +357,17 @@ def build_steps(
                 current.notes.append(note)
         if unknown_flags[i] and kind == at.WAY_KIND["crossing"]:
             for bit, text in UNKNOWN_NAMES.items():
+                if current.code == "cross" and bit & _SAID_IN_CROSSING:
+                    continue  # the crossing sentence already says it is not known
                 if unknown_flags[i] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
         if n["elevator"][head] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+            lift = {"levels": str(n["level"][head])} if str(n["level"][head]) else {}
             steps.append(
                 Step(
-                    instruction="Take the elevator",
+                    instruction=render("elevator", lift),
+                    code="elevator",
+                    params=lift,
                     maneuver="elevator",
                     name="",
                     location=tuple(piece.geometry[-1]),
@@ -329,7 +375,8 @@ def build_steps(
                 )
             )
             current_key = None
-        prev_end_bearing = _bearing(piece.geometry, at_end=True)
+        prev_geometry = piece.geometry
+    _add_landmarks(graph, steps)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
             step.instruction += f" for {step.distance_m:.0f} m"
@@ -341,3 +388,28 @@ def build_steps(
             Step(instruction="You have arrived.", maneuver="arrive", name="", location=last)
         )
     return steps
+
+
+#: A landmark this close to where a step starts is named in it.
+LANDMARK_RADIUS_M = 30.0
+
+
+def _add_landmarks(graph: CompiledGraph, steps: list[Step]) -> None:
+    """Name the nearest bus stop, tram stop or metro entrance near each step's start."""
+    tree = graph.landmark_index
+    if tree is None or not steps:
+        return
+    xy = graph.landmark_xy([s.location[0] for s in steps], [s.location[1] for s in steps])
+    dist, idx = tree.query(xy, distance_upper_bound=LANDMARK_RADIUS_M)
+    last = -1
+    for step, d, i in zip(steps, dist.tolist(), idx.tolist(), strict=True):
+        if not np.isfinite(d) or i == last:
+            continue
+        last = i
+        landmark = {
+            "kind": str(graph.landmark_kind[i]),
+            "name": str(graph.landmark_name[i]),
+            "distance_m": round(float(d), 1),
+        }
+        step.params = {**step.params, "landmark": landmark}
+        step.notes.append(render("landmark", landmark))

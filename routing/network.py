@@ -40,7 +40,7 @@ from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
-from routing.snapping import EdgeSampler, Snap
+from routing.snapping import EdgeSampler, Snap, fragment_edges
 
 LatLon = tuple[float, float]
 
@@ -185,6 +185,7 @@ class StreetNetwork:
         sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
         self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
+        self.fragments = fragment_edges(graph, np.ones(graph.n_edges, dtype=bool))
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -205,6 +206,7 @@ class StreetNetwork:
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
+        usable &= ~self.fragments  # never snap where no route can leave
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from routing.confidence import route_facts
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
 from routing.errors import NoRouteError
@@ -41,6 +42,7 @@ class Route:
     edges: list[int] = field(default_factory=list)
     barriers: list[dict] = field(default_factory=list)
     snapped: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         body = {
@@ -54,6 +56,7 @@ class Route:
             "steps": [s.to_dict() for s in self.steps],
             "warnings": self.warnings,
             "confidence": round(self.confidence, 3),
+            "facts": self.facts,
             "snapped": self.snapped,
         }
         if self.barriers:
@@ -176,7 +179,7 @@ class StreetRouter:
             dedup.append(dedup[0])
         total_len = sum(p.length_m for p in pieces)
         unknown = pg.costs.unknown
-        known_len = sum(p.length_m for p in pieces if unknown[p.edge] == 0)
+        facts, confidence = route_facts(g, pg.profile, pieces)
         steps = build_steps(
             g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown
         )
@@ -193,7 +196,8 @@ class StreetRouter:
             geometry=np.array(dedup),
             steps=steps,
             warnings=warnings,
-            confidence=known_len / total_len if total_len > 0 else 1.0,
+            confidence=confidence,
+            facts=facts,
             edges=[p.edge for p in pieces],
             barriers=barriers,
             snapped={

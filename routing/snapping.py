@@ -145,3 +145,31 @@ class EdgeSampler:
         pts = np.vstack([[xs[0], ys[0]], xy[inner], [xs[1], ys[1]]])
         lat, lon = self.projection.inverse(pts)
         return np.stack([lat, lon], axis=1)
+
+
+#: A connected piece of the walking network with fewer nodes than this is a *fragment*
+#: (a footway cut off by a missing node, a courtyard path): points are not snapped onto it
+#: for any profile, since no route can leave it. (A place that walkers can leave but a
+#: profile cannot is not a fragment: it gets a "no route" naming the barriers.) Only
+#: applied when the main piece is at least ``FRAGMENT_MAIN_FACTOR`` times larger, so
+#: that small hand-made graphs keep every piece.
+MIN_FRAGMENT_NODES = 20
+FRAGMENT_MAIN_FACTOR = 10
+
+
+def fragment_edges(graph: CompiledGraph, usable: np.ndarray) -> np.ndarray:
+    """Per edge: does it lie on a fragment of the network made of ``usable`` edges."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = graph.n_nodes
+    u, v = graph.edge_u[usable], graph.edge_v[usable]
+    adjacency = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, label = connected_components(adjacency, directed=False)
+    size = np.bincount(label, minlength=label.max() + 1)
+    # Nodes without usable edges are singleton components; they do not count as the main one.
+    main = size.max() if len(size) else 0
+    if main < MIN_FRAGMENT_NODES * FRAGMENT_MAIN_FACTOR:
+        return np.zeros(graph.n_edges, dtype=bool)
+    small = size[label] < MIN_FRAGMENT_NODES
+    return small[graph.edge_u] & small[graph.edge_v]

@@ -53,6 +53,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "CORS_ORIGINS": [],  # off: see server.headers
     "SHEDDING": SheddingOptions(),  # per-process queue limits: see server.overload
     "PROFILE_CACHE_SIZE": 8,  # (profile, overrides) preparations a router keeps
+    # The planner's LRU bounds per worker: service days, (day, profile) views, profiles' stop
+    # links. Six base profiles on one day fit; random overrides cannot grow memory further.
+    "PLAN_CACHE": {"cache_days": 3, "cache_views": 8, "cache_profiles": 6},
     "CONTENT_SECURITY_POLICY": None,  # None: server.headers.DEFAULT_CSP
 }
 
@@ -173,7 +176,8 @@ def _load_planner(config: Mapping[str, Any], router: StreetRouter) -> TransitPla
     overlays = [Path(p) for p in config.get("TRANSIT_OVERLAYS") or []]
     accessibility = read_transit_overlays(overlays) if overlays else None
     log.info("loading the transit feed %s (%d transit overlay(s))", gtfs, len(overlays))
-    planner = TransitPlanner.from_gtfs(router, gtfs, accessibility=accessibility)
+    planner = TransitPlanner.from_gtfs(router, gtfs, accessibility=accessibility,
+                                       **config.get("PLAN_CACHE", {}))  # fmt: skip
     log.info("transit planner ready: %d stops, %d routes",
              len(planner.feed.stops), len(planner.feed.routes))  # fmt: skip
     release_freed_memory()

@@ -288,6 +288,10 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.max_waiting < 0 or args.max_wait <= 0:
         raise InvalidInputError("--max-waiting must be >= 0 and --max-wait > 0",
                                 field="max_waiting")  # fmt: skip
+    if args.threads < 2 * (args.max_waiting + 1):
+        # Otherwise requests queue in gunicorn's thread pool, unseen by the load shedder.
+        raise InvalidInputError(f"--threads must be at least twice --max-waiting + 1 "
+                                f"({2 * (args.max_waiting + 1)})", field="threads")  # fmt: skip
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     check_port_free(args.host, args.port)
@@ -362,8 +366,8 @@ def format_route(route: Route, label: str = "") -> str:
     who = f"{label} ({body['profile']})" if label else body["profile"]
     lines = [
         f"Route for {who}: {format_metres(body['distance_m'])}, about {minutes:.0f} min, "
-        f"confidence {body['confidence'] * 100:.0f}% (share of the route whose "
-        "accessibility is known).",
+        f"confidence {body['confidence'] * 100:.0f}% (share of the accessibility facts "
+        "along the route that the map knows).",
         "",
         "Steps:",
     ]

@@ -50,8 +50,8 @@ class SheddingOptions:
         An episode ends after this long without shedding.
     """
 
-    max_waiting: int = 8
-    max_wait_s: float = 2.0
+    max_waiting: int = 4
+    max_wait_s: float = 1.0
     retry_after_s: int = 1
     quiet_s: float = 5.0
 

@@ -77,7 +77,8 @@ OPENAPI = {
             "properties": {"instruction": {"type": "string"}, "maneuver": {"type": "string"},
                            "name": {"type": "string"}, "kind": {"type": "string"},
                            "distance_m": {"type": "number"}, "duration_s": {"type": "number"},
-                           "location": ref("Location")},
+                           "location": ref("Location"),
+                           "code": {"type": "string"}, "params": {"type": "object"}},
         },
         "Warning": {
             "type": "object", "required": ["code", "message"],
@@ -99,6 +100,7 @@ OPENAPI = {
                 "steps": {"type": "array", "items": ref("Step")},
                 "warnings": {"type": "array", "items": ref("Warning")},
                 "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                "facts": {"type": "object"},
                 "snapped": {"type": "object"},
                 "barriers": {"type": "array", "items": {"type": "object"}},
             },

@@ -8,7 +8,9 @@ The design (see the README's *Running in production*):
   written stay shared): N workers cost far less than N copies.
 - Each worker runs ``threads`` threads (gunicorn's ``gthread`` worker). One computes at a
   time (:mod:`server.overload`): the threads take in requests, and those that cannot wait
-  get 503 + ``Retry-After`` at once. Per-profile caches are per worker and bounded (LRU).
+  get 503 + ``Retry-After`` at once. There must be clearly more threads than requests
+  allowed to wait, or requests would queue, unbounded, in gunicorn's thread pool before
+  the shedder sees them. Per-profile caches are per worker and bounded (LRU).
 - gunicorn restarts a worker that dies, and (``max_requests``) recycles workers after a
   number of requests, with jitter, which bounds any slow growth of memory.
 - Slow clients are a reverse proxy's job: gthread threads read a request once it has
@@ -41,7 +43,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
-    threads: int = 8
+    threads: int = 32
     timeout_s: int = 60
     max_requests: int = 0
     keepalive_s: int = 5

@@ -152,6 +152,8 @@ class TestSurfacesAndElevators:
         r = router_for("surfaces.osm.xml")
         route = r.route(c, B, get_profile("wheelchair_manual"))
         assert [s["maneuver"] for s in route.to_dict()["steps"]].count("elevator") == 1
+        lift = next(s for s in route.steps if s.code == "elevator")
+        assert lift.params == {"levels": "0;1"} and "levels 0, 1" in lift.instruction
         closed = router_for("surfaces.osm.xml", overlays=[OVERLAY_FIXTURES / "elevator_out.csv"])
         detour = closed.route(c, B, get_profile("wheelchair_manual"))
         assert 502 not in [int(closed.graph.edge["osmid"][e]) for e in detour.edges]

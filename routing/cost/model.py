@@ -15,9 +15,8 @@ the marked price plus ``unknown_cost_s``. These prices are the detour a profile 
 reach a better crossing (PPR's ``max_crossing_detour``): at the blind profile's 1 m/s, an
 unmarked crossing of a primary road (1200 s) is worth a 1.2 km detour to traffic lights.
 A crossing *way* (footway=crossing) that meets no crossed road carries its crossing cost
-spread over its pieces by length share. A crossing *node* on a road is charged to
-footway-type edges that enter it (a pedestrian arriving on a footway at a road crossing
-crosses there); walking along the carriageway through it is not charged.
+spread over its pieces by length share. A crossing *node* left on a walkway (no road
+arm) is charged to footway-type edges that enter it.
 """
 
 from __future__ import annotations
@@ -196,6 +195,9 @@ class CostModel:
             )
         if p.wheelchair or p.max_uphill < 1.0:
             unknown |= np.where(np.isnan(grade), UNKNOWN_GRADE, 0).astype(np.uint16)
+        if p.steep_reluctance > 1.0:  # climbing and descending both tire (reduced mobility)
+            steep = (np.fmax(up_max, down_max) > p.comfortable_grade) & ~steps
+            reluctance = np.where(steep, reluctance * p.steep_reluctance, reluctance)
 
         # Surface, smoothness, width, wheelchair tag.
         if p.wheelchair or p.rough_surface_reluctance > 1.0:

@@ -177,6 +177,14 @@ PARAMETERS: dict[str, Parameter] = {
             bool,
         ),
         _P(
+            "steep_reluctance",
+            "cost multiplier on ways whose steepest sustained stretch exceeds comfortable_grade",
+            "x",
+            1.0,
+            10.0,
+        ),
+        _P("comfortable_grade", "grade above which steep_reluctance applies", "ratio", 0.0, 0.5),
+        _P(
             "island_factor",
             "share of an unsignalled crossing's cost left when it has a refuge island",
             "ratio",
@@ -229,6 +237,8 @@ class Profile:
     rail_crossing_s: float = 0.0
     allow_embedded_rails: bool = True
     island_factor: float = 0.7
+    steep_reluctance: float = 1.0
+    comfortable_grade: float = 0.05
     #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
     max_access_walk_s: float = 1200.0
     parameters: tuple[str, ...] = field(default=(), compare=False)
@@ -290,8 +300,9 @@ _COMMON = (
     "rail_crossing_s",
     "island_factor",
 )
-_PPR_RAIL = ("PPR default profile: crossing_tram 30 s, crossing_rail 60 s "
-             "(doubled for wheels: assumption)")
+_PPR_RAIL = (
+    "PPR default profile: crossing_tram 30 s, crossing_rail 60 s (doubled for wheels: assumption)"
+)
 _WHEELCHAIR = _COMMON + (
     "max_uphill",
     "max_downhill",
@@ -309,9 +320,9 @@ _WHEELCHAIR = _COMMON + (
 PROFILES: dict[str, Profile] = {
     "walk": Profile(
         name="walk",
+        warn_steep=False,
         label="Walking",
         speed_mps=1.33,
-        warn_steep=False,
         stairs_reluctance=2.0,
         parameters=_COMMON + ("stairs_reluctance", "allow_steps"),
         sources={
@@ -393,12 +404,12 @@ PROFILES: dict[str, Profile] = {
     ),
     "blind": Profile(
         name="blind",
-        label="Blind (cane or guide dog)",
         warn_unknown_sidewalk=True,
         min_transfer_s=180,
         transfer_penalty_s=300.0,
         stop_no_tactile_s=120.0,
         stop_unknown_tactile_s=60.0,
+        label="Blind (cane or guide dog)",
         speed_mps=1.0,
         stairs_reluctance=3.0,
         unknown_cost_s=60.0,
@@ -465,8 +476,13 @@ PROFILES: dict[str, Profile] = {
         crossing_unsignalled_s=30.0,
         crossing_unmarked_s=60.0,
         carriageway_reluctance=3.0,
+        steep_reluctance=2.0,
         parameters=_COMMON
         + (
+            "crossing_unsignalled_s",
+            "crossing_unmarked_s",
+            "steep_reluctance",
+            "comfortable_grade",
             "max_step_count",
             "stairs_reluctance",
             "allow_steps",

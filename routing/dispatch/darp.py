@@ -65,6 +65,11 @@ def read_darp(path: str | Path) -> DispatchProblem:
         raise DataError(f"{path}: nodes must be 0 (depot), 1..n pickups and n+1..2n drop-offs")
     depot = by_id[0]
     coordinates = [(by_id[i].x, by_id[i].y) for i in range(2 * n + 1)]
+    end = by_id.get(2 * n + 1, depot)
+    end_location = 0
+    if (end.x, end.y) != (depot.x, depot.y):  # an end depot elsewhere is a location too
+        coordinates.append((end.x, end.y))
+        end_location = 2 * n + 1
     matrix = euclidean_matrix(coordinates)
     bookings = []
     for i in range(1, n + 1):
@@ -85,13 +90,12 @@ def read_darp(path: str | Path) -> DispatchProblem:
                 mandatory=True,
             )
         )
-    end = by_id.get(2 * n + 1, depot)
     shift = (depot.earliest, min(depot.latest, end.latest))
     fleet = tuple(
         Vehicle(
             id=str(k),
             start=0,
-            end=0,
+            end=end_location,
             shift=shift,
             capacity={"seat": int(capacity)},
             max_duration=max_duration,

@@ -59,6 +59,7 @@ WHEELCHAIR_BARRIERS = frozenset(
         "block",
     }
 )
+STAIR_PITCH = 0.58  # tan(30 degrees)
 _CLOSED_STATUS = frozenset({"out_of_service", "closed", "broken"})
 
 
@@ -296,7 +297,12 @@ def build_walk_graph(
             crossing = _no_crossing()
         incline = at.parse_incline(way.tags.get("incline"))
         if attrs["kind"] == at.WAY_KIND["steps"]:
-            incline = math.nan  # on steps "incline" only says which way is up
+            # On steps "incline" only says which way is up: keep the direction at a typical
+            # stair pitch (30 degrees), so instructions can say "up" or "down".
+            word = way.tags.get("incline", "")
+            up = word == "up" or (not math.isnan(incline) and incline > 0)
+            down = word == "down" or (not math.isnan(incline) and incline < 0)
+            incline = STAIR_PITCH if up else -STAIR_PITCH if down else math.nan
         refs = way.nodes.tolist()
         cut = [i for i, n in enumerate(refs) if is_graph_node.get(n)]
         total = cum[-1]
@@ -376,6 +382,7 @@ def build_walk_graph(
     )
     graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
     graph.graph["sidewalk_report"] = expanded.report
+    graph.graph["landmarks"] = list(data.landmarks)
     for p in expanded.pieces + expanded.crossings:
         common = {**_BUILT_DEFAULTS, **p.attrs}
         forward = (p.u, p.v, p.grade, p.grade_max_up, p.grade_max_down, p.geometry)
@@ -416,6 +423,7 @@ def build_walk_graph(
             kerb_height=kerb_height,
             has_kerb=at.has_kerb_info(tags),
             elevator=tags.get("highway") == "elevator" or tags.get("elevator") == "yes",
+            level=tags.get("level", ""),
             out_of_service=tags.get("operational_status") in _CLOSED_STATUS,
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
             wheelchair=at.tri(tags.get("wheelchair"), yes=("yes", "designated")),
@@ -448,6 +456,7 @@ def build_walk_graph(
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
             wheelchair=at.UNKNOWN,
             closed=False,
+            level="",
         )
     return graph
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 if TYPE_CHECKING:
     import networkx as nx
 
 #: Bump when the arrays or their meaning change, so old caches are not reused.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # Per-edge arrays and their dtypes, read from the networkx edge attributes of the same name.
 EDGE_FIELDS: dict[str, type] = {
@@ -79,6 +81,7 @@ NODE_FIELDS: dict[str, type] = {
     "wheelchair_barrier": np.bool_,
     "wheelchair": np.int8,
     "closed": np.bool_,
+    "level": np.str_,  # OSM ``level`` of the node (elevators: the levels served)
 }
 
 
@@ -114,6 +117,24 @@ class CompiledGraph:
     edge: dict[str, np.ndarray] = field(default_factory=dict)
     node: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    # Landmarks (bus stops, tram stops, metro entrances) for instructions.
+    landmark_lat: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    landmark_lon: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    landmark_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+    landmark_name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
+
+    @cached_property
+    def landmark_index(self) -> cKDTree | None:
+        """KD-tree over landmarks in metres of a local plane (None when there are none)."""
+        if not len(self.landmark_lat):
+            return None
+        return cKDTree(self.landmark_xy(self.landmark_lat, self.landmark_lon))
+
+    def landmark_xy(self, lat, lon) -> np.ndarray:
+        lat0 = float(np.mean(self.node_lat)) if self.n_nodes else 0.0
+        k = 111_195.0
+        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+        return np.stack([lon * k * np.cos(np.radians(lat0)), lat * k], axis=-1)
 
     @property
     def n_nodes(self) -> int:
@@ -165,6 +186,7 @@ class CompiledGraph:
                 k: np.array([data[n][k] for n in nodes], dtype=t) for k, t in NODE_FIELDS.items()
             },
             meta=dict(meta or {}),
+            **_landmarks(graph.graph.get("landmarks", [])),
         )
 
     # -- disk ---------------------------------------------------------------------------
@@ -218,3 +240,12 @@ def _columns(rows: list[dict], spec: dict[str, type]) -> dict[str, np.ndarray]:
     get = itemgetter(*spec)
     columns = zip(*map(get, rows), strict=True)
     return {k: np.array(col, dtype=t) for (k, t), col in zip(spec.items(), columns, strict=True)}
+
+
+def _landmarks(rows: list[tuple[float, float, str, str]]) -> dict[str, np.ndarray]:
+    return {
+        "landmark_lat": np.array([r[0] for r in rows], dtype=np.float64),
+        "landmark_lon": np.array([r[1] for r in rows], dtype=np.float64),
+        "landmark_kind": np.array([r[2] for r in rows], dtype=str),
+        "landmark_name": np.array([r[3] for r in rows], dtype=str),
+    }

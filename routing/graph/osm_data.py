@@ -37,6 +37,8 @@ class OsmData:
     crossed_ways
         Ways not walked along but crossed where they share a node with a walkable way
         (roads closed to pedestrians, busways, tram and railway lines).
+    landmarks
+        ``(lat, lon, kind, name)`` of bus stops, tram stops and metro entrances.
     report
         Counts of what the import read and dropped (e.g. ``dangling_node_refs``).
     """
@@ -47,6 +49,7 @@ class OsmData:
     node_tags: dict[int, dict[str, str]] = field(default_factory=dict)
     ways: list[OsmWay] = field(default_factory=list)
     crossed_ways: list[OsmWay] = field(default_factory=list)
+    landmarks: list[tuple[float, float, str, str]] = field(default_factory=list)
     report: dict[str, int] = field(default_factory=dict)
 
     def node_index(self, osm_ids: np.ndarray) -> np.ndarray:

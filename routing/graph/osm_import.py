@@ -176,6 +176,21 @@ def is_crossed_only(tags: dict[str, str]) -> bool:
     return tags.get("highway") in CROSSED_HIGHWAYS or tags.get("railway") in CROSSED_RAILWAYS
 
 
+#: Points a blind traveller can confirm their position by, announced near steps.
+LANDMARK_KINDS = ("bus_stop", "tram_stop", "metro_entrance")
+
+
+def landmark_kind(tags) -> str:
+    """``bus_stop``, ``tram_stop``, ``metro_entrance`` or "" for a node's tags."""
+    if tags.get("railway") == "subway_entrance":
+        return "metro_entrance"
+    if tags.get("railway") == "tram_stop":
+        return "tram_stop"
+    if tags.get("highway") == "bus_stop":
+        return "bus_stop"
+    return ""
+
+
 def _keep(tags: osmium.osm.TagList) -> dict[str, str]:
     return {t.k: t.v for t in tags if t.k in KEPT_TAG_KEYS}
 
@@ -216,6 +231,7 @@ def read_osm(path: str | os.PathLike) -> OsmData:
     node_tags: dict[int, dict[str, str]] = {}
     raw_ways: list[tuple[int, list[int], dict[str, str]]] = []
     raw_crossed: list[tuple[int, list[int], dict[str, str]]] = []
+    landmarks: list[tuple[float, float, str, str]] = []
     ways_read = 0
     try:
         for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
@@ -230,6 +246,9 @@ def read_osm(path: str | os.PathLike) -> OsmData:
                     kept = _keep(obj.tags)
                     if kept:
                         node_tags[obj.id] = kept
+                    kind = landmark_kind(obj.tags)
+                    if kind:
+                        landmarks.append((loc.lat, loc.lon, kind, obj.tags.get("name", "")))
             elif obj.is_way():
                 ways_read += 1
                 tags = _keep(obj.tags)
@@ -297,5 +316,6 @@ def read_osm(path: str | os.PathLike) -> OsmData:
         node_tags={k: v for k, v in node_tags.items() if k in kept_set},
         ways=ways,
         crossed_ways=crossed,
+        landmarks=landmarks,
         report=report,
     )

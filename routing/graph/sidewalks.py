@@ -124,8 +124,9 @@ class Expanded:
 
     pieces: list[Piece]  # walkway pieces (ends remapped to corners) + side edges
     crossings: list[Piece]  # crossing edges (both directions are added by the builder)
-    # id -> (J, lat, lon)
-    corners: dict[int, tuple[int, float, float]] = field(default_factory=dict)
+    corners: dict[int, tuple[int, float, float]] = field(
+        default_factory=dict
+    )  # id -> (J, lat, lon)
     report: dict[str, int] = field(default_factory=dict)
 
 
@@ -153,8 +154,9 @@ def _xy(lat, lon, lat0: float, lon0: float) -> np.ndarray:
 
 def _latlon(xy: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     k = math.pi / 180 * EARTH_RADIUS_M
-    kx = k * math.cos(math.radians(lat0))
-    return np.stack([lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / kx], -1)
+    return np.stack(
+        [lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))], -1
+    )
 
 
 def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -200,6 +202,26 @@ def _compass(bearing: float) -> int:
     return int(((bearing + 45.0) % 360.0) // 90.0) + 1
 
 
+def _samples(
+    geometries: list, lat0: float, lon0: float, *, step_m: float, min_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points about every ``step_m`` along polylines (segments under ``min_m`` skipped):
+    their (x, y) in metres, unit direction, and the index of the polyline each comes from."""
+    counts = np.array([len(g) for g in geometries])
+    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
+    starts = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
+    owner = np.repeat(np.arange(len(geometries)), counts)[starts]
+    a, d = flat[starts], flat[starts + 1] - flat[starts]
+    length = np.hypot(d[:, 0], d[:, 1])
+    keep = length >= min_m
+    a, d, length, owner = a[keep], d[keep], length[keep], owner[keep]
+    n = np.maximum(1, (length // step_m).astype(int))
+    seg = np.repeat(np.arange(len(n)), n)
+    t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
+    unit = d / length[:, None]
+    return a[seg] + t[:, None] * d[seg], unit[seg], owner[seg]
+
+
 def detect_separate_sidewalks(
     road_pieces: list[Piece], walkway_pieces: list[Piece]
 ) -> dict[int, tuple[bool, bool]]:
@@ -207,56 +229,29 @@ def detect_separate_sidewalks(
     candidates = [
         p
         for p in walkway_pieces
-        if p.attrs["kind"]
-        in (at.WAY_KIND["sidewalk"], at.WAY_KIND["footway"], at.WAY_KIND["path"])
+        if p.attrs["kind"] in (at.WAY_KIND["sidewalk"], at.WAY_KIND["footway"], at.WAY_KIND["path"])
     ]
     if not candidates or not road_pieces:
         return {}
     lat0, lon0 = road_pieces[0].geometry[0]
-    pts, dirs = [], []
-    for p in candidates:
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            d = b - a
-            length = math.hypot(*d)
-            if length < 0.5:
-                continue
-            n = max(1, int(length // 5.0))
-            t = (np.arange(n) + 0.5) / n
-            pts.append(a + t[:, None] * d)
-            dirs.append(np.repeat((d / length)[None, :], n, axis=0))
-    if not pts:
+    pts, dirs, _ = _samples([p.geometry for p in candidates], lat0, lon0, step_m=5.0, min_m=0.5)
+    if not len(pts):
         return {}
-    tree = cKDTree(np.vstack(pts))
-    unit = np.vstack(dirs)
+    tree, unit = cKDTree(pts), dirs
     todo = [
-        i
-        for i, p in enumerate(road_pieces)
-        if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
+        i for i, p in enumerate(road_pieces) if at.SIDEWALK_UNKNOWN in at.sidewalk_sides(p.tags)
     ]
-    samples, normals, tangents, owner, reach = [], [], [], [], []
-    for i in todo:
-        p = road_pieces[i]
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        d = np.diff(xy, axis=0)
-        length = np.hypot(d[:, 0], d[:, 1])
-        keep = length >= 1.0
-        if not keep.any():
-            continue
-        a, d, length = xy[:-1][keep], d[keep], length[keep]
-        n = np.maximum(1, (length // 10.0).astype(int))
-        seg = np.repeat(np.arange(len(n)), n)
-        t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n) + 0.5) / n[seg]
-        tan = d / length[:, None]
-        samples.append(a[seg] + t[:, None] * d[seg])
-        tangents.append(tan[seg])
-        normals.append(np.stack([-tan[seg, 1], tan[seg, 0]], axis=1))
-        owner.append(np.full(len(seg), i))
-        reach.append(np.full(len(seg), side_offset_m(p.tags) + SEPARATE_REACH_M))
-    if not samples:
+    if not todo:
         return {}
-    s, nrm, tan = np.vstack(samples), np.vstack(normals), np.vstack(tangents)
-    owner, reach = np.concatenate(owner), np.concatenate(reach)
+    s, tan, which = _samples(
+        [road_pieces[i].geometry for i in todo], lat0, lon0, step_m=10.0, min_m=1.0
+    )
+    if not len(s):
+        return {}
+    owner = np.asarray(todo)[which]
+    nrm = np.stack([-tan[:, 1], tan[:, 0]], axis=1)
+    offsets = np.array([side_offset_m(p.tags) for p in road_pieces])
+    reach = offsets[owner] + SEPARATE_REACH_M
     dist, idx = tree.query(s, k=12, distance_upper_bound=float(reach.max()))
     found = np.isfinite(dist) & (dist <= reach[:, None])
     idx = np.where(found, idx, 0)
@@ -424,9 +419,7 @@ def expand(
         for s, (arm, _) in enumerate(node_arms):
             a, b = ids[(s - 1) % k], ids[s]
             key = (min(a, b), max(a, b))
-            piece = _crossing_piece(
-                node, arm, a, b, corners, tags, way_facts, explicit=explicit
-            )
+            piece = _crossing_piece(node, arm, a, b, corners, tags, way_facts, explicit=explicit)
             if len(crossing_ways) == 1:  # named after the crossing way mapped here
                 piece.attrs["osmid"] = piece.way_id = crossing_ways[0]
             old = made.get(key)
@@ -488,8 +481,9 @@ def expand(
                 "length": max(_length_m(line.tolist()), 0.1),
             }
             out.append(
-                _replace(p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()],
-                         attrs=attrs)  # fmt: skip
+                _replace(
+                    p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()], attrs=attrs
+                )  # fmt: skip
             )
     report.update(sides)
     report["corners"] = len(corners)

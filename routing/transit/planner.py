@@ -268,7 +268,13 @@ class TransitPlanner:
         stop_extras: dict[str, dict[str, str]] | None = None,
         tz: str | None = None,
         options: PlanOptions = PlanOptions(),
+        cache_days: int = 3,
+        cache_views: int = 12,
+        cache_profiles: int = 8,
     ) -> None:
+        # LRU bounds: timetables per service day, (day, profile) views, per-profile stop links.
+        self.cache_days, self.cache_views, self.cache_profiles = (
+            cache_days, cache_views, cache_profiles)  # fmt: skip
         self.router = router
         self.network = router.network
         self.feed = feed
@@ -293,7 +299,7 @@ class TransitPlanner:
             # The next day's trips too: a late search finds the first morning vehicles.
             hit = Timetable.from_feed(self.feed, date, include_next_day=True)
             self._timetables[date] = hit
-            while len(self._timetables) > 3:
+            while len(self._timetables) > self.cache_days:
                 self._timetables.popitem(last=False)
         return hit
 
@@ -344,7 +350,7 @@ class TransitPlanner:
         trip_wc = self._trip_wheelchair(tt)
         hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
         self._profiled[key] = hit
-        while len(self._profiled) > 12:
+        while len(self._profiled) > self.cache_views:
             self._profiled.popitem(last=False)
         return hit
 
@@ -359,7 +365,7 @@ class TransitPlanner:
         links = _StopLinks(snaps)
         links.transfers = self._transfer_walks(profile, tt, links)
         self._links[profile] = links
-        while len(self._links) > 8:
+        while len(self._links) > self.cache_profiles:
             self._links.popitem(last=False)
         return links
 

@@ -60,3 +60,13 @@ def test_a2_16_plan_is_valid_and_never_beats_the_proven_optimum():
     plan = solve(problem, darp_options(2.0))
     assert validate(problem, plan) == []
     assert plan.cost >= best - 0.01
+
+
+def test_an_end_depot_elsewhere_is_where_routes_end(tmp_path):
+    path = tmp_path / "end.txt"
+    path.write_text(ONE_N.replace("5 0.000 0.000 0 0 0 600", "5 3.000 4.000 0 0 0 600"))
+    problem = read_darp(path)
+    assert {v.end for v in problem.vehicles} == {5}
+    assert problem.distance[0, 5] == pytest.approx(5.0)
+    plan = solve(problem, darp_options(0.5))
+    assert validate(problem, plan) == []

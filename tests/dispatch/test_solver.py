@@ -11,7 +11,7 @@ from dispatch_helpers import brute_force, line_problem, random_small_problem
 from routing.dispatch.solver import Lock, SolveError, SolveOptions, solve
 from routing.dispatch.validator import validate
 
-EXACT = SolveOptions(time_limit=1.0, time_scale=1000.0, distance_scale=1000.0, time_cost=0)
+EXACT = SolveOptions(time_limit=0.5, time_scale=1000.0, distance_scale=1000.0, time_cost=0)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

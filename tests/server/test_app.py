@@ -142,8 +142,10 @@ def test_route_post_form(client: FlaskClient) -> None:
 def test_overrides_change_the_route(client: FlaskClient) -> None:
     default = client.get("/route", query_string=route_query()).get_json()
     slow = client.get("/route", query_string=route_query(speed_mps="0.45")).get_json()
-    assert slow["distance_m"] == pytest.approx(default["distance_m"])
-    assert slow["duration_s"] == pytest.approx(2 * default["duration_s"], rel=0.05)
+    # Half the speed halves the mean speed (fixed signal waits aside). The route itself may
+    # change: per-crossing prices are fixed, so a slower traveller accepts longer detours.
+    speed = default["distance_m"] / default["duration_s"]
+    assert slow["distance_m"] / slow["duration_s"] == pytest.approx(speed / 2, rel=0.1)
     # JSON numbers work as overrides too.
     posted = client.post("/route", json={**route_query(), "speed_mps": 0.45}).get_json()
     assert posted == slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,45 @@ def test_cors_is_off_by_default_and_configurable(router: StreetRouter) -> None:
     assert preflight.headers["Access-Control-Allow-Methods"] == "GET, POST"
     other = allowed.get("/profiles", headers={"Origin": "https://elsewhere.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+# -- one default port; bounded per-override caches ---------------------------------------
+def test_serve_defaults_to_port_8080_like_make_run() -> None:
+    from server import cli
+
+    args = cli.build_parser().parse_args(["serve"])
+    assert args.port == 8080
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "PORT ?= 8080" in makefile
+
+
+def test_per_override_preparations_stay_within_the_configured_bound(
+    helsinki_osm: Path, graph_cache: Path
+) -> None:
+    app = create_app({"TESTING": True, "OSM": str(helsinki_osm), "CACHE_DIR": str(graph_cache),
+                      "PROFILE_CACHE_SIZE": 3})  # fmt: skip
+    client = app.test_client()
+    for i in range(8):  # eight different overrides: eight profiles to prepare
+        query = {"from": latlon(KAIVOKATU), "to": latlon(VILHONKATU), "profile": "walk",
+                 "speed_mps": f"{1.0 + i / 10:.1f}"}  # fmt: skip
+        assert client.get("/route", query_string=query).status_code == 200
+    network = app.extensions["inclusive_routing"]["router"].network
+    assert network.cache_size == 3
+    assert len(network._prepared) == 3
+
+
+def test_plan_caches_stay_within_the_configured_bounds(
+    almaty_router: StreetRouter, almaty_gtfs: Path
+) -> None:
+    bounds = {"cache_days": 1, "cache_views": 1, "cache_profiles": 1}
+    app = create_app({"TESTING": True, "GTFS": str(almaty_gtfs), "PLAN_CACHE": bounds},
+                     router=almaty_router)  # fmt: skip
+    client = app.test_client()
+    # Two profiles (speeds), two service days, three (day, profile) views.
+    for speed, day in (("1.0", "2026-12-07"), ("1.1", "2026-12-07"), ("1.1", "2026-12-08")):
+        query = {"from": "43.2725,76.9440", "to": "43.2760,76.9480", "profile": "walk",
+                 "speed_mps": speed, "time": f"{day}T08:00"}  # fmt: skip
+        assert client.get("/plan", query_string=query).status_code in (200, 422)
+    planner = app.extensions["inclusive_routing"]["planner"]
+    assert (planner.cache_days, planner.cache_views, planner.cache_profiles) == (1, 1, 1)
+    assert len(planner._timetables) == len(planner._profiled) == len(planner._links) == 1
