@@ -32,6 +32,7 @@ from routing.errors import InvalidInputError
 from routing.isochrone import isochrone
 from routing.transit.isochrone import transit_isochrone
 from server.errors import error_response
+from server.i18n import LANG_PARAM
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import (
     parse_choice,
@@ -46,7 +47,7 @@ from server.state import get_planner, locked_router
 bp = Blueprint("isochrone", __name__)
 
 #: Keys of an ``/isochrone`` request that are not profile parameters.
-ISOCHRONE_KEYS = ("from", "profile", "minutes", "mode", "time")
+ISOCHRONE_KEYS = ("from", "profile", "minutes", "mode", "time", "lang")
 MAX_MINUTES = 120.0
 MAX_CONTOURS = 6
 
@@ -123,6 +124,7 @@ OPENAPI: dict[str, Any] = {
                 {"name": "mode", "in": "query", "schema": _MODE_SCHEMA},
                 {"name": "time", "in": "query", "schema": {"type": "string"},
                  "description": "Departure for `mode=transit` (ISO 8601)"},
+                LANG_PARAM,
                 *profile_query_parameters(),
             ],
             "responses": _RESPONSES,
