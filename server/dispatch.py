@@ -341,6 +341,11 @@ OPENAPI = {
                 "shift": {"type": "array", "items": _CLOCK, "minItems": 2, "maxItems": 2},
                 "wheelchair_places": {"type": "integer", "minimum": 0},
                 "seats": {"type": "integer", "minimum": 0},
+                "breaks": {"type": "array", "description": "driver breaks", "items": {
+                    "type": "object", "required": ["earliest", "latest", "minutes"],
+                    "properties": {"earliest": _CLOCK, "latest": _CLOCK,
+                                   "minutes": {"type": "number", "exclusiveMinimum": 0,
+                                               "maximum": 720}}}},
             },
         },
         "DispatchPlanJob": {

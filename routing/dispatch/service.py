@@ -6,6 +6,8 @@ Re-planning at time ``now`` (seconds after midnight) starts from the latest fini
   route's start, is at or before ``now``); each vehicle's under-way stops stay first on that
   vehicle, in that order, at their planned service times (``Lock``);
 - a booking the dispatcher *locked* stays on its vehicle (its times may move);
+- a driver's break that has begun stays at its time; one not yet begun starts at ``now`` or
+  later;
 - everything else is planned again, no stop starting before ``now``; a booking cancelled
   after its vehicle left for it is kept (the passenger is in the vehicle or waiting for it)
   and reported in ``kept_under_way``.
@@ -123,6 +125,7 @@ def _plan(
     now = params.get("now")
     locks: list[Lock] = []
     pinned: list[tuple[str, str]] = []
+    breaks_begun: list[tuple[str, int, float]] = []
     kept: list[str] = []
     if parent_id is not None:
         parent = store.plan(parent_id)
@@ -145,6 +148,12 @@ def _plan(
             for r in parent["result"]["plan"]["routes"]
             for s in r["stops"]
         }
+        breaks_begun = [
+            (route["vehicle_id"], n, float(rest["start"]))
+            for route in parent["result"]["plan"]["routes"]
+            for n, rest in enumerate(route.get("breaks", []))
+            if rest["start"] <= float(now)
+        ]
         pinned = [
             (bid, vehicle_of[bid])
             for bid in sorted(store.locked_booking_ids())
@@ -156,6 +165,7 @@ def _plan(
         not_before=None if now is None else float(now),
         locks=tuple(locks),
         pinned=tuple(pinned),
+        fixed_breaks=tuple(breaks_begun),
     )
     plan = solve(city.problem, options)
     kpis = plan_kpis(city.problem, plan)
