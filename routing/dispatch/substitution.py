@@ -13,13 +13,15 @@ Two answers per booking, both reported: **known accessible** (a journey without 
 ``unknown_*`` warning: every vehicle, stop and street on it is known to be usable) and
 **allowing unknowns** (any journey the profile may take, unknown accessibility included).
 
-Vehicle-hours freed, two figures: an *upper estimate* (the vehicle time each substitutable
-booking takes in the plan, from the vehicle's arrival at the pickup to its departure from the
-drop-off, shared rides counted once per booking), and the *re-planned* figure of
-:func:`replanned_hours_freed`: the day planned again without the substitutable bookings
-(the same solver and options), the plan's vehicle time minus the new plan's. The second is
-exact up to the solver's heuristic: both plans come from a time-limited search, so a small
-difference can be search noise; the served counts of both plans are reported with it.
+Vehicle-hours freed, two figures: a *per-booking estimate* (the vehicle time each
+substitutable booking takes in the plan, from the vehicle's arrival at the pickup to its
+departure from the drop-off; it counts shared rides once per booking, so it overstates, and
+it misses the empty drives and whole vehicles a smaller day saves, so it can also
+understate), and the *re-planned* figure of :func:`replanned_hours_freed`: the day planned
+again without the substitutable bookings (the same solver and options), the plan's vehicle
+time minus the new plan's. Both plans come from a time-limited heuristic search, so part of
+the difference can be search noise; ``control=True`` re-plans the whole day too, to show
+its size, and the served counts are reported with every figure.
 """
 
 from __future__ import annotations
@@ -126,7 +128,8 @@ def find_substitutions(
 
 
 def substitution_summary(subs: list[Substitution]) -> dict[str, Any]:
-    """Counts and vehicle-hours freed (upper estimate), known-accessible and with unknowns."""
+    """Counts and vehicle-hours freed (per-booking estimate), known-accessible and with
+    unknowns."""
     known = [s for s in subs if s.known]
     anyway = [s for s in subs if s.with_unknowns]
     return {
@@ -167,23 +170,33 @@ class HoursFreed:
 
 
 def replanned_hours_freed(
-    problem: DispatchProblem, plan: Plan, subs: list[Substitution], options: SolveOptions
+    problem: DispatchProblem,
+    plan: Plan,
+    subs: list[Substitution],
+    options: SolveOptions,
+    *,
+    control: bool = False,
 ) -> dict[str, HoursFreed]:
     """``{"known": ..., "allowing_unknowns": ...}``: ``plan`` against a plan of the same day
-    without the bookings substitutable known-accessible (resp. allowing unknowns).
+    without the bookings substitutable known-accessible (resp. allowing unknowns); with
+    ``control``, also ``"control"``: the whole day planned again (its ``freed`` is search
+    noise, nothing was removed).
 
     Every re-plan is checked by the validator; a violation raises :class:`RoutingError`.
     """
     before = plan_kpis(problem, plan)
     out = {}
-    for kind, keep in (("known", Substitution.known.fget),
-                       ("allowing_unknowns", Substitution.with_unknowns.fget)):  # fmt: skip
+    kinds = [("known", Substitution.known.fget),
+             ("allowing_unknowns", Substitution.with_unknowns.fget)]  # fmt: skip
+    if control:
+        kinds.append(("control", lambda _s: False))
+    for kind, keep in kinds:
         removed = tuple(s.booking_id for s in subs if keep(s))
         rest = replace(
             problem, bookings=tuple(b for b in problem.bookings if b.id not in set(removed))
         )
-        new = solve(rest, options) if removed else plan
-        if removed and validate(rest, new):
+        new = solve(rest, options) if removed or kind == "control" else plan
+        if new is not plan and validate(rest, new):
             raise RoutingError("the re-plan without substitutable bookings is not valid")
         after = plan_kpis(rest, new)
         out[kind] = HoursFreed(removed, before["vehicle_time"], after["vehicle_time"],

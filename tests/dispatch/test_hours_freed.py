@@ -26,7 +26,7 @@ def test_replanning_without_substitutable_bookings_gives_the_vehicle_time_saved(
         Substitution("a", "wheelchair_manual", 1.0, None, 5.0, 4.0),
         Substitution("b", "wheelchair_manual", 2.0, 6.0, 6.0, 4.0),
     ]
-    freed = replanned_hours_freed(problem, plan, subs, OPTIONS)
+    freed = replanned_hours_freed(problem, plan, subs, OPTIONS, control=True)
     assert freed["known"].removed == ("b",)
     assert freed["known"].vehicle_time_after == pytest.approx(6.0)
     assert freed["known"].freed == pytest.approx(before - 6.0)
@@ -35,4 +35,6 @@ def test_replanning_without_substitutable_bookings_gives_the_vehicle_time_saved(
     assert freed["allowing_unknowns"].removed == ("a", "b")
     assert freed["allowing_unknowns"].vehicle_time_after == 0.0
     assert freed["allowing_unknowns"].freed == pytest.approx(before)
+    # The whole day re-planned: the same optimum on a day this small, nothing freed.
+    assert freed["control"].removed == () and freed["control"].freed == pytest.approx(0.0)
     assert before > 6.0 + 20.0  # b comes after a wait: freeing b frees more than its ride
