@@ -59,6 +59,11 @@ def _state() -> dict[str, Any]:
         return state
 
 
+def dispatch_store() -> DispatchStore:
+    """The current app's dispatch store (opened on first use; for the dispatcher's page)."""
+    return _state()["store"]
+
+
 def _open_store(config: Any) -> DispatchStore:
     url = config.get("DISPATCH_DB")
     if url:
