@@ -40,7 +40,7 @@ from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import ProfileGraph
-from routing.snapping import EdgeSampler, Snap, fragment_edges
+from routing.snapping import EdgeSampler, Snap, unsnappable_edges
 
 LatLon = tuple[float, float]
 
@@ -174,7 +174,7 @@ class StreetNetwork:
         )
         self.sampler = EdgeSampler(graph, self.projection)
         self.reverse_edge = _reverse_edges(graph)
-        self.fragments = fragment_edges(graph, np.ones(graph.n_edges, dtype=bool))
+        self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -195,7 +195,7 @@ class StreetNetwork:
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        usable &= ~self.fragments  # never snap where no route can leave
+        usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)
