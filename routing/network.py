@@ -484,10 +484,13 @@ class StreetNetwork:
             nodes = np.stack([g.edge_u[edge], g.edge_v[edge]], axis=1).astype(np.int64)
             frac = np.stack([t, 1.0 - t], axis=1)
         safe = np.maximum(edges, 0)
-        ok = (edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])
-        cost = np.where(ok, c.cost[safe] * frac, np.inf)
-        seconds = np.where(ok, c.seconds[safe] * frac, np.inf)
-        metres = np.where(ok, g.edge["length"][safe] * frac, np.inf)
+        at_node = known[:, None] & (frac == 0.0)  # as in _offsets: the point is at the node
+        ok = ((edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])) | at_node
+        share = np.where(at_node, 0.0, frac)
+        cost = np.where(ok & ~at_node, c.cost[safe], 0.0) * share
+        seconds = np.where(ok & ~at_node, c.seconds[safe], 0.0) * share
+        metres = np.where(ok & ~at_node, g.edge["length"][safe], 0.0) * share
+        cost, seconds, metres = (np.where(ok, x, np.inf) for x in (cost, seconds, metres))
         return np.where(ok, nodes, -1), cost, seconds, metres
 
     def _add_direct(self, pg: ProfileGraph, sources, targets, out: CostMatrix) -> None:
