@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data run test lint bench gtfs clean
+.PHONY: all venv data web browser run test lint bench gtfs clean
 
 all: test
 
@@ -20,6 +20,23 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The web page's map library (Leaflet) and the browser tests' checker (axe-core), from npm
+# at the versions in package-lock.json, copied into the static folder: never a CDN.
+VENDOR := server/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/
+	touch $@
+
+web: $(VENDOR)/.installed
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 # Link (never copy into git) the real data from ../shared/data; say clearly if it is absent.
 data:
@@ -33,10 +50,10 @@ data:
 	@ln -sfn "$(SHARED)/almaty" data/osm/almaty
 	@echo "data: linked $(SHARED) into data/osm/"
 
-run: venv data
+run: venv data web
 	$(BIN)/inclusive-routing serve --host $(HOST) --port $(PORT)
 
-test: venv data
+test: venv data web browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable
 

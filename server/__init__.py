@@ -35,6 +35,8 @@ BLUEPRINTS: list[str] = [
     "server.profiles",
     "server.route",
     "server.plan",
+    "server.places",
+    "server.basemap",
     "server.matrix",
     "server.isochrone",
     "server.dispatch",
@@ -49,6 +51,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "GTFS": None,
     "TRANSIT_OVERLAYS": [],
     "CACHE_DIR": None,
+    "PLACE_OVERPASS": [],  # Overpass JSON files of named nodes (bus stops) for /places
+    "PLACE_STATIONS": [],  # metro station lists with names per language for /places
     "MAX_CONTENT_LENGTH": 1 << 20,  # request bodies are small JSON objects
     "CORS_ORIGINS": [],  # off: see server.headers
     "SHEDDING": SheddingOptions(),  # per-process queue limits: see server.overload

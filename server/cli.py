@@ -29,7 +29,7 @@ from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
 from routing.router import Route, StreetRouter
-from server.defaults import DATA_ENV, resolve_defaults
+from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
 from server.overload import SheddingOptions
 from server.params import parse_key_value, parse_point, parse_profile
@@ -309,6 +309,7 @@ def run_serve(args: argparse.Namespace) -> int:
         "GTFS": str(gtfs) if gtfs else None,
         "TRANSIT_OVERLAYS": [str(p) for p in args.transit_overlay or ()],
         "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
+        **(place_sources(resolve_defaults()) if args.osm is None else {}),
         "CORS_ORIGINS": list(args.cors_origin),
         "SHEDDING": SheddingOptions(max_waiting=args.max_waiting, max_wait_s=args.max_wait),
     })  # fmt: skip

@@ -105,3 +105,11 @@ def resolve_defaults(base: Path | None = None) -> DataDefaults:
         cache_dir=base / "cache",
         transit_dir=base / "osm" / "almaty",
     )
+
+
+def place_sources(defaults: DataDefaults) -> dict[str, list[str]]:
+    """Config for ``/places`` beyond the OSM extract: the bus stops and metro station names."""
+    stops = defaults.transit_dir / "bus" / "bus_stops_overpass.json"
+    stations = defaults.transit_dir / "metro" / "stations.json"
+    return {"PLACE_OVERPASS": [str(stops)] if stops.is_file() else [],
+            "PLACE_STATIONS": [str(stations)] if stations.is_file() else []}  # fmt: skip

@@ -17,6 +17,8 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from routing.errors import RoutingError
+from server.i18n import language_asked, request_lang
+from server.messages import localize_error
 from server.overload import OverloadedError
 
 log = logging.getLogger(__name__)
@@ -40,8 +42,11 @@ def handle_routing_error(err: RoutingError) -> Response:
     if err.http_status >= 500 and not isinstance(err, OverloadedError):  # logged per episode
         log.error("%s %s failed: %s", request.method, request.path, err.message)
     body = err.to_dict()
+    if language_asked():
+        body = localize_error(body, request_lang(strict=False))
     # A backstop: client input echoed in a message or field name never makes a big answer.
-    for key, limit in (("message", MAX_MESSAGE_LENGTH), ("field", MAX_FIELD_LENGTH)):
+    for key, limit in (("message", MAX_MESSAGE_LENGTH), ("detail", MAX_MESSAGE_LENGTH),
+                       ("field", MAX_FIELD_LENGTH)):
         text = body.get(key)
         if isinstance(text, str) and len(text) > limit:
             body[key] = text[: limit - 3] + "..."

@@ -31,6 +31,7 @@ from flask.typing import ResponseReturnValue
 from routing.errors import InvalidInputError
 from routing.isochrone import isochrone
 from server.errors import error_response
+from server.i18n import LANG_PARAM
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import (
     parse_choice,
@@ -45,7 +46,7 @@ from server.state import locked_router
 bp = Blueprint("isochrone", __name__)
 
 #: Keys of an ``/isochrone`` request that are not profile parameters.
-ISOCHRONE_KEYS = ("from", "profile", "minutes", "mode", "time")
+ISOCHRONE_KEYS = ("from", "profile", "minutes", "mode", "time", "lang")
 MAX_MINUTES = 120.0
 MAX_CONTOURS = 6
 
@@ -119,6 +120,7 @@ OPENAPI: dict[str, Any] = {
                 {"name": "mode", "in": "query", "schema": _MODE_SCHEMA},
                 {"name": "time", "in": "query", "schema": {"type": "string"},
                  "description": "Departure for `mode=transit` (ISO 8601)"},
+                LANG_PARAM,
                 *profile_query_parameters(),
             ],
             "responses": _RESPONSES,

@@ -27,11 +27,11 @@ LatLon = tuple[float, float]
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 #: The keys of a ``/route`` request that are not profile parameters.
-ROUTE_KEYS = ("from", "to", "profile", "format")
+ROUTE_KEYS = ("from", "to", "profile", "format", "lang")
 
 #: The keys of a ``/plan`` request that are not profile parameters.
 PLAN_KEYS = ("from", "to", "profile", "time", "arrive_by", "window", "num_itineraries",
-             "max_transfers")  # fmt: skip
+             "max_transfers", "lang")  # fmt: skip
 
 #: Allowed ``window`` (minutes of departure moments searched) of a ``/plan`` request.
 WINDOW_RANGE = (0, 180)

@@ -42,6 +42,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.errors import error_response
+from server.i18n import LANG_PARAM, language_asked, request_lang
+from server.messages import localize_plan
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import parse_distribution_request, parse_plan_request, request_values
 from server.state import get_planner, locked_router
@@ -67,7 +69,8 @@ def plan() -> ResponseReturnValue:
                              max_transfers=req.max_transfers, arrive_by=req.arrive_by,
                              window_s=req.window_s,
                              num_itineraries=req.num_itineraries)  # fmt: skip
-    return jsonify(found.to_dict())
+    return jsonify(localize_plan(found.to_dict(), request_lang()) if language_asked()
+                   else found.to_dict())  # fmt: skip
 
 
 @bp.route("/plan/distribution", methods=["POST"])
@@ -150,7 +153,7 @@ OPENAPI = {
             "get": {
                 "summary": "A journey by walking, bus and metro for one profile",
                 "operationId": "getPlan", "tags": ["transit"],
-                "parameters": [*_PLAN_PARAMS, *profile_query_parameters()],
+                "parameters": [*_PLAN_PARAMS, LANG_PARAM, *profile_query_parameters()],
                 "responses": _PLAN_RESPONSES,
             },
             "post": {
@@ -196,6 +199,7 @@ OPENAPI = {
                            "profile": ref("ProfileName"), "time": _TIME,
                            "max_transfers": _TRANSFERS, "arrive_by": _ARRIVE_BY,
                            "window": _WINDOW, "num_itineraries": _COUNT,
+                           "lang": LANG_PARAM["schema"],
                            **profile_parameters()},
         },
         "Plan": {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from server.i18n import LANG_PARAM, language_asked, request_lang
+from server.messages import localize_route
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.params import parse_route_request, request_values
 from server.state import locked_router
@@ -24,7 +26,10 @@ def route() -> ResponseReturnValue:
     origin, destination, profile, fmt = parse_route_request(request_values(request))
     with locked_router() as router:
         found = router.route(origin, destination, profile)
-    return jsonify(found.to_geojson() if fmt == "geojson" else found.to_dict())
+    if fmt == "geojson":
+        return jsonify(found.to_geojson())
+    return jsonify(localize_route(found.to_dict(), request_lang()) if language_asked()
+                   else found.to_dict())  # fmt: skip
 
 
 _POINT_PARAMS = [
@@ -47,7 +52,7 @@ OPENAPI = {
             "get": {
                 "summary": "An accessible street route for one profile",
                 "operationId": "getRoute", "tags": ["routing"],
-                "parameters": [*_POINT_PARAMS,
+                "parameters": [*_POINT_PARAMS, LANG_PARAM,
                                {"name": "format", "in": "query", "schema": _FORMAT},
                                *profile_query_parameters()],
                 "responses": _ROUTE_RESPONSES,
@@ -69,6 +74,7 @@ OPENAPI = {
                 "from": ref("LatLon"), "to": ref("LatLon"),
                 "profile": {"$ref": "#/components/schemas/ProfileName"},
                 "format": _FORMAT,
+                "lang": LANG_PARAM["schema"],
                 **profile_parameters(),
             },
         },

@@ -12,6 +12,8 @@
 ``planner``
     The :class:`~routing.transit.planner.TransitPlanner` for ``/plan``, or ``None`` when no
     GTFS feed is configured (``/plan`` then answers 503 ``transit_unavailable``).
+``places``
+    The :class:`~routing.places.PlaceIndex` behind ``/places`` (built on first use).
 ``sources``
     The input files the graph was built from (``osm``, ``dem``, ``overlays``, ``cache_dir``)
     and the transit inputs (``gtfs``, ``transit_overlays``), as given in the config.
@@ -19,12 +21,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 
+from routing.places import PlaceIndex, build_place_index
 from routing.router import StreetRouter
 from routing.transit.planner import TransitPlanner
 
@@ -58,3 +63,22 @@ def locked_router() -> Iterator[StreetRouter]:
     state = services()
     with state["router_lock"].admit():
         yield state["router"]
+
+
+def get_places() -> PlaceIndex:
+    """The place index, built on first use from ``OSM`` and ``PLACE_OVERPASS``/``PLACE_STATIONS``.
+
+    Building takes about half a second on the Almaty data, so apps that never search (most
+    tests) never pay for it.
+    """
+    state = services()
+    with state.setdefault("places_lock", threading.Lock()):
+        if state.get("places") is None:
+            config = current_app.config
+            osm = config.get("OSM")
+            state["places"] = build_place_index(
+                osm=Path(osm) if osm else None,
+                overpass=[Path(p) for p in config.get("PLACE_OVERPASS") or ()],
+                stations=[Path(p) for p in config.get("PLACE_STATIONS") or ()],
+            )
+        return state["places"]

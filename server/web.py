@@ -1,26 +1,50 @@
-"""``GET /``: the accessible web page (static HTML, script and styles; no internet needed)."""
+"""``GET /``: the accessible web page, in Russian, Kazakh or English.
+
+The page is one template rendered in the request's language (``lang``, else
+``Accept-Language``); its script gets the same catalogue as JSON for the texts it writes.
+Leaflet is served from ``static/vendor`` (copied from npm by ``make web``); nothing comes
+from the internet.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from routing.cost.profiles import PROFILE_NAMES, PROFILES
+from server.i18n import N_, catalogue, gettext, request_lang
 from server.openapi import errors
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+bp = Blueprint("web", __name__, template_folder="templates")
 
-bp = Blueprint("web", __name__)
+#: The profiles' labels, marked for the catalogues (they are data in routing.cost.profiles).
+PROFILE_LABELS = (N_("Walking"), N_("Manual wheelchair"), N_("Electric wheelchair"),
+                  N_("Blind (cane or guide dog)"), N_("Low vision"),
+                  N_("Reduced mobility (cane, walker)"))  # fmt: skip
+
+#: The language switcher, each name in its own language.
+LANGUAGE_LABELS = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"))
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """The route planner page; its script talks to ``/profiles``, ``/health`` and ``/route``."""
-    response = send_from_directory(STATIC_DIR, "index.html")
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
+    """The trip planner page; its script talks to ``/places``, ``/route``, ``/plan``..."""
+    lang = request_lang()
+    names = list(PROFILE_NAMES) + [n for n in PROFILES if n not in PROFILE_NAMES]
+    body = render_template(
+        "index.html",
+        lang=lang,
+        _=lambda message: gettext(lang, message),
+        languages=LANGUAGE_LABELS,
+        profiles=[(n, gettext(lang, PROFILES[n].label)) for n in names],
+        # "</" cannot end the script element early once escaped
+        catalogue_json=json.dumps({"lang": lang, "messages": catalogue(lang)},
+                                  ensure_ascii=False).replace("</", "<\\/"),
+    )  # fmt: skip
+    return body, 200, {"Cache-Control": "no-cache", "Content-Language": lang,
+                       "Vary": "Accept-Language"}  # fmt: skip
 
 OPENAPI = {
     "paths": {

@@ -833,9 +833,11 @@ class TransitPlanner:
         for leg in journey.legs:
             if isinstance(leg, TransitLeg):
                 flush()
-                legs.append(self._ride_leg(view, leg, at))
+                ride = self._ride_leg(view, leg, at)
+                ride["warnings"] = []  # each ride's own, so a reader knows which leg they mean
+                unknown_penalty += self._ride_penalty(profile, leg, view, ride["warnings"])
+                legs.append(ride)
                 ride_s += leg.alight_time - leg.board_time
-                unknown_penalty += self._ride_penalty(profile, leg, view, warnings)
             elif leg.seconds > 0 or not isinstance(leg, TransferLeg):
                 walk_run.append(leg)
         flush()

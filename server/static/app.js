@@ -1,681 +1,836 @@
-// Inclusive routing web page: fills the forms from /profiles and /health, asks /route
-// (a street route, shown as text first and as an SVG sketch) and /plan (journeys by bus and
-// metro, shown as a list of itineraries with their legs as sentences).
+// Inclusive routing web page: place search (WAI-ARIA combobox over /places), a Leaflet map
+// drawn from the server's own /basemap, street routes (/route) and journeys (/plan), in
+// Kazakh, Russian or English, with the query kept in the URL.
 // Everything server-sent is inserted with textContent, never as HTML.
 "use strict";
 
 (function () {
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
+  const I18N = JSON.parse($("i18n").textContent);
+  const LANG = I18N.lang;
 
-  const form = $("route-form");
-  const profileSelect = $("profile");
-  const paramsList = $("params-list");
-  const statusBox = $("status");
-  const alertBox = $("alert");
-  const results = $("results");
-  const submitButton = $("submit");
+  // t(message, params): the catalogue's text for message, its %(name)s placeholders filled.
+  function t(message, params) {
+    const text = I18N.messages[message] || message;
+    return text.replace(/%\((\w+)\)s/g, (_m, key) => String(params && key in params ? params[key] : ""));
+  }
 
-  let profiles = {};
-  let busy = false;
+  // Like t(), but placeholders named in `nodes` become those nodes (names in their own
+  // language), wherever the translation puts them.
+  function tNodes(message, params, nodes) {
+    const text = I18N.messages[message] || message;
+    const frag = document.createDocumentFragment();
+    for (const [i, piece] of text.split(/%\((\w+)\)s/).entries()) {
+      if (i % 2 === 0) { if (piece) frag.append(document.createTextNode(piece)); continue; }
+      if (nodes && piece in nodes) frag.append(nodes[piece]);
+      else frag.append(document.createTextNode(String(params && piece in params ? params[piece] : "")));
+    }
+    return frag;
+  }
 
-  // -- small helpers -------------------------------------------------------------------
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      node.setAttribute(key, value);
-    }
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
 
-  function svgEl(tag, attrs, text) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      node.setAttribute(key, String(value));
-    }
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
+  // A name in its own language, so a screen reader switches voice (WCAG 3.1.2).
+  function nameSpan(text, lang) {
+    const guess = lang || (/[\u0400-\u04ff]/.test(text) ? "ru" : "en");
+    const span = el("span", {}, text);
+    if (guess !== LANG) span.setAttribute("lang", guess);
+    return span;
   }
+
+  function sentence(parts) {
+    // parts: strings and nodes, appended in order into a text-bearing element
+    const frag = document.createDocumentFragment();
+    for (const part of parts) frag.append(typeof part === "string" ? document.createTextNode(part) : part);
+    return frag;
+  }
+
+  const numberFormat = new Intl.NumberFormat(LANG === "kk" ? "kk-KZ" : LANG === "ru" ? "ru-RU" : "en-GB",
+    { maximumFractionDigits: 1 });
+
+  const areaFormat = new Intl.NumberFormat(numberFormat.resolvedOptions().locale,
+    { maximumSignificantDigits: 2 });
 
   function formatDistance(metres) {
-    if (metres >= 1000) return (metres / 1000).toFixed(1) + " kilometres";
-    return Math.round(metres) + " metres";
+    if (metres >= 1000) return t("%(km)s km", { km: numberFormat.format(Math.round(metres / 100) / 10) });
+    return t("%(m)s m", { m: Math.round(metres) });
   }
 
   function formatDuration(seconds) {
     const minutes = Math.round(seconds / 60);
-    if (minutes < 1) return "under 1 minute";
-    if (minutes < 90) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
-    const hours = Math.floor(minutes / 60);
-    return "about " + hours + " h " + (minutes % 60) + " min";
+    if (minutes < 1) return t("under 1 min");
+    if (minutes < 90) return t("%(min)s min", { min: minutes });
+    return t("%(h)s h %(min)s min", { h: Math.floor(minutes / 60), min: minutes % 60 });
   }
 
-  function formatPoint(lat, lon) {
-    return lat.toFixed(5) + ", " + lon.toFixed(5);
-  }
+  // N(message) only marks a text for the catalogue; t() translates it where it is used.
+  const N = (message) => message;
+  const FIELD_LABELS = { from: N("Start"), to: N("Destination") };
 
+  const statusBox = $("status");
   function announce(text) {
-    // Clear first so that the same message twice is announced twice.
     statusBox.textContent = "";
     window.setTimeout(() => { statusBox.textContent = text; }, 50);
   }
 
-  function showAlert(text) {
-    alertBox.textContent = text;
-    alertBox.hidden = !text;
+  async function getJson(url) {
+    const sep = url.includes("?") ? "&" : "?";
+    const response = await fetch(url + sep + "lang=" + LANG, { headers: { Accept: "application/json" } });
+    let body = null;
+    try { body = await response.json(); } catch (_err) { body = null; }
+    return { response, body };
   }
 
-  // -- field errors --------------------------------------------------------------------
-  function clearFieldErrors() {
-    for (const node of form.querySelectorAll("[aria-invalid]")) {
-      node.removeAttribute("aria-invalid");
+  // -- places: the combobox (WAI-ARIA APG, list autocomplete) ---------------------------
+  const chosen = { from: null, to: null };  // {lat, lon, name, name_lang}
+  const COORDS = /^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$/;
+  const KIND_LABELS = {
+    metro_station: N("metro station"), bus_stop: N("bus stop"), place: N("place"), street: N("street"),
+    poi: N("place of interest"), address: N("address"), position: N("position"),
+  };
+
+  function setChosen(field, place, quiet) {
+    chosen[field] = place;
+    const input = $(field);
+    const note = $(field + "-chosen");
+    note.textContent = "";
+    if (place) {
+      input.value = place.name;
+      note.append(sentence([t("Chosen:") + " ", nameSpan(place.name, place.name_lang),
+        " (" + t(KIND_LABELS[place.kind] || "position") + ", " + place.lat.toFixed(5) + ", " +
+        place.lon.toFixed(5) + ")"]));
+      if (!quiet) announce(t("%(field)s set to %(name)s.", { field: t(FIELD_LABELS[field]), name: place.name }));
     }
-    for (const node of form.querySelectorAll(".error-text")) {
-      node.textContent = "";
-      node.hidden = true;
+    drawEnds();
+  }
+
+  function setUpCombobox(field) {
+    const input = $(field);
+    const listbox = $(field + "-listbox");
+    let options = [];
+    let active = -1;
+    let timer = null;
+    let seq = 0;
+
+    function close() {
+      listbox.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
     }
-  }
 
-  function fieldFor(name) {
-    if (!name) return null;
-    if (["from", "to", "profile"].includes(name)) return $(name);
-    return $("param-" + name);
-  }
-
-  function markFieldError(name, message) {
-    const input = fieldFor(name);
-    if (!input) return false;
-    const errorText = $(input.id + "-error");
-    if (errorText) {
-      errorText.textContent = message;
-      errorText.hidden = false;
+    function highlight(index) {
+      const items = listbox.querySelectorAll("[role=option]");
+      items.forEach((item, i) => item.setAttribute("aria-selected", i === index ? "true" : "false"));
+      active = index;
+      if (index >= 0 && items[index]) {
+        input.setAttribute("aria-activedescendant", items[index].id);
+        items[index].scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
     }
-    input.setAttribute("aria-invalid", "true");
-    if (input.id.startsWith("param-")) $("params-details").open = true;
-    input.focus();
-    return true;
+
+    function pick(index) {
+      const place = options[index];
+      if (!place) return;
+      close();
+      setChosen(field, place);
+    }
+
+    function render(places, unmatched) {
+      options = places;
+      listbox.textContent = "";
+      places.forEach((place, i) => {
+        const item = el("li", { role: "option", id: field + "-option-" + i, "aria-selected": "false" });
+        item.append(nameSpan(place.name, place.name_lang));
+        item.append(el("span", { class: "option-kind" }, " — " + t(KIND_LABELS[place.kind] || place.kind)));
+        item.addEventListener("mousedown", (event) => { event.preventDefault(); pick(i); });
+        listbox.append(item);
+      });
+      const open = places.length > 0;
+      listbox.hidden = !open;
+      input.setAttribute("aria-expanded", open ? "true" : "false");
+      active = -1;
+      const missing = unmatched.length ? " " + t("%(words)s is not on the map; these match the other words.", { words: unmatched.join(" ") }) : "";
+      $(field + "-chosen").textContent = missing.trim();
+      announce((open ? t("%(n)s suggestions. Use the up and down arrows to choose.", { n: places.length }) : t("No place found.")) + missing);
+    }
+
+    async function suggest() {
+      const text = input.value.trim();
+      if (text.length < 2 || COORDS.test(text)) { close(); return; }
+      const mine = ++seq;
+      try {
+        const { response, body } = await getJson("/places?limit=8&q=" + encodeURIComponent(text));
+        if (mine !== seq) return;  // a newer query is on its way
+        if (response.ok && body) render(body.places, body.unmatched || []);
+      } catch (_err) { /* offline: typing still works with coordinates */ }
+    }
+
+    input.addEventListener("input", () => {
+      chosen[field] = null;
+      $(field + "-chosen").textContent = "";
+      window.clearTimeout(timer);
+      timer = window.setTimeout(suggest, 150);
+    });
+    input.addEventListener("keydown", (event) => {
+      const open = !listbox.hidden;
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (!open) { suggest(); return; }
+        highlight(Math.min(active + 1, options.length - 1));
+      } else if (event.key === "ArrowUp" && open) {
+        event.preventDefault();
+        highlight(Math.max(active - 1, 0));
+      } else if (event.key === "Enter" && open && active >= 0) {
+        event.preventDefault();
+        pick(active);
+      } else if (event.key === "Escape" && open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    input.addEventListener("blur", () => window.setTimeout(close, 100));
   }
 
-  // -- profiles and their parameters ---------------------------------------------------
+  // The point of a field: the chosen place, typed coordinates, or the best match of the text.
+  async function resolvePoint(field) {
+    const text = $(field).value.trim();
+    if (chosen[field] && chosen[field].name === text) return chosen[field];
+    if (!text) return { error: t(field === "from" ? N("Enter a start.") : N("Enter a destination.")) };
+    const match = COORDS.exec(text);
+    if (match) {
+      const lat = Number(match[1]);
+      const lon = Number(match[2]);
+      if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return { error: t("Latitude must be within ±90 and longitude within ±180.") };
+      const place = { lat, lon, name: lat.toFixed(5) + ", " + lon.toFixed(5), kind: "position", name_lang: "en" };
+      setChosen(field, place, true);
+      return place;
+    }
+    const { response, body } = await getJson("/places?limit=1&q=" + encodeURIComponent(text));
+    if (response.ok && body && body.places.length) {
+      setChosen(field, body.places[0], true);
+      return body.places[0];
+    }
+    return { error: t("No place matches “%(text)s”. Try another spelling, a nearby stop, or a position.", { text }) };
+  }
+
+  // -- profiles and their settings -----------------------------------------------------
+  let profiles = {};
+  const paramsList = $("params-list");
+
   function renderParameters() {
-    const profile = profiles[profileSelect.value];
+    const profile = profiles[$("profile").value];
     paramsList.textContent = "";
-    if (!profile) {
-      paramsList.append(el("p", { class: "hint" }, "Settings are not available."));
-      return;
-    }
+    if (!profile) { paramsList.append(el("p", { class: "hint" }, t("Settings are not available."))); return; }
     for (const param of profile.parameters) {
       const id = "param-" + param.name;
       const wrap = el("div", { class: "field" });
       const unit = param.unit ? " (" + param.unit + ")" : "";
-      const label = param.description.charAt(0).toUpperCase() + param.description.slice(1);
-      wrap.append(el("label", { for: id }, label + unit));
+      wrap.append(el("label", { for: id, lang: "en" }, param.description.charAt(0).toUpperCase() + param.description.slice(1) + unit));
       let hint;
       let input;
       if (param.type === "boolean") {
-        hint = "Default: " + (param.default ? "yes" : "no") + ".";
-        input = el("select", { id: id, name: param.name });
-        input.append(el("option", { value: "" }, "Default (" + (param.default ? "yes" : "no") + ")"));
-        input.append(el("option", { value: "true" }, "Yes"));
-        input.append(el("option", { value: "false" }, "No"));
+        hint = t("Default: %(value)s.", { value: t(param.default ? N("yes") : N("no")) });
+        input = el("select", { id, name: param.name });
+        input.append(el("option", { value: "" }, t("Default")), el("option", { value: "true" }, t("yes")), el("option", { value: "false" }, t("no")));
       } else {
-        hint = "Default " + param.default + unit + ". Allowed from " + param.minimum +
-          " to " + param.maximum + ".";
-        input = el("input", {
-          id: id, name: param.name, type: "number", inputmode: "decimal", step: "any",
-          min: String(param.minimum), max: String(param.maximum),
-        });
+        hint = t("Default %(value)s. Allowed from %(min)s to %(max)s.", { value: param.default, min: param.minimum, max: param.maximum });
+        input = el("input", { id, name: param.name, type: "text", inputmode: "decimal", autocomplete: "off" });
       }
-      const hintNode = el("p", { class: "hint", id: id + "-hint" }, hint);
+      input.setAttribute("aria-describedby", id + "-hint " + id + "-error");
       const errorNode = el("p", { class: "error-text", id: id + "-error" });
       errorNode.hidden = true;
-      input.setAttribute("aria-describedby", id + "-hint " + id + "-error");
-      wrap.append(hintNode, input, errorNode);
+      wrap.append(el("p", { class: "hint", id: id + "-hint" }, hint), input, errorNode);
       paramsList.append(wrap);
+    }
+    if (pendingOverrides) {
+      for (const [key, value] of Object.entries(pendingOverrides)) {
+        const input = $("param-" + key);
+        if (input) input.value = value;
+      }
+      pendingOverrides = null;
     }
   }
 
   async function loadProfiles() {
     try {
-      const response = await fetch("/profiles", { headers: { Accept: "application/json" } });
+      const { response, body } = await getJson("/profiles");
       if (!response.ok) throw new Error("HTTP " + response.status);
-      const list = await response.json();
-      const current = profileSelect.value;
-      const planCurrent = planProfileSelect.value;
-      profileSelect.textContent = "";
-      planProfileSelect.textContent = "";
-      for (const profile of list) {
-        profiles[profile.name] = profile;
-        profileSelect.append(el("option", { value: profile.name }, profile.label));
-        planProfileSelect.append(el("option", { value: profile.name }, profile.label));
-      }
-      if (profiles[current]) profileSelect.value = current;
-      if (profiles[planCurrent]) planProfileSelect.value = planCurrent;
-      renderParameters();
-    } catch (err) {
-      paramsList.textContent = "";
-      paramsList.append(el("p", { class: "hint" },
-        "The profile settings could not be loaded (" + err.message + "). " +
-        "You can still find routes with the default settings."));
-    }
+      for (const profile of body) profiles[profile.name] = profile;
+    } catch (_err) { /* settings stay unavailable; default routes still work */ }
+    renderParameters();
   }
 
-  async function loadCoverage() {
-    const coverage = $("coverage");
+  // -- the map -------------------------------------------------------------------------
+  let map = null;
+  let baseLayer = null;
+  let resultLayer = null;
+  let endsLayer = null;
+  const ALMATY = [43.2383, 76.9453];
+
+  function markIcon(symbol, cls) {
+    return window.L.divIcon({ className: "map-mark " + cls, html: "<span>" + symbol + "</span>", iconSize: [28, 28] });
+  }
+
+  function setUpMap(loadNow) {
+    if (!window.L) { $("map").textContent = t("The map could not be loaded; the form and the directions work without it."); return; }
+    const L = window.L;
+    map = L.map("map", { zoomControl: false, attributionControl: true, keyboard: true, preferCanvas: false })
+      .setView(ALMATY, 15);
+    L.control.zoom({ zoomInTitle: t("Zoom in"), zoomOutTitle: t("Zoom out") }).addTo(map);
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution("© OpenStreetMap");
+    baseLayer = L.geoJSON(null, { interactive: false, style: baseStyle, pointToLayer: basePoint }).addTo(map);
+    resultLayer = L.featureGroup().addTo(map);
+    endsLayer = L.layerGroup().addTo(map);
+    let timer = null;
+    map.on("moveend", () => { window.clearTimeout(timer); timer = window.setTimeout(loadBase, 200); });
+    map.on("click", (event) => {
+      const field = document.querySelector("input[name=click]:checked").value;
+      const { lat, lng } = event.latlng;
+      setChosen(field, { lat, lon: lng, name: lat.toFixed(5) + ", " + lng.toFixed(5), kind: "position", name_lang: "en" });
+    });
+    $("map").setAttribute("tabindex", "0");
+    if (loadNow) loadBase();
+  }
+
+  function baseStyle(feature) {
+    const p = feature.properties;
+    if (p.kind === "street" || p.kind === "sidewalk") return { color: "#7a7a7a", weight: p.road_class >= 4 ? 5 : p.road_class >= 2 ? 3 : 2, opacity: 0.7 };
+    if (p.kind === "steps") return { color: "#5a5a5a", weight: 3, dashArray: "1 4", opacity: 0.9 };
+    if (p.kind === "crossing") return { color: "#5a5a5a", weight: 3, dashArray: "6 3", opacity: 0.9 };
+    return { color: "#8a6d3b", weight: 2, dashArray: "4 4", opacity: 0.8 };
+  }
+
+  function basePoint(feature, latlng) {
+    const metro = feature.properties.kind === "metro_station";
+    return window.L.circleMarker(latlng, {
+      radius: metro ? 7 : 4, color: metro ? "#b0001e" : "#004a9f", weight: 2, fillColor: "#ffffff", fillOpacity: 1, interactive: false,
+    });
+  }
+
+  async function loadBase() {
+    if (!map) return;
+    const b = map.getBounds();
+    const bbox = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map((v) => v.toFixed(5)).join(",");
     try {
-      const response = await fetch("/health", { headers: { Accept: "application/json" } });
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      const body = await response.json();
-      showPlanAvailability(body.planner);
-      const b = body.graph.bounds;
-      coverage.textContent = "This service covers latitudes " + b.min_lat.toFixed(3) + " to " +
-        b.max_lat.toFixed(3) + " and longitudes " + b.min_lon.toFixed(3) + " to " +
-        b.max_lon.toFixed(3) + ".";
-      if (!$("from").value && !$("to").value) {
-        const lat = (b.min_lat + b.max_lat) / 2;
-        const lon = (b.min_lon + b.max_lon) / 2;
-        $("from-hint").textContent = "Latitude, then longitude, in decimal degrees, separated " +
-          "by a comma. Example: " + lat.toFixed(4) + ", " + lon.toFixed(4);
-      }
-    } catch (err) {
-      coverage.textContent = "The service status could not be loaded (" + err.message + ").";
+      const { response, body } = await getJson("/basemap?bbox=" + bbox);
+      if (!response.ok || !body) return;
+      baseLayer.clearLayers();
+      baseLayer.addData(body);
+    } catch (_err) { /* the route is still drawn */ }
+  }
+
+  function drawEnds() {
+    if (!endsLayer) return;
+    endsLayer.clearLayers();
+    for (const [field, symbol] of [["from", "A"], ["to", "B"]]) {
+      const place = chosen[field];
+      if (place) window.L.marker([place.lat, place.lon], { icon: markIcon(symbol, field === "from" ? "start" : "end"), keyboard: false, interactive: false }).addTo(endsLayer);
     }
   }
 
-  // -- the request ---------------------------------------------------------------------
-  function queryFromForm() {
-    const query = new URLSearchParams();
-    query.set("from", $("from").value.trim());
-    query.set("to", $("to").value.trim());
-    query.set("profile", profileSelect.value);
-    for (const input of paramsList.querySelectorAll("input, select")) {
-      const value = input.value.trim();
-      if (value !== "") query.set(input.name, value);
-    }
-    return query;
+  function drawLine(coordinates, cls) {
+    const latlngs = coordinates.map((c) => [c[1], c[0]]);
+    const styles = {
+      route: [{ color: "#ffffff", weight: 10 }, { color: "#004a9f", weight: 6 }],
+      blocked: [{ color: "#ffffff", weight: 10 }, { color: "#6b2c00", weight: 6, dashArray: "6 8" }],
+      walk: [{ color: "#ffffff", weight: 9 }, { color: "#004a9f", weight: 5, dashArray: "1 9", lineCap: "round" }],
+      bus: [{ color: "#ffffff", weight: 10 }, { color: "#006b3c", weight: 6, dashArray: "16 8" }],
+      metro: [{ color: "#b0001e", weight: 10 }, { color: "#ffffff", weight: 4 }],
+    }[cls];
+    for (const style of styles) window.L.polyline(latlngs, Object.assign({ interactive: false, opacity: 1 }, style)).addTo(resultLayer);
   }
 
-  // The response and its JSON body (null when the body is not JSON).
-  async function getJson(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (_err) {
-      body = null;
-    }
-    return { response, body };
+  function drawMark(location, symbol, cls) {
+    window.L.marker([location[0], location[1]], { icon: markIcon(symbol, cls), keyboard: false, interactive: false }).addTo(resultLayer);
   }
 
-  async function findRoute(event) {
-    event.preventDefault();
-    if (busy) return;
-    busy = true;
-    submitButton.setAttribute("aria-disabled", "true");
-    clearFieldErrors();
-    showAlert("");
-    announce("Searching for a route…");
-    try {
-      const { response, body } = await getJson("/route?" + queryFromForm().toString());
-      if (response.ok && body) {
-        showRoute(body);
-      } else if (response.status === 422 && body && body.error) {
-        showNoRoute(body.error);
+  function fitResult() {
+    if (!map) return;
+    const bounds = resultLayer.getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24] });
+  }
+
+  // -- the form: all field errors at once ----------------------------------------------
+  const form = $("trip-form");
+  const FIELD_IDS = { from: "from", to: "to", profile: "profile", time: "time", max_transfers: "max-transfers" };
+
+  function clearErrors() {
+    for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+    for (const node of form.querySelectorAll(".error-text")) { node.textContent = ""; node.hidden = true; }
+    $("form-errors").hidden = true;
+    $("form-errors").textContent = "";
+  }
+
+  function fieldInput(name) {
+    return $(FIELD_IDS[name] || "param-" + name);
+  }
+
+  function showErrors(errors) {
+    // errors: [{field, message}]; every one is shown beside its field and listed on top.
+    const box = $("form-errors");
+    box.textContent = "";
+    box.append(el("p", {}, errors.length === 1 ? t("Please correct 1 field:") : t("Please correct %(n)s fields:", { n: errors.length })));
+    const list = el("ul");
+    for (const { field, message } of errors) {
+      const input = fieldInput(field);
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        const errorText = $(input.id + "-error");
+        if (errorText) { errorText.textContent = message; errorText.hidden = false; }
+        if (input.id.startsWith("param-")) $("params-details").open = true;
+        const item = el("li");
+        item.append(el("a", { href: "#" + input.id }, message));
+        list.append(item);
       } else {
-        showError(response.status, body && body.error);
+        list.append(el("li", {}, message));
       }
-    } catch (err) {
-      results.hidden = true;
-      showAlert("The routing service could not be reached (" + err.message + "). Try again.");
-      announce("");
-    } finally {
-      busy = false;
-      submitButton.removeAttribute("aria-disabled");
+    }
+    box.append(list);
+    box.hidden = false;
+    box.focus();
+  }
+
+  function almatyToday() {
+    const parts = {};
+    for (const part of new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Almaty", year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(new Date())) parts[part.type] = part.value;
+    return parts.year + "-" + parts.month + "-" + parts.day;
+  }
+
+  // "08:30" -> today 08:30 in Almaty; "2026-12-07 08:30" -> that day; "" -> now.
+  function parseTime(text) {
+    if (!text) return { value: "" };
+    let m = /^(\d{1,2}):(\d{2})$/.exec(text);
+    if (m && Number(m[1]) < 24 && Number(m[2]) < 60) return { value: almatyToday() + "T" + m[1].padStart(2, "0") + ":" + m[2] };
+    m = /^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})$/.exec(text);
+    if (m && Number(m[2]) < 24 && Number(m[3]) < 60) return { value: m[1] + "T" + m[2].padStart(2, "0") + ":" + m[3] };
+    return { error: t("Write the time as HH:MM (e.g. 08:30) or YYYY-MM-DD HH:MM.") };
+  }
+
+  function mode() {
+    return document.querySelector("input[name=mode]:checked").value;
+  }
+
+  function overrides() {
+    const out = {};
+    for (const input of paramsList.querySelectorAll("input, select")) {
+      if (input.value.trim() !== "") out[input.name] = input.value.trim();
+    }
+    return out;
+  }
+
+  // -- URL state -----------------------------------------------------------------------
+  let pendingOverrides = null;
+
+  function stateQuery(fromPlace, toPlace, time) {
+    const q = new URLSearchParams();
+    q.set("lang", LANG);
+    q.set("from", fromPlace.lat.toFixed(6) + "," + fromPlace.lon.toFixed(6));
+    q.set("from_name", fromPlace.name);
+    if (toPlace) {
+      q.set("to", toPlace.lat.toFixed(6) + "," + toPlace.lon.toFixed(6));
+      q.set("to_name", toPlace.name);
+    }
+    q.set("profile", $("profile").value);
+    q.set("mode", mode());
+    if (time) q.set("time", time);
+    if (mode() === "transit" && $("max-transfers").value !== "") q.set("max_transfers", $("max-transfers").value);
+    for (const [key, value] of Object.entries(overrides())) q.set(key, value);
+    return q;
+  }
+
+  const STATE_KEYS = ["lang", "from", "from_name", "to", "to_name", "profile", "mode", "time", "max_transfers", "minutes"];
+
+  function restoreFromUrl() {
+    const q = new URLSearchParams(window.location.search);
+    for (const field of ["from", "to"]) {
+      const m = COORDS.exec(q.get(field) || "");
+      if (m) {
+        const name = q.get(field + "_name") || (Number(m[1]).toFixed(5) + ", " + Number(m[2]).toFixed(5));
+        setChosen(field, { lat: Number(m[1]), lon: Number(m[2]), name, kind: "position" }, true);
+      }
+    }
+    if (q.get("profile") && [...$("profile").options].some((o) => o.value === q.get("profile"))) $("profile").value = q.get("profile");
+    const m = ["transit", "reach"].includes(q.get("mode")) ? q.get("mode") : "street";
+    if (q.get("minutes") && [...$("minutes").options].some((o) => o.value === q.get("minutes"))) $("minutes").value = q.get("minutes");
+    document.querySelector("input[name=mode][value=" + m + "]").checked = true;
+    $("time").value = (q.get("time") || "").replace("T", " ");
+    $("max-transfers").value = q.get("max_transfers") || "";
+    const extra = {};
+    for (const [key, value] of q.entries()) if (!STATE_KEYS.includes(key)) extra[key] = value;
+    pendingOverrides = Object.keys(extra).length ? extra : null;
+    if (pendingOverrides) $("params-details").open = true;
+    return Boolean(chosen.from && (chosen.to || m === "reach"));
+  }
+
+  function updateLanguageLinks() {
+    const q = new URLSearchParams(window.location.search);
+    for (const link of document.querySelectorAll("a[data-lang]")) {
+      q.set("lang", link.dataset.lang);
+      link.setAttribute("href", "?" + q.toString());
     }
   }
 
-  function showError(status, error) {
-    results.hidden = true;
-    const message = error && error.message ? error.message : "The request failed (HTTP " + status + ").";
-    if (status === 400 && error && markFieldError(error.field, message)) {
-      showAlert("Please correct the form: " + message);
-    } else {
-      showAlert(message);
-    }
-    announce("");
-  }
+  // -- results -------------------------------------------------------------------------
+  const results = $("results");
+  const resultsBody = $("results-body");
+  let busy = false;
 
-  // -- showing a route -----------------------------------------------------------------
-  function profileLabel(name) {
-    return profiles[name] ? profiles[name].label : name;
-  }
-
-  function fillSummary(body) {
-    const summary = $("summary");
-    summary.textContent = "";
-    const rows = [
-      ["Profile", profileLabel(body.profile)],
-      ["Distance", formatDistance(body.distance_m)],
-      ["Time", formatDuration(body.duration_s)],
-      ["Confidence", Math.round(body.confidence * 100) + "% of the route has known " +
-        "accessibility information"],
-    ];
-    for (const [term, value] of rows) {
-      summary.append(el("dt", {}, term), el("dd", {}, value));
-    }
-  }
-
-  function fillSteps(steps) {
-    const list = $("steps");
-    list.textContent = "";
-    for (const step of steps) list.append(el("li", {}, step.instruction));
-    if (!steps.length) {
-      list.append(el("li", {}, "No steps: the start and the destination are the same place."));
-    }
-  }
-
-  function fillWarnings(warnings) {
-    const list = $("warnings");
-    list.textContent = "";
-    for (const warning of warnings || []) list.append(el("li", {}, warning.message));
-    $("warnings-section").hidden = !(warnings && warnings.length);
-  }
-
-  function fillBarriers(barriers) {
-    const list = $("barriers");
-    list.textContent = "";
-    for (const barrier of barriers || []) list.append(el("li", {}, barrier.description));
-    $("barriers-section").hidden = !(barriers && barriers.length);
-  }
-
-  function revealResults(headingText) {
-    const heading = $("results-heading");
-    heading.textContent = headingText;
+  function reveal(heading) {
+    $("results-heading").textContent = heading;
     results.hidden = false;
-    heading.focus();
+    performance.mark("result-shown");  // time to first result, read by the measurements
+    $("results-heading").focus();
+    fitResult();
   }
 
-  function showRoute(body) {
-    $("results-message").hidden = true;
-    $("steps-heading").textContent = "Steps";
-    fillSummary(body);
-    fillBarriers(body.barriers);
-    fillWarnings(body.warnings);
-    fillSteps(body.steps);
-    drawMap(body.geometry.coordinates, body.barriers || [], false);
-    const warningCount = (body.warnings || []).length;
-    announce("Route found: " + formatDistance(body.distance_m) + ", " +
-      formatDuration(body.duration_s) + ", " + body.steps.length + " steps" +
-      (warningCount ? ", " + warningCount + (warningCount === 1 ? " warning" : " warnings") : "") +
-      ".");
-    revealResults("Route for " + profileLabel(body.profile));
+  function stepText(step) {
+    // Instructions come from the server in the request's language; names keep their own.
+    const li = el("li", { class: "step" });
+    // the street's name keeps its own language inside the sentence (WCAG 3.1.2)
+    const at = step.name ? step.instruction.indexOf(step.name) : -1;
+    if (at >= 0) {
+      li.append(step.instruction.slice(0, at), nameSpan(step.name),
+        step.instruction.slice(at + step.name.length));
+    } else {
+      li.append(document.createTextNode(step.instruction));
+    }
+    if (step.instruction_lang && step.instruction_lang !== LANG) li.setAttribute("lang", step.instruction_lang);
+    return li;
+  }
+
+  function warningItem(warning) {
+    const li = el("li", {}, warning.message);
+    if (warning.message_lang && warning.message_lang !== LANG) li.setAttribute("lang", warning.message_lang);
+    return li;
+  }
+
+  function summaryList(pairs) {
+    const dl = el("dl", { class: "summary" });
+    for (const [term, value] of pairs) dl.append(el("dt", {}, term), el("dd", {}, value));
+    return dl;
+  }
+
+  function snapNotes(body) {
+    // How far each end was moved onto the walking network.
+    const out = [];
+    const messages = {
+      from: N("The start is %(d)s from the nearest usable path; the route begins there."),
+      to: N("The destination is %(d)s from the nearest usable path; the route ends there."),
+    };
+    for (const key of ["from", "to"]) {
+      const snap = body.snapped && body.snapped[key];
+      if (snap && snap.distance_m >= 25) out.push(t(messages[key], { d: formatDistance(snap.distance_m) }));
+    }
+    return out;
+  }
+
+  function showRoute(body, fromPlace, toPlace) {
+    resultLayer.clearLayers && resultLayer.clearLayers();
+    resultsBody.textContent = "";
+    const profileLabel = $("profile").selectedOptions[0].textContent;
+    const fromTo = el("p");
+    fromTo.append(tNodes("From %(from)s to %(to)s.", {}, { from: nameSpan(fromPlace.name, fromPlace.name_lang), to: nameSpan(toPlace.name, toPlace.name_lang) }));
+    resultsBody.append(fromTo);
+    resultsBody.append(summaryList([
+      [t("Distance"), formatDistance(body.distance_m)],
+      [t("Time"), formatDuration(body.duration_s)],
+      [t("Confidence"), Math.round(body.confidence * 100) + " %"],
+    ]));
+    const notes = snapNotes(body);
+    if (body.duration_s > 45 * 60) notes.push(t("This is a long way on foot. Try “With bus and metro” for a journey with low-floor buses and the metro."));
+    if (notes.length) {
+      const box = el("div", { class: "note" });
+      for (const note of notes) box.append(el("p", {}, note));
+      resultsBody.append(box);
+    }
+    if (body.warnings && body.warnings.length) {
+      resultsBody.append(el("h3", {}, t("Warnings")));
+      const ul = el("ul", { class: "warnings" });
+      body.warnings.forEach((w) => { ul.append(warningItem(w)); if (w.location) drawMark(w.location, "?", "unknown"); });
+      resultsBody.append(ul);
+    }
+    resultsBody.append(el("h3", {}, t("Steps")));
+    const ol = el("ol", { class: "steps" });
+    for (const step of body.steps || []) ol.append(stepText(step));
+    resultsBody.append(ol);
+    if (map) drawLine(body.geometry.coordinates, "route");
+    announce(t("Route found: %(d)s, %(time)s.", { d: formatDistance(body.distance_m), time: formatDuration(body.duration_s) }));
+    reveal(t("Route for %(profile)s", { profile: profileLabel }));
   }
 
   function showNoRoute(error) {
-    const message = $("results-message");
-    message.textContent = error.message;
-    message.hidden = false;
+    resultsBody.textContent = "";
+    const profileLabel = $("profile").selectedOptions[0].textContent;
+    resultsBody.append(el("p", { class: "message" }, error.summary || error.message));
+    if (error.summary && error.message) {
+      const more = el("details");
+      more.append(el("summary", {}, t("Details from the route engine")));
+      more.append(el("p", { lang: error.message_lang || "en" }, error.message));
+      resultsBody.append(more);
+    }
+    const barriers = error.barriers || [];
+    if (barriers.length) {
+      resultsBody.append(el("h3", {}, t("What blocks the way")));
+      const ol = el("ol", { class: "barriers" });
+      barriers.forEach((b, i) => {
+        const li = el("li", {}, b.message || b.description || "");
+        if (b.message_lang && b.message_lang !== LANG) li.setAttribute("lang", b.message_lang);
+        ol.append(li);
+        if (b.location && map) drawMark(b.location, String(i + 1), "barrier");
+      });
+      resultsBody.append(ol);
+    }
     const walking = error.walking_route;
-    fillBarriers(error.barriers);
     if (walking) {
-      fillSummary(walking);
-      fillWarnings(walking.warnings);
-      fillSteps(walking.steps);
-      $("steps-heading").textContent = "Steps of the walking route (not usable with this profile)";
-      drawMap(walking.geometry.coordinates, error.barriers || [], true);
-    } else {
-      $("summary").textContent = "";
-      fillWarnings([]);
-      fillSteps([]);
-      drawMap([], [], true);
+      resultsBody.append(el("h3", {}, t("The walking route, which this profile cannot use")));
+      resultsBody.append(summaryList([[t("Distance"), formatDistance(walking.distance_m)], [t("Time on foot"), formatDuration(walking.duration_s)]]));
+      const ol = el("ol", { class: "steps" });
+      for (const step of walking.steps || []) ol.append(stepText(step));
+      resultsBody.append(ol);
+      if (map) drawLine(walking.geometry.coordinates, "blocked");
     }
-    const count = (error.barriers || []).length;
-    announce("No route for " + profileLabel(error.profile || profileSelect.value) + "." +
-      (count ? " " + count + (count === 1 ? " barrier blocks" : " barriers block") +
-        " the walking route." : ""));
-    revealResults("No route for " + profileLabel(error.profile || profileSelect.value));
-  }
-
-  // -- the SVG sketch ------------------------------------------------------------------
-  function drawMap(coordinates, barriers, walking) {
-    const svg = $("map");
-    const title = $("map-title");
-    const desc = $("map-desc");
-    for (const node of Array.from(svg.childNodes)) {
-      if (node !== title && node !== desc) svg.removeChild(node);
-    }
-    const width = 640;
-    const height = 420;
-    const pad = 36;
-    // [lat, lon] pairs: route points, then barrier points.
-    const line = coordinates.map((c) => [c[1], c[0]]);
-    const marks = barriers.map((b) => b.location);
-    const all = line.concat(marks);
-    if (!all.length) {
-      desc.textContent = "Nothing to draw.";
-      return;
-    }
-    let minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
-    for (const [lat, lon] of all) {
-      minLat = Math.min(minLat, lat); maxLat = Math.max(maxLat, lat);
-      minLon = Math.min(minLon, lon); maxLon = Math.max(maxLon, lon);
-    }
-    const midLat = (minLat + maxLat) / 2;
-    const kx = Math.cos(midLat * Math.PI / 180); // shrink longitude to keep shapes true
-    const spanX = Math.max((maxLon - minLon) * kx, 1e-6);
-    const spanY = Math.max(maxLat - minLat, 1e-6);
-    const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad) / spanY);
-    const offX = (width - spanX * scale) / 2;
-    const offY = (height - spanY * scale) / 2;
-    const project = ([lat, lon]) => [
-      offX + (lon - minLon) * kx * scale,
-      offY + (maxLat - lat) * scale,
-    ];
-
-    svg.append(svgEl("rect", { x: 0, y: 0, width: width, height: height, fill: "none" }));
-    if (line.length) {
-      const points = line.map((p) => project(p).map((v) => v.toFixed(1)).join(",")).join(" ");
-      svg.append(svgEl("polyline", { class: "route-line-halo", points: points }));
-      svg.append(svgEl("polyline", {
-        class: "route-line" + (walking ? " walking" : ""), points: points,
-      }));
-      const [sx, sy] = project(line[0]);
-      const [ex, ey] = project(line[line.length - 1]);
-      svg.append(svgEl("circle", { class: "marker-start", cx: sx, cy: sy, r: 10 }));
-      svg.append(svgEl("rect", { class: "marker-end", x: ex - 9, y: ey - 9, width: 18, height: 18 }));
-      svg.append(svgEl("text", { class: "map-label", x: sx + 14, y: sy - 10 }, "Start"));
-      svg.append(svgEl("text", { class: "map-label", x: ex + 14, y: ey - 10 }, "Destination"));
-    }
-    marks.forEach((location, i) => {
-      const [bx, by] = project(location);
-      svg.append(svgEl("path", {
-        class: "marker-barrier",
-        d: "M" + bx + " " + (by - 13) + " L" + (bx + 12) + " " + (by + 9) + " L" + (bx - 12) +
-          " " + (by + 9) + " Z",
-      }));
-      svg.append(svgEl("text", { class: "barrier-number", x: bx, y: by + 6 }, String(i + 1)));
-    });
-    drawScaleBar(svg, scale, height);
-    svg.append(svgEl("text", { class: "map-label", x: width - 40, y: 26 }, "N ↑"));
-
-    const parts = [];
-    if (line.length) {
-      const s = line[0];
-      const e = line[line.length - 1];
-      parts.push((walking ? "Dashed walking route" : "Route line") + " from the start at " +
-        formatPoint(s[0], s[1]) + " to the destination at " + formatPoint(e[0], e[1]) + ".");
-    }
-    if (marks.length) {
-      parts.push(marks.length + (marks.length === 1 ? " barrier is" : " barriers are") +
-        " marked with numbered triangles, in the order of the list of what blocks the way.");
-    }
-    title.textContent = walking ? "Sketch of the walking route and its barriers" : "Sketch of the route";
-    desc.textContent = parts.join(" ");
-  }
-
-  function drawScaleBar(svg, scale, height) {
-    const width = 640;
-    // scale is pixels per degree of latitude; one degree of latitude is about 111,320 m.
-    const pxPerMetre = scale / 111320;
-    const candidates = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
-    let metres = candidates[0];
-    for (const c of candidates) if (c * pxPerMetre <= width / 4) metres = c;
-    const length = metres * pxPerMetre;
-    const x = 16;
-    const y = height - 16;
-    svg.append(svgEl("line", { class: "scale-bar", x1: x, y1: y, x2: x + length, y2: y }));
-    svg.append(svgEl("text", { class: "map-label", x: x, y: y - 8 },
-      metres >= 1000 ? metres / 1000 + " km" : metres + " m"));
-  }
-
-  // -- small conveniences --------------------------------------------------------------
-  function swap() {
-    const from = $("from");
-    const to = $("to");
-    [from.value, to.value] = [to.value, from.value];
-    announce("Start and destination swapped.");
-  }
-
-  function setUpLocate() {
-    const button = $("locate");
-    if (!("geolocation" in navigator) || !window.isSecureContext) return;
-    button.hidden = false;
-    button.addEventListener("click", () => {
-      announce("Finding your location…");
-      navigator.geolocation.getCurrentPosition(
-        (position) => {
-          $("from").value = position.coords.latitude.toFixed(6) + ", " +
-            position.coords.longitude.toFixed(6);
-          announce("Start set to your current location, accurate to about " +
-            Math.round(position.coords.accuracy) + " metres.");
-        },
-        (err) => announce("Your location is not available: " + err.message),
-        { enableHighAccuracy: true, timeout: 15000 },
-      );
-    });
-  }
-
-  // -- journeys by bus and metro (/plan) ------------------------------------------------
-  const planForm = $("plan-form");
-  const planProfileSelect = $("plan-profile");
-  const planStatus = $("plan-status");
-  const planAlert = $("plan-alert");
-  const planResults = $("plan-results");
-  const planSubmit = $("plan-submit");
-  const PLAN_FIELDS = { from: "plan-from", to: "plan-to", time: "plan-time",
-    profile: "plan-profile", max_transfers: "plan-max-transfers" };
-  const MODE_NAMES = { bus: "Bus", trolleybus: "Trolleybus", metro: "Metro", tram: "Tram",
-    rail: "Train" };
-  let planBusy = false;
-
-  function planAnnounce(text) {
-    planStatus.textContent = "";
-    window.setTimeout(() => { planStatus.textContent = text; }, 50);
-  }
-
-  function showPlanAlert(text) {
-    planAlert.textContent = text;
-    planAlert.hidden = !text;
-  }
-
-  function showPlanAvailability(planner) {
-    const note = $("plan-availability");
-    if (planner) {
-      note.textContent = "Journeys combine walking with buses and the metro (" + planner.stops +
-        " stops, " + planner.routes + " routes), using only the vehicles and stops the " +
-        "traveller can use.";
-    } else {
-      note.textContent = "Public transport planning is not available on this server: it " +
-        "runs without a timetable. Street routes above still work.";
-    }
-  }
-
-  // Now in Almaty, as the value of a datetime-local input (YYYY-MM-DDTHH:MM).
-  function almatyNow() {
-    const parts = {};
-    const format = new Intl.DateTimeFormat("en-GB", {
-      timeZone: "Asia/Almaty", year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    });
-    for (const part of format.formatToParts(new Date())) parts[part.type] = part.value;
-    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" +
-      parts.minute;
-  }
-
-  function setPlanTimeNow(say) {
-    try {
-      $("plan-time").value = almatyNow();
-    } catch (_err) {
-      $("plan-time").value = "";  // an empty time means now for the server
-    }
-    if (say) planAnnounce("Departure set to now.");
-  }
-
-  function clearPlanErrors() {
-    for (const node of planForm.querySelectorAll("[aria-invalid]")) {
-      node.removeAttribute("aria-invalid");
-    }
-    for (const node of planForm.querySelectorAll(".error-text")) {
-      node.textContent = "";
-      node.hidden = true;
-    }
-  }
-
-  function markPlanFieldError(name, message) {
-    const input = name && PLAN_FIELDS[name] ? $(PLAN_FIELDS[name]) : null;
-    if (!input) return false;
-    const errorText = $(input.id + "-error");
-    if (errorText) {
-      errorText.textContent = message;
-      errorText.hidden = false;
-    }
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    return true;
-  }
-
-  function planQuery() {
-    const query = new URLSearchParams();
-    query.set("from", $("plan-from").value.trim());
-    query.set("to", $("plan-to").value.trim());
-    query.set("profile", planProfileSelect.value);
-    const time = $("plan-time").value.trim();
-    if (time) query.set("time", time);
-    const maxTransfers = $("plan-max-transfers").value;
-    if (maxTransfers !== "") query.set("max_transfers", maxTransfers);
-    return query;
-  }
-
-  async function findJourneys(event) {
-    event.preventDefault();
-    if (planBusy) return;
-    planBusy = true;
-    planSubmit.setAttribute("aria-disabled", "true");
-    clearPlanErrors();
-    showPlanAlert("");
-    planAnnounce("Searching for journeys…");
-    try {
-      const { response, body } = await getJson("/plan?" + planQuery().toString());
-      if (response.ok && body) {
-        showPlan(body);
-      } else {
-        showPlanError(response.status, body && body.error);
-      }
-    } catch (err) {
-      planResults.hidden = true;
-      showPlanAlert("The journey planner could not be reached (" + err.message + "). Try again.");
-      planAnnounce("");
-    } finally {
-      planBusy = false;
-      planSubmit.removeAttribute("aria-disabled");
-    }
-  }
-
-  function showPlanError(status, error) {
-    planResults.hidden = true;
-    const message = error && error.message ? error.message :
-      "The request failed (HTTP " + status + ").";
-    if (status === 400 && error && markPlanFieldError(error.field, message)) {
-      showPlanAlert("Please correct the journey form: " + message);
-    } else if (status === 422) {
-      showPlanAlert("No journey found. " + message);
-    } else {
-      showPlanAlert(message);
-    }
-    planAnnounce("");
+    if (mode() === "street") resultsBody.append(el("p", {}, t("Try “With bus and metro”: a journey may avoid what blocks this route.")));
+    announce(t("No route for %(profile)s.", { profile: profileLabel }));
+    reveal(t("No route for %(profile)s", { profile: profileLabel }));
   }
 
   function clock(text) {
-    // "2026-12-07T08:10:42+05:00" -> "08:10" (times are in the feed's zone, Almaty).
     const match = /T(\d{2}):(\d{2})/.exec(text || "");
     return match ? match[1] + ":" + match[2] : String(text);
   }
 
-  function placeName(stop) {
+  function stopName(stop, fromPlace, toPlace) {
     if (!stop) return "";
-    if (!stop.stop_id && stop.name === "origin") return "the start";
-    if (!stop.stop_id && stop.name === "destination") return "your destination";
-    return stop.name || formatPoint(stop.lat, stop.lon);
+    if (!stop.stop_id && stop.name === "origin") return fromPlace.name;
+    if (!stop.stop_id && stop.name === "destination") return toPlace.name;
+    return stop.name || "";
   }
 
-  function describeLeg(leg) {
+  const MODE_LABELS = { bus: N("Bus"), trolleybus: N("Trolleybus"), metro: N("Metro"), tram: N("Tram"), rail: N("Train") };
+
+  function legHeading(leg, fromPlace, toPlace) {
+    const to = nameSpan(stopName(leg.to, fromPlace, toPlace));
     if (leg.mode === "walk") {
-      const what = leg.distance_m !== undefined && leg.distance_m !== null ?
-        "Walk " + formatDistance(leg.distance_m) : "Walk";
-      return what + " to " + placeName(leg.to) + " (" + formatDuration(leg.duration_s) + ").";
+      return tNodes("Walk %(distance)s (%(time)s) to %(place)s.", { distance: formatDistance(leg.distance_m || 0), time: formatDuration(leg.duration_s) }, { place: to });
     }
-    const mode = MODE_NAMES[leg.mode] || leg.mode;
-    const route = String(leg.route || "").trim();
-    const name = route.toLowerCase().includes(mode.toLowerCase()) ? route :
-      (mode + " " + route).trim();
-    let text = name + " from " + placeName(leg.from) + " at " + clock(leg.departure) + " to " +
-      placeName(leg.to) + " at " + clock(leg.arrival);
-    if (leg.headsign) text += " (towards " + leg.headsign + ")";
-    text += ".";
-    if (leg.accessible_vehicle === "yes") text += " Low-floor vehicle with a ramp.";
-    return text;
+    const from = nameSpan(stopName(leg.from, fromPlace, toPlace));
+    // "Almaty Metro Line 1" names its mode already; "90" does not
+    const number = String(leg.route || "").trim();
+    const route = /metro|bus|tram|train/i.test(number) ? number : (t(MODE_LABELS[leg.mode] || leg.mode) + " " + number).trim();
+    const frag = tNodes("%(route)s: board at %(from)s at %(dep)s, get off at %(to)s at %(arr)s.",
+      { route, dep: clock(leg.departure), arr: clock(leg.arrival) }, { from, to });
+    if (leg.headsign) frag.append(" ", tNodes("Towards %(headsign)s.", {}, { headsign: nameSpan(leg.headsign) }));
+    if (leg.accessible_vehicle === "yes") frag.append(" " + t("Low-floor vehicle with a ramp."));
+    return frag;
   }
 
-  function itineraryTitle(itinerary, index) {
-    const changes = itinerary.transfers === 1 ? "1 change" : itinerary.transfers + " changes";
-    return "Option " + (index + 1) + ": leave " + clock(itinerary.departure) + ", arrive " +
-      clock(itinerary.arrival) + ", " + formatDuration(itinerary.duration_s) + ", " + changes +
-      ", walking " + formatDistance(itinerary.walk_distance_m);
-  }
-
-  function showPlan(body) {
-    const list = $("itineraries");
-    list.textContent = "";
-    const message = $("plan-results-message");
+  function showPlan(body, fromPlace, toPlace) {
+    resultsBody.textContent = "";
+    const profileLabel = $("profile").selectedOptions[0].textContent;
     const itineraries = body.itineraries || [];
-    itineraries.forEach((itinerary, i) => {
+    if (!itineraries.length) resultsBody.append(el("p", { class: "message" }, t("No journey found.")));
+    const list = el("ol", { class: "itineraries" });
+    itineraries.forEach((it, i) => {
       const item = el("li", { class: "itinerary" });
-      const headingId = "itinerary-" + (i + 1) + "-heading";
-      item.setAttribute("aria-labelledby", headingId);
-      item.append(el("h3", { id: headingId }, itineraryTitle(itinerary, i)));
-      const legs = el("ol", { class: "legs", "aria-label": "Legs of option " + (i + 1) });
-      for (const leg of itinerary.legs || []) {
-        legs.append(el("li", { class: "leg leg-" + leg.mode }, describeLeg(leg)));
+      item.append(el("h3", {}, t("Option %(n)s: leave %(dep)s, arrive %(arr)s, %(time)s, %(changes)s changes, walking %(walk)s", {
+        n: i + 1, dep: clock(it.departure), arr: clock(it.arrival), time: formatDuration(it.duration_s), changes: it.transfers, walk: formatDistance(it.walk_distance_m),
+      })));
+      const legs = el("ol", { class: "legs" });
+      for (const leg of it.legs || []) {
+        const li = el("li", { class: "leg leg-" + leg.mode });
+        const p = el("p", { class: "leg-title" });
+        p.append(legHeading(leg, fromPlace, toPlace));
+        li.append(p);
+        if (leg.mode === "walk" && leg.steps && leg.steps.length) {
+          const d = el("details");
+          d.append(el("summary", {}, t("Walking directions (%(n)s steps)", { n: leg.steps.length })));
+          const ol = el("ol", { class: "steps" });
+          for (const step of leg.steps) ol.append(stepText(step));
+          d.append(ol);
+          li.append(d);
+        }
+        const warnings = leg.warnings || [];
+        if (warnings.length) {
+          const ul = el("ul", { class: "warnings", "aria-label": t("Warnings for this leg") });
+          for (const w of warnings) ul.append(warningItem(w));
+          li.append(ul);
+        }
+        legs.append(li);
+        if (i === 0 && map && leg.geometry && leg.geometry.coordinates) {
+          drawLine(leg.geometry.coordinates, leg.mode === "walk" ? "walk" : leg.mode === "metro" ? "metro" : "bus");
+        } else if (i === 0 && map && leg.from && leg.to && leg.from.lat !== undefined) {
+          drawLine([[leg.from.lon, leg.from.lat], [leg.to.lon, leg.to.lat]], leg.mode === "metro" ? "metro" : leg.mode === "walk" ? "walk" : "bus");
+        }
       }
       item.append(legs);
-      const warnings = itinerary.warnings || [];
-      if (warnings.length) {
-        item.append(el("h4", {}, "Warnings for option " + (i + 1)));
-        const warningList = el("ul", { class: "warnings" });
-        for (const warning of warnings) warningList.append(el("li", {}, warning.message));
-        item.append(warningList);
+      const own = (it.warnings || []).filter((w) => !(it.legs || []).some((leg) => (leg.warnings || []).some((lw) => lw.message === w.message)));
+      if (own.length) {
+        item.append(el("h4", {}, t("Warnings for the whole journey")));
+        const ul = el("ul", { class: "warnings" });
+        for (const w of own) ul.append(warningItem(w));
+        item.append(ul);
       }
       list.append(item);
     });
-    message.hidden = itineraries.length > 0;
-    message.textContent = itineraries.length ? "" : "No journey found.";
-    const heading = $("plan-results-heading");
-    heading.textContent = "Journeys for " + profileLabel(body.profile) + ", leaving " +
-      clock(body.time);
-    planResults.hidden = false;
-    heading.focus();
-    planAnnounce(itineraries.length + (itineraries.length === 1 ? " journey" : " journeys") +
-      " found." + (itineraries.length ? " The first takes " +
-        formatDuration(itineraries[0].duration_s) + "." : ""));
+    resultsBody.append(list);
+    if (itineraries.length) resultsBody.append(el("p", { class: "hint" }, t("Only the first option is drawn on the map.")));
+    announce(t("%(n)s journeys found.", { n: itineraries.length }));
+    reveal(t("Journeys for %(profile)s", { profile: profileLabel }));
   }
 
-  function swapPlan() {
-    const from = $("plan-from");
-    const to = $("plan-to");
-    [from.value, to.value] = [to.value, from.value];
-    planAnnounce("Start and destination swapped.");
+  // Square kilometres of a GeoJSON (Multi)Polygon: shoelace on a local flat projection.
+  function areaKm2(geometry) {
+    const polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    let total = 0;
+    for (const rings of polygons) {
+      rings.forEach((ring, i) => {
+        const k = Math.cos(ring[0][1] * Math.PI / 180);
+        let sum = 0;
+        for (let j = 0; j < ring.length - 1; j++) {
+          sum += ring[j][0] * k * ring[j + 1][1] - ring[j + 1][0] * k * ring[j][1];
+        }
+        total += (i === 0 ? 1 : -1) * Math.abs(sum / 2);  // holes are subtracted
+      });
+    }
+    return total * 111.32 * 111.32;
   }
 
-  planForm.addEventListener("submit", findJourneys);
-  $("plan-swap").addEventListener("click", swapPlan);
-  $("plan-now").addEventListener("click", () => setPlanTimeNow(true));
-  setPlanTimeNow(false);
+  const REACH_STYLES = [{ dashArray: null, weight: 4 }, { dashArray: "12 6", weight: 3 }, { dashArray: "2 6", weight: 3 }];
 
-  form.addEventListener("submit", findRoute);
-  profileSelect.addEventListener("change", renderParameters);
+  function showReach(body, fromPlace) {
+    resultsBody.textContent = "";
+    const profileLabel = $("profile").selectedOptions[0].textContent;
+    const from = el("p");
+    from.append(tNodes("From %(from)s.", {}, { from: nameSpan(fromPlace.name, fromPlace.name_lang) }));
+    resultsBody.append(from);
+    const features = (body.features || []).slice().sort((a, b) => a.properties.minutes - b.properties.minutes);
+    const list = el("ul", { class: "reach" });
+    features.forEach((feature, i) => {
+      list.append(el("li", {}, t("Within %(min)s minutes: about %(area)s km² (the %(edge)s edge on the map).", {
+        min: Math.round(feature.properties.minutes), area: areaFormat.format(areaKm2(feature.geometry)),
+        edge: t([N("solid"), N("dashed"), N("dotted")][Math.min(i, 2)]),
+      })));
+      if (map) {
+        window.L.geoJSON(feature, { interactive: false, style: Object.assign({ color: "#004a9f", fillColor: "#004a9f", fillOpacity: 0.08, opacity: 1 }, REACH_STYLES[Math.min(i, 2)]) }).addTo(resultLayer);
+      }
+    });
+    resultsBody.append(list);
+    resultsBody.append(el("p", { class: "hint" }, t("Gaps inside an area are places that cannot be reached in that time. The areas follow the ways this traveller can use, with their slopes and barriers.")));
+    if (map && body.origin) drawMark([body.origin.lat, body.origin.lon], "A", "start");
+    announce(t("Reachable areas for %(profile)s are shown.", { profile: profileLabel }));
+    reveal(t("Reachable areas: %(profile)s", { profile: profileLabel }));
+  }
+
+  function showServerError(status, error) {
+    resultsBody.textContent = "";
+    resultsBody.append(el("p", { class: "message" }, (error && error.message) || t("The request failed (HTTP %(status)s).", { status })));
+    reveal(t("Something went wrong"));
+  }
+
+  async function submit(event, fromHistory) {
+    if (event) event.preventDefault();
+    if (busy) return;
+    busy = true;
+    $("submit").setAttribute("aria-disabled", "true");
+    clearErrors();
+    try {
+      announce(t("Searching…"));
+      const reach = mode() === "reach";
+      const [fromPlace, toPlace] = await Promise.all([resolvePoint("from"),
+        reach ? Promise.resolve(null) : resolvePoint("to")]);
+      const time = parseTime($("time").value.trim());
+      const errors = [];
+      if (fromPlace.error) errors.push({ field: "from", message: fromPlace.error });
+      if (toPlace && toPlace.error) errors.push({ field: "to", message: toPlace.error });
+      if (mode() === "transit" && time.error) errors.push({ field: "time", message: time.error });
+      for (const [key, value] of Object.entries(overrides())) {
+        if ($("param-" + key).tagName === "INPUT" && !Number.isFinite(Number(value))) errors.push({ field: key, message: t("Enter a number.") });
+      }
+      if (errors.length) { showErrors(errors); announce(""); return; }
+      const q = stateQuery(fromPlace, toPlace, mode() === "transit" ? time.value : "");
+      if (reach) q.set("minutes", $("minutes").value);
+      if (!fromHistory) window.history.pushState(null, "", "?" + q.toString());
+      updateLanguageLinks();
+      const api = new URLSearchParams(q);
+      api.delete("from_name"); api.delete("to_name"); api.delete("mode"); api.delete("lang");
+      if (resultLayer) resultLayer.clearLayers();
+      const url = { transit: "/plan?", reach: "/isochrone?", street: "/route?" }[mode()] + api.toString();
+      const { response, body } = await getJson(url);
+      if (response.ok && body) {
+        if (mode() === "transit") showPlan(body, fromPlace, toPlace);
+        else if (reach) showReach(body, fromPlace);
+        else showRoute(body, fromPlace, toPlace);
+      } else if (response.status === 422 && body && body.error && body.error.code === "no_route") {
+        showNoRoute(body.error);
+      } else if (response.status === 400 && body && body.error && body.error.field && fieldInput(body.error.field === "time" ? "time" : body.error.field)) {
+        showErrors([{ field: body.error.field, message: body.error.message }]);
+        announce("");
+      } else {
+        showServerError(response.status, body && body.error);
+      }
+    } catch (err) {
+      showServerError(0, { message: t("The server could not be reached. Try again.") });
+    } finally {
+      busy = false;
+      $("submit").removeAttribute("aria-disabled");
+    }
+  }
+
+  // -- start ---------------------------------------------------------------------------
+  function swap() {
+    const a = chosen.from;
+    const b = chosen.to;
+    const ta = $("from").value;
+    $("from").value = $("to").value;
+    $("to").value = ta;
+    chosen.from = null; chosen.to = null;
+    $("from-chosen").textContent = ""; $("to-chosen").textContent = "";
+    if (b) setChosen("from", b, true);
+    if (a) setChosen("to", a, true);
+    announce(t("Start and destination swapped."));
+  }
+
+  function syncMode() {
+    $("transit-fields").hidden = mode() !== "transit";
+    $("reach-fields").hidden = mode() !== "reach";
+    $("to-field").hidden = mode() === "reach";
+  }
+
+  setUpCombobox("from");
+  setUpCombobox("to");
+  form.addEventListener("submit", (event) => submit(event, false));
   $("swap").addEventListener("click", swap);
-  setUpLocate();
-  loadProfiles();
-  loadCoverage();
+  for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", syncMode);
+  $("profile").addEventListener("change", renderParameters);
+  $("form-errors").addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    if (link) { event.preventDefault(); $(link.getAttribute("href").slice(1)).focus(); }
+  });
+  if ("geolocation" in navigator && window.isSecureContext) {
+    $("locate").hidden = false;
+    $("locate").addEventListener("click", () => navigator.geolocation.getCurrentPosition(
+      (pos) => setChosen("from", { lat: pos.coords.latitude, lon: pos.coords.longitude, name: t("My location"), kind: "position" }),
+      (err) => announce(t("Your location is not available: %(why)s", { why: err.message })),
+    ));
+  }
+  window.addEventListener("popstate", () => { if (restoreFromUrl()) submit(null, true); });
+  window.addEventListener("DOMContentLoaded", () => {});
+  const ready = restoreFromUrl();
+  // A shared link shows its result first: the base map follows (fitting the route moves the
+  // map, which loads it), and the profile settings are awaited only when the link has some.
+  setUpMap(!ready);
+  syncMode();
+  updateLanguageLinks();
+  const profilesLoaded = loadProfiles();
+  if (ready && !pendingOverrides) submit(null, true);
+  else if (ready) profilesLoaded.then(() => submit(null, true));
 })();

@@ -330,10 +330,11 @@ def test_a_broken_transit_overlay_is_named(
 # -- the web page ------------------------------------------------------------------------
 def test_web_page_has_an_accessible_journey_form(plan_client: FlaskClient) -> None:
     html = plan_client.get("/").get_data(as_text=True)
-    assert '<form id="plan-form"' in html and '<form id="route-form"' in html
-    for control in ("plan-from", "plan-to", "plan-time", "plan-profile", "plan-max-transfers"):
+    assert '<form id="trip-form"' in html  # one form: on foot, or with bus and metro
+    assert 'name="mode" value="transit"' in html
+    for control in ("from", "to", "time", "profile", "max-transfers"):
         assert f'id="{control}"' in html and f'for="{control}"' in html
-    assert 'id="plan-status"' in html and html.count('aria-live="polite"') >= 2
+    assert 'id="status"' in html and 'aria-live="polite"' in html
     script = plan_client.get("/static/app.js").get_data(as_text=True)
     assert '"/plan?"' in script and '"/route?"' in script
     assert "Asia/Almaty" in script  # the time box starts at now, in Almaty
