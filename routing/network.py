@@ -40,7 +40,7 @@ from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
-from routing.snapping import EdgeSampler, Snap, fragment_edges
+from routing.snapping import EdgeSampler, Snap, unsnappable_edges
 
 LatLon = tuple[float, float]
 
@@ -185,7 +185,7 @@ class StreetNetwork:
         sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
         self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
-        self.fragments = fragment_edges(graph, np.ones(graph.n_edges, dtype=bool))
+        self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -206,7 +206,7 @@ class StreetNetwork:
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        usable &= ~self.fragments  # never snap where no route can leave
+        usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)
@@ -545,14 +545,14 @@ class StreetNetwork:
             nodes = np.stack([g.edge_u[edge], g.edge_v[edge]], axis=1).astype(np.int64)
             frac = np.stack([t, 1.0 - t], axis=1)
         safe = np.maximum(edges, 0)
-        at_node = known[:, None] & (frac == 0.0)  # the point is at this node: no edge needed
-        ok = (edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])
-        cost = np.where(ok, c.cost[safe] * frac, np.inf)
-        seconds = np.where(ok, c.seconds[safe] * frac, np.inf)
-        metres = np.where(ok, g.edge["length"][safe] * frac, np.inf)
-        for values in (cost, seconds, metres):
-            values[at_node] = 0.0
-        return np.where(ok | at_node, nodes, -1), cost, seconds, metres
+        at_node = known[:, None] & (frac == 0.0)  # as in _offsets: the point is at the node
+        ok = ((edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])) | at_node
+        share = np.where(at_node, 0.0, frac)
+        cost = np.where(ok & ~at_node, c.cost[safe], 0.0) * share
+        seconds = np.where(ok & ~at_node, c.seconds[safe], 0.0) * share
+        metres = np.where(ok & ~at_node, g.edge["length"][safe], 0.0) * share
+        cost, seconds, metres = (np.where(ok, x, np.inf) for x in (cost, seconds, metres))
+        return np.where(ok, nodes, -1), cost, seconds, metres
 
     def _add_direct(self, pg: ProfileGraph, sources, targets, out: CostMatrix) -> None:
         """Pairs on one edge (or its reverse): the walk along it, which no node search sees."""

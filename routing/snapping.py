@@ -173,3 +173,12 @@ def fragment_edges(graph: CompiledGraph, usable: np.ndarray) -> np.ndarray:
         return np.zeros(graph.n_edges, dtype=bool)
     small = size[label] < MIN_FRAGMENT_NODES
     return small[graph.edge_u] & small[graph.edge_v]
+
+
+def unsnappable_edges(graph: CompiledGraph) -> np.ndarray:
+    """Edges no point is snapped onto: fragments, and crossings built across a road (a point
+    in the middle of a road belongs on the sidewalk beside it, not on the carriageway)."""
+    from routing.graph import attributes as at
+
+    built_crossing = (graph.edge["kind"] == at.WAY_KIND["crossing"]) & graph.edge["built"]
+    return fragment_edges(graph, np.ones(graph.n_edges, dtype=bool)) | built_crossing
