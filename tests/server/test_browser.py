@@ -4,6 +4,8 @@ Every state a resident meets (a route, a journey, no route, form errors) is chec
 three languages with axe-core (WCAG 2.0/2.1 A and AA: 0 violations); a keyboard-only flow
 searches places, picks them, routes and reaches the steps; at 320 px with WCAG 1.4.12 text
 spacing the page must not scroll sideways; the URL keeps the query and Back restores it.
+The dispatcher's page shows a plan made through ``/dispatch`` on a small generated Almaty day,
+held to the same bar (axe in three languages, keyboard only, no sideways scrolling).
 The browser is ``/usr/bin/chromium`` (``make test`` installs Debian's package); nothing is
 downloaded, and the page only talks to the local server.
 """
@@ -19,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from werkzeug.serving import make_server
 
+from routing.dispatch.carnet import load_car_network
+from routing.dispatch.day import generate_day
 from routing.router import StreetRouter
 from server import create_app
 
@@ -41,10 +45,18 @@ MONDAY_0800 = "2026-12-07T08:00"
 
 
 @pytest.fixture(scope="module")
-def base_url(almaty_router: StreetRouter, almaty_gtfs: Path, shared_data: Path) -> Iterator[str]:
+def dispatch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dispatch")
+
+
+@pytest.fixture(scope="module")
+def base_url(almaty_router: StreetRouter, almaty_gtfs: Path, shared_data: Path,
+             dispatch_dir: Path) -> Iterator[str]:  # fmt: skip
     almaty = shared_data / "almaty"
     app = create_app({
         "TESTING": True, "GTFS": str(almaty_gtfs),
+        "CACHE_DIR": str(dispatch_dir / "cache"),
+        "DISPATCH_DB": f"sqlite:///{dispatch_dir / 'dispatch.sqlite'}",
         "OSM": str(almaty / "osm" / "almaty-2012.osm.pbf"),
         "PLACE_OVERPASS": [str(almaty / "bus" / "bus_stops_overpass.json")],
         "PLACE_STATIONS": [str(almaty / "metro" / "stations.json")],
@@ -205,3 +217,106 @@ def test_no_sideways_scrolling_with_text_spacing(browser, base_url: str, width: 
             .map(e => e.id)""", width)  # fmt: skip
         assert outside == []
     context.close()
+
+
+# -- the dispatcher's page ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def dispatch_plan(base_url: str, almaty_osm: Path, dispatch_dir: Path) -> int:
+    """A plan of a small generated day (8 trips, 3 vans) plus one booking no van can carry,
+    made through the HTTP API as a dispatcher's system would."""
+    network = load_car_network(almaty_osm, cache_dir=dispatch_dir / "cache")  # the server's cache
+    day = generate_day(almaty_osm, network, bookings=8, vehicles=3, seed=3)
+    too_big = dict(day["bookings"][0], id="group-of-three", passengers={"wheelchair": 3})
+    post = _post_json(base_url)
+    assert post("/dispatch/vehicles", {"vehicles": day["vehicles"]})[0] == 201
+    assert post("/dispatch/bookings", {"bookings": [*day["bookings"], too_big]})[0] == 201
+    status, plan = post("/dispatch/plan?wait=true", {"time_limit": 2})
+    assert status == 200 and plan["status"] == "done", plan
+    assert plan["result"]["kpis"]["served"] >= 1
+    assert [u["reason"] for u in plan["result"]["plan"]["unserved"]
+            if u["booking_id"] == "group-of-three"] == ["no_vehicle_with_places"]  # fmt: skip
+    return plan["id"]
+
+
+def _post_json(base_url: str):
+    import json
+    import urllib.request
+
+    def post(path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(base_url + path, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.load(response)
+
+    return post
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_dispatch_view_has_no_axe_violations(page, base_url: str, dispatch_plan: int,
+                                             lang: str) -> None:  # fmt: skip
+    # reachable from the trip planner by its link
+    page.goto(f"{base_url}/?lang={lang}")
+    page.click("a[href^='/dispatcher']")
+    page.wait_for_selector("#plan-heading")
+    assert page.get_attribute("html", "lang") == lang
+    # the newest finished plan is shown and marked in the list
+    assert page.get_attribute(f"table a[href$='plan={dispatch_plan}']", "aria-current") == "page"
+    page.wait_for_selector("#map[data-drawn=true]")
+    vans = page.locator(".vehicle").count()
+    assert vans >= 1
+    # each van: a table of its stops with times, and a drawn timeline named in words
+    assert page.locator(".stops-table").count() == vans
+    rows = page.locator(".stops-table tbody tr").count()
+    assert rows >= 2 and rows % 2 == 0  # a pickup and a drop-off per served booking
+    assert page.locator("svg.timeline[role=img] title").count() == vans
+    assert page.locator("svg.timeline .stop-mark text").count() == rows  # P/D letters
+    # the map: one pattern and a label per van, a numbered mark per stop, the left-out booking
+    assert page.locator(".leaflet-tooltip.van-label").count() == vans
+    assert page.locator(".van-key").count() == vans
+    dashes = page.locator(".van-key").evaluate_all("items => items.map(i => i.dataset.dash)")
+    assert len(set(dashes)) == min(vans, 6)
+    unserved = page.locator("table.unserved tbody th").all_text_contents()
+    assert "group-of-three" in unserved
+    assert page.locator(".leaflet-marker-pane .map-mark").count() == rows + len(unserved)
+    assert axe_violations(page) == []
+
+
+def test_dispatch_view_keyboard_only(page, base_url: str, dispatch_plan: int) -> None:
+    page.goto(f"{base_url}/dispatcher?lang=kk&plan={dispatch_plan}")
+    page.wait_for_selector("#map[data-drawn=true]")
+    reached = []
+    for _ in range(40):  # every link and the scrollable tables and map are reached by Tab
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.id || document.activeElement"
+                                     ".getAttribute('aria-label') || document.activeElement.href"))
+        if page.evaluate("document.activeElement.id") == "map":
+            break
+    assert reached[-1] == "map", reached
+    assert any("Көлігінің аялдамалары".lower() in str(r).lower() for r in reached), reached
+    # the map moves by keyboard (Leaflet's arrow keys)
+    before = page.evaluate("document.querySelector('.leaflet-map-pane').style.transform")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("b => document.querySelector('.leaflet-map-pane').style.transform !== b",
+                           arg=before)  # fmt: skip
+    # the plan list's link opens a plan by Enter
+    page.focus(f"a[href$='plan={dispatch_plan}']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#plan-heading")
+    assert f"plan={dispatch_plan}" in page.url
+
+
+def test_dispatch_view_at_320_px_with_text_spacing(browser, base_url: str,
+                                                   dispatch_plan: int) -> None:  # fmt: skip
+    context = browser.new_context(viewport={"width": 320, "height": 800})
+    page = context.new_page()
+    page.goto(f"{base_url}/dispatcher?lang=ru&plan={dispatch_plan}")
+    page.wait_for_selector("#map[data-drawn=true]")
+    page.add_style_tag(content=TEXT_SPACING)
+    page.wait_for_timeout(100)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                && !(e.parentElement && e.parentElement.closest('.table-wrap, .leaflet-container')))
+        .slice(0, 5).map(e => e.tagName + '.' + e.className)""")  # fmt: skip
+    context.close()
+    assert overflow <= 0, f"the dispatcher's page scrolls sideways by {overflow} px: {wide}"

@@ -241,7 +241,8 @@ def test_page_language_from_accept_language(web: FlaskClient) -> None:
 
 
 def _js_messages() -> set[str]:
-    text = (SERVER_DIR / "static" / "app.js").read_text(encoding="utf-8")
+    text = "".join((SERVER_DIR / "static" / name).read_text(encoding="utf-8")
+                   for name in ("app.js", "dispatch.js"))  # fmt: skip
     return set(re.findall(r'\b(?:t|N|tNodes)\("((?:[^"\\]|\\.)*)"', text))
 
 
@@ -267,3 +268,13 @@ def test_catalogue_translates_every_text_with_the_same_placeholders(lang: str) -
     for msgid in wanted:
         assert sorted(re.findall(r"%\((\w+)\)s", msgid)) == sorted(
             re.findall(r"%\((\w+)\)s", translated[msgid])), msgid  # fmt: skip
+
+
+def test_dispatcher_page_without_plans_and_with_a_bad_plan_number(web: FlaskClient) -> None:
+    html = web.get("/dispatcher", query_string={"lang": "kk"}).get_data(as_text=True)
+    assert '<html lang="kk">' in html and "Әзірге жоспар жоқ." in html
+    assert '<a href="/?lang=kk">' in html  # back to the trip planner
+    assert '<a href="/dispatcher?lang=kk">' in web.get("/?lang=kk").get_data(as_text=True)
+    error = web.get("/dispatcher", query_string={"plan": "x"}).get_json()["error"]
+    assert error["field"] == "plan"
+    assert web.get("/dispatcher", query_string={"plan": "99"}).status_code == 404

@@ -12,7 +12,6 @@ from transit_oracle import TimeExpandedOracle
 
 from routing.cost import get_profile
 from routing.errors import InvalidInputError, NoRouteError
-from routing.snapping import fragment_edges
 from routing.transit.accessibility import read_transit_overlays
 from routing.transit.planner import TransitPlanner, parse_departure
 
@@ -81,30 +80,19 @@ def test_cached_walks_give_the_same_plan_as_fresh_searches(almaty_planner):
     assert cached.to_dict() == fresh.to_dict()
 
 
-def test_ends_on_a_wheelchair_island_are_never_snapped_there(almaty_planner):
-    """A point on a short path that a wheelchair user can reach only over steps or kerbs
-    (an island of the profile's usable ways, though connected on foot) is not planned
-    from the island: it snaps to a way the profile can leave or, on the real data where
-    none is near enough, is a clear error naming the field."""
-    net, profile = almaty_planner.network, get_profile("wheelchair_manual")
-    allowed = np.isfinite(net.costs(profile).costs.cost)
-    rev = net.reverse_edge
-    usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-    island = fragment_edges(net.graph, usable) & usable & ~net.fragments
-    assert island.any()  # the real data has such places (574 edges when written)
-    when = parse_departure(WEEKDAY_8)
-    for edge in np.flatnonzero(island)[:: int(island.sum()) // 3][:3].tolist():
-        geometry = net.graph.edge_geometry(edge)
-        point = tuple(float(x) for x in geometry[len(geometry) // 2])
-        try:
-            plan = almaty_planner.plan(point, NEAR_MOMYSHULY, when, profile)
-        except NoRouteError as exc:
-            assert exc.details["field"] == "from" and "usable with profile" in exc.message
-            continue
-        snap = net.snap(point, profile)
-        assert not island[snap.edge]
-        origin = plan.itineraries[0].legs[0]["from"]
-        assert (origin["lat"], origin["lon"]) == (round(snap.lat, 6), round(snap.lon, 6))
+def test_a_feed_in_another_zone_reads_local_times_there(almaty_router, tmp_path):
+    import shutil
+
+    feed = tmp_path / "feed"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures/gtfs/almaty_mini", feed)
+    agency = feed / "agency.txt"
+    agency.write_text(agency.read_text().replace("Asia/Almaty", "Europe/Helsinki"))
+    planner = TransitPlanner.from_gtfs(almaty_router, feed)
+    assert planner.tz == "Europe/Helsinki"
+    near = (NEAR_RAIYMBEK[0] + 0.002, NEAR_RAIYMBEK[1])  # a short walk: always an answer
+    when = parse_departure("2024-01-08T08:00", tz=None)  # a Monday in the fixture's calendar
+    plan = planner.plan(NEAR_RAIYMBEK, near, when, get_profile("walk"))
+    assert plan.to_dict()["time"] == "2024-01-08T08:00:00+02:00"
 
 
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
@@ -115,10 +103,14 @@ def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
     assert board in _schedule(shared_data, "RMBK", "weekend", "forward")
 
 
-def test_time_zone_is_almaty():
-    local = parse_departure("2026-12-07T03:00:00Z")
+def test_time_zone_is_the_feeds_agency_timezone(almaty_planner):
+    assert almaty_planner.tz == "Asia/Almaty"  # agency.txt of the Almaty feed
+    local = parse_departure("2026-12-07T03:00:00Z", tz=almaty_planner.tz)
     assert local.isoformat() == "2026-12-07T08:00:00+05:00"
-    assert parse_departure(WEEKDAY_8).utcoffset() == dt.timedelta(hours=5)
+    assert parse_departure(WEEKDAY_8, tz=almaty_planner.tz).utcoffset() == dt.timedelta(hours=5)
+    # With tz=None (the HTTP API) a time without offset stays naive: the planner reads it
+    # in its feed's zone.
+    assert parse_departure(WEEKDAY_8, tz=None).tzinfo is None
     with pytest.raises(InvalidInputError) as exc:
         parse_departure("next monday")
     assert exc.value.field == "time"
