@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data web browser run test lint bench gtfs clean
+.PHONY: all venv data web browser postgres run test lint bench gtfs clean
 
 all: test
 
@@ -50,10 +50,19 @@ data:
 	@ln -sfn "$(SHARED)/almaty" data/osm/almaty
 	@echo "data: linked $(SHARED) into data/osm/"
 
+# The dispatch storage tests start a throwaway PostgreSQL server: install Debian's package
+# when its binaries are missing (as root, e.g. in CI); otherwise say what is needed.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }; \
+	else echo "postgres: install the postgresql package (sudo apt-get install postgresql)" >&2; fi
+
 run: venv data web
 	$(BIN)/inclusive-routing serve --host $(HOST) --port $(PORT)
 
-test: venv data web browser
+test: venv data web browser postgres
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable
 

@@ -13,7 +13,14 @@ import json
 import sys
 
 #: Baseline kind and ratio label of each of our kinds; other "ours*" kinds use osmnx.
-BASELINES = {"ours_plan": ("networkx_te", "networkx/ours")}
+BASELINES = {
+    "ours_plan": ("networkx_te", "networkx/ours"),
+    "ours_matrix": ("networkx_matrix", "networkx/ours"),
+    "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
+    "ours_new_override": ("ours_same_profile", "cached/new"),
+    "ours_http_test_client": ("ours_inprocess", "in-process/http"),
+    "ours_http_waitress": ("ours_inprocess", "in-process/http"),
+}
 
 
 def main(path: str) -> None:
@@ -24,7 +31,7 @@ def main(path: str) -> None:
         info = b.get("extra_info", {})
         median_ms = b["stats"]["median"] * 1000
         rows.append((b["name"], info, median_ms))
-        if info.get("kind") in ("osmnx", "networkx_te"):
+        if info.get("kind") in {"osmnx"} | {base for base, _ in BASELINES.values()}:
             baselines[(info["kind"], info["city"], info["profile"])] = median_ms
     for name, info, median_ms in rows:
         ratio = ""
@@ -35,8 +42,8 @@ def main(path: str) -> None:
         fallback = base is None
         if fallback:
             base = baselines.get((base_kind, city, "walk"))
-        if kind.startswith("ours") and base:
-            ratio = f"  {label} = {base / median_ms:6.1f}x"
+        if kind.startswith("ours") and base and kind != base_kind:
+            ratio = f"  {label} = {base / median_ms:6.2f}x ({median_ms - base:+.2f} ms)"
             if fallback and kind in BASELINES:
                 ratio += " (walk baseline)"
         if kind == "networkx_te" and "te_build_s" in info:

@@ -286,10 +286,11 @@ def build_steps(
             current_key = None
         if current is None or key != current_key:
             bearing = _bearing(piece.geometry, at_end=False)
-            if current is None:
+            built_crossing = kind == at.WAY_KIND["crossing"] and e["built"][i]
+            if current is None and not built_crossing:  # a route may start by crossing
                 maneuver = "depart"
                 text = f"Start on {label}" if name else f"Start along the {kind_name}"
-            elif kind == at.WAY_KIND["crossing"] and e["built"][i]:
+            elif built_crossing:
                 maneuver = code = "cross"
                 params = crossing_params(graph, i)
                 text = render(code, params)

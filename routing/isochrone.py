@@ -67,7 +67,8 @@ class Isochrone:
 def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     """Sample points of every edge walked within ``limit_s``: (x, y, seconds) arrays (m, s).
 
-    Includes the nodes reached in time and the pieces of the origin's own edge.
+    Includes the nodes reached in time and the pieces of each source's own edge (from the
+    time its source starts, see ``SearchTree.start_s``).
     """
     g, sampler = network.graph, network.sampler
     pg = network.costs(tree.profile)
@@ -78,22 +79,28 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     t_zero = start[edges].astype(np.float64)
     # The origin's own edge (and its reverse): from the snapped point onwards.
     extra_e, extra_from, extra_zero = [], [], []
-    for src in tree.sources:
+    for i, src in enumerate(tree.sources):
+        start = tree.start_s[i] if tree.start_s else 0.0
+        if start > limit_s:
+            continue
         rev = int(network.reverse_edge[src.edge])
         for edge, t0 in ((src.edge, src.t), (rev, 1.0 - src.t)):
             if edge >= 0 and np.isfinite(pg.costs.cost[edge]):
-                # Time at fraction f is (f - t0) * seconds: as if the edge began at -t0.
+                # Time at fraction f is start + (f - t0) * seconds.
                 extra_e.append(edge)
                 extra_from.append(t0)
-                extra_zero.append(-t0 * float(seconds[edge]))
+                extra_zero.append(start - t0 * float(seconds[edge]))
     edge_ids = np.concatenate([edges, np.array(extra_e, dtype=np.int64)])
     t_from = np.concatenate([t_from, extra_from])
     t_zero = np.concatenate([t_zero, extra_zero])
     if not len(edge_ids):
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    # The samples of those edges (sample_edge is sorted, so each edge's are one run).
-    first = np.searchsorted(sampler.sample_edge, edge_ids)
-    last = np.searchsorted(sampler.sample_edge, edge_ids, side="right")
+    # The samples of those edges (sample_edge is sorted, so each edge's are one run); an
+    # edge without samples of its own uses those of its opposite, fractions flipped.
+    flipped = ~sampler.sampled[edge_ids]
+    sampled_ids = np.where(flipped, network.reverse_edge[edge_ids], edge_ids)
+    first = np.searchsorted(sampler.sample_edge, sampled_ids)
+    last = np.searchsorted(sampler.sample_edge, sampled_ids, side="right")
     counts = last - first
     which = np.repeat(np.arange(len(edge_ids)), counts)
     ids = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -102,15 +109,19 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     pts = sampler.points[ids]
     along = sampler.seg_along[seg] + np.hypot(*(pts - sampler.seg_a[seg]).T)
     frac = along / sampler.edge_len[edge_ids[which]]
+    frac = np.where(flipped[which], 1.0 - frac, frac)
     time = t_zero[which] + frac * seconds[edge_ids[which]]
     keep = (frac >= t_from[which]) & (time <= limit_s)
     # Nodes reached in time, and the snapped origin itself.
     nodes = np.flatnonzero(tree.seconds <= limit_s)
     node_xy = network.projection.forward(g.node_lat[nodes], g.node_lon[nodes])
+    start = np.array(tree.start_s if tree.start_s else [0.0] * len(tree.sources))
     origin_xy = np.array([network.projection.forward(s.lat, s.lon) for s in tree.sources])
+    inside = start <= limit_s
+    origin_xy, start = origin_xy[inside].reshape(-1, 2), start[inside]
     x = np.concatenate([pts[keep, 0], node_xy[:, 0], origin_xy[:, 0]])
     y = np.concatenate([pts[keep, 1], node_xy[:, 1], origin_xy[:, 1]])
-    t = np.concatenate([time[keep], tree.seconds[nodes], np.zeros(len(origin_xy))])
+    t = np.concatenate([time[keep], tree.seconds[nodes], start])
     return x, y, t
 
 
@@ -124,7 +135,7 @@ def isochrone(
 ) -> Isochrone:
     """Walking isochrones from ``origin`` for each of ``minutes``."""
     limit_s = max(minutes) * 60.0
-    tree = network.tree([origin], profile, limit=limit_s * _max_cost_per_second(network, profile))
+    tree = network.tree([origin], profile, limit=limit_s * max_cost_per_second(network, profile))
     x, y, t = reached_points(network, tree, limit_s)
     return Isochrone(profile, origin, "walk", contours_from_points(network, x, y, t, minutes,
                                                                   cell_m=cell_m))  # fmt: skip
@@ -173,7 +184,7 @@ def _ring_areas(pts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return 0.5 * np.add.reduceat(cross, offsets[:-1])
 
 
-def _max_cost_per_second(network: StreetNetwork, profile: Profile) -> float:
+def max_cost_per_second(network: StreetNetwork, profile: Profile) -> float:
     """The largest cost per real second of any allowed edge: bounds the search by cost."""
     c = network.costs(profile).costs
     allowed = np.isfinite(c.cost)

@@ -39,14 +39,18 @@ from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
-from routing.search import ProfileGraph
-from routing.snapping import EdgeSampler, Snap, fragment_edges
+from routing.search import EdgePairs, ProfileGraph
+from routing.snapping import EdgeSampler, Snap, unsnappable_edges
 
 LatLon = tuple[float, float]
 
 #: Sources per Dijkstra batch in :meth:`StreetNetwork.matrix` (bounds memory: a batch holds
 #: a few arrays of ``batch x nodes`` values).
 MATRIX_BATCH = 64
+
+#: :meth:`StreetNetwork.matrix` walks paths back from the targets' nodes when they are at
+#: most this share of all nodes, and sums along whole search trees otherwise.
+BACKTRACK_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class SearchTree:
     seconds: np.ndarray
     metres: np.ndarray
     parent: np.ndarray
+    start_s: tuple[float, ...] = ()  # per source: seconds already spent (0 when empty)
 
     def at(self, points: Sequence[Snap | None]) -> CostMatrix:
         """Values at snapped points (a 1 x len(points) matrix; direct same-edge walks too)."""
@@ -131,11 +136,13 @@ class SearchTree:
         for j, point in enumerate(points):
             if point is None or point.edge not in near:
                 continue
-            for src in self.sources:
+            for i, src in enumerate(self.sources):
                 a, b = (point, src) if self.reverse else (src, point)
                 direct = net._direct(pg, a, b)
-                if direct is not None and direct[0] < out.cost[0, j]:
-                    out.cost[0, j], out.seconds[0, j], out.metres[0, j] = direct[:3]
+                start = self.start_s[i] if self.start_s else 0.0
+                if direct is not None and direct[0] + start < out.cost[0, j]:
+                    out.cost[0, j] = direct[0] + start
+                    out.seconds[0, j], out.metres[0, j] = direct[1] + start, direct[2]
         over = out.cost > self.limit
         for values in (out.cost, out.seconds, out.metres):
             values[over] = np.inf
@@ -172,9 +179,13 @@ class StreetNetwork:
         self.projection = LocalProjection(
             float(np.mean(graph.node_lat)), float(np.mean(graph.node_lon))
         )
-        self.sampler = EdgeSampler(graph, self.projection)
         self.reverse_edge = _reverse_edges(graph)
-        self.fragments = fragment_edges(graph, np.ones(graph.n_edges, dtype=bool))
+        # One of each pair of opposite edges is sampled: both share a geometry.
+        edges = np.arange(graph.n_edges)
+        sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
+        self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
+        self._pairs = EdgePairs.of(graph)
+        self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
 
     # -- per profile --------------------------------------------------------------------
@@ -191,11 +202,11 @@ class StreetNetwork:
         if hit is not None:
             self._prepared.move_to_end(profile)
             return hit
-        pg = ProfileGraph.build(self.graph, profile)
+        pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        usable &= ~self.fragments  # never snap where no route can leave
+        usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
             self._prepared.popitem(last=False)
@@ -341,24 +352,31 @@ class StreetNetwork:
         *,
         reverse: bool = False,
         limit: float = np.inf,
+        start_s: Sequence[float] | None = None,
     ) -> SearchTree:
         """Costs, seconds and metres from the nearest of ``sources`` to every node.
 
         With ``reverse``, from every node to the nearest of ``sources``. ``limit`` bounds
-        the cost searched (nodes beyond it are unreached).
+        the cost searched (nodes beyond it are unreached). ``start_s`` gives each source
+        seconds already spent (e.g. riding to a stop), counted as cost and time alike.
         """
         pg = self.costs(profile)
-        links = [o for s in sources for o in self._offsets(pg, s, reverse=reverse)]
+        starts = tuple(float(x) for x in start_s) if start_s is not None else ()
+        links = [
+            Offset(o.node, o.cost + (starts[i] if starts else 0.0),
+                   o.seconds + (starts[i] if starts else 0.0), o.metres)
+            for i, s in enumerate(sources) for o in self._offsets(pg, s, reverse=reverse)
+        ]  # fmt: skip
         n = self.graph.n_nodes
         if not links:
             inf = np.full(n, np.inf)
             return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
-                              inf.copy(), np.full(n, -1, dtype=np.int64))  # fmt: skip
+                              inf.copy(), np.full(n, -1, dtype=np.int64), starts)  # fmt: skip
         dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
         seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
         parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
         return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
-                          metres[0], parent)  # fmt: skip
+                          metres[0], parent, starts)  # fmt: skip
 
     def matrix(
         self,
@@ -378,11 +396,17 @@ class StreetNetwork:
         shape = (len(sources), len(targets))
         out = CostMatrix(np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.inf))
         rows = [i for i, s in enumerate(sources) if s is not None]
+        ends = self._offset_arrays(pg, targets, reverse=True)[0]
+        ends = np.unique(ends[ends >= 0])
+        few = len(ends) <= BACKTRACK_SHARE * self.graph.n_nodes
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
             dist, pred = self._search(pg, links, limit=limit)
-            seconds, metres = self._along(pg, dist, pred, links)
+            if few:  # walk back from the few nodes the targets are reached through
+                seconds, metres = self._along_to(pg, dist, pred, links, ends)
+            else:  # sum along every tree at once
+                seconds, metres = self._along(pg, dist, pred, links)
             part = self._arrive(pg, CostMatrix(dist, seconds, metres), targets, reverse=False)
             out.cost[chunk], out.seconds[chunk], out.metres[chunk] = (
                 part.cost, part.seconds, part.metres
@@ -446,12 +470,49 @@ class StreetNetwork:
                     seconds[at], metres[at] = o.seconds, o.metres
         parent = np.full(len(live), -1, dtype=np.int64)
         parent[inner] = position[(live[inner] // n) * n + p[inner]]
+        sums = _path_sums(parent, seconds + 1j * metres)  # both in one pass
         out = []
-        for values in (seconds, metres):
+        for part in (sums.real, sums.imag):
             full = np.full(k * n, np.inf)
-            full[live] = _path_sums(parent, values)
+            full[live] = part
             out.append(full.reshape(k, n))
         return out[0], out[1]
+
+    def _along_to(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
+                  links: list[list[Offset]], nodes: np.ndarray):  # fmt: skip
+        """Seconds and metres at ``nodes`` only (inf elsewhere), walking each path back.
+
+        Costs about (rows x nodes x path length) steps: cheaper than :meth:`_along` when
+        few nodes are wanted.
+        """
+        k, n = pred.shape
+        seconds, metres = np.full((k, n), np.inf), np.full((k, n), np.inf)
+        rows = np.repeat(np.arange(k), len(nodes))
+        cols = np.tile(nodes, k)
+        live = np.isfinite(dist[rows, cols])
+        rows, cols = rows[live], cols[live]
+        acc_s, acc_m = np.zeros(len(rows)), np.zeros(len(rows))
+        at = cols.copy()
+        active = np.arange(len(rows))
+        while len(active):
+            p = pred[rows[active], at[active]]
+            inner = (p >= 0) & (p < n)
+            step = active[inner]
+            edges = pg.edges_between(p[inner], at[step])
+            acc_s[step] += pg.costs.seconds[edges]
+            acc_m[step] += self.graph.edge["length"][edges]
+            at[step] = p[inner]
+            active = step
+        # Every path starts on its row's virtual node: add the link it came by.
+        link_s, link_m = np.zeros((k, n)), np.zeros((k, n))
+        for r, offs in enumerate(links):
+            for o in sorted(offs, key=lambda o: -o.cost):  # the cheapest link wins
+                link_s[r, o.node], link_m[r, o.node] = o.seconds, o.metres
+        from_link = pred[rows, at] == n + rows
+        acc_s += np.where(from_link, link_s[rows, at], 0.0)
+        acc_m += np.where(from_link, link_m[rows, at], 0.0)
+        seconds[rows, cols], metres[rows, cols] = acc_s, acc_m
+        return seconds, metres
 
     def _arrive(self, pg: ProfileGraph, values: CostMatrix, points: Sequence[Snap | None], *,
                 reverse: bool) -> CostMatrix:  # fmt: skip
@@ -484,10 +545,13 @@ class StreetNetwork:
             nodes = np.stack([g.edge_u[edge], g.edge_v[edge]], axis=1).astype(np.int64)
             frac = np.stack([t, 1.0 - t], axis=1)
         safe = np.maximum(edges, 0)
-        ok = (edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])
-        cost = np.where(ok, c.cost[safe] * frac, np.inf)
-        seconds = np.where(ok, c.seconds[safe] * frac, np.inf)
-        metres = np.where(ok, g.edge["length"][safe] * frac, np.inf)
+        at_node = known[:, None] & (frac == 0.0)  # as in _offsets: the point is at the node
+        ok = ((edges >= 0) & known[:, None] & np.isfinite(c.cost[safe])) | at_node
+        share = np.where(at_node, 0.0, frac)
+        cost = np.where(ok & ~at_node, c.cost[safe], 0.0) * share
+        seconds = np.where(ok & ~at_node, c.seconds[safe], 0.0) * share
+        metres = np.where(ok & ~at_node, g.edge["length"][safe], 0.0) * share
+        cost, seconds, metres = (np.where(ok, x, np.inf) for x in (cost, seconds, metres))
         return np.where(ok, nodes, -1), cost, seconds, metres
 
     def _add_direct(self, pg: ProfileGraph, sources, targets, out: CostMatrix) -> None:
@@ -569,16 +633,30 @@ class StreetNetwork:
 
 
 def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
-    """For each edge, the edge running the other way along the same geometry (-1: none)."""
-    g = graph
-    key_fwd = {}
-    for i in range(g.n_edges):
-        key = (int(g.edge_u[i]), int(g.edge_v[i]), int(g.edge["osmid"][i]),
-               round(float(g.edge["length"][i]), 2))  # fmt: skip
-        key_fwd[key] = i
-    rev = np.full(g.n_edges, -1, dtype=np.int64)
-    for (u, v, osmid, length), i in key_fwd.items():
-        rev[i] = key_fwd.get((v, u, osmid, length), -1)
+    """For each edge, the edge running the other way along the same geometry (-1: none).
+
+    Edges match on (tail, head, OSM way, length to the cm) swapped; where several edges
+    share a key, the last one is paired (as a dict keyed by it would keep).
+    """
+    g, n = graph, graph.n_edges
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    length = np.round(g.edge["length"].astype(np.float64), 2)
+    fields = [("u", np.int64), ("v", np.int64), ("osmid", np.int64), ("length", np.float64)]
+    forward, backward = np.empty(n, dtype=fields), np.empty(n, dtype=fields)
+    forward["u"], forward["v"] = g.edge_u, g.edge_v
+    backward["u"], backward["v"] = g.edge_v, g.edge_u
+    for keys in (forward, backward):
+        keys["osmid"], keys["length"] = g.edge["osmid"], length
+    order = np.argsort(forward, kind="stable")
+    keys = forward[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = keys[1:] != keys[:-1]
+    keys, edges = keys[last], order[last]
+    pos = np.minimum(np.searchsorted(keys, backward[edges]), len(keys) - 1)
+    hit = keys[pos] == backward[edges]
+    rev = np.full(n, -1, dtype=np.int64)
+    rev[edges[hit]] = edges[pos[hit]]
     return rev
 
 
@@ -597,10 +675,11 @@ def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
     """Sum of ``step`` along each entry's parent chain (pointer jumping; -1 = root).
 
     Each pass doubles how far every entry has summed; a sentinel root (index ``len``) with
-    nothing to add lets every pass run over whole arrays.
+    nothing to add lets every pass run over whole arrays. ``step`` may be complex, to sum
+    two quantities in one pass.
     """
     size = len(parent)
-    total = np.append(step, 0.0)
+    total = np.append(step, 0)
     up = np.append(np.where(parent >= 0, parent, size), size)
     while (up != size).any():
         total += total[up]

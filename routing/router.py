@@ -51,7 +51,7 @@ class Route:
             "duration_s": round(self.duration_s, 1),
             "geometry": {
                 "type": "LineString",
-                "coordinates": [[round(lon, 7), round(lat, 7)] for lat, lon in self.geometry],
+                "coordinates": np.round(np.asarray(self.geometry)[:, ::-1], 7).tolist(),
             },
             "steps": [s.to_dict() for s in self.steps],
             "warnings": self.warnings,
@@ -242,7 +242,7 @@ class StreetRouter:
             and abs(g.edge["grade"][p.edge]) > 0.05
             and g.edge["kind"][p.edge] != at.WAY_KIND["steps"]
         ]
-        if steep and pg.profile.name != "walk":
+        if steep and pg.profile.warn_steep:
             worst = max(steep, key=lambda p: abs(g.edge["grade"][p.edge]))
             out.append(
                 {

@@ -19,6 +19,32 @@ from routing.graph.compiled import CompiledGraph
 
 
 @dataclass(frozen=True, eq=False)
+class EdgePairs:
+    """A graph's edges grouped by (tail, head) node pair, sorted by tail, head, edge id.
+
+    Profile-independent: computed once per graph and shared by every profile's build.
+    """
+
+    order: np.ndarray  # edge ids in (u, v, id) order
+    group: np.ndarray  # pair number of each position of ``order``
+    starts: np.ndarray  # first position of each pair
+    counts: np.ndarray  # edges per pair
+    u: np.ndarray  # per pair
+    v: np.ndarray  # per pair (int32, CSR column indices)
+
+    @classmethod
+    def of(cls, graph: CompiledGraph) -> EdgePairs:
+        order = np.lexsort((np.arange(graph.n_edges), graph.edge_v, graph.edge_u))
+        u, v = graph.edge_u[order], graph.edge_v[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+        starts = np.flatnonzero(new)
+        counts = np.diff(np.append(starts, len(order)))
+        return cls(order=order, group=np.cumsum(new) - 1, starts=starts, counts=counts,
+                   u=u[starts].astype(np.int64), v=v[starts].astype(np.int32))  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
 class ProfileGraph:
     """Allowed edges of one profile as a CSR matrix plus the edge id of each entry."""
 
@@ -28,20 +54,31 @@ class ProfileGraph:
     entry_edge: np.ndarray  # edge id of each CSR entry (aligned with matrix.data)
 
     @classmethod
-    def build(cls, graph: CompiledGraph, profile: Profile) -> ProfileGraph:
+    def build(cls, graph: CompiledGraph, profile: Profile, *,
+              pairs: EdgePairs | None = None) -> ProfileGraph:  # fmt: skip
+        """Evaluate the profile's costs and keep the cheapest allowed edge of each node pair.
+
+        ``pairs`` (the graph's edges grouped by node pair, see :class:`EdgePairs`) does not
+        depend on the profile: pass it to make a new profile cost only the cost model and
+        a few array passes.
+        """
         costs = CostModel(profile).evaluate(graph)
-        allowed = np.flatnonzero(np.isfinite(costs.cost))
-        u, v, c = graph.edge_u[allowed], graph.edge_v[allowed], costs.cost[allowed]
-        order = np.lexsort((c, v, u))  # by u, then v, cheapest first
-        u, v, c, ids = u[order], v[order], c[order], allowed[order]
-        first = np.ones(len(u), dtype=bool)
-        first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-        u, v, c, ids = u[first], v[first], c[first], ids[first]
+        pairs = pairs or EdgePairs.of(graph)
+        cost = costs.cost[pairs.order]
+        cheapest = np.minimum.reduceat(cost, pairs.starts)
+        # The first edge (lowest id) reaching its pair's minimum, as a stable sort would keep.
+        hits = np.flatnonzero(cost == np.repeat(cheapest, pairs.counts))
+        group = pairs.group[hits]
+        first = np.ones(len(hits), dtype=bool)
+        first[1:] = group[1:] != group[:-1]
+        hits, group = hits[first], group[first]
+        keep = np.isfinite(cheapest[group])
+        hits, group = hits[keep], group[keep]
         n = graph.n_nodes
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
-        matrix = csr_matrix((c, v.astype(np.int32), indptr), shape=(n, n))
-        return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=ids)
+        np.cumsum(np.bincount(pairs.u[group], minlength=n), out=indptr[1:])
+        matrix = csr_matrix((cheapest[group], pairs.v[group], indptr), shape=(n, n))
+        return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=pairs.order[hits])
 
     @cached_property
     def reversed_matrix(self) -> csr_matrix:

@@ -23,9 +23,14 @@ class Snap:
 
 
 class EdgeSampler:
-    """Points every ``step_m`` along every edge, for nearest-edge look-ups."""
+    """Points every ``step_m`` along every edge, for nearest-edge look-ups.
 
-    def __init__(self, graph: CompiledGraph, projection: LocalProjection, *, step_m: float = 10.0):
+    ``sampled`` (per edge) limits the samples to some edges: an edge running the other way
+    along the same geometry needs none of its own (half the index for two-way ways).
+    """
+
+    def __init__(self, graph: CompiledGraph, projection: LocalProjection, *,
+                 step_m: float = 10.0, sampled: np.ndarray | None = None):  # fmt: skip
         self.graph = graph
         self.projection = projection
         xy = projection.forward(graph.geometry[:, 0], graph.geometry[:, 1])
@@ -48,11 +53,13 @@ class EdgeSampler:
         edge_first[valid] = cum[np.minimum(first_pos[valid], len(cum) - 1)]
         along0 = cum - edge_first[seg_edge]
         counts = np.maximum(1, np.ceil(seg_len / step_m).astype(np.int64))
-        seg_of_sample = np.repeat(np.arange(len(seg_len)), counts)
+        self.sampled = np.ones(graph.n_edges, dtype=bool) if sampled is None else sampled
+        counts[~self.sampled[seg_edge]] = 0
+        seg_of_sample = np.repeat(np.arange(len(seg_len), dtype=np.int32), counts)
         within = np.arange(len(seg_of_sample)) - np.repeat(np.cumsum(counts) - counts, counts)
         frac = (within + 0.5) / counts[seg_of_sample]
         self.points = a[seg_of_sample] + (b - a)[seg_of_sample] * frac[:, None]
-        self.sample_edge = seg_edge[seg_of_sample]
+        self.sample_edge = seg_edge[seg_of_sample].astype(np.int32)
         self.seg_a, self.seg_b = a, b
         self.seg_edge, self.seg_len, self.seg_along = seg_edge, seg_len, along0
         self.sample_seg = seg_of_sample
@@ -166,3 +173,12 @@ def fragment_edges(graph: CompiledGraph, usable: np.ndarray) -> np.ndarray:
         return np.zeros(graph.n_edges, dtype=bool)
     small = size[label] < MIN_FRAGMENT_NODES
     return small[graph.edge_u] & small[graph.edge_v]
+
+
+def unsnappable_edges(graph: CompiledGraph) -> np.ndarray:
+    """Edges no point is snapped onto: fragments, and crossings built across a road (a point
+    in the middle of a road belongs on the sidewalk beside it, not on the carriageway)."""
+    from routing.graph import attributes as at
+
+    built_crossing = (graph.edge["kind"] == at.WAY_KIND["crossing"]) & graph.edge["built"]
+    return fragment_edges(graph, np.ones(graph.n_edges, dtype=bool)) | built_crossing

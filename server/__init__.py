@@ -153,7 +153,23 @@ def _load_router(config: Mapping[str, Any]) -> tuple[StreetRouter, dict[str, Any
     sources = {"osm": str(osm), "dem": [str(p) for p in dem],
                "overlays": [str(p) for p in overlays], "gtfs": None, "transit_overlays": [],
                "cache_dir": str(cache_dir) if cache_dir else None}  # fmt: skip
-    return StreetRouter(graph, cache_size=config["PROFILE_CACHE_SIZE"]), sources
+    router = StreetRouter(graph, cache_size=config["PROFILE_CACHE_SIZE"])
+    release_freed_memory()
+    return router, sources
+
+
+def release_freed_memory() -> None:
+    """Give memory freed after start-up back to the OS (glibc keeps it otherwise).
+
+    Building the indexes leaves many freed temporaries inside the C heap; without this a
+    fresh server's resident size stays ~10 MB above what it holds. No-op off glibc.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _load_planner(config: Mapping[str, Any], router: StreetRouter) -> TransitPlanner:
@@ -168,4 +184,5 @@ def _load_planner(config: Mapping[str, Any], router: StreetRouter) -> TransitPla
                                        **config.get("PLAN_CACHE", {}))  # fmt: skip
     log.info("transit planner ready: %d stops, %d routes",
              len(planner.feed.stops), len(planner.feed.routes))  # fmt: skip
+    release_freed_memory()
     return planner

@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 
 from routing.dispatch.carnet import CarNetwork, load_car_network
 from routing.dispatch.city import check_booking, check_vehicle, parse_clock
-from routing.dispatch.service import run_plan_job
+from routing.dispatch.service import LEASE_SECONDS, run_plan_job, worker_name
 from routing.dispatch.storage import ConflictError, DispatchStore, NotFoundError
 from routing.errors import InvalidInputError, RoutingError
 from server.openapi import errors, json_body, ref
@@ -51,8 +51,10 @@ def _state() -> dict[str, Any]:
                      "executor": ThreadPoolExecutor(max_workers=1),
                      "network_lock": threading.Lock()}  # fmt: skip
             app.extensions[EXTENSION] = state
-            # Jobs a restart interrupted are run again: nothing is lost.
-            for plan_id in state["store"].unfinished_plans():
+            # Jobs a restart interrupted are run again: nothing is lost. Each job is claimed
+            # in the database before it runs, so with several workers it still runs once.
+            state["store"].requeue_stale(LEASE_SECONDS)
+            for plan_id in state["store"].queued_plans():
                 _submit(app, state, plan_id)
         return state
 
@@ -89,7 +91,8 @@ def _submit(app: Any, state: dict[str, Any], plan_id: int):
             try:
                 network = _network(app, state)
             except RoutingError as exc:
-                state["store"].update_plan(plan_id, status="failed", error=exc.message)
+                if state["store"].claim_plan(plan_id, worker_name()):
+                    state["store"].update_plan(plan_id, status="failed", error=exc.message)
                 return
             run_plan_job(state["store"], network, plan_id)
 
@@ -343,6 +346,11 @@ OPENAPI = {
                 "shift": {"type": "array", "items": _CLOCK, "minItems": 2, "maxItems": 2},
                 "wheelchair_places": {"type": "integer", "minimum": 0},
                 "seats": {"type": "integer", "minimum": 0},
+                "breaks": {"type": "array", "description": "driver breaks", "items": {
+                    "type": "object", "required": ["earliest", "latest", "minutes"],
+                    "properties": {"earliest": _CLOCK, "latest": _CLOCK,
+                                   "minutes": {"type": "number", "exclusiveMinimum": 0,
+                                               "maximum": 720}}}},
             },
         },
         "DispatchPlanJob": {

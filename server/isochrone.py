@@ -10,8 +10,8 @@ Parameters (query string, JSON object body or form):
     One to :data:`MAX_CONTOURS` limits, each above 0 and at most :data:`MAX_MINUTES`:
     ``10,20,30`` or a JSON list.
 ``mode``
-    ``walk`` (the default). ``transit`` is part of the contract but not built yet: it
-    answers 501 ``not_implemented`` (after the other fields are checked).
+    ``walk`` (the default) or ``transit``: walking plus the buses and metro the profile can
+    use, under the journey planner's rules (503 ``transit_unavailable`` without a feed).
 ``time``
     Departure for ``mode=transit`` (ISO 8601, as for ``/plan``; missing means now).
 
@@ -30,6 +30,7 @@ from flask.typing import ResponseReturnValue
 
 from routing.errors import InvalidInputError
 from routing.isochrone import isochrone
+from routing.transit.isochrone import transit_isochrone
 from server.errors import error_response
 from server.i18n import LANG_PARAM
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
@@ -41,7 +42,7 @@ from server.params import (
     parse_time,
     request_values,
 )
-from server.state import locked_router
+from server.state import get_planner, locked_router
 
 bp = Blueprint("isochrone", __name__)
 
@@ -86,12 +87,16 @@ def parse_isochrone_request(values: Mapping[str, Any]):
 @bp.route("/isochrone", methods=["GET", "POST"])
 def isochrone_endpoint() -> ResponseReturnValue:
     """The isochrone FeatureCollection."""
-    origin, profile, minutes, mode, _ = parse_isochrone_request(request_values(request))
+    origin, profile, minutes, mode, when = parse_isochrone_request(request_values(request))
     if mode == "transit":
-        # Needs a one-to-all RAPTOR (earliest arrival at every stop), which the planner
-        # does not offer yet; say so rather than answer with walking only.
-        return error_response(501, "not_implemented", "mode=transit isochrones are not "
-                              "available yet; mode=walk works")  # fmt: skip
+        planner = get_planner()
+        if planner is None:
+            return error_response(503, "transit_unavailable", "mode=transit needs a "
+                                  "transit feed; this server runs without one (mode=walk "
+                                  "works)")  # fmt: skip
+        with locked_router():
+            found = transit_isochrone(planner, origin, when, profile, minutes)
+        return jsonify(found.to_geojson())
     with locked_router() as router:
         net = router.network
         found = isochrone(net, net.snap(origin, profile, "from"), profile, minutes)
@@ -103,7 +108,6 @@ _MODE_SCHEMA = {"type": "string", "enum": ["walk", "transit"], "default": "walk"
 _RESPONSES = {
     "200": json_body(ref("Isochrone"), "One MultiPolygon feature per limit, largest first."),
     "422": json_body(ref("NoRoute"), "No way usable with this profile near `from`."),
-    "501": json_body(ref("Error"), "`mode=transit` is not built yet."),
     **errors(400),
 }
 OPENAPI: dict[str, Any] = {

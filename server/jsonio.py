@@ -19,6 +19,11 @@ def to_jsonable(value: Any) -> Any:
     are not JSON) become ``null``; tuples become lists; paths become strings and dates
     ISO 8601 text.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most of a body
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

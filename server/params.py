@@ -304,7 +304,7 @@ def parse_integer(raw: Any, field: str, minimum: int, maximum: int) -> int:
 
 
 def parse_time(raw: Any, field: str = "time") -> dt.datetime:
-    """A departure time: ISO 8601, local Almaty time when it has no offset; missing is now.
+    """A departure time: ISO 8601, the feed's local time when it has no offset; missing is now.
 
     Parameters
     ----------
@@ -316,7 +316,8 @@ def parse_time(raw: Any, field: str = "time") -> dt.datetime:
     Returns
     -------
     datetime
-        A timezone-aware time in Asia/Almaty.
+        An aware time, or a naive one (no offset was given) that the planner reads as
+        local time of its feed (``agency_timezone``).
 
     Raises
     ------
@@ -324,7 +325,7 @@ def parse_time(raw: Any, field: str = "time") -> dt.datetime:
         Not a string, not ISO 8601, or outside the years :data:`TIME_YEARS`.
     """
     if raw is None or raw == "":
-        return parse_departure(None)
+        return parse_departure(None, tz=None)
     if not isinstance(raw, str):
         raise InvalidInputError(f"'{field}' must be an ISO 8601 date-time string such as "
                                 f"2026-12-07T08:00, got {_show(raw)}", field=field)  # fmt: skip
@@ -333,7 +334,7 @@ def parse_time(raw: Any, field: str = "time") -> dt.datetime:
         raise InvalidInputError(f"'{field}' {_show(raw)} is not an ISO 8601 date-time",
                                 field=field)  # fmt: skip
     try:
-        when = parse_departure(raw)
+        when = parse_departure(raw, tz=None)  # naive: the feed's local time
     except OverflowError:  # an offset that pushes year 1 or 9999 out of range
         when = None
     if when is None or not first <= when.year <= last:
@@ -353,7 +354,8 @@ class PlanRequest:
     profile
         The traveller's profile, overrides applied.
     when
-        The departure time, or the latest arrival when ``arrive_by`` (aware, Asia/Almaty).
+        The departure time, or the latest arrival when ``arrive_by`` (aware; naive means
+        local time of the feed).
     max_transfers
         Vehicle changes allowed; None for the planner's default.
     arrive_by

@@ -163,8 +163,9 @@ def test_helsinki_blind_routes_avoid_unsignalled_major_crossings(helsinki_router
     assert routed >= 150
     assert crossings["walk"] > 50  # the sample does cross major roads
     assert unsignalled["blind"] <= 0.5 * unsignalled["walk"]
-    # Left unannounced: crossing ways that cross a road without sharing a node with it.
-    assert unannounced <= 0.02 * (crossings["walk"] + crossings["blind"])
+    # At most one in a hundred left unannounced (seen: 1 of 896, a segregated cycleway
+    # crossing mapped across a road it touches only at a node of another piece).
+    assert unannounced <= 0.01 * (crossings["walk"] + crossings["blind"])
 
 
 def test_helsinki_wheelchair_routes_pass_no_raised_kerb_or_rails(helsinki_router, helsinki_truth):

@@ -10,9 +10,10 @@ from routing_helpers import router_for
 from routing.cost import get_profile
 from routing.isochrone import CELL_M, isochrone
 
-# A street's band reaches about one and a half cells beyond it (cell centre to corner), and
-# the filled contour interpolates up to half a cell further towards the next cell centre.
-BAND_M = 2.0 * CELL_M * np.sqrt(2)
+# How far the area may reach beyond a reached street: a sample lies up to half a cell
+# diagonal from its cell's centre, the spread adds one cell diagonal, and the contour may
+# pass up to half a cell diagonal beyond that: 2 cell diagonals in all.
+BAND_M = 2 * CELL_M * np.sqrt(2)
 
 
 def _shape(contour):
@@ -41,7 +42,7 @@ def _check_contour(net, profile, tree, contour):
                                          for e in leaving.tolist()])  # fmt: skip
         xy = net.projection.forward(g.node_lat[suspects], g.node_lon[suspects])
         distance = shapely.distance(lines, shapely.points(xy))
-        assert (distance <= BAND_M).all(), suspects[distance > BAND_M]
+        assert (distance <= BAND_M).all(), (suspects[distance > BAND_M], distance.max())
     return area, int(reached.sum())
 
 

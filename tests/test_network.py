@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from network_oracle import path_totals, split_graph
 
+from routing import network as network_module
 from routing.cost import get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.network import StreetNetwork
@@ -57,7 +58,10 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-def test_matrix_equals_networkx(networks, city, profile_name):
+@pytest.mark.parametrize("share", [0.0, 1.0], ids=["whole-trees", "walk-back"])
+def test_matrix_equals_networkx(networks, city, profile_name, share, monkeypatch):
+    # Both ways of summing seconds and metres (see BACKTRACK_SHARE) are checked.
+    monkeypatch.setattr(network_module, "BACKTRACK_SHARE", share)
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
@@ -169,3 +173,42 @@ def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
         s = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
         best = np.hypot(*(a + d * s[:, None] - p).T).min()
         assert snap.distance_m == pytest.approx(best, abs=1e-6)
+
+
+def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
+    from routing_helpers import router_for
+
+    net = router_for("ramp_island.osm.xml").network
+    profile = get_profile("wheelchair_manual")  # may not climb the ramp (way 500)
+    g, cost = net.graph, net.costs(profile).costs.cost
+    top = int(np.flatnonzero(g.node_osmid == 2)[0])
+    east = int(np.flatnonzero(g.node_osmid == 20)[0])
+    flat = int(np.flatnonzero((g.edge_u == top) & (g.edge_v == east))[0])
+    target = net.at_node(east)
+    # Down the ramp is allowed, its reverse (up) is not: the point at the top must still
+    # leave eastwards on the flat path.
+    for edge in np.flatnonzero(g.edge_u == top).tolist():
+        at_top = Snap(edge=edge, t=0.0, lat=0.0, lon=0.0, distance_m=0.0)
+        m = net.matrix([at_top], [target], profile)
+        assert m.cost[0, 0] == pytest.approx(cost[flat])
+        assert net.path(at_top, target, profile).cost == pytest.approx(cost[flat])
+        assert net.tree([at_top], profile).at([target]).cost[0, 0] == pytest.approx(cost[flat])
+
+
+def test_tree_with_start_times_equals_networkx_from_a_super_source(networks):
+    net = networks["helsinki"]
+    profile = get_profile("walk")
+    snaps = _sample_points(net, profile, 10, seed=21)
+    oracle = split_graph(net, profile, snaps)
+    starts = [0.0, 120.0, 600.0]
+    for i, s in enumerate(starts):
+        oracle.add_edge("super", ("p", i), cost=s, seconds=s, metres=0.0)
+    dist, paths = nx.single_source_dijkstra(oracle, "super", weight="cost")
+    tree = net.tree(snaps[:3], profile, start_s=starts)
+    at = tree.at(snaps)
+    for j in range(len(snaps)):
+        expected = dist.get(("p", j), np.inf)
+        assert at.cost[0, j] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+        if np.isfinite(expected):
+            seconds = path_totals(oracle, paths[("p", j)])[1]
+            assert at.seconds[0, j] == pytest.approx(seconds, rel=1e-6, abs=1e-6)

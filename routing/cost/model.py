@@ -237,7 +237,7 @@ class CostModel:
         if not p.allow_embedded_rails:
             along = street | (kind == at.WAY_KIND["pedestrian street"])
             blocked |= np.where(along & e["rails"], BLOCK_RAILS, 0).astype(np.uint16)
-        if p.wheelchair or p.name == "blind":
+        if p.warn_unknown_sidewalk:
             unknown |= np.where(
                 (carriageway | (kind == at.WAY_KIND["sidewalk"]))
                 & (sidewalk == at.SIDEWALK_UNKNOWN),

@@ -225,6 +225,13 @@ class Profile:
     unlit_reluctance: float = 1.0
     signal_wait_s: float = 20.0
     elevator_wait_s: float = 45.0
+    # Not request parameters: what else differs between profiles (see PROFILES' sources).
+    warn_steep: bool = True
+    warn_unknown_sidewalk: bool = False
+    min_transfer_s: int = 60
+    transfer_penalty_s: float = 120.0
+    stop_no_tactile_s: float = 0.0
+    stop_unknown_tactile_s: float = 0.0
     carriageway_reluctance: float = 2.0
     allow_carriageway: bool = True
     rail_crossing_s: float = 0.0
@@ -313,6 +320,7 @@ _WHEELCHAIR = _COMMON + (
 PROFILES: dict[str, Profile] = {
     "walk": Profile(
         name="walk",
+        warn_steep=False,
         label="Walking",
         speed_mps=1.33,
         stairs_reluctance=2.0,
@@ -325,6 +333,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "wheelchair_manual": Profile(
         name="wheelchair_manual",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
         label="Manual wheelchair",
         wheelchair=True,
         speed_mps=0.9,
@@ -358,6 +369,9 @@ PROFILES: dict[str, Profile] = {
     ),
     "wheelchair_electric": Profile(
         name="wheelchair_electric",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
         label="Electric wheelchair",
         wheelchair=True,
         speed_mps=1.5,
@@ -390,6 +404,11 @@ PROFILES: dict[str, Profile] = {
     ),
     "blind": Profile(
         name="blind",
+        warn_unknown_sidewalk=True,
+        min_transfer_s=180,
+        transfer_penalty_s=300.0,
+        stop_no_tactile_s=120.0,
+        stop_unknown_tactile_s=60.0,
         label="Blind (cane or guide dog)",
         speed_mps=1.0,
         stairs_reluctance=3.0,

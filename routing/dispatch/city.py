@@ -7,7 +7,8 @@ A *day* is plain data (JSON-ready)::
                    "passengers": {"wheelchair": 1, "escort": 1}, "priority": 2,
                    "max_ride_s": null, "profile": "wheelchair_manual"}, ...],
      "vehicles": [{"id": "v1", "depot": [lat, lon], "shift": ["07:00", "19:00"],
-                   "wheelchair_places": 2, "seats": 3}, ...]}
+                   "wheelchair_places": 2, "seats": 3,
+                   "breaks": [{"earliest": "12:00", "latest": "13:30", "minutes": 30}]}, ...]}
 
 Times are seconds after midnight or ``"HH:MM"`` (local time). Places are snapped to the
 kerb (:meth:`CarNetwork.snap`); travel times are the car network's free-flow times times
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from routing.dispatch.carnet import CarNetwork, Kerb, period_factor
-from routing.dispatch.model import KIND_NEEDS, DispatchProblem, Vehicle, city_booking
+from routing.dispatch.model import KIND_NEEDS, Break, DispatchProblem, Vehicle, city_booking
 from routing.errors import InvalidInputError
 
 
@@ -106,6 +107,7 @@ def build_city_problem(
                 (start_s, end_s),
                 int(v.get("wheelchair_places", 0)),
                 int(v.get("seats", 0)),
+                parse_breaks(v.get("breaks"), f"{f}.breaks"),
             )
         )
     booking_rows = []
@@ -148,9 +150,14 @@ def build_city_problem(
         )
     vehicles = tuple(
         Vehicle(
-            id=vid, start=depot, end=depot, shift=shift, capacity={"wheelchair": wc, "seat": seats}
+            id=vid,
+            start=depot,
+            end=depot,
+            shift=shift,
+            capacity={"wheelchair": wc, "seat": seats},
+            breaks=breaks,
         )
-        for vid, depot, shift, wc, seats in vehicle_rows
+        for vid, depot, shift, wc, seats, breaks in vehicle_rows
     )
     problem = DispatchProblem(
         bookings=tuple(bookings),
@@ -217,8 +224,33 @@ def check_vehicle(row: Any) -> dict[str, Any]:
         raise InvalidInputError("shift must be [start, end]", field="shift")
     if parse_clock(shift[1], "shift") <= parse_clock(shift[0], "shift"):
         raise InvalidInputError("shift ends before it starts", field="shift")
+    parse_breaks(row.get("breaks"), "breaks")
     wheelchair = _count(row.get("wheelchair_places", 0), "wheelchair_places")
     seats = _count(row.get("seats", 0), "seats")
     if wheelchair + seats == 0:
         raise InvalidInputError("a vehicle needs places", field="seats")
     return dict(row)
+
+
+def parse_breaks(value: Any, field: str) -> tuple[Break, ...]:
+    """``[{"earliest": "12:00", "latest": "13:30", "minutes": 30}, ...]``: each break starts
+    between ``earliest`` and ``latest`` and lasts ``minutes``."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise InvalidInputError(f"{field} must be a list", field=field)
+    out = []
+    for n, row in enumerate(value):
+        f = f"{field}[{n}]"
+        if not isinstance(row, Mapping):
+            raise InvalidInputError(f"{f} must be an object", field=f)
+        earliest = parse_clock(row.get("earliest"), f"{f}.earliest")
+        latest = parse_clock(row.get("latest"), f"{f}.latest")
+        minutes = row.get("minutes")
+        number = isinstance(minutes, int | float) and not isinstance(minutes, bool)
+        if not number or not 0 < minutes <= 720:
+            raise InvalidInputError(f"{f}.minutes must be in (0, 720]", field=f"{f}.minutes")
+        if latest < earliest:
+            raise InvalidInputError(f"{f}.latest is before earliest", field=f"{f}.latest")
+        out.append(Break(earliest, latest, 60.0 * float(minutes)))
+    return tuple(out)

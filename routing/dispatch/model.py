@@ -95,8 +95,21 @@ class Booking:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A driver's break: ``duration`` off work, starting between ``earliest`` and ``latest``.
+
+    During a break the vehicle neither drives nor serves a stop: it is taken before the
+    vehicle leaves, between two stops (the drive still fits around it) or after it is back.
+    """
+
+    earliest: float
+    latest: float
+    duration: float
+
+
+@dataclass(frozen=True)
 class Vehicle:
-    """A vehicle: where it starts and ends, its shift and its places per kind."""
+    """A vehicle: where it starts and ends, its shift, its places per kind and its breaks."""
 
     id: str
     start: int
@@ -104,6 +117,7 @@ class Vehicle:
     shift: tuple[float, float]
     capacity: Mapping[str, int]
     max_duration: float | None = None
+    breaks: tuple[Break, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,7 @@ class VehicleRoute:
     end_time: float
     stops: tuple[Stop, ...]
     distance: float
+    breaks: tuple[tuple[float, float], ...] = ()  # (start, end) of each of the vehicle's breaks
 
 
 @dataclass(frozen=True)

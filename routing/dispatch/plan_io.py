@@ -3,9 +3,10 @@
 A plan as JSON: ``status``, ``cost`` (total distance), ``solve_seconds``, ``routes`` (per
 vehicle: ``vehicle_id``, ``start_time``, ``end_time``, ``distance``, ``stops`` with
 ``booking_id``, ``action`` (pickup | dropoff), ``location``, ``arrival``, ``start`` (service
-start), ``departure`` and ``load`` by place kind) and ``unserved`` (``booking_id``, ``reason``,
-``message``). Times are in the problem's unit (seconds after midnight for a city day; then
-each stop also carries ``arrival_clock``, ``start_clock`` and ``departure_clock`` as HH:MM:SS).
+start), ``departure`` and ``load`` by place kind; ``breaks`` with ``start`` and ``end``) and
+``unserved`` (``booking_id``, ``reason``, ``message``). Times are in the problem's unit
+(seconds after midnight for a city day; then each stop also carries ``arrival_clock``,
+``start_clock`` and ``departure_clock`` as HH:MM:SS).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ def plan_to_dict(problem: DispatchProblem, plan: Plan) -> dict[str, Any]:
                 "end_time": route.end_time,
                 "distance": route.distance,
                 "stops": stops,
+                "breaks": [
+                    dict({"start": a, "end": b},
+                         **({"start_clock": format_clock(a), "end_clock": format_clock(b)}
+                            if clock else {}))
+                    for a, b in route.breaks
+                ],
             }
         )
     return {
@@ -83,6 +90,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                     for s in r["stops"]
                 ),
                 float(r["distance"]),
+                tuple((float(b["start"]), float(b["end"])) for b in r.get("breaks", [])),
             )
             for r in data["routes"]
         )

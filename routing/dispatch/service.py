@@ -6,6 +6,8 @@ Re-planning at time ``now`` (seconds after midnight) starts from the latest fini
   route's start, is at or before ``now``); each vehicle's under-way stops stay first on that
   vehicle, in that order, at their planned service times (``Lock``);
 - a booking the dispatcher *locked* stays on its vehicle (its times may move);
+- a driver's break that has begun stays at its time; one not yet begun starts at ``now`` or
+  later;
 - everything else is planned again, no stop starting before ``now``; a booking cancelled
   after its vehicle left for it is kept (the passenger is in the vehicle or waiting for it)
   and reported in ``kept_under_way``.
@@ -17,6 +19,9 @@ Every plan is checked by the independent validator; a plan with a violation is s
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -32,6 +37,14 @@ from routing.dispatch.validator import validate
 from routing.errors import InvalidInputError, RoutingError
 
 log = logging.getLogger(__name__)
+
+#: A running job whose worker has not beaten for this long is taken as dead (restart, crash).
+LEASE_SECONDS = 60.0
+
+
+def worker_name() -> str:
+    """This process on this host (gunicorn workers differ by pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def under_way(result: Mapping[str, Any], now: float) -> dict[str, list[dict[str, Any]]]:
@@ -50,11 +63,42 @@ def under_way(result: Mapping[str, Any], now: float) -> dict[str, list[dict[str,
     return out
 
 
-def run_plan_job(store: DispatchStore, network: CarNetwork, plan_id: int) -> None:
-    """Run the stored plan job ``plan_id`` to ``done`` or ``failed``."""
+def run_plan_job(
+    store: DispatchStore,
+    network: CarNetwork,
+    plan_id: int,
+    *,
+    worker: str | None = None,
+    lease_seconds: float = LEASE_SECONDS,
+) -> bool:
+    """Run the queued plan job ``plan_id`` to ``done`` or ``failed``.
+
+    The job is claimed first in the database (:meth:`DispatchStore.claim_plan`); if another
+    worker has it, nothing is run and False is returned. While it runs, a heartbeat every
+    ``lease_seconds / 4`` keeps it from being re-queued as stale.
+    """
+    worker = worker or worker_name()
+    if not store.claim_plan(plan_id, worker):
+        return False
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease_seconds / 4):
+            store.heartbeat(plan_id, worker)
+
+    beater = threading.Thread(target=beat, name=f"plan-{plan_id}-heartbeat", daemon=True)
+    beater.start()
+    try:
+        _run_claimed(store, network, plan_id)
+    finally:
+        stop.set()
+        beater.join()
+    return True
+
+
+def _run_claimed(store: DispatchStore, network: CarNetwork, plan_id: int) -> None:
     job = store.plan(plan_id)
     params = job["params"]
-    store.update_plan(plan_id, status="running")
     started = time.perf_counter()
     try:
         result, day = _plan(store, network, params, job.get("parent_id"))
@@ -81,6 +125,7 @@ def _plan(
     now = params.get("now")
     locks: list[Lock] = []
     pinned: list[tuple[str, str]] = []
+    breaks_begun: list[tuple[str, int, float]] = []
     kept: list[str] = []
     if parent_id is not None:
         parent = store.plan(parent_id)
@@ -103,6 +148,12 @@ def _plan(
             for r in parent["result"]["plan"]["routes"]
             for s in r["stops"]
         }
+        breaks_begun = [
+            (route["vehicle_id"], n, float(rest["start"]))
+            for route in parent["result"]["plan"]["routes"]
+            for n, rest in enumerate(route.get("breaks", []))
+            if rest["start"] <= float(now)
+        ]
         pinned = [
             (bid, vehicle_of[bid])
             for bid in sorted(store.locked_booking_ids())
@@ -114,6 +165,7 @@ def _plan(
         not_before=None if now is None else float(now),
         locks=tuple(locks),
         pinned=tuple(pinned),
+        fixed_breaks=tuple(breaks_begun),
     )
     plan = solve(city.problem, options)
     kpis = plan_kpis(city.problem, plan)

@@ -74,6 +74,9 @@ class SolveOptions:
     not_before: float | None = None  # re-planning: no unlocked stop starts before this
     locks: tuple[Lock, ...] = ()
     pinned: tuple[tuple[str, str], ...] = ()  # (booking id, vehicle id): keep on that vehicle
+    # Re-planning: (vehicle id, break index, start) of breaks already begun stay at that start;
+    # every other break whose window is still open starts at not_before or later.
+    fixed_breaks: tuple[tuple[str, int, float], ...] = ()
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     # Large days: insertion and local-search moves look at this many nearest nodes only
@@ -165,6 +168,7 @@ class _Model:
                 self.time.SetSpanUpperBoundForVehicle(self._down(v.max_duration), k)
             routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(start))
             routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(end))
+        self._add_breaks(service.astype(np.int64).tolist())
 
         for kind in p.place_kinds:
             demand = [0] * self.n_nodes
@@ -218,6 +222,33 @@ class _Model:
                 # -1: the booking may still go unserved (then it is reported as such)
                 routing.VehicleVar(index).SetValues([-1, vehicle_of[vehicle_id]])
 
+    def _add_breaks(self, visit_time: list[int]) -> None:
+        """Each vehicle's breaks as fixed-duration intervals on the time dimension: OR-Tools
+        keeps them off the stops' service (``visit_time``) and adds them to the drive they
+        interrupt; a break's start window is rounded inwards, its duration up."""
+        solver, routing, o = self.routing.solver(), self.routing, self.options
+        fixed = {(vid, n): start for vid, n, start in o.fixed_breaks}
+        not_before = None if o.not_before is None else self._up(o.not_before)
+        self.break_vars: list[list] = []
+        for k, v in enumerate(self.problem.vehicles):
+            intervals = []
+            for n, b in enumerate(v.breaks):
+                lo, hi = self._up(b.earliest), self._down(b.latest)
+                if (v.id, n) in fixed:
+                    lo = hi = self._up(fixed[v.id, n])
+                elif not_before is not None and hi >= not_before:
+                    lo = max(lo, not_before)
+                if hi < lo:
+                    raise SolveError(f"{v.id}: break {n + 1} has an empty start window")
+                interval = solver.FixedDurationIntervalVar(
+                    lo, hi, self._up(b.duration), False, f"break-{v.id}-{n}"
+                )
+                routing.AddIntervalToAssignment(interval)
+                intervals.append(interval)
+            if intervals:
+                self.time.SetBreakIntervalsOfVehicle(intervals, k, visit_time)
+            self.break_vars.append(intervals)
+
     def _apply_locks(self) -> None:
         """Fix each lock chain as the start of its vehicle's route (``NextVar`` domains, so
         no search move can change it) at its service-start times."""
@@ -260,6 +291,10 @@ class _Model:
         for k, vehicle in enumerate(p.vehicles):
             index = routing.Start(k)
             start_time = assignment.Min(self.time.CumulVar(index)) / scale
+            breaks = tuple(
+                (assignment.StartValue(iv) / scale, assignment.EndValue(iv) / scale)
+                for iv in self.break_vars[k]
+            )
             load = {kind: 0 for kind in p.place_kinds}
             stops: list[Stop] = []
             prev_loc, prev_ready = vehicle.start, start_time
@@ -274,6 +309,7 @@ class _Model:
                 for kind, count in booking.load.items():
                     load[kind] = load.get(kind, 0) + (-count if is_drop else count)
                 arrival = prev_ready + float(p.travel_time[prev_loc, location])
+                arrival += sum(b - a for a, b in breaks if prev_ready <= a and b <= start)
                 stops.append(
                     Stop(
                         booking.id,
@@ -294,7 +330,9 @@ class _Model:
             distance = float(
                 sum(p.distance[a, b] for a, b in _legs(vehicle.start, stops, vehicle.end))
             )
-            routes.append(VehicleRoute(vehicle.id, start_time, end_time, tuple(stops), distance))
+            routes.append(
+                VehicleRoute(vehicle.id, start_time, end_time, tuple(stops), distance, breaks)
+            )
         unserved = tuple(
             Unserved(b.id, *explain_unserved(p, b, not_before=self.options.not_before))
             for b in p.bookings

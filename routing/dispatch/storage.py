@@ -23,7 +23,10 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -76,6 +79,13 @@ class PlanRow(_Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # The worker that claimed the job and when it last said it is alive (see claim_plan).
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# Columns added after the first release: added in place to an older database.
+_ADDED_PLAN_COLUMNS = {"claimed_by": "VARCHAR(128)", "heartbeat_at": "TIMESTAMP"}
 
 
 def _check_id(value: Any, field: str) -> str:
@@ -96,7 +106,16 @@ class DispatchStore:
         else:
             self.engine = create_engine(url)
         _Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _add_missing_columns(self) -> None:
+        have = {c["name"] for c in inspect(self.engine).get_columns(PlanRow.__tablename__)}
+        with self.engine.begin() as conn:
+            for name, sql_type in _ADDED_PLAN_COLUMNS.items():
+                if name not in have:
+                    conn.execute(text(f"ALTER TABLE {PlanRow.__tablename__} "
+                                      f"ADD COLUMN {name} {sql_type}"))  # fmt: skip
 
     def session(self) -> Session:
         return self._session()
@@ -208,6 +227,53 @@ class DispatchStore:
                 select(PlanRow).where(PlanRow.status == "done").order_by(PlanRow.id.desc())
             ).first()
             return None if row is None else _plan_dict(row)
+
+    def claim_plan(self, plan_id: int, worker: str) -> bool:
+        """Mark the queued job ``plan_id`` as run by ``worker``; False if it is not queued.
+
+        One conditional ``UPDATE ... WHERE status = 'queued'``: the database lets exactly one
+        of several workers (threads, processes, hosts) change the row, so a job runs once.
+        """
+        now = _now()
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(PlanRow)
+                .where(PlanRow.id == plan_id, PlanRow.status == "queued")
+                .values(status="running", claimed_by=worker, heartbeat_at=now)
+            ).rowcount
+        return changed == 1
+
+    def heartbeat(self, plan_id: int, worker: str) -> bool:
+        """Say that ``worker`` still runs ``plan_id``; False if the job is no longer its own."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(PlanRow)
+                .where(PlanRow.id == plan_id, PlanRow.status == "running",
+                       PlanRow.claimed_by == worker)
+                .values(heartbeat_at=_now())
+            ).rowcount  # fmt: skip
+        return changed == 1
+
+    def requeue_stale(self, lease_seconds: float) -> list[int]:
+        """Queue again the running jobs with no heartbeat for ``lease_seconds`` (their worker
+        died, e.g. in a restart); a job whose worker is alive keeps beating and is left alone."""
+        cutoff = _now() - dt.timedelta(seconds=lease_seconds)
+        stale = (PlanRow.status == "running") & (
+            PlanRow.heartbeat_at.is_(None) | (PlanRow.heartbeat_at < cutoff)
+        )
+        with self.engine.begin() as conn:
+            ids = [int(i) for i in conn.scalars(select(PlanRow.id).where(stale))]
+            for plan_id in ids:  # conditional again: another worker may requeue it first
+                conn.execute(
+                    update(PlanRow).where(PlanRow.id == plan_id, stale)
+                    .values(status="queued", claimed_by=None)
+                )  # fmt: skip
+        return ids
+
+    def queued_plans(self) -> list[int]:
+        with self.session() as s:
+            rows = s.scalars(select(PlanRow.id).where(PlanRow.status == "queued"))
+            return [int(r) for r in rows]
 
     def unfinished_plans(self) -> list[int]:
         with self.session() as s:

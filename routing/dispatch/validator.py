@@ -10,8 +10,9 @@ Violation codes: ``unknown_vehicle``, ``duplicate_vehicle``, ``unknown_booking``
 unserved, or both), ``mandatory`` (a mandatory booking unserved), ``travel_time`` (an arrival
 sooner than the drive allows), ``service_start`` (service before arrival), ``service_time``
 (departure before service ends), ``time_window``, ``capacity``, ``ride_time``, ``shift``,
-``route_duration``, ``reported_load``, ``reported_distance``, ``reported_cost``,
-``reported_kpi``.
+``route_duration``, ``break`` (a break missing, outside its window, too short, overlapping
+a stop or another break, or leaving too little time for the drive it interrupts),
+``reported_load``, ``reported_distance``, ``reported_cost``, ``reported_kpi``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from routing.dispatch.model import DispatchProblem, Plan
+from routing.dispatch.model import DispatchProblem, Plan, Vehicle, VehicleRoute
 
 TOLERANCE = 1e-6
 
@@ -224,6 +225,7 @@ def validate(
                 )
             )
         total += driven
+        out.extend(_check_breaks(problem, vehicle, route, tolerance))
 
     unserved = [u.booking_id for u in plan.unserved]
     for bid in unserved:
@@ -247,6 +249,53 @@ def validate(
         )
     if kpis is not None:
         out.extend(_check_kpis(problem, plan, kpis, tolerance))
+    return out
+
+
+def _check_breaks(
+    problem: DispatchProblem, vehicle: Vehicle, route: VehicleRoute, tolerance: float
+) -> list[Violation]:
+    """A break is taken before the vehicle leaves, after it is back, or in the gap between
+    leaving one place and starting service at the next, where the drive must still fit."""
+    vid, tt = vehicle.id, problem.travel_time
+    out: list[Violation] = []
+    if len(route.breaks) != len(vehicle.breaks):
+        return [Violation("break", f"{vid} has {len(vehicle.breaks)} breaks, the plan "
+                                   f"reports {len(route.breaks)}", vid)]  # fmt: skip
+    for n, (spec, (a, b)) in enumerate(zip(vehicle.breaks, route.breaks, strict=True), 1):
+        if not spec.earliest - tolerance <= a <= spec.latest + tolerance:
+            window = f"[{spec.earliest:g}, {spec.latest:g}]"
+            message = f"{vid} break {n} starts at {a:g}, outside {window}"
+            out.append(Violation("break", message, vid))
+        if b - a < spec.duration - tolerance:
+            out.append(Violation("break", f"{vid} break {n} lasts {b - a:g} < {spec.duration:g}",
+                                 vid))  # fmt: skip
+    spans = sorted(route.breaks)
+    for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False):
+        if a2 < b1 - tolerance:
+            out.append(Violation("break", f"{vid} has overlapping breaks", vid))
+    # (free from, free until, drive from, drive to) between leaving a place and the next service
+    places = [(route.start_time, vehicle.start)]
+    places += [(s.departure, s.location) for s in route.stops]
+    arrivals = [s.start for s in route.stops] + [route.end_time]
+    targets = [*(s.location for s in route.stops), vehicle.end]
+    gaps = [
+        (t0, t1, here, there)
+        for (t0, here), t1, there in zip(places, arrivals, targets, strict=True)
+    ]
+    inside = [False] * len(spans)
+    for t0, t1, here, there in gaps:
+        taken = 0.0
+        for i, (a, b) in enumerate(spans):
+            if a >= t0 - tolerance and b <= t1 + tolerance:
+                inside[i], taken = True, taken + (b - a)
+        if taken and t1 - t0 < float(tt[here, there]) + taken - tolerance:
+            out.append(Violation("break", f"{vid} has no time left to drive around its break "
+                                          f"between {t0:g} and {t1:g}", vid))  # fmt: skip
+    for i, (a, b) in enumerate(spans):
+        outside = b <= route.start_time + tolerance or a >= route.end_time - tolerance
+        if not inside[i] and not outside:
+            out.append(Violation("break", f"{vid} break at [{a:g}, {b:g}] overlaps a stop", vid))
     return out
 
 

@@ -21,12 +21,11 @@ from collections.abc import Callable
 import networkx as nx
 import numpy as np
 
+from routing.geo import haversine_m
 from routing.graph import attributes as at
 from routing.graph import sidewalks as sw
 from routing.graph.osm_data import OsmData, OsmWay
 from routing.graph.sidewalks import Piece
-
-EARTH_RADIUS_M = 6_371_008.8
 
 #: Node tags that make a node a graph node even in the middle of a way.
 _NODE_FACT_KEYS = frozenset(
@@ -68,14 +67,6 @@ def _is_fact_node(tags: dict[str, str] | None) -> bool:
     if not tags:
         return False
     return bool(_NODE_FACT_KEYS & tags.keys()) or tags.get("highway") in _NODE_FACT_HIGHWAYS
-
-
-def _segment_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Haversine lengths (m) of consecutive segments."""
-    la, lo = np.radians(lat), np.radians(lon)
-    dlat, dlon = np.diff(la), np.diff(lo)
-    a = np.sin(dlat / 2) ** 2 + np.cos(la[:-1]) * np.cos(la[1:]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def _node_road_class(data: OsmData) -> dict[int, int]:
@@ -280,7 +271,7 @@ def build_walk_graph(
     for way in data.ways:
         idx = np.fromiter((node_pos[n] for n in way.nodes.tolist()), np.int64, len(way.nodes))
         lat, lon = data.node_lat[idx], data.node_lon[idx]
-        cum = np.concatenate([[0.0], np.cumsum(_segment_lengths(lat, lon))])
+        cum = np.concatenate([[0.0], np.cumsum(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]))])
         dense = np.union1d(cum, np.arange(0.0, cum[-1], sample_step_m))
         sample_lat.append(np.interp(dense, cum, lat))
         sample_lon.append(np.interp(dense, cum, lon))

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: Bump when the arrays or their meaning change, so old caches are not reused.
 FORMAT_VERSION = 5
@@ -214,6 +217,8 @@ class CompiledGraph:
     # -- oracle / baseline --------------------------------------------------------------
     def to_networkx(self, weights: np.ndarray | None = None, *, weight: str = "weight"):
         """A MultiDiGraph (osmnx-style) with ``weight`` per edge; inf-weight edges left out."""
+        import networkx as nx  # oracles and baselines only
+
         graph = nx.MultiDiGraph(crs="epsg:4326")
         for i in range(self.n_nodes):
             graph.add_node(i, x=float(self.node_lon[i]), y=float(self.node_lat[i]))

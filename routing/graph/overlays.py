@@ -46,6 +46,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from routing.errors import OverlayError
+from routing.geo import LocalProjection
 from routing.graph.osm_data import OsmData, OsmWay
 
 __all__ = [
@@ -67,11 +68,6 @@ ELEMENTS = ("node", "way")
 RESERVED_COLUMNS = ("osm", "lat", "lon", "element", "max_distance_m", "note")
 CSV_SUFFIXES = (".csv",)
 GEOJSON_SUFFIXES = (".geojson", ".json")
-
-# Local equirectangular projection (metres per degree); a city-sized area keeps the error
-# well under 1 %, far below the snapping distances used here.
-_M_PER_DEG_LAT = 110_540.0
-_M_PER_DEG_LON = 111_320.0
 
 _OSM_REF = re.compile(r"^(node|way)/(-?\d+)$")
 _OSM_RELATION = re.compile(r"^relation/\d+$")
@@ -734,18 +730,22 @@ class _Locator:
     def __init__(self, data: OsmData) -> None:
         self.data = data
         lat = np.asarray(data.node_lat, dtype=float)
-        lat0 = float(np.median(lat)) if lat.size else 0.0
-        self._kx = math.cos(math.radians(lat0)) * _M_PER_DEG_LON
-        self._xy = self.project(lat, np.asarray(data.node_lon, dtype=float))
+        lon = np.asarray(data.node_lon, dtype=float)
+        # The engine's local projection; a city-sized area keeps the error far below the
+        # snapping distances used here.
+        self._projection = LocalProjection(float(np.median(lat)) if lat.size else 0.0,
+                                           float(np.median(lon)) if lon.size else 0.0)
+        self._xy = self.project(lat, lon)
         self._tree: cKDTree | None = None
         self._tree_ids: np.ndarray | None = None
         self._segments: tuple[np.ndarray, ...] | None = None
 
     def project(self, lat: Any, lon: Any) -> np.ndarray:
-        return np.column_stack([np.asarray(lon) * self._kx, np.asarray(lat) * _M_PER_DEG_LAT])
+        return self._projection.forward(np.asarray(lat), np.asarray(lon)).reshape(-1, 2)
 
     def _point(self, lat: float, lon: float) -> tuple[float, float]:
-        return lon * self._kx, lat * _M_PER_DEG_LAT
+        x, y = self._projection.forward(lat, lon)
+        return float(x), float(y)
 
     def way_positions(self, way: OsmWay) -> np.ndarray:
         """Positions in ``node_ids`` of the way's nodes that the data has coordinates for."""

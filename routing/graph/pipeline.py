@@ -12,11 +12,7 @@ from pathlib import Path
 
 from routing.cache import load_or_build
 from routing.errors import DataError
-from routing.graph.build import build_walk_graph
 from routing.graph.compiled import FORMAT_VERSION, CompiledGraph
-from routing.graph.elevation import ElevationModel
-from routing.graph.osm_import import read_osm
-from routing.graph.overlays import apply_overlays, read_overlay
 
 PathLike = str | os.PathLike
 
@@ -60,6 +56,12 @@ def build_graph(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[CompiledGraph, object]:
     """Import, patch, build and compile; returns the compiled graph and the networkx graph."""
+    # Build-time only (osmium, networkx): a server starting from the cache never loads them.
+    from routing.graph.build import build_walk_graph
+    from routing.graph.elevation import ElevationModel
+    from routing.graph.osm_import import read_osm
+    from routing.graph.overlays import apply_overlays, read_overlay
+
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     say(f"reading {osm}")

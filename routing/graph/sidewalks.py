@@ -431,6 +431,7 @@ def expand(
         crossings.extend(made.values())
         report["node_crossings" if explicit or way_facts else "junction_crossings"] += len(made)
 
+    crossed_by = crossings_without_node(walkways, roads)
     out: list[Piece] = []
     for i, p in enumerate(walkways):
         u = walk_corner.get((i, 0), p.u)
@@ -443,8 +444,19 @@ def expand(
         attrs = p.attrs
         if i in on_rails:
             attrs = {**attrs, "rails": True}
+        road = crossed_by.get(i)
         if p.way_id in approach_ways and attrs["kind"] == at.WAY_KIND["crossing"]:
-            attrs = {**attrs, "kind": at.WAY_KIND["footway"], **_no_crossing_facts()}
+            if road is None:
+                attrs = {**attrs, "kind": at.WAY_KIND["footway"], **_no_crossing_facts()}
+            else:  # this piece crosses another road where the map has no shared node
+                attrs = {**attrs, **crossing_way_facts[p.way_id], "crossing_share": 1.0}
+        if road is not None and attrs["kind"] == at.WAY_KIND["crossing"]:
+            attrs = {
+                **attrs,
+                "crossing_road_class": max(attrs["crossing_road_class"], at.road_class(road.tags)),
+                "name": attrs["name"] or road.tags.get("name") or road.tags.get("ref", ""),
+                "rails": attrs["rails"] or at.has_embedded_rails(road.tags),
+            }
         out.append(_replace(p, u=u, v=v, geometry=geom, attrs=attrs))
     sides = {"sidewalks_built": 0, "carriageway_sides": 0, "separate_detected": 0}
     for i, p in enumerate(roads):
@@ -488,6 +500,61 @@ def expand(
     report.update(sides)
     report["corners"] = len(corners)
     return Expanded(pieces=out, crossings=crossings, corners=corners, report=report)
+
+
+def crossings_without_node(walkways: list[Piece], roads: list[Piece]) -> dict[int, Piece]:
+    """Pieces of crossing ways whose line crosses an expanded road's centreline at a point
+    that is not one of their nodes (mapped without a shared node), with the road crossed.
+
+    Ways in a tunnel, on a bridge or on another layer pass over or under and do not count.
+    """
+
+    def level(tags: dict[str, str]) -> bool:
+        return (
+            tags.get("tunnel", "no") in ("no", "")
+            and tags.get("bridge", "no") in ("no", "")
+            and tags.get("layer", "0") in ("0", "")
+        )
+
+    todo = [
+        i
+        for i, p in enumerate(walkways)
+        if p.attrs["kind"] == at.WAY_KIND["crossing"] and level(p.tags)
+    ]
+    flat_roads = [p for p in roads if level(p.tags)]
+    if not todo or not flat_roads:
+        return {}
+    lat0, lon0 = flat_roads[0].geometry[0]
+    pts, _, owner = _samples([p.geometry for p in flat_roads], lat0, lon0, step_m=5.0,
+                             min_m=0.01)  # fmt: skip
+    tree = cKDTree(pts)
+    out: dict[int, Piece] = {}
+    for i in todo:
+        p = walkways[i]
+        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
+        near = tree.query_ball_point(xy, r=max(5.0, _length_m(p.geometry)))
+        for j in sorted({int(owner[k]) for ks in near for k in ks}):
+            road = flat_roads[j]
+            if {road.u, road.v} & {p.u, p.v}:
+                continue  # they meet at a node: a crossing edge is built there
+            rxy = _xy(*np.asarray(road.geometry).T, lat0, lon0)
+            if _polylines_cross(xy, rxy):
+                if i not in out or at.road_class(road.tags) > at.road_class(out[i].tags):
+                    out[i] = road
+    return out
+
+
+def _polylines_cross(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether any segment of polyline a properly crosses any segment of polyline b."""
+    p, r = a[:-1][:, None, :], (a[1:] - a[:-1])[:, None, :]
+    q, s = b[:-1][None, :, :], (b[1:] - b[:-1])[None, :, :]
+    denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
+    qp = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (qp[..., 0] * s[..., 1] - qp[..., 1] * s[..., 0]) / denom
+        u = (qp[..., 0] * r[..., 1] - qp[..., 1] * r[..., 0]) / denom
+    inside = (t > 1e-6) & (t < 1 - 1e-6) & (u > 1e-6) & (u < 1 - 1e-6)
+    return bool(((np.abs(denom) > 1e-9) & inside).any())
 
 
 def _replace(p: Piece, **changes) -> Piece:

@@ -83,11 +83,9 @@ class PlanOptions:
     max_stop_snap_m
         A stop farther than this from any way the profile may use cannot be walked to.
     min_transfer_s
-        Time to change vehicles at one stop; None takes 180 s for wheelchair and blind
-        profiles, 60 s for others.
+        Time to change vehicles at one stop; None takes the profile's ``min_transfer_s``.
     transfer_penalty_s
-        Generalised cost of each change; None takes 300 s for wheelchair and blind
-        profiles, 120 s for others.
+        Generalised cost of each change; None takes the profile's ``transfer_penalty_s``.
     walk_only_max_s
         A walk-only itinerary is offered when it takes at most this long.
     max_itineraries
@@ -115,11 +113,15 @@ class PlanOptions:
     max_chained_walk_s: int = 600
 
 
-def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
-    """ISO 8601 time in the feed's zone (a time without offset is local Almaty time)."""
-    zone = ZoneInfo(tz)
+def parse_departure(text: str | None, *, tz: str | None = ALMATY_TZ) -> dt.datetime:
+    """An ISO 8601 time; missing means now.
+
+    A time without an offset is local time of ``tz``; with ``tz=None`` it stays naive, and
+    the planner reads it in its feed's ``agency_timezone`` (what the HTTP API does).
+    """
     if not text:
-        return dt.datetime.now(zone).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return now if tz is None else now.astimezone(ZoneInfo(tz))
     try:
         when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -130,10 +132,23 @@ def parse_departure(text: str | None, *, tz: str = ALMATY_TZ) -> dt.datetime:
         ) from None
     if not 1900 <= when.year <= 2199:
         raise InvalidInputError(f"'time' {text!r} is outside the years 1900-2199", field="time")
+    return _localize(when, tz, text) if tz is not None else when
+
+
+def _localize(when: dt.datetime, tz: str, text: str = "") -> dt.datetime:
+    """``when`` in zone ``tz`` (a naive time is taken as local time there)."""
+    zone = ZoneInfo(tz)
     try:
         return when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
     except OverflowError:
-        raise InvalidInputError(f"'time' {text!r} is out of range", field="time") from None
+        raise InvalidInputError(f"'time' {text or when!r} is out of range",
+                                field="time") from None  # fmt: skip
+
+
+def feed_timezone(feed: Feed) -> str:
+    """The feed's ``agency_timezone`` (the loader checks that all agencies share one)."""
+    zones = {a.agency_timezone for a in feed.agencies.values()}
+    return zones.pop() if len(zones) == 1 else ALMATY_TZ
 
 
 @dataclass
@@ -240,6 +255,8 @@ class TransitPlanner:
         Transit overlays (low-floor shares, station facts); None means none.
     stop_extras
         Extra per-stop facts (e.g. ``tactile_paving`` from ``stop_accessibility.txt``).
+    tz
+        The IANA zone of the timetable; None takes the feed's ``agency_timezone``.
     """
 
     def __init__(
@@ -249,7 +266,7 @@ class TransitPlanner:
         *,
         accessibility: TransitAccessibility | None = None,
         stop_extras: dict[str, dict[str, str]] | None = None,
-        tz: str = ALMATY_TZ,
+        tz: str | None = None,
         options: PlanOptions = PlanOptions(),
         cache_days: int = 3,
         cache_views: int = 12,
@@ -263,7 +280,7 @@ class TransitPlanner:
         self.feed = feed
         self.accessibility = accessibility or TransitAccessibility()
         self.stop_extras = stop_extras or {}
-        self.tz = tz
+        self.tz = tz or feed_timezone(feed)
         self.options = options
         self._timetables: OrderedDict[dt.date, Timetable] = OrderedDict()
         self._profiled: OrderedDict[tuple, tuple] = OrderedDict()
@@ -470,7 +487,7 @@ class TransitPlanner:
             opts = replace(opts, max_transfers=max_transfers)
         wanted = num_itineraries or opts.max_itineraries
         zone = ZoneInfo(self.tz)
-        local = when.astimezone(zone)
+        local = _localize(when, self.tz)
         src = self.network.snap(origin, profile, "from")
         dst = self.network.snap(destination, profile, "to")
         self._check_calendar(local.date(), arrive_by)
@@ -619,7 +636,7 @@ class TransitPlanner:
         """RAPTOR options per search: wheelchair profiles search twice (any / known only)."""
         min_change = opts.min_transfer_s
         if min_change is None:
-            min_change = 180 if (profile.wheelchair or profile.name == "blind") else 60
+            min_change = profile.min_transfer_s
         walk = int(profile.max_access_walk_s)  # the whole first and last walks
         base = RaptorOptions(max_transfers=opts.max_transfers, min_transfer_seconds=min_change,
                              max_access_walk_s=walk, max_egress_walk_s=walk)  # fmt: skip
@@ -678,7 +695,7 @@ class TransitPlanner:
         if max_transfers is not None:
             opts = replace(opts, max_transfers=max_transfers)
         zone = ZoneInfo(self.tz)
-        local = when.astimezone(zone)
+        local = _localize(when, self.tz)
         src = self.network.snap(origin, profile, "from")
         snaps = [self.network.snap(p, profile, f"targets[{i}]") for i, p in enumerate(targets)]
         self._check_calendar(local.date(), False)
@@ -848,7 +865,7 @@ class TransitPlanner:
         transfers = journey.n_transfers
         penalty = self.options.transfer_penalty_s
         if penalty is None:
-            penalty = 300.0 if (profile.wheelchair or profile.name == "blind") else 120.0
+            penalty = profile.transfer_penalty_s
         # Time is counted from the requested departure (to the requested arrival).
         if arrive_by:
             total = moment - journey.departure_time
@@ -977,12 +994,12 @@ class TransitPlanner:
                             "message": f"Step-free boarding at {tt.stop_names[s]} is not known.",
                         }
                     )
-        if profile.name == "blind":
+        if profile.stop_no_tactile_s > 0 or profile.stop_unknown_tactile_s > 0:
             for s in (leg.board_stop, leg.alight_stop):
                 if stop_tactile[s] == NO:
-                    penalty += 120.0
+                    penalty += profile.stop_no_tactile_s
                 elif stop_tactile[s] == UNKNOWN:
-                    penalty += 60.0
+                    penalty += profile.stop_unknown_tactile_s
                     warnings.append(
                         {
                             "code": "unknown_tactile_guidance",

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from routing.geo import haversine_m
 from routing.transit.gtfs import (
     NO_PICKUP_OR_DROP_OFF,
     NO_TIME,
@@ -53,7 +54,6 @@ DAY = 86_400
 #: ``change_seconds`` value of a stop where changing vehicles is not possible.
 NO_TRANSFER = np.iinfo(np.int32).max
 
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True, eq=False)
@@ -662,7 +662,7 @@ def _feed_transfers(
                     if rule.min_transfer_time is not None:
                         seconds = rule.min_transfer_time
                     else:
-                        metres = _haversine_m(lat[a], lon[a], lat[b], lon[b])
+                        metres = float(haversine_m(lat[a], lon[a], lat[b], lon[b]))
                         seconds = math.ceil(metres / speed_mps)
                     pairs[(a, b)] = seconds
                     forbidden.discard((a, b))
@@ -700,13 +700,6 @@ def _departure_key(
     if (np.diff(key) < 0).any():  # FIFO patterns make this impossible; guard the invariant
         raise AssertionError("departure columns are not sorted")
     return span, origin, key
-
-
-def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
 
 
 def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:

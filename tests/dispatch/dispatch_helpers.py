@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from routing.dispatch.model import Booking, DispatchProblem, Vehicle, euclidean_matrix
+from routing.dispatch.model import Booking, Break, DispatchProblem, Vehicle, euclidean_matrix
 
 
 def line_problem(
@@ -42,6 +42,7 @@ def line_problem(
             shift=v.get("shift", (0.0, 1000.0)),
             capacity=v.get("capacity", {"seat": 2, "wheelchair": 1}),
             max_duration=v.get("max_duration"),
+            breaks=tuple(Break(*b) for b in v.get("breaks", ())),
         )
         for v in vehicles
     )

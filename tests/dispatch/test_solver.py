@@ -108,3 +108,38 @@ def test_locked_stops_stay_first_on_their_vehicle_at_their_time():
     assert [s.booking_id for s in plan.route_of("v1").stops] == ["b", "b"]
     assert all(s.start >= 40.0 for r in plan.routes for s in r.stops)
     assert plan.cost > free.cost
+
+
+def test_breaks_are_kept_off_the_stops_and_the_drive():
+    """A 20-minute break starting in [4, 6]: after a's trip (done at 4) b's pickup window
+    (5, 10) cannot be met around it, nor can anyone ride through it (ride limit 5), so b
+    is left out; with a later window b is served and
+    the break is placed between stops with the drive still fitting."""
+    points = [(0, 0), (1, 0), (2, 0), (3, 0), (4, 0)]
+    a = {"id": "a", "pickup": 1, "dropoff": 2, "pickup_window": (1, 2), "max_ride": 5.0}
+    b = {"id": "b", "pickup": 3, "dropoff": 4, "pickup_window": (5, 10), "max_ride": 5.0}
+    rest = {"id": "v1", "breaks": [(4.0, 6.0, 20.0)]}
+    without = line_problem(points, [a, b], [{"id": "v1"}])
+    assert sorted(solve(without, EXACT).served_ids()) == ["a", "b"]
+    tight = line_problem(points, [a, b], [rest])
+    plan = solve(tight, EXACT)
+    assert validate(tight, plan) == []
+    assert plan.served_ids() == ["a"] and [u.booking_id for u in plan.unserved] == ["b"]
+    loose = line_problem(points, [a, dict(b, pickup_window=(5, 40))], [rest])
+    plan = solve(loose, EXACT)
+    assert validate(loose, plan) == []
+    assert sorted(plan.served_ids()) == ["a", "b"]
+    (start, end), = plan.routes[0].breaks
+    assert 4.0 <= start <= 6.0 and end - start == pytest.approx(20.0)
+    b_pickup = next(s for s in plan.routes[0].stops if s.booking_id == "b")
+    assert b_pickup.start >= end  # a's drop-off ends at 4: the break comes before b
+
+
+def test_replanning_keeps_a_begun_break_and_moves_the_others_after_now():
+    points = [(0, 0), (1, 0), (2, 0)]
+    requests = [{"id": "a", "pickup": 1, "dropoff": 2, "pickup_window": (1, 60)}]
+    problem = line_problem(points, requests, [{"id": "v1", "breaks": [(4.0, 30.0, 5.0)]}])
+    later = solve(problem, replace(EXACT, not_before=10.0))
+    assert validate(problem, later) == [] and later.routes[0].breaks[0][0] >= 10.0
+    begun = solve(problem, replace(EXACT, not_before=10.0, fixed_breaks=(("v1", 0, 6.0),)))
+    assert validate(problem, begun) == [] and begun.routes[0].breaks == ((6.0, 11.0),)

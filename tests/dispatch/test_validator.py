@@ -142,3 +142,18 @@ def test_unknown_booking_and_vehicle():
     assert "unknown_booking" in codes(validate(problem(), bad))
     other = replace(PLAN, routes=(replace(PLAN.routes[0], vehicle_id="v9"),))
     assert "unknown_vehicle" in codes(validate(problem(), other))
+
+
+def test_break():
+    # The vehicle is back at 12 after an 8 to 12 drive home: a 2-unit break fits there only
+    # if it comes back at 14 or later; never during a stop's service; never missing.
+    p = problem(breaks=[(5.0, 9.0, 2.0)])
+    route = replace(PLAN.routes[0], end_time=14.0, breaks=((8.0, 10.0),))
+    assert validate(p, replace(PLAN, routes=(route,))) == []
+    squeezed = replace(route, end_time=12.0)
+    overlapping = replace(route, breaks=((5.5, 7.5),))  # over a's drop-off (5 to 6)
+    short = replace(route, breaks=((8.0, 9.0),))
+    late = replace(route, breaks=((9.5, 11.5),))
+    missing = replace(route, breaks=())
+    for bad in (squeezed, overlapping, short, late, missing):
+        assert codes(validate(p, replace(PLAN, routes=(bad,)))) == {"break"}, bad.breaks

@@ -400,7 +400,7 @@ def test_target_id_not_found(tmp_path: Path, data: OsmData) -> None:
 def test_coordinate_too_far(tmp_path: Path, data: OsmData) -> None:
     # ~33 m north of node 1: beyond the default 25 m, within 40 m.
     path = write(tmp_path, "far.csv", "lat,lon,max_distance_m,lit\n43.2403,76.9400,,yes\n")
-    with raises_overlay(path, 2, "lat/lon", "no node within 25 m", "nearest is node/1 at 33.2 m"):
+    with raises_overlay(path, 2, "lat/lon", "no node within 25 m", "nearest is node/1 at 33.4 m"):
         apply_overlays(data, read_overlay(path))
     path = write(tmp_path, "near.csv", "lat,lon,max_distance_m,lit\n43.2403,76.9400,40,yes\n")
     apply_overlays(data, read_overlay(path))
@@ -409,13 +409,13 @@ def test_coordinate_too_far(tmp_path: Path, data: OsmData) -> None:
 
 def test_way_coordinate_too_far(tmp_path: Path, data: OsmData) -> None:
     path = write(tmp_path, "far.csv", "lat,lon,element,lit\n43.2405,76.9405,way,yes\n")
-    with raises_overlay(path, 2, "lat/lon", "no way within 25 m", "nearest is way/100 at 55.3 m"):
+    with raises_overlay(path, 2, "lat/lon", "no way within 25 m", "nearest is way/100 at 55.6 m"):
         apply_overlays(data, read_overlay(path))
 
 
 def test_id_with_coordinate_checks_distance(tmp_path: Path, data: OsmData) -> None:
     path = write(tmp_path, "check.csv", "osm,lat,lon,lit\nnode/2,43.2400,76.9400,yes\n")
-    with raises_overlay(path, 2, "lat/lon", "node/2 is 81.1 m from (43.240000, 76.940000)"):
+    with raises_overlay(path, 2, "lat/lon", "node/2 is 81.0 m from (43.240000, 76.940000)"):
         apply_overlays(data, read_overlay(path))
 
 

@@ -175,3 +175,12 @@ def test_steep_stretch_inside_a_long_edge_decides(tmp_path):
     assert g.edge["grade_max_up"][forward] == pytest.approx(0.12, abs=0.01)
     chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
     assert chair.blocked[forward] & BLOCK_UPHILL
+
+
+def test_crossing_way_without_a_shared_node_still_crosses_the_road(mapped):
+    g = mapped
+    c250 = g.edge["osmid"] == 250
+    assert c250.any() and (g.edge["kind"][c250] == CROSSING).all()
+    assert (g.edge["crossing_road_class"][c250] == 2).all()
+    assert set(g.names[g.edge_name[c250]].tolist()) == {"Lake Road"}
+    assert (g.edge["crossing_kind"][c250] == at.CROSSING_MARKED).all()

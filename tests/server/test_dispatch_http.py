@@ -13,6 +13,7 @@ VEHICLES = [
         "shift": ["07:00", "19:00"],
         "wheelchair_places": 2,
         "seats": 3,
+        "breaks": [{"earliest": "12:00", "latest": "14:00", "minutes": 30}],
     },
     {
         "id": "v2",
@@ -79,6 +80,12 @@ def test_plan_replan_and_restart(dispatch_app):
         for s in r["stops"]
     }
     assert stops[("b1", "dropoff")][1]["start"] <= 9.5 * 3600
+    for route in result["plan"]["routes"]:  # v1's driver has a 30-minute break
+        expected = 1 if route["vehicle_id"] == "v1" else 0
+        assert len(route["breaks"]) == expected
+        for rest in route["breaks"]:
+            assert 12 * 3600 <= rest["start"] <= 14 * 3600
+            assert rest["end"] - rest["start"] == pytest.approx(1800)
     geo = client.get(f"/dispatch/plans/{done['id']}/geojson")
     assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
     kinds = {f["properties"]["kind"] for f in geo.get_json()["features"]}
@@ -146,6 +153,9 @@ def test_bad_input_names_the_field(dispatch_app):
     )
     vehicle = dict(VEHICLES[0], shift=["19:00", "07:00"])
     assert client.post("/dispatch/vehicles", json=vehicle).get_json()["error"]["field"] == "shift"
+    rest = dict(VEHICLES[0], breaks=[{"earliest": "12:00", "latest": "13:00", "minutes": 0}])
+    answer = client.post("/dispatch/vehicles", json=rest)
+    assert answer.get_json()["error"]["field"] == "breaks[0].minutes"
     assert client.delete("/dispatch/bookings/nope").status_code == 404
     assert client.post("/dispatch/plan", json={"time_limit": 0}).status_code == 400
     assert client.post("/dispatch/plan", json={"replan": True, "now": "09:00"}).status_code == 409

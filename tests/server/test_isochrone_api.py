@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 import shapely
 from flask.testing import FlaskClient
-from server_places import KAIVOKATU, VILHONKATU, latlon
+from server_places import (
+    KAIVOKATU,
+    MOMYSHULY_STATION,
+    MONDAY_0800,
+    RAIYMBEK,
+    VILHONKATU,
+    latlon,
+)
+
+from routing.cost import get_profile
 
 
 def test_get_and_post_answer_the_same_feature_collection(client: FlaskClient) -> None:
@@ -60,10 +69,28 @@ def test_bad_requests_are_400_naming_the_field(client: FlaskClient, query, field
     assert r.get_json()["error"]["field"] == field
 
 
-def test_transit_mode_says_it_is_not_built(client: FlaskClient) -> None:
+def test_transit_mode_without_a_feed_is_503(client: FlaskClient) -> None:
     r = client.get("/isochrone", query_string={"from": latlon(KAIVOKATU), "profile": "walk",
                                                "minutes": "10", "mode": "transit"})  # fmt: skip
-    assert r.status_code == 501 and r.get_json()["error"]["code"] == "not_implemented"
+    assert r.status_code == 503 and r.get_json()["error"]["code"] == "transit_unavailable"
+
+
+def test_transit_mode_rides_the_metro(plan_client: FlaskClient, almaty_router) -> None:
+    # Raiymbek batyr at 08:00 on a Monday: the metro reaches Momyshuly (11 km) in ~37 min.
+    query = {"from": latlon(RAIYMBEK), "profile": "walk", "minutes": "45",
+             "time": MONDAY_0800}  # fmt: skip
+    body = plan_client.get("/isochrone", query_string={**query, "mode": "transit"}).get_json()
+    walk = plan_client.get("/isochrone", query_string=query).get_json()
+    assert body["features"][0]["properties"]["mode"] == "transit"
+    by_metro = shapely.geometry.shape(body["features"][0]["geometry"])
+    on_foot = shapely.geometry.shape(walk["features"][0]["geometry"])
+    station = almaty_router.network.snap(MOMYSHULY_STATION, get_profile("walk"))
+    point = shapely.Point(station.lon, station.lat)
+    assert by_metro.covers(point) and not on_foot.covers(point)
+    assert by_metro.area > 2 * on_foot.area
+    r = plan_client.get("/isochrone", query_string={**query, "mode": "transit",
+                                                   "time": "2031-01-01T08:00"})  # fmt: skip
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "outside_feed_calendar"
 
 
 def test_cli_prints_the_http_body(capsys, client: FlaskClient, helsinki_osm, graph_cache) -> None:

@@ -64,6 +64,21 @@ def test_itinerary_times_are_consistent(almaty_planner):
         assert it.to_dict()["duration_s"] >= it.walk_s + it.ride_s - 1
 
 
+def test_a_feed_in_another_zone_reads_local_times_there(almaty_router, tmp_path):
+    import shutil
+
+    feed = tmp_path / "feed"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures/gtfs/almaty_mini", feed)
+    agency = feed / "agency.txt"
+    agency.write_text(agency.read_text().replace("Asia/Almaty", "Europe/Helsinki"))
+    planner = TransitPlanner.from_gtfs(almaty_router, feed)
+    assert planner.tz == "Europe/Helsinki"
+    near = (NEAR_RAIYMBEK[0] + 0.002, NEAR_RAIYMBEK[1])  # a short walk: always an answer
+    when = parse_departure("2024-01-08T08:00", tz=None)  # a Monday in the fixture's calendar
+    plan = planner.plan(NEAR_RAIYMBEK, near, when, get_profile("walk"))
+    assert plan.to_dict()["time"] == "2024-01-08T08:00:00+02:00"
+
+
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
     plan = almaty_planner.plan(
         NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure("2026-12-16T08:00"), get_profile("walk")
@@ -72,10 +87,14 @@ def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
     assert board in _schedule(shared_data, "RMBK", "weekend", "forward")
 
 
-def test_time_zone_is_almaty():
-    local = parse_departure("2026-12-07T03:00:00Z")
+def test_time_zone_is_the_feeds_agency_timezone(almaty_planner):
+    assert almaty_planner.tz == "Asia/Almaty"  # agency.txt of the Almaty feed
+    local = parse_departure("2026-12-07T03:00:00Z", tz=almaty_planner.tz)
     assert local.isoformat() == "2026-12-07T08:00:00+05:00"
-    assert parse_departure(WEEKDAY_8).utcoffset() == dt.timedelta(hours=5)
+    assert parse_departure(WEEKDAY_8, tz=almaty_planner.tz).utcoffset() == dt.timedelta(hours=5)
+    # With tz=None (the HTTP API) a time without offset stays naive: the planner reads it
+    # in its feed's zone.
+    assert parse_departure(WEEKDAY_8, tz=None).tzinfo is None
     with pytest.raises(InvalidInputError) as exc:
         parse_departure("next monday")
     assert exc.value.field == "time"

@@ -1,0 +1,279 @@
+"""The street-search service beside networkx (and Valhalla where it can run), one run.
+
+Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-only``, then
+``python benchmarks/ratios.py <json>`` prints median ratios against each baseline kind:
+
+- matrix 100 x 100 and 1,000 x 1,000 on Almaty (and 100 x 100 on Helsinki): ours vs one
+  networkx Dijkstra per source on the same weights (``networkx_matrix``);
+- isochrone 5/10/15 minutes: ours (polygons from reached edges) vs the osmnx recipe
+  (``nx.ego_graph`` by time, then a convex hull of the nodes) (``networkx_isochrone``);
+- first request with a new override value vs the same request with a cached profile
+  (``ours_same_profile``);
+- ``/route`` through the Flask test client and through a real waitress server vs the same
+  route in-process (``ours_inprocess``);
+- the server's resident memory after routing with all six profiles is printed and stored in
+  ``extra_info`` of ``test_server_rss_after_all_profiles`` (a subprocess, measured once).
+
+Valhalla: pyvalhalla 3.9.1 publishes no wheel for this Python (3.11); its source
+distribution needs the full C++ build (CMake, Boost, protobuf, ...), which this machine
+cannot do offline, so ``test_valhalla_matrix`` is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from routing.cost import PROFILE_NAMES, get_profile
+from routing.isochrone import isochrone
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = 7
+ALMATY_CENTRE = (43.2380, 76.9455)
+HELSINKI_CENTRE = (60.1699, 24.9384)
+
+
+def _nodes(router, profile, count, seed=SEED):
+    """Seeded nodes the profile can leave and enter, as snapped points."""
+    net = router.network
+    usable = np.flatnonzero(net.costs(profile).costs.node_usable)
+    nodes = np.random.default_rng(seed).choice(usable, size=count, replace=False)
+    return nodes, [net.at_node(int(v)) for v in nodes]
+
+
+def _nx_graph(router, profile):
+    return router.graph.to_networkx(router.network.costs(profile).costs.cost, weight="cost")
+
+
+# -- matrix -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("city", "size"), [("almaty", 100), ("almaty", 1000),
+                                            ("helsinki", 100)])  # fmt: skip
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_matrix(benchmark, request, city, size, profile_name):
+    router = request.getfixturevalue(f"{city}_router")
+    profile = get_profile(profile_name)
+    _, snaps = _nodes(router, profile, size)
+    router.network.matrix(snaps[:2], snaps[:2], profile)  # profile prepared
+    benchmark.group = f"matrix {city} {size}x{size}"
+    benchmark.extra_info.update(city=city, profile=f"{profile_name}-{size}", kind="ours_matrix")
+    rounds = 5 if size <= 100 else 2
+    found = benchmark.pedantic(lambda: router.network.matrix(snaps, snaps, profile),
+                               rounds=rounds, iterations=1, warmup_rounds=1)  # fmt: skip
+    assert found.cost.shape == (size, size)
+
+
+@pytest.mark.parametrize(("city", "size"), [("almaty", 100), ("almaty", 1000),
+                                            ("helsinki", 100)])  # fmt: skip
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_networkx_matrix(benchmark, request, city, size, profile_name):
+    router = request.getfixturevalue(f"{city}_router")
+    profile = get_profile(profile_name)
+    nodes, _ = _nodes(router, profile, size)
+    graph = _nx_graph(router, profile)
+    targets = nodes.tolist()
+
+    def run():
+        out = np.full((size, size), np.inf)
+        for i, s in enumerate(targets):
+            dist = nx.single_source_dijkstra_path_length(graph, s, weight="cost")
+            out[i] = [dist.get(t, np.inf) for t in targets]
+        return out
+
+    benchmark.group = f"matrix {city} {size}x{size}"
+    benchmark.extra_info.update(city=city, profile=f"{profile_name}-{size}",
+                                kind="networkx_matrix")  # fmt: skip
+    benchmark.pedantic(run, rounds=3 if size <= 100 else 1, iterations=1)
+
+
+def test_valhalla_matrix():
+    if importlib.util.find_spec("valhalla") is None:
+        pytest.skip("pyvalhalla 3.9.1 has no wheel for Python 3.11 (only the C++ source "
+                    "distribution, which needs CMake, Boost and protobuf to build); not run")
+
+
+# -- isochrone ---------------------------------------------------------------------------
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_isochrone(benchmark, request, city, profile_name):
+    router = request.getfixturevalue(f"{city}_router")
+    net = router.network
+    profile = get_profile(profile_name)
+    origin = net.snap(ALMATY_CENTRE if city == "almaty" else HELSINKI_CENTRE, profile)
+    benchmark.group = f"isochrone {city}"
+    benchmark.extra_info.update(city=city, profile=profile_name, kind="ours_isochrone")
+    found = benchmark.pedantic(lambda: isochrone(net, origin, profile, [5, 10, 15]),
+                               rounds=20, iterations=1, warmup_rounds=2)  # fmt: skip
+    assert len(found.contours) == 3
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_networkx_isochrone(benchmark, request, city, profile_name):
+    """The osmnx isochrone recipe: ego graph by travel time, convex hull of its nodes."""
+    router = request.getfixturevalue(f"{city}_router")
+    net, g = router.network, router.graph
+    profile = get_profile(profile_name)
+    graph = g.to_networkx(net.costs(profile).costs.seconds, weight="time")
+    origin = net.snap(ALMATY_CENTRE if city == "almaty" else HELSINKI_CENTRE, profile)
+    source = int(g.edge_u[origin.edge])
+
+    def run():
+        hulls = []
+        for minutes in (15, 10, 5):
+            sub = nx.ego_graph(graph, source, radius=minutes * 60, distance="time")
+            points = shapely.points([(d["x"], d["y"]) for _, d in sub.nodes(data=True)])
+            hulls.append(shapely.MultiPoint(points).convex_hull)
+        return hulls
+
+    benchmark.group = f"isochrone {city}"
+    benchmark.extra_info.update(city=city, profile=profile_name, kind="networkx_isochrone")
+    benchmark.pedantic(run, rounds=20, iterations=1, warmup_rounds=2)
+
+
+# -- overrides ---------------------------------------------------------------------------
+A, B = (43.2380, 76.9455), (43.2497, 76.9454)  # Republic Square -> Abai Opera
+
+
+def test_route_same_profile(benchmark, almaty_router):
+    profile = get_profile("wheelchair_manual")
+    almaty_router.route(A, B, profile)
+    benchmark.group = "override"
+    benchmark.extra_info.update(city="almaty", profile="wheelchair_manual",
+                                kind="ours_same_profile")  # fmt: skip
+    benchmark.pedantic(lambda: almaty_router.route(A, B, profile), rounds=50, iterations=1)
+
+
+def test_route_new_override_value(benchmark, almaty_router):
+    """Each round asks with a max_uphill value never asked before (the cache is cold)."""
+    values = iter(np.linspace(0.06, 0.11, 400).tolist())
+
+    def one():
+        return almaty_router.route(A, B, get_profile("wheelchair_manual",
+                                                     {"max_uphill": next(values)}))  # fmt: skip
+
+    benchmark.group = "override"
+    benchmark.extra_info.update(city="almaty", profile="wheelchair_manual",
+                                kind="ours_new_override")  # fmt: skip
+    benchmark.pedantic(one, rounds=50, iterations=1)
+
+
+# -- HTTP overhead -----------------------------------------------------------------------
+PAIRS = 50
+
+
+def _route_pairs(router):
+    profile = get_profile("walk")
+    nodes, _ = _nodes(router, profile, 2 * PAIRS, seed=11)
+    g = router.graph
+    return [((float(g.node_lat[a]), float(g.node_lon[a])),
+             (float(g.node_lat[b]), float(g.node_lon[b])))
+            for a, b in zip(nodes[::2], nodes[1::2], strict=True)]  # fmt: skip
+
+
+def _query(a, b):
+    return f"/route?from={a[0]},{a[1]}&to={b[0]},{b[1]}&profile=walk"
+
+
+@pytest.fixture(scope="module")
+def route_app(almaty_router):
+    from server import create_app
+
+    return create_app({"TESTING": True}, router=almaty_router)
+
+
+def test_route_in_process(benchmark, almaty_router):
+    pairs = itertools.cycle(_route_pairs(almaty_router))
+    profile = get_profile("walk")
+
+    def one():
+        a, b = next(pairs)
+        try:
+            return almaty_router.route(a, b, profile).to_dict()
+        except Exception:  # a 422 is an answer too
+            return None
+
+    benchmark.group = "route over HTTP"
+    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_inprocess")
+    benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
+
+
+def test_route_flask_test_client(benchmark, almaty_router, route_app):
+    client = route_app.test_client()
+    pairs = itertools.cycle(_route_pairs(almaty_router))
+    benchmark.group = "route over HTTP"
+    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_test_client")
+    benchmark.pedantic(lambda: client.get(_query(*next(pairs))), rounds=2 * PAIRS,
+                       iterations=1, warmup_rounds=3)  # fmt: skip
+
+
+def test_route_waitress(benchmark, almaty_router, route_app):
+    import waitress
+
+    server = waitress.create_server(route_app, host="127.0.0.1", port=0, threads=2)
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    pairs = itertools.cycle(_route_pairs(almaty_router))
+
+    def one():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{_query(*next(pairs))}") as r:
+                return r.read()
+        except urllib.error.HTTPError as err:  # a 422 is an answer too
+            return err.read()
+
+    try:
+        benchmark.group = "route over HTTP"
+        benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_waitress")
+        benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
+    finally:
+        server.close()
+
+
+# -- memory ------------------------------------------------------------------------------
+_RSS_SCRIPT = """
+import json, sys
+from routing.graph.pipeline import load_graph
+from routing.router import StreetRouter
+from routing.cost import PROFILE_NAMES, get_profile
+from server import create_app
+osm, cache, dem = sys.argv[1], sys.argv[2], sys.argv[3:]
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+app = create_app({"OSM": osm, "DEM": dem, "CACHE_DIR": cache})
+loaded = rss()
+client = app.test_client()
+for name in PROFILE_NAMES:
+    client.get("/route?from=43.2380,76.9455&to=43.2497,76.9454&profile=" + name)
+print(json.dumps({"loaded_mb": loaded, "after_six_profiles_mb": rss()}))
+"""
+
+
+def test_server_rss_after_all_profiles(benchmark, shared_data, graph_cache):
+    dem = sorted((shared_data / "almaty" / "dem").glob("*.hgt.zip"))
+    osm = shared_data / "almaty/osm/almaty-2012.osm.pbf"
+    cmd = [sys.executable, "-c", _RSS_SCRIPT, str(osm), str(graph_cache), *map(str, dem)]
+
+    def run():
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    figures = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.group = "memory"
+    benchmark.extra_info.update(city="almaty", kind="rss", **figures,
+                                profiles=len(PROFILE_NAMES))  # fmt: skip
+    print(f"server RSS: {figures}")
+    assert figures["after_six_profiles_mb"] > 0
