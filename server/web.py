@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -92,6 +93,7 @@ def dispatcher() -> ResponseReturnValue:
         view=_plan_view(chosen) if chosen and chosen["result"] else None,
         reasons={k: _(v) for k, v in UNSERVED_REASONS.items()},
         patterns=[(_(name), dash) for name, dash in VEHICLE_PATTERNS],
+        num=lambda value, digits: format_decimal(value, "#,##0." + "0" * digits, locale=lang),
         catalogue_json=json.dumps({"lang": lang, "messages": catalogue(lang)},
                                   ensure_ascii=False).replace("</", "<\\/"),
     )  # fmt: skip

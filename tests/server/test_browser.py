@@ -12,6 +12,7 @@ downloaded, and the page only talks to the local server.
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -264,6 +265,9 @@ def test_dispatch_view_has_no_axe_violations(page, base_url: str, dispatch_plan:
     page.wait_for_selector("#map[data-drawn=true]")
     vans = page.locator(".vehicle").count()
     assert vans >= 1
+    kpis = page.text_content(".kpis")
+    # figures in the language's own notation: 81,0 км in Russian and Kazakh, 81.0 km in English
+    assert re.search(r"\d\.\d km" if lang == "en" else r"\d,\d км", kpis), kpis
     # each van: a table of its stops with times, and a drawn timeline named in words
     assert page.locator(".stops-table").count() == vans
     rows = page.locator(".stops-table tbody tr").count()
