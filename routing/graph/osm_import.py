@@ -89,15 +89,9 @@ KEPT_TAG_KEYS = frozenset(
     }
 )
 
-#: Ways nobody walks along but a pedestrian may have to cross where a walkway meets them:
-#: roads closed to pedestrians (``foot=no``, ``foot=use_sidepath``, motorways), busways and
-#: tram and railway lines. They become road arms at shared nodes (see ``sidewalks.py``).
-CROSSED_HIGHWAYS = frozenset(
+#: Streets a pedestrian walks beside and crosses: a sidewalk network is built along them.
+STREET_HIGHWAYS = frozenset(
     {
-        "motorway",
-        "motorway_link",
-        "busway",
-        "bus_guideway",
         "residential",
         "unclassified",
         "road",
@@ -111,6 +105,10 @@ CROSSED_HIGHWAYS = frozenset(
         "trunk_link",
     }
 )
+#: Ways nobody walks along but a pedestrian may have to cross where a walkway meets them:
+#: roads closed to pedestrians (``foot=no``, ``foot=use_sidepath``, motorways), busways and
+#: tram and railway lines. They become road arms at shared nodes (see ``sidewalks.py``).
+CROSSED_HIGHWAYS = STREET_HIGHWAYS | {"motorway", "motorway_link", "busway", "bus_guideway"}
 CROSSED_RAILWAYS = frozenset({"tram", "light_rail", "rail", "narrow_gauge"})
 
 #: highway values a pedestrian may use (motorways and proposals are not walkable).

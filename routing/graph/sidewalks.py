@@ -46,26 +46,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+from routing.geo import EARTH_RADIUS_M
 from routing.graph import attributes as at
-
-EARTH_RADIUS_M = 6_371_008.8
+from routing.graph.osm_import import STREET_HIGHWAYS
 
 #: Roads whose centreline becomes two side edges plus crossings (PPR expands "streets").
-EXPANDED_HIGHWAYS = frozenset(
-    {
-        "residential",
-        "unclassified",
-        "road",
-        "tertiary",
-        "tertiary_link",
-        "secondary",
-        "secondary_link",
-        "primary",
-        "primary_link",
-        "trunk",
-        "trunk_link",
-    }
-)
+EXPANDED_HIGHWAYS = STREET_HIGHWAYS
 #: Traffic signals this far along an arm (m) control the junction's crossing of that arm
 #: (signals are often mapped at the stop line rather than on the junction node).
 SIGNAL_RADIUS_M = 30.0
