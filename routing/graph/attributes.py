@@ -385,3 +385,17 @@ def merge_tri(values: list[int]) -> int:
     if NO in values:
         return NO
     return UNKNOWN
+
+
+def no_crossing_facts() -> dict:
+    """Crossing attributes of a way piece that is not a crossing (all unknown or none)."""
+    return {
+        "crossing_kind": CROSSING_NONE,
+        "crossing_sound": UNKNOWN,
+        "crossing_vibration": UNKNOWN,
+        "crossing_tactile": UNKNOWN,
+        "crossing_kerb": KERB_UNKNOWN,
+        "crossing_kerb_height": math.nan,
+        "crossing_road_class": 0,
+        "crossing_island": False,
+    }

@@ -125,19 +125,6 @@ def _crossing_facts(way: OsmWay, data: OsmData, road_class_at: dict[int, int]) -
     }
 
 
-def _no_crossing() -> dict:
-    return {
-        "crossing_kind": at.CROSSING_NONE,
-        "crossing_sound": at.UNKNOWN,
-        "crossing_vibration": at.UNKNOWN,
-        "crossing_tactile": at.UNKNOWN,
-        "crossing_kerb": at.KERB_UNKNOWN,
-        "crossing_kerb_height": math.nan,
-        "crossing_road_class": 0,
-        "crossing_island": False,
-    }
-
-
 #: Edge attributes that only built sidewalks and crossings set; defaults for other edges.
 _BUILT_DEFAULTS = {
     "crossing_built": False,
@@ -294,7 +281,7 @@ def build_walk_graph(
             crossing = _crossing_facts(way, data, road_class_at)
             crossing_way_facts[way.id] = crossing
         else:
-            crossing = _no_crossing()
+            crossing = at.no_crossing_facts()
         incline = at.parse_incline(way.tags.get("incline"))
         if attrs["kind"] == at.WAY_KIND["steps"]:
             # On steps "incline" only says which way is up: keep the direction at a typical

@@ -112,34 +112,21 @@ CROSSED_HIGHWAYS = STREET_HIGHWAYS | {"motorway", "motorway_link", "busway", "bu
 CROSSED_RAILWAYS = frozenset({"tram", "light_rail", "rail", "narrow_gauge"})
 
 #: highway values a pedestrian may use (motorways and proposals are not walkable).
-WALKABLE_HIGHWAYS = frozenset(
-    {
-        "footway",
-        "pedestrian",
-        "path",
-        "steps",
-        "living_street",
-        "residential",
-        "service",
-        "unclassified",
-        "tertiary",
-        "tertiary_link",
-        "secondary",
-        "secondary_link",
-        "primary",
-        "primary_link",
-        "trunk",
-        "trunk_link",
-        "road",
-        "track",
-        "corridor",
-        "elevator",
-        "crossing",
-        "platform",
-        "cycleway",
-        "bridleway",
-    }
-)
+WALKABLE_HIGHWAYS = STREET_HIGHWAYS | {
+    "footway",
+    "pedestrian",
+    "path",
+    "steps",
+    "living_street",
+    "service",
+    "track",
+    "corridor",
+    "elevator",
+    "crossing",
+    "platform",
+    "cycleway",
+    "bridleway",
+}
 
 _NO_ACCESS = frozenset({"no", "private", "use_sidepath", "discouraged"})
 _YES_ACCESS = frozenset({"yes", "designated", "permissive", "destination"})

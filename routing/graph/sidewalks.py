@@ -433,7 +433,7 @@ def expand(
         road = crossed_by.get(i)
         if p.way_id in approach_ways and attrs["kind"] == at.WAY_KIND["crossing"]:
             if road is None:
-                attrs = {**attrs, "kind": at.WAY_KIND["footway"], **_no_crossing_facts()}
+                attrs = {**attrs, "kind": at.WAY_KIND["footway"], **at.no_crossing_facts()}
             else:  # this piece crosses another road where the map has no shared node
                 attrs = {**attrs, **crossing_way_facts[p.way_id], "crossing_share": 1.0}
         if road is not None and attrs["kind"] == at.WAY_KIND["crossing"]:
@@ -545,18 +545,6 @@ def _polylines_cross(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _replace(p: Piece, **changes) -> Piece:
     return Piece(**{**p.__dict__, **changes})
-
-
-def _no_crossing_facts() -> dict:
-    return {
-        "crossing_kind": at.CROSSING_NONE,
-        "crossing_sound": at.UNKNOWN,
-        "crossing_vibration": at.UNKNOWN,
-        "crossing_tactile": at.UNKNOWN,
-        "crossing_kerb": at.KERB_UNKNOWN,
-        "crossing_kerb_height": math.nan,
-        "crossing_road_class": 0,
-    }
 
 
 def _crossing_piece(
