@@ -64,7 +64,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from routing.cost.profiles import Profile
-from routing.errors import InvalidInputError, NoRouteError, OutsideAreaError
+from routing.errors import NoRouteError, OutsideAreaError, ScenarioError
 from routing.geo import haversine_m
 from routing.transit.accessibility import NO, UNKNOWN, YES, StopFacts, TransitAccessibility
 from routing.transit.gtfs import (
@@ -218,6 +218,9 @@ class LowFloorShare:
     share: float
     path: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "low_floor_share", "routes": list(self.routes), "share": self.share}
+
 
 @dataclass(frozen=True)
 class StationAccess:
@@ -227,6 +230,14 @@ class StationAccess:
     elevator: str | None = None
     step_free: bool | None = None
     path: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "station_access", "station": self.station}
+        if self.elevator is not None:
+            out["elevator"] = self.elevator
+        if self.step_free is not None:
+            out["step_free"] = self.step_free
+        return out
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,15 @@ class NewStation:
     wheelchair_boarding: int = UNKNOWN
     path: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        out = {"type": "new_station", "route": self.route, "stop_id": self.stop_id,
+               "name": self.name, "lat": self.lat, "lon": self.lon, "after": self.after,
+               "run_from_previous_s": self.run_from_previous_s, "dwell_s": self.dwell_s,
+               "wheelchair_boarding": _TRI_WORD[self.wheelchair_boarding]}  # fmt: skip
+        if self.before is not None:
+            out.update(before=self.before, run_to_next_s=self.run_to_next_s)
+        return out
+
 
 @dataclass(frozen=True)
 class RouteStop:
@@ -256,6 +276,15 @@ class RouteStop:
     lon: float | None = None
     name: str = ""
     wheelchair_boarding: int = UNKNOWN
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {} if self.stop_id is None else {"stop_id": self.stop_id}
+        if self.lat is not None:
+            out.update(lat=self.lat, lon=self.lon)
+        if self.name:
+            out["name"] = self.name
+        out["wheelchair_boarding"] = _TRI_WORD[self.wheelchair_boarding]
+        return out
 
 
 @dataclass(frozen=True)
@@ -276,10 +305,36 @@ class NewBusRoute:
     route_type: int = 3
     path: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "new_bus_route", "route_id": self.route_id, "short_name": self.short_name,
+            "mode": "trolleybus" if self.route_type == 11 else "bus",
+            "stops": [s.to_dict() for s in self.stops], "headway_s": self.headway_s,
+            "start": _hhmm(self.start_s), "end": _hhmm(self.end_s), "dwell_s": self.dwell_s,
+            "low_floor": self.low_floor, "both_directions": self.both_directions,
+        }  # fmt: skip
+        if self.run_times_s is not None:
+            out["run_times_s"] = list(self.run_times_s)
+        else:
+            out["speed_kmh"] = self.speed_kmh
+        return out
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+
 
 TransitEdit = LowFloorShare | StationAccess | NewStation | NewBusRoute
 
 _TRI_CODE = {"yes": YES, "no": NO, "unknown": UNKNOWN}
+_TRI_WORD = {v: k for k, v in _TRI_CODE.items()}
+
+
+def _error(message: str, *, field: str) -> ScenarioError:
+    """An error at JSON path ``field`` (e.g. ``$.transit[2].stops[1].lat``): the message
+    starts with it, ``json_path`` is it and ``field`` is its last name (``lat``)."""
+    leaf = re.sub(r"\[\d+\]$", "", field.rsplit(".", 1)[-1])
+    return ScenarioError(message, json_path=field, field=leaf)
 
 
 class _Reader:
@@ -287,17 +342,17 @@ class _Reader:
 
     def __init__(self, obj: Any, path: str, allowed: set[str]) -> None:
         if not isinstance(obj, Mapping):
-            raise InvalidInputError(f"{path}: a transit edit must be an object", field=path)
+            raise _error(f"{path}: a transit edit must be an object", field=path)
         unknown = sorted(set(obj) - allowed - {"type", "note"})
         if unknown:
-            raise InvalidInputError(
+            raise _error(
                 f"{path}.{unknown[0]}: unknown field (allowed: {', '.join(sorted(allowed))})",
                 field=f"{path}.{unknown[0]}",
             )
         self.obj, self.path = obj, path
 
-    def fail(self, name: str, message: str) -> InvalidInputError:
-        return InvalidInputError(f"{self.path}.{name}: {message}", field=f"{self.path}.{name}")
+    def fail(self, name: str, message: str) -> ScenarioError:
+        return _error(f"{self.path}.{name}: {message}", field=f"{self.path}.{name}")
 
     def has(self, name: str) -> bool:
         return name in self.obj
@@ -358,15 +413,13 @@ def parse_transit_edit(obj: dict, path: str) -> TransitEdit:
 
     Raises
     ------
-    InvalidInputError
-        Naming ``path.field`` (in the message and as ``field``).
+    ScenarioError
+        Naming the JSON path (``json_path``, and first in the message) and ``field``.
     """
     kind = obj.get("type") if isinstance(obj, Mapping) else None
     parser = _PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
-        raise InvalidInputError(
-            f"{path}.type: must be one of {', '.join(_PARSERS)}", field=f"{path}.type"
-        )
+        raise _error(f"{path}.type: must be one of {', '.join(_PARSERS)}", field=f"{path}.type")
     return parser(obj, path)
 
 
@@ -377,7 +430,7 @@ def _parse_low_floor(obj: Mapping, path: str) -> LowFloorShare:
         raise r.fail("routes", "must be a list of 1 to 1000 route ids or short names")
     for i, route in enumerate(routes):
         if not isinstance(route, str) or not route.strip() or len(route) > 64:
-            raise InvalidInputError(f"{path}.routes[{i}]: must be a route id or short name",
+            raise _error(f"{path}.routes[{i}]: must be a route id or short name",
                                     field=f"{path}.routes[{i}]")  # fmt: skip
     share = r.number("share", 0.0, 1.0)
     return LowFloorShare(tuple(s.strip() for s in routes), float(share), path)
@@ -494,7 +547,7 @@ def apply_transit_edits(planner: TransitPlanner, edits: Sequence[TransitEdit]) -
 
     Raises
     ------
-    InvalidInputError
+    ScenarioError
         An edit names a route, station or stop the feed does not have, or a new stop id
         it already has; ``field`` is the edit's path and field.
     """
@@ -530,7 +583,7 @@ def _apply_station_access(
     feed: _FeedEditor, access: TransitAccessibility, edit: StationAccess
 ) -> None:
     if edit.station not in feed.stops:
-        raise InvalidInputError(f"{edit.path}.station: no stop or station {edit.station!r} "
+        raise _error(f"{edit.path}.station: no stop or station {edit.station!r} "
                                 "in the feed", field=f"{edit.path}.station")  # fmt: skip
     # The station and its platforms: the planner reads a platform's own facts first.
     targets = [edit.station] + [
@@ -585,7 +638,7 @@ class _FeedEditor:
         found = [r.route_id for r in self.routes.values() if r.route_short_name == name]
         if len(found) != 1:
             why = "no route" if not found else "more than one route"
-            raise InvalidInputError(f"{field}: {why} with id or short name {name!r} in the feed",
+            raise _error(f"{field}: {why} with id or short name {name!r} in the feed",
                                     field=field)  # fmt: skip
         return found[0]
 
@@ -605,7 +658,7 @@ class _FeedEditor:
     # -- edits ----------------------------------------------------------------------------
     def add_stop(self, stop: Stop, field: str) -> int:
         if stop.stop_id in self.stops:
-            raise InvalidInputError(f"{field}: stop id {stop.stop_id!r} is already in the feed",
+            raise _error(f"{field}: stop id {stop.stop_id!r} is already in the feed",
                                     field=field)  # fmt: skip
         self.stops[stop.stop_id] = stop
         self.new_stop_ids.append(stop.stop_id)  # appended: base stop indices stay valid
@@ -618,7 +671,7 @@ class _FeedEditor:
         for name in ("after", "before"):
             stop_id = getattr(edit, name)
             if stop_id is not None and self.stop_index(stop_id) is None:
-                raise InvalidInputError(f"{edit.path}.{name}: no stop {stop_id!r} in the feed",
+                raise _error(f"{edit.path}.{name}: no stop {stop_id!r} in the feed",
                                         field=f"{edit.path}.{name}")  # fmt: skip
             ends.append(None if stop_id is None else self.stop_index(stop_id))
         a, b = ends
@@ -652,12 +705,12 @@ class _FeedEditor:
         if not changed:
             where = (f"between {edit.after!r} and {edit.before!r}" if b is not None
                      else f"ending or starting at {edit.after!r}")  # fmt: skip
-            raise InvalidInputError(f"{edit.path}.after: no trip of route {edit.route!r} runs "
+            raise _error(f"{edit.path}.after: no trip of route {edit.route!r} runs "
                                     f"{where}", field=f"{edit.path}.after")  # fmt: skip
 
     def add_route(self, edit: NewBusRoute) -> None:
         if edit.route_id in self.routes:
-            raise InvalidInputError(f"{edit.path}.route_id: route {edit.route_id!r} is already "
+            raise _error(f"{edit.path}.route_id: route {edit.route_id!r} is already "
                                     "in the feed", field=f"{edit.path}.route_id")  # fmt: skip
         indices, lat, lon = [], [], []
         for i, rs in enumerate(edit.stops):
@@ -667,7 +720,7 @@ class _FeedEditor:
                 stop = self.stops[rs.stop_id]
             else:
                 if rs.lat is None:
-                    raise InvalidInputError(f"{field}.stop_id: no stop {rs.stop_id!r} in the feed "
+                    raise _error(f"{field}.stop_id: no stop {rs.stop_id!r} in the feed "
                                             "(give lat and lon for a new stop)",
                                             field=f"{field}.stop_id")  # fmt: skip
                 stop = Stop(rs.stop_id or f"{edit.route_id}:{i + 1}",
@@ -788,7 +841,7 @@ def _insert_call(
     n = len(arr)
     neighbours = [i for i in (k, k + 1) if 0 <= i < n]
     if any(arr[i] < 0 or dep[i] < 0 for i in neighbours):
-        raise InvalidInputError(
+        raise _error(
             f"{edit.path}.after: trip {trip_id!r} has no times at the stations beside the new one",
             field=f"{edit.path}.after",
         )
@@ -841,7 +894,7 @@ class DepartureWindow:
 
     def __post_init__(self) -> None:
         if self.step_s <= 0 or self.window_s < 0:
-            raise InvalidInputError("window: step_s must be > 0 and window_s >= 0",
+            raise _error("window: step_s must be > 0 and window_s >= 0",
                                     field="window")  # fmt: skip
 
     def moments(self, tz: str) -> tuple[dt.date, np.ndarray]:

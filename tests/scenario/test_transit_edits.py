@@ -108,56 +108,78 @@ def _plan(planner, a, b, profile):
 
 def test_parse_errors_name_the_path_and_field():
     cases = [
-        ({"type": "low_floor_share", "routes": ["32"], "share": 1.5}, "transit[0].share"),
-        ({"type": "low_floor", "routes": ["32"]}, "transit[0].type"),
-        ({"type": "station_access", "station": "metro:ALM"}, "transit[0].elevator"),
-        ({"type": "station_access", "station": "x", "elevator": "broken"}, "transit[0].elevator"),
+        ({"type": "low_floor_share", "routes": ["32"], "share": 1.5}, "$.transit[0].share"),
+        ({"type": "low_floor", "routes": ["32"]}, "$.transit[0].type"),
+        ({"type": "station_access", "station": "metro:ALM"}, "$.transit[0].elevator"),
+        ({"type": "station_access", "station": "x", "elevator": "broken"}, "$.transit[0].elevator"),
         ({"type": "low_floor_share", "routes": ["32"], "share": 1, "colour": 1},
-         "transit[0].colour"),
+         "$.transit[0].colour"),
         ({"type": "new_bus_route", "route_id": "N", "headway_s": 600, "start": "07:00",
           "end": "09:00", "speed_kmh": 18, "stops": [{"stop_id": "A"}, {"name": "x"}]},
-         "transit[0].stops[1].lat"),
+         "$.transit[0].stops[1].lat"),
         ({"type": "new_bus_route", "route_id": "N", "headway_s": 600, "start": "07:00",
           "end": "09:00", "run_times_s": [60, 60], "stops": [{"stop_id": "A"}, {"stop_id": "B"}]},
-         "transit[0].run_times_s"),
+         "$.transit[0].run_times_s"),
         ({"type": "new_station", "route": "M1", "stop_id": "S", "name": "S", "lat": 43.2,
           "lon": 76.9, "after": "ZZ", "before": "ALM", "run_from_previous_s": 60},
-         "transit[0].run_to_next_s"),
+         "$.transit[0].run_to_next_s"),
     ]  # fmt: skip
     for obj, field in cases:
         with pytest.raises(InvalidInputError) as exc:
-            parse_transit_edit(obj, "transit[0]")
-        assert exc.value.field == field, (obj, exc.value.message)
+            parse_transit_edit(obj, "$.transit[0]")
+        assert exc.value.json_path == field, (obj, exc.value.message)
         assert exc.value.message.startswith(field)
+        assert exc.value.field == field.rsplit(".", 1)[1].split("[")[0]
 
 
-def test_schema_lists_the_kinds_the_parser_reads():
-    kinds = {alt["properties"]["type"]["const"] for alt in TRANSIT_EDIT_SCHEMA["oneOf"]}
-    assert kinds == {"low_floor_share", "station_access", "new_station", "new_bus_route"}
-    for alt in TRANSIT_EDIT_SCHEMA["oneOf"]:  # every field the schema allows parses
-        assert alt["additionalProperties"] is False
-        assert set(alt["required"]) <= set(alt["properties"])
+EXAMPLES = [
+    {"type": "low_floor_share", "routes": ["*"], "share": 1},
+    {"type": "station_access", "station": "ALM", "elevator": "out_of_service"},
+    {"type": "station_access", "station": "ALM", "step_free": True},
+    {"type": "new_station", "route": "M1", "stop_id": "S", "name": "S", "lat": 43.25,
+     "lon": 76.94, "after": "ZZ", "before": "ALM", "run_from_previous_s": 60,
+     "run_to_next_s": 70, "dwell_s": 20, "wheelchair_boarding": "yes"},
+    {"type": "new_bus_route", "route_id": "N", "headway_s": 600, "start": "06:30",
+     "end": "22:00", "run_times_s": [90], "low_floor": False,
+     "stops": [{"stop_id": "ABA"}, {"lat": 43.24, "lon": 76.93, "name": "x"}]},
+]  # fmt: skip
+
+
+def test_schema_and_parser_agree_and_edits_round_trip():
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(TRANSIT_EDIT_SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(TRANSIT_EDIT_SCHEMA)
+    for obj in EXAMPLES:
+        assert not list(validator.iter_errors(obj)), obj
+        edit = parse_transit_edit(obj, "$.transit[0]")
+        again = edit.to_dict()
+        assert not list(validator.iter_errors(again)), again
+        assert parse_transit_edit(again, "$.transit[0]") == edit
+    bad = dict(EXAMPLES[0], share=2)
+    assert list(validator.iter_errors(bad))
 
 
 def test_edits_naming_what_the_feed_lacks_are_errors(planner):
     bad = [
         (parse_transit_edit({"type": "low_floor_share", "routes": ["B", "99"], "share": 1},
-                            "transit[3]"), "transit[3].routes[1]"),
+                            "$.transit[3]"), "$.transit[3].routes[1]"),
         (parse_transit_edit({"type": "station_access", "station": "NOPE",
-                             "elevator": "out_of_service"}, "transit[0]"), "transit[0].station"),
+                             "elevator": "out_of_service"}, "$.transit[0]"),
+         "$.transit[0].station"),
         (parse_transit_edit({"type": "new_station", "route": "M1", "stop_id": "S", "name": "S",
                              "lat": 43.25, "lon": 76.94, "after": "RMBK", "before": "ALM",
-                             "run_from_previous_s": 60, "run_to_next_s": 60}, "transit[1]"),
-         "transit[1].after"),  # not consecutive stations
+                             "run_from_previous_s": 60, "run_to_next_s": 60}, "$.transit[1]"),
+         "$.transit[1].after"),  # not consecutive stations
         (parse_transit_edit({"type": "new_station", "route": "M1", "stop_id": "ZZ", "name": "S",
                              "lat": 43.25, "lon": 76.94, "after": "ZZ", "before": "ALM",
-                             "run_from_previous_s": 60, "run_to_next_s": 60}, "transit[1]"),
-         "transit[1].stop_id"),  # the id exists
+                             "run_from_previous_s": 60, "run_to_next_s": 60}, "$.transit[1]"),
+         "$.transit[1].stop_id"),  # the id exists
     ]  # fmt: skip
     for edit, field in bad:
         with pytest.raises(InvalidInputError) as exc:
             apply_transit_edits(planner, [edit])
-        assert exc.value.field == field
+        assert exc.value.json_path == field
 
 
 # -- applying ---------------------------------------------------------------------------
@@ -208,7 +230,7 @@ def test_elevator_out_of_service_removes_the_station_for_wheelchair_users(planne
         [
             parse_transit_edit(
                 {"type": "station_access", "station": "ALM", "elevator": "out_of_service"},
-                "transit[0]",
+                "$.transit[0]",
             )
         ],  # fmt: skip
     )
@@ -248,7 +270,7 @@ def test_new_station_appears_in_journeys_with_the_given_run_times(planner):
     # Extending the line past its terminal: trips ending at Almaly run on.
     ext = {"type": "new_station", "route": "M1", "stop_id": "EXT", "name": "Abai ext",
            "lat": 43.2426, "lon": 76.9485, "after": "ALM", "run_from_previous_s": 150}  # fmt: skip
-    ext = parse_transit_edit(ext, "transit[0]")
+    ext = parse_transit_edit(ext, "$.transit[0]")
     tt2 = apply_transit_edits(planner, [ext]).timetable(DAY)
     ends = {tt2.trip_stop_times(int(t))[0][-1] for t in np.flatnonzero(tt2.trip_direction == 0)
             if tt2.trip_route[t] == tt2.route_ids.index("M")}  # fmt: skip
@@ -262,7 +284,7 @@ def test_new_bus_route_runs_its_headway_and_carries_wheelchair_users(planner):
                   {"stop_id": "TEATR"}],
         "headway_s": 600, "start": "07:00", "end": "09:00", "speed_kmh": 18,
         "low_floor": True,
-    }, "transit[0]")  # fmt: skip
+    }, "$.transit[0]")  # fmt: skip
     edited = apply_transit_edits(planner, [edit])
     tt = edited.timetable(DAY)
     trips = np.flatnonzero((tt.trip_route == tt.route_ids.index("N1")) & (tt.trip_day_offset == 0))
