@@ -1025,15 +1025,19 @@ def _seconds(value: float) -> int | None:
     return int(round(value)) if np.isfinite(value) else None
 
 
-def summarize(times: TravelTimes) -> dict[str, Any]:
-    """Figures of one profile and one state (definitions in :func:`transit_metrics`)."""
+def summarize(times: TravelTimes, pairs: np.ndarray | None = None) -> dict[str, Any]:
+    """Figures of one profile and one state (definitions in :func:`transit_metrics`);
+    ``pairs`` (bool per origin and destination) says which pairs count (default all)."""
     p50 = times.p(50) if 50 in times.percentiles else times.percentile_s[:, :, 0]
-    n_pairs = p50.size
-    usable = np.isfinite(p50)
-    cdf = np.sort(p50, axis=None)
+    mask = np.ones(p50.shape, dtype=bool) if pairs is None else pairs
+    values = p50[mask]
+    n_pairs = values.size
+    usable = np.isfinite(values)
+    cdf = np.sort(values)
     quantiles = list(range(0, 101, 5))
     per_origin = []
-    for row in p50:
+    for row, keep in zip(p50, mask, strict=True):
+        row = row[keep]
         ok = np.isfinite(row)
         per_origin.append({
             "usable_share": round(float(ok.mean()), 4) if len(row) else 0.0,
@@ -1044,7 +1048,7 @@ def summarize(times: TravelTimes) -> dict[str, Any]:
         "usable_pairs": int(usable.sum()),
         "usable_share": round(float(usable.mean()), 4) if n_pairs else 0.0,
         "median_s": {
-            f"p{q}": (None if (m := _finite_median(times.p(q))) is None else round(m))
+            f"p{q}": (None if (m := _finite_median(times.p(q)[mask])) is None else round(m))
             for q in times.percentiles
         },
         "p50_quantiles_s": {
@@ -1055,9 +1059,13 @@ def summarize(times: TravelTimes) -> dict[str, Any]:
     }
 
 
-def compare(before: TravelTimes, after: TravelTimes) -> dict[str, Any]:
-    """How the median (p50) travel time of each pair changed."""
+def compare(
+    before: TravelTimes, after: TravelTimes, pairs: np.ndarray | None = None
+) -> dict[str, Any]:
+    """How the median (p50) travel time of each pair (of ``pairs``) changed."""
     a, b = before.p(50), after.p(50)
+    if pairs is not None:
+        a, b = a[pairs], b[pairs]
     both = np.isfinite(a) & np.isfinite(b)
     delta = b[both] - a[both]
     return {
@@ -1079,9 +1087,13 @@ def transit_metrics(
     window: DepartureWindow,
     *,
     percentiles: Sequence[int] = (10, 50, 90),
+    skip_same_index: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Transit travel-time figures per profile, before (``base``) and after (``edited``).
+
+    With ``skip_same_index`` (origins and destinations are the same points) the pairs of
+    a point with itself are left out.
 
     Definitions (per profile; "p50 of a pair" is the median over the window's moments of
     its door-to-door travel time, see :func:`travel_times`):
@@ -1108,6 +1120,9 @@ def transit_metrics(
         if progress is not None:
             progress(done[0], total)
 
+    pairs = None
+    if skip_same_index:
+        pairs = ~np.eye(len(origins), len(destinations), dtype=bool)
     out: dict[str, Any] = {}
     for profile in profiles:
         before = travel_times(base, origins, destinations, profile, window,
@@ -1116,9 +1131,9 @@ def transit_metrics(
             edited, origins, destinations, profile, window, percentiles=percentiles,
             progress=step)  # fmt: skip
         out[profile.name] = {
-            "before": summarize(before),
-            "after": summarize(after),
-            "change": compare(before, after),
+            "before": summarize(before, pairs),
+            "after": summarize(after, pairs),
+            "change": compare(before, after, pairs),
         }
     return {
         "window": window.to_dict(),
@@ -1126,4 +1141,107 @@ def transit_metrics(
         "origins": len(origins),
         "destinations": len(destinations),
         "profiles": out,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The transit section of a scenario report
+# --------------------------------------------------------------------------------------
+
+#: JSON Schema of ``options.transit`` in a scenario file (how transit is measured).
+TRANSIT_OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "How transit travel times are measured (defaults: the first Monday of the "
+    "feed's calendar at 07:00, a 2-hour window every 5 minutes, at most 50 origins).",
+    "properties": {
+        "departure": {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$",
+            "description": "first departure moment, local time of the feed",
+        },
+        "window_s": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 7200},
+        "step_s": {"type": "integer", "minimum": 30, "maximum": 3600, "default": 300},
+        "max_origins": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 50},
+        "percentiles": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    },
+}
+
+DEFAULT_TRANSIT_OPTIONS = {"window_s": 7200, "step_s": 300, "max_origins": 50,
+                           "percentiles": [10, 50, 90]}  # fmt: skip
+
+
+def default_departure(planner: TransitPlanner) -> dt.datetime:
+    """07:00 on the first Monday of the feed's calendar (today's Monday without one)."""
+    span = planner.service_dates()
+    day = span[0] if span else dt.date.today()
+    day += dt.timedelta(days=(7 - day.weekday()) % 7)
+    return dt.datetime.combine(day, dt.time(7, 0))
+
+
+def spread(n: int, keep: int) -> np.ndarray:
+    """``keep`` indices of ``range(n)`` evenly spread, first and last included."""
+    if n <= keep:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, keep).round().astype(np.int64))
+
+
+def transit_section(
+    planner: TransitPlanner,
+    edits: Sequence[TransitEdit],
+    points: Sequence[LatLon],
+    profiles: Sequence[Profile],
+    *,
+    options: Mapping[str, Any] | None = None,
+    street_router: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """The ``transit`` section of a scenario report.
+
+    Parameters
+    ----------
+    planner
+        The base transit planner.
+    edits
+        The scenario's transit edits (may be empty).
+    points
+        Candidate origins (e.g. grid cell centres); at most ``options.max_origins`` of them,
+        evenly spread, are both the origins and the destinations.
+    profiles
+        Profiles to measure.
+    options
+        ``options.transit`` of the scenario (:data:`TRANSIT_OPTIONS_SCHEMA`).
+    street_router
+        A :class:`~routing.router.StreetRouter` on the edited streets, when the scenario
+        edits them: the "after" journeys then walk on the edited streets too.
+    """
+    opts = {**DEFAULT_TRANSIT_OPTIONS, **dict(options or {})}
+    start = (dt.datetime.fromisoformat(opts["departure"]) if opts.get("departure")
+             else default_departure(planner))  # fmt: skip
+    window = DepartureWindow(start, int(opts["window_s"]), int(opts["step_s"]))
+    chosen = spread(len(points), int(opts["max_origins"]))
+    sample = [(float(points[i][0]), float(points[i][1])) for i in chosen]
+    edited = apply_transit_edits(planner, edits)
+    if street_router is not None:
+        edited = edited.with_changes(router=street_router)
+    added_stops = len(edited.feed.stop_ids) - len(planner.feed.stop_ids)
+    qs = tuple(opts["percentiles"])
+    figures = transit_metrics(planner, edited, sample, sample, profiles, window,
+                              percentiles=qs, skip_same_index=True,
+                              progress=progress)  # fmt: skip
+    return {
+        "options": {**opts, "departure": start.isoformat()},
+        "edits": [e.to_dict() for e in edits],
+        "feed_changes": {
+            "stops_added": added_stops,
+            "routes_added": len(edited.feed.routes) - len(planner.feed.routes),
+            "trips_added": len(edited.feed.trip_ids) - len(planner.feed.trip_ids),
+        },
+        "points": [[round(lat, 6), round(lon, 6)] for lat, lon in sample],
+        **figures,
     }
