@@ -116,10 +116,23 @@ def _parse(doc: Any, source: str):
     return parse_scenario(doc, source=source)
 
 
+def _check(scenario: Any) -> None:
+    """Transit edits must name what the server's feed has (checked on a copy, cheaply)."""
+    if not scenario.transit:
+        return
+    from routing.scenario.transit import apply_transit_edits
+    from server.state import get_planner
+
+    planner = get_planner()
+    if planner is None:
+        raise InvalidInputError("transit edits need a transit feed, and this server has none "
+                                "(GTFS is not configured)", field="transit")  # fmt: skip
+    apply_transit_edits(planner, scenario.transit)
+
+
 def run_scenario_document(app: Any, doc: Any, *, progress=None):
     """Run a scenario document on the app's graph and transit planner (batches in-process)."""
     from routing.scenario.run import ScenarioData, run_scenario
-
     from server.state import EXTENSION as SERVICES
 
     services = app.extensions[SERVICES]
@@ -145,7 +158,7 @@ def start_scenario() -> ResponseReturnValue:
                                 field="body") from None  # fmt: skip
     if not isinstance(doc, dict):
         raise InvalidInputError("the body must be a JSON object", field="body")
-    _parse(doc, "request body")  # 400 naming the field, before anything is stored
+    _check(_parse(doc, "request body"))  # 400 naming the field, before anything is stored
     state = _state()
     job_id = state["store"].new({"scenario": doc})
     _submit(current_app._get_current_object(), state, job_id)

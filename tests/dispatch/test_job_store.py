@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from routing.jobs import JobRow, JobStore, NotFoundError
+from routing.jobs import JobRow, JobStore, NotFoundError, utc_now
 
 
 def test_a_job_keeps_its_progress_and_result_across_stores(database_url):
@@ -45,7 +45,7 @@ def test_a_running_job_whose_worker_died_is_queued_again(database_url):
     assert store.claim(dead, "old") and store.claim(alive, "live")
     with store.engine.begin() as conn:
         conn.execute(update(JobRow).where(JobRow.id == dead)
-                     .values(heartbeat_at=JobRow.heartbeat_at - dt.timedelta(hours=1)))  # fmt: skip
+                     .values(heartbeat_at=utc_now() - dt.timedelta(hours=1)))  # fmt: skip
     assert store.heartbeat(alive, "live") and not store.heartbeat(alive, "old")
     assert store.requeue_stale(60.0) == [dead]
     assert store.queued() == [dead] and store.get(alive)["status"] == "running"
