@@ -44,10 +44,10 @@ Metrics (:func:`transit_metrics`): for each profile, origin and destination, the
 door travel time (walk, ride, wait at the origin included) of every departure moment in a
 window, e.g. 2 hours every 60 s, found by the planner's one-to-all range RAPTOR
 (:func:`routing.transit.raptor.stop_arrivals_by_departure`, the search behind
-``/plan/distribution``), or walking all the way when that is quicker and the walk costs at
-most the planner's ``walk_only_max_s``. Per pair the percentiles over the moments
-(nearest rank; unreachable moments count as slowest, so a percentile is ``None`` when
-that share of moments cannot make the trip).
+``/plan/distribution``), or walking all the way when that is quicker and takes at most the
+planner's ``walk_only_max_s`` (the walk-only itinerary ``/plan`` offers). Per pair the
+percentiles over the moments (nearest rank; unreachable moments count as slowest, so a
+percentile is ``None`` when that share of moments cannot make the trip).
 """
 
 from __future__ import annotations
@@ -960,6 +960,7 @@ def travel_times(
     window: DepartureWindow,
     *,
     percentiles: Sequence[int] = (10, 50, 90),
+    known_accessible_only: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> TravelTimes:
     """Door-to-door travel-time percentiles for every origin-destination pair.
@@ -986,11 +987,11 @@ def travel_times(
     secs_a = np.array(secs, dtype=np.float64)
     starts = np.flatnonzero(np.r_[True, dests_a[1:] != dests_a[:-1]]) if len(dests_a) else []
     reached_dests = dests_a[starts] if len(dests_a) else np.zeros(0, dtype=np.int64)
-    # Walking all the way, when the walk costs at most what the planner offers on foot.
-    limit = planner.options.walk_only_max_s
+    # Walking all the way, when it takes at most as long as the planner offers on foot.
     walk = planner.network.matrix(_snaps(planner, origins, profile, "origins"),
                                   _snaps(planner, destinations, profile, "destinations"),
-                                  profile, limit=limit).seconds  # fmt: skip
+                                  profile).seconds  # fmt: skip
+    walk[walk > planner.options.walk_only_max_s] = np.inf
     ranks = [max(1, math.ceil(q / 100 * n_m)) - 1 for q in qs]
     out = np.full((n_o, n_d, len(qs)), np.inf)
     share = np.zeros((n_o, n_d))
@@ -999,7 +1000,9 @@ def travel_times(
         walks = _stop_walks(planner, point, date, profile, egress=False)
         if walks is not None and len(dests_a):
             inputs, access = walks
-            ride_options = inputs.searches[0][1]  # any vehicle the profile may use
+            # The planner's searches: any vehicle and stop not known to be inaccessible, and
+            # for wheelchair profiles a second one over those known to be accessible.
+            ride_options = inputs.searches[-1 if known_accessible_only else 0][1]
             arrivals = stop_arrivals_by_departure(inputs.view.timetable, access,
                                                   moments.tolist(), ride_options)  # fmt: skip
             at = arrivals[:, stops_a]
@@ -1106,13 +1109,19 @@ def transit_metrics(
       slowest, ``None``), for cumulative plots;
     - ``per_origin``: per origin, the share of destinations usable and the median p50;
     - ``change``: pairs newly usable or lost, faster or slower, and the median and mean
-      change of p50 over pairs usable before and after.
+      change of p50 over pairs usable before and after;
+    - ``known_accessible`` (wheelchair profiles): the same figures when riding only trips
+      and stops *known* to be accessible (the planner's second search). The main figures
+      allow, like the planner's first search, every trip and stop not known to be
+      inaccessible; so making unknown vehicles low-floor shows in ``known_accessible``,
+      and a lift out of service at a station of unknown access in the main figures.
 
     With ``edited is base`` (no transit edits) the "after" figures are the "before" ones.
     """
     if 50 not in percentiles:
         percentiles = (*percentiles, 50)
-    total = len(profiles) * len(origins) * (1 if edited is base else 2)
+    runs = sum(2 if p.wheelchair else 1 for p in profiles)
+    total = runs * len(origins) * (1 if edited is base else 2)
     done = [0]
 
     def step(_: int, __: int) -> None:
@@ -1135,6 +1144,17 @@ def transit_metrics(
             "after": summarize(after, pairs),
             "change": compare(before, after, pairs),
         }
+        if profile.wheelchair:  # the same, riding only what is known to be accessible
+            known = [travel_times(planner, origins, destinations, profile, window,
+                                  percentiles=percentiles, known_accessible_only=True,
+                                  progress=step)
+                     for planner in ((base,) if edited is base else (base, edited))]  # fmt: skip
+            known_after = known[-1]
+            out[profile.name]["known_accessible"] = {
+                "before": summarize(known[0], pairs),
+                "after": summarize(known_after, pairs),
+                "change": compare(known[0], known_after, pairs),
+            }
     return {
         "window": window.to_dict(),
         "percentiles": list(percentiles),

@@ -203,6 +203,13 @@ def test_low_floor_route_lets_a_wheelchair_journey_use_it(planner):
     edited = apply_transit_edits(planner, [LowFloorShare(("B",), 1.0)])
     rides = [r for r in _plan(edited, a, b, WHEELCHAIR) if r["route"] == "B"]
     assert rides and all(r["accessible_vehicle"] == "yes" for r in rides)
+    # The metrics see it: wheelchair trips from Abai to the theatre get faster.
+    window = DepartureWindow(AT_8, window_s=1200, step_s=600)
+    figures = transit_metrics(planner, edited, [a], [b], [WHEELCHAIR], window)
+    chair = figures["profiles"]["wheelchair_manual"]
+    for rule in (chair, chair["known_accessible"]):
+        assert rule["change"]["faster_pairs"] == 1 and rule["change"]["slower_pairs"] == 0
+        assert rule["after"]["median_s"]["p50"] < rule["before"]["median_s"]["p50"]
     # The base planner is untouched and shares the compiled timetable.
     assert not [r for r in _plan(planner, a, b, WHEELCHAIR) if r["route"] == "B"]
     assert edited.feed is planner.feed and edited.timetable(DAY) is planner.timetable(DAY)
