@@ -329,3 +329,31 @@ def test_travel_times_match_the_planners_distribution(almaty_planner):
                     assert value == expected, (i, j, q)
                 elif expected is None:
                     assert not np.isfinite(value)
+
+
+def test_the_example_scenarios_apply_to_the_almaty_feed(almaty_planner):
+    from pathlib import Path
+
+    from routing.scenario.spec import load_scenario
+
+    folder = Path(__file__).resolve().parents[2] / "scenarios"
+    buses = load_scenario(folder / "all-buses-low-floor.yaml")
+    almaly = load_scenario(folder / "almaly-elevator-out-of-service.yaml")
+    near = (43.2513, 76.9480)  # beside Almaly station
+    before = almaty_planner.search_inputs(near, near, DAY, WHEELCHAIR).view
+    after_buses = apply_transit_edits(almaty_planner, buses.transit)
+    view = after_buses.search_inputs(near, near, DAY, WHEELCHAIR).view
+    tt = view.timetable
+    bus = np.isin(tt.route_types[tt.trip_route], [3, 11])
+    assert bus.sum() > 1000 and (view.trip_wheelchair[bus] == 1).all()
+    assert (before.trip_wheelchair[bus] == 0).all()  # unknown in the base feed
+    assert (view.trip_wheelchair[~bus] == before.trip_wheelchair[~bus]).all()  # metro as was
+    alm = tt.stop_index["metro:ALM"]
+    view = (
+        apply_transit_edits(almaty_planner, almaly.transit)
+        .search_inputs(near, near, DAY, WHEELCHAIR)
+        .view
+    )
+    assert before.stop_wheelchair[alm] == 0 and view.stop_wheelchair[alm] == 2
+    changed = np.flatnonzero(view.stop_wheelchair != before.stop_wheelchair)
+    assert changed.tolist() == [alm]
