@@ -952,6 +952,54 @@ def _snaps(planner: TransitPlanner, points: Sequence[LatLon], profile: Profile, 
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class _Search:
+    """What every origin's search shares: the destinations' walks from stops, and so on."""
+
+    planner: TransitPlanner
+    profile: Profile
+    date: dt.date
+    moments: np.ndarray
+    stops: np.ndarray  # (stop, destination, walking seconds) triples, by destination
+    seconds: np.ndarray
+    starts: np.ndarray  # first triple of each destination that has any
+    reached: np.ndarray  # those destinations
+    targets: list  # the destinations snapped for walking all the way (None: cannot)
+    ranks: list[int]
+    known_accessible_only: bool
+
+    def row(self, point: LatLon) -> tuple[np.ndarray, np.ndarray]:
+        """``(percentiles (destinations, q), reachable share (destinations))`` of an origin."""
+        n_m, n_d = len(self.moments), len(self.targets)
+        best = np.full((n_m, n_d), np.inf)
+        walks = _stop_walks(self.planner, point, self.date, self.profile, egress=False)
+        if walks is not None and len(self.stops):
+            inputs, access = walks
+            # The planner's searches: any vehicle and stop not known to be inaccessible, and
+            # for wheelchair profiles a second one over those known to be accessible.
+            ride_options = inputs.searches[-1 if self.known_accessible_only else 0][1]
+            arrivals = stop_arrivals_by_departure(inputs.view.timetable, access,
+                                                  self.moments.tolist(), ride_options)  # fmt: skip
+            at = arrivals[:, self.stops]
+            via = np.where(at < UNREACHED, at + self.seconds, np.inf)
+            best[:, self.reached] = np.minimum.reduceat(via, self.starts, axis=1)
+            best -= self.moments[:, None]
+        # Walking all the way, when it takes at most as long as the planner offers on foot.
+        source = _snaps(self.planner, [point], self.profile, "origins")
+        walk = self.planner.network.matrix(source, self.targets, self.profile).seconds[0]
+        walk[walk > self.planner.options.walk_only_max_s] = np.inf
+        best = np.minimum(best, np.round(walk)[None, :])
+        ordered = np.sort(best, axis=0)
+        return ordered[self.ranks].T, np.isfinite(best).mean(axis=0)
+
+
+_FORKED: _Search | None = None  # the search forked worker processes inherit
+
+
+def _forked_row(item: tuple[int, LatLon]) -> tuple[int, tuple[np.ndarray, np.ndarray]]:
+    return item[0], _FORKED.row(item[1])
+
+
 def travel_times(
     planner: TransitPlanner,
     origins: Sequence[LatLon],
@@ -961,6 +1009,7 @@ def travel_times(
     *,
     percentiles: Sequence[int] = (10, 50, 90),
     known_accessible_only: bool = False,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> TravelTimes:
     """Door-to-door travel-time percentiles for every origin-destination pair.
@@ -970,11 +1019,13 @@ def travel_times(
     destination is reached by the profile's walk from any stop within the planner's
     ``max_access_s``, or by walking all the way (see the module docstring). A point the
     profile cannot reach from the street (too far from any way it may use) reaches nothing.
+    With ``workers > 1`` origins are searched in that many forked processes (POSIX), which
+    share the planner's memory; the result is the same.
     """
+    global _FORKED
     qs = tuple(int(q) for q in percentiles)
     date, moments = window.moments(planner.tz)
     n_o, n_d, n_m = len(origins), len(destinations), len(moments)
-    # Walks from every stop to each destination, as (stop, destination, seconds) triples.
     stops, dests, secs = [], [], []
     for j, point in enumerate(destinations):
         walks = _stop_walks(planner, point, date, profile, egress=True)
@@ -983,39 +1034,35 @@ def travel_times(
                 stops.append(s)
                 dests.append(j)
                 secs.append(seconds)
-    stops_a, dests_a = np.array(stops, dtype=np.int64), np.array(dests, dtype=np.int64)
-    secs_a = np.array(secs, dtype=np.float64)
-    starts = np.flatnonzero(np.r_[True, dests_a[1:] != dests_a[:-1]]) if len(dests_a) else []
-    reached_dests = dests_a[starts] if len(dests_a) else np.zeros(0, dtype=np.int64)
-    # Walking all the way, when it takes at most as long as the planner offers on foot.
-    walk = planner.network.matrix(_snaps(planner, origins, profile, "origins"),
-                                  _snaps(planner, destinations, profile, "destinations"),
-                                  profile).seconds  # fmt: skip
-    walk[walk > planner.options.walk_only_max_s] = np.inf
-    ranks = [max(1, math.ceil(q / 100 * n_m)) - 1 for q in qs]
+    dests_a = np.array(dests, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, dests_a[1:] != dests_a[:-1]]) if len(dests) else []
+    search = _Search(
+        planner, profile, date, moments, np.array(stops, dtype=np.int64),
+        np.array(secs, dtype=np.float64), np.asarray(starts, dtype=np.int64),
+        dests_a[starts] if len(dests) else np.zeros(0, dtype=np.int64),
+        _snaps(planner, destinations, profile, "destinations"),
+        [max(1, math.ceil(q / 100 * n_m)) - 1 for q in qs], known_accessible_only,
+    )  # fmt: skip
     out = np.full((n_o, n_d, len(qs)), np.inf)
     share = np.zeros((n_o, n_d))
-    for i, point in enumerate(origins):
-        best = np.full((n_m, n_d), np.inf)
-        walks = _stop_walks(planner, point, date, profile, egress=False)
-        if walks is not None and len(dests_a):
-            inputs, access = walks
-            # The planner's searches: any vehicle and stop not known to be inaccessible, and
-            # for wheelchair profiles a second one over those known to be accessible.
-            ride_options = inputs.searches[-1 if known_accessible_only else 0][1]
-            arrivals = stop_arrivals_by_departure(inputs.view.timetable, access,
-                                                  moments.tolist(), ride_options)  # fmt: skip
-            at = arrivals[:, stops_a]
-            via = np.where(at < UNREACHED, at + secs_a, np.inf)
-            best[:, reached_dests] = np.minimum.reduceat(via, starts, axis=1)
-            best -= moments[:, None]
-        if walks is not None or np.isfinite(walk[i]).any():
-            best = np.minimum(best, np.round(walk[i])[None, :])
-        ordered = np.sort(best, axis=0)
-        out[i] = ordered[ranks].T
-        share[i] = np.isfinite(best).mean(axis=0)
-        if progress is not None:
-            progress(i + 1, n_o)
+    if workers > 1 and n_o > 1:
+        import multiprocessing
+
+        _FORKED = search
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                rows = pool.imap_unordered(_forked_row, enumerate(origins), chunksize=2)
+                for done, (i, (row, reach)) in enumerate(rows, start=1):
+                    out[i], share[i] = row, reach
+                    if progress is not None:
+                        progress(done, n_o)
+        finally:
+            _FORKED = None
+    else:
+        for i, point in enumerate(origins):
+            out[i], share[i] = search.row(point)
+            if progress is not None:
+                progress(i + 1, n_o)
     return TravelTimes(profile.name, qs, out, share, n_m)
 
 
@@ -1091,6 +1138,7 @@ def transit_metrics(
     *,
     percentiles: Sequence[int] = (10, 50, 90),
     skip_same_index: bool = False,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Transit travel-time figures per profile, before (``base``) and after (``edited``).
@@ -1135,10 +1183,10 @@ def transit_metrics(
     out: dict[str, Any] = {}
     for profile in profiles:
         before = travel_times(base, origins, destinations, profile, window,
-                              percentiles=percentiles, progress=step)  # fmt: skip
+                              percentiles=percentiles, workers=workers, progress=step)  # fmt: skip
         after = before if edited is base else travel_times(
             edited, origins, destinations, profile, window, percentiles=percentiles,
-            progress=step)  # fmt: skip
+            workers=workers, progress=step)  # fmt: skip
         out[profile.name] = {
             "before": summarize(before, pairs),
             "after": summarize(after, pairs),
@@ -1147,7 +1195,7 @@ def transit_metrics(
         if profile.wheelchair:  # the same, riding only what is known to be accessible
             known = [travel_times(planner, origins, destinations, profile, window,
                                   percentiles=percentiles, known_accessible_only=True,
-                                  progress=step)
+                                  workers=workers, progress=step)
                      for planner in ((base,) if edited is base else (base, edited))]  # fmt: skip
             known_after = known[-1]
             out[profile.name]["known_accessible"] = {

@@ -317,6 +317,9 @@ def test_travel_times_match_the_planners_distribution(almaty_planner):
     window = DepartureWindow(AT_8, window_s=1800, step_s=300)
     profile = get_profile("walk")
     got = travel_times(almaty_planner, origins, targets, profile, window)
+    forked = travel_times(almaty_planner, origins, targets, profile, window, workers=2)
+    assert np.array_equal(got.percentile_s, forked.percentile_s)
+    assert np.array_equal(got.reachable_share, forked.reachable_share)
     for i, origin in enumerate(origins):
         want = almaty_planner.travel_time_distribution(
             origin, targets, AT_8, profile, window_s=1800, step_s=300
