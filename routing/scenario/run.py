@@ -333,6 +333,16 @@ def run_scenario(
                     "opportunities_30": m._round((poi[cells] <= 1800).sum(axis=1).mean(), 3),
                 }
         doc["areas"].append(area)
+    if data.transit is not None:  # transit travel times before/after (routing.scenario.transit)
+        from routing.router import StreetRouter
+        from routing.scenario.transit import transit_section
+
+        streets = None if not len(edited.changed_edges) else StreetRouter(
+            EditedNetwork(base, edited.graph, edited.changed_edges))  # fmt: skip
+        points = list(zip(grid.lat.tolist(), grid.lon.tolist(), strict=True))
+        doc["transit"] = transit_section(
+            data.transit, scenario.transit, points, [get_profile(p) for p in profiles],
+            options=opts.transit, street_router=streets)  # fmt: skip
     return ScenarioResult(doc)
 
 

@@ -83,6 +83,7 @@ class ScenarioOptions:
     districts: str | None = None
     district_name: str = "name"
     pois: str | None = None
+    transit: Any = None  # how transit is measured: routing.scenario.transit options schema
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ def _schema_text() -> str:
     transit = _transit_module()
     if transit is not None:
         schema["$defs"]["transit_edit"] = copy.deepcopy(transit.TRANSIT_EDIT_SCHEMA)
+        schema["$defs"]["options"]["properties"]["transit"] = copy.deepcopy(
+            transit.TRANSIT_OPTIONS_SCHEMA)  # fmt: skip
     return json.dumps(schema)
 
 
