@@ -119,7 +119,6 @@ def _parse(doc: Any, source: str):
 def run_scenario_document(app: Any, doc: Any, *, progress=None):
     """Run a scenario document on the app's graph and transit planner (batches in-process)."""
     from routing.scenario.run import ScenarioData, run_scenario
-
     from server.state import EXTENSION as SERVICES
 
     services = app.extensions[SERVICES]

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from routing.cost import get_profile
+from routing.errors import ScenarioError
 from routing.graph.compiled import CompiledGraph
 from routing.network import StreetNetwork
 from routing.scenario import metrics as m
@@ -40,7 +41,9 @@ class ScenarioData:
     """What a scenario is measured on: the base graph, metro stations, opportunities.
 
     ``network`` (optional) is a base :class:`StreetNetwork` on ``graph`` to reuse when
-    batches run in this process; ``transit`` is reserved for transit scenarios.
+    batches run in this process; ``transit`` (a
+    :class:`~routing.transit.planner.TransitPlanner`) adds the transit section: journey
+    travel times before/after the scenario's transit (and street) edits.
     """
 
     graph: CompiledGraph
@@ -52,14 +55,16 @@ class ScenarioData:
     @classmethod
     def from_files(cls, graph: CompiledGraph, *, osm: str | os.PathLike | None = None,
                    stations: str | os.PathLike | None = None,
-                   network: StreetNetwork | None = None) -> ScenarioData:  # fmt: skip
+                   network: StreetNetwork | None = None,
+                   transit: Any = None) -> ScenarioData:  # fmt: skip
         """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list."""
         from routing.scenario.opportunities import read_osm_opportunities, station_opportunities
 
         station_list = json.loads(open(stations, encoding="utf-8").read()) if stations else []
         opps = read_osm_opportunities(osm) if osm else []
         opps += station_opportunities(station_list)
-        return cls(graph=graph, stations=station_list, opportunities=opps, network=network)
+        return cls(graph=graph, stations=station_list, opportunities=opps, network=network,
+                   transit=transit)  # fmt: skip
 
     @property
     def station_points(self) -> list[tuple[float, float]]:
@@ -209,13 +214,12 @@ def run_scenario(
     # Edits are resolved here first: errors surface before any batch runs.
     sites = SiteIndex(graph, stations=data.station_points)
     edited = apply_street_edits(graph, scenario.street, sites=sites, source=scenario.source)
-    if scenario.transit:
-        from routing.scenario import transit as transit_mod  # only present when supported
-
-        transit_edits = [getattr(e, "to_dict", lambda e=e: repr(e))() for e in scenario.transit]
-        del transit_mod
-    else:
-        transit_edits = []
+    if scenario.transit and data.transit is None:
+        raise ScenarioError(f"{scenario.source}: $.transit: transit edits need a transit feed "
+                            "(the CLI loads the Almaty feed, or give --gtfs)",
+                            path=scenario.source, json_path="$.transit",
+                            field="transit")  # fmt: skip
+    transit_edits = [e.to_dict() for e in scenario.transit]
 
     walkable = _walkable_within(base, cell / 2)
     grid = make_grid(graph, cell, walkable)

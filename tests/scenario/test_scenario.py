@@ -77,11 +77,13 @@ def test_unknown_osm_id_is_named_with_its_path(helsinki_graph):
     assert "way/1" in err.value.message
 
 
-@pytest.mark.skipif(transit_supported(), reason="transit edits are supported")
-def test_transit_edits_are_rejected_until_supported():
-    with pytest.raises(ScenarioError, match="not supported yet") as err:
-        parse_scenario({"name": "x", "transit": [{"route": "32"}]}, source="f.yaml")
-    assert err.value.json_path == "$.transit[0]"
+def test_transit_edits_without_a_feed_are_a_clear_error(helsinki):
+    assert transit_supported()
+    sc = parse_scenario({"name": "x", "transit": [
+        {"type": "low_floor_share", "routes": ["*"], "share": 1}]}, source="f.yaml")  # fmt: skip
+    with pytest.raises(ScenarioError, match="transit feed") as err:
+        run_scenario(sc, data=helsinki, workers=1)
+    assert err.value.json_path == "$.transit" and err.value.path == "f.yaml"
 
 
 def test_published_schema_is_valid_and_examples_pass_it():
