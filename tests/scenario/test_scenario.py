@@ -60,6 +60,13 @@ def test_schema_errors_name_file_path_and_field(tmp_path):
         load_scenario(missing)
     assert (err.value.json_path, err.value.field) == ("$.street[0]", "where")
 
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps({"name": "x", "street": [{"feature": "way", "action": "close",
+                                "where": {"osm": "way/1", "at": [43.2, 76.9]}}]}))  # fmt: skip
+    with pytest.raises(ScenarioError, match="Exactly one of osm, at, select") as err:
+        load_scenario(both)
+    assert (err.value.json_path, err.value.field) == ("$.street[0].where", "where")
+
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="not valid YAML") as err:
