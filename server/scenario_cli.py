@@ -17,7 +17,15 @@ from typing import Any
 
 from routing.scenario import load_scenario, scenario_schema
 from routing.scenario.spec import PROFILES_DEFAULT
-from server.cli import EXIT_OK, add_graph_arguments, command, graph_sources, load_router
+from server.cli import (
+    EXIT_OK,
+    add_graph_arguments,
+    add_transit_arguments,
+    command,
+    graph_sources,
+    load_router,
+    transit_feed,
+)
 from server.cli import progress_printer as _printer
 from server.defaults import resolve_defaults
 
@@ -62,6 +70,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="local processes (default: one per core; 1 = in this process)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="run the batches on this Dask distributed scheduler")  # fmt: skip
+    parser.add_argument("--transit", action="store_true",
+                        help="also measure journeys with transit (always when the scenario "
+                             "has transit edits)")  # fmt: skip
+    add_transit_arguments(parser)
 
 
 @command("scenario")
@@ -99,17 +111,28 @@ def _add_scenario(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _data(args: argparse.Namespace):
+def _data(args: argparse.Namespace, *, transit: bool = False):
     from routing.scenario import ScenarioData
 
+    progress = _printer()
     sources = graph_sources(args)
-    router = load_router(sources, _printer())
+    router = load_router(sources, progress)
     stations = args.stations
     if stations is None:
         default = resolve_defaults().transit_dir / "metro" / "stations.json"
         stations = default if default.is_file() else None
+    planner = None
+    if transit:
+        from routing.transit.accessibility import read_transit_overlays
+        from routing.transit.planner import TransitPlanner
+
+        gtfs = transit_feed(args, sources, required=True, progress=progress)
+        overlays = list(args.transit_overlay or ())
+        progress(f"transit: loading {gtfs}")
+        planner = TransitPlanner.from_gtfs(
+            router, gtfs, accessibility=read_transit_overlays(overlays) if overlays else None)
     return ScenarioData.from_files(router.network.graph, osm=sources.osm, stations=stations,
-                                   network=router.network)  # fmt: skip
+                                   network=router.network, transit=planner)  # fmt: skip
 
 
 def _profiles(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -129,7 +152,7 @@ def run_run(args: argparse.Namespace) -> int:
     from routing.scenario import run_scenario
 
     scenario = load_scenario(args.file)
-    data = _data(args)
+    data = _data(args, transit=args.transit or bool(scenario.transit))
     result = run_scenario(scenario, data=data, workers=args.workers, scheduler=args.scheduler,
                           progress=progress_bar("batches"), profiles=_profiles(args),
                           cell_m=args.cell_m, districts=args.districts,

@@ -391,6 +391,18 @@ def apply_street_edits(graph: CompiledGraph, edits, *, sites: SiteIndex,
     return StreetEditResult(edited, changed, log)
 
 
+def apply_at_sites(graph: CompiledGraph, feature: str, action: str,
+                   sites: list[Site]) -> tuple[CompiledGraph, np.ndarray]:  # fmt: skip
+    """One feature/action at given sites (for ranking): the edited copy and changed edges."""
+    from routing.scenario.spec import Where
+
+    w = _Writer(graph)
+    edit = StreetEdit(feature=feature, action=action, where=Where(osm="node/0"))
+    for site in sites:
+        _apply_one(w, edit, site)
+    return w.result()
+
+
 def _subgraph(graph: CompiledGraph, edges: np.ndarray) -> CompiledGraph:
     """A graph of only ``edges`` (all nodes kept): what the cost model reads of them."""
     return replace(
@@ -466,3 +478,21 @@ class EditedNetwork(StreetNetwork):
 
     def usable_edges(self, profile: Profile) -> np.ndarray:
         return self._edited_costs(profile)[1]
+
+
+def stable_snaps(base: StreetNetwork, edited: StreetNetwork, points, profile: Profile, *,
+                 max_distance_m: float) -> list:  # fmt: skip
+    """Points snapped as on ``base`` where that way stays usable on ``edited``, else afresh.
+
+    A before/after comparison then starts and ends each trip at the same place unless the
+    edit closed its way: a new ramp never moves a point onto the steps it makes usable.
+    """
+    before = base.snap_many(points, profile, max_distance_m=max_distance_m)
+    usable = edited.usable_edges(profile)
+    out = []
+    for point, snap in zip(points, before, strict=True):
+        if snap is not None and usable[snap.edge]:
+            out.append(snap)
+        else:
+            out.append(edited.snap_many([point], profile, max_distance_m=max_distance_m)[0])
+    return out

@@ -105,6 +105,7 @@ def _cdf_figure(doc: dict) -> str:
         ax.legend()
     for ax in axes.ravel()[len(profiles) :]:
         ax.axis("off")
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -125,7 +126,7 @@ def _map_figure(doc: dict, profile: str) -> tuple[str, list[tuple[str, float]]]:
             values.append(change)
         names.append((area["id"], change))
     fig, ax = plt.subplots(figsize=(6, 5))
-    span = max(max((abs(v) for v in values), default=0.0), 1e-9)
+    span = max(max((abs(v) for v in values), default=0.0), 0.05)
     coll = PolyCollection(
         polys, array=np.asarray(values), cmap="PuOr", edgecolors="#555", linewidths=0.2
     )
@@ -350,7 +351,14 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
         parts.append(
             f"<h2>Per {'district' if doc['grid']['areas'] == 'districts' else 'cell'}</h2>"
         )
-        for p in doc["profiles"]:
+        changed = [p for p in doc["profiles"] if p in doc.get("profiles_changed", doc["profiles"])]
+        same = [_label(p) for p in doc["profiles"] if p not in changed]
+        if same:
+            parts.append(
+                f"<p>The edits change no cost for: {html.escape(', '.join(same))}; their "
+                "figures are the same before and after, so they have no map.</p>"
+            )
+        for p in changed:
             src, changes = _map_figure(doc, p)
             gains = sorted(changes, key=lambda x: -x[1])
             best = ", ".join(f"{n} ({c:+.2f})" for n, c in gains[:3] if c > 0) or "none"
@@ -360,7 +368,9 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
                 f"area. Largest gains: {best}. Losses: {', '.join(losses) or 'none'}."
             )
             parts.append(_figure(src, alt, f"{_label(p)}: change per area (table below)."))
-        areas = doc["areas"]
+        areas = [
+            a for a in doc["areas"] if any(v["before"]["od_pairs"] for v in a["profiles"].values())
+        ]
         if doc["grid"]["areas"] != "districts":
 
             def moved(a):

@@ -14,18 +14,19 @@ import json
 import os
 import pickle
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from routing.cost import get_profile
+from routing.errors import ScenarioError
 from routing.graph.compiled import CompiledGraph
 from routing.network import StreetNetwork
 from routing.scenario import metrics as m
 from routing.scenario.areas import Districts, make_grid, read_districts
-from routing.scenario.edits import EditedNetwork, SiteIndex, apply_street_edits
+from routing.scenario.edits import EditedNetwork, SiteIndex, apply_street_edits, stable_snaps
+from routing.scenario.execute import map_batches
 from routing.scenario.opportunities import CATEGORIES, Opportunity, read_poi_file
 from routing.scenario.spec import Scenario, StreetEdit
 
@@ -40,7 +41,9 @@ class ScenarioData:
     """What a scenario is measured on: the base graph, metro stations, opportunities.
 
     ``network`` (optional) is a base :class:`StreetNetwork` on ``graph`` to reuse when
-    batches run in this process; ``transit`` is reserved for transit scenarios.
+    batches run in this process; ``transit`` (a
+    :class:`~routing.transit.planner.TransitPlanner`) adds the transit section: journey
+    travel times before/after the scenario's transit (and street) edits.
     """
 
     graph: CompiledGraph
@@ -52,14 +55,16 @@ class ScenarioData:
     @classmethod
     def from_files(cls, graph: CompiledGraph, *, osm: str | os.PathLike | None = None,
                    stations: str | os.PathLike | None = None,
-                   network: StreetNetwork | None = None) -> ScenarioData:  # fmt: skip
+                   network: StreetNetwork | None = None,
+                   transit: Any = None) -> ScenarioData:  # fmt: skip
         """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list."""
         from routing.scenario.opportunities import read_osm_opportunities, station_opportunities
 
         station_list = json.loads(open(stations, encoding="utf-8").read()) if stations else []
         opps = read_osm_opportunities(osm) if osm else []
         opps += station_opportunities(station_list)
-        return cls(graph=graph, stations=station_list, opportunities=opps, network=network)
+        return cls(graph=graph, stations=station_list, opportunities=opps, network=network,
+                   transit=transit)  # fmt: skip
 
     @property
     def station_points(self) -> list[tuple[float, float]]:
@@ -102,19 +107,18 @@ def _state(job: _Job, base: StreetNetwork | None = None) -> dict:
 def _snaps(job: _Job, state: dict, variant: str, profile) -> tuple[list, list]:
     key = (variant, profile.name)
     if key not in state["snaps"]:
-        net = state[variant]
         pts = list(zip(job.origin_lat.tolist(), job.origin_lon.tolist(), strict=True))
-        origins = net.snap_many(pts, profile, max_distance_m=job.snap_m)
-        pois = net.snap_many(list(zip(job.poi_lat.tolist(), job.poi_lon.tolist(), strict=True)),
-                             profile, max_distance_m=m.POI_SNAP_M)  # fmt: skip
+        poi_pts = list(zip(job.poi_lat.tolist(), job.poi_lon.tolist(), strict=True))
+        before, net = state["before"], state[variant]
+        origins = stable_snaps(before, net, pts, profile, max_distance_m=job.snap_m)
+        pois = stable_snaps(before, net, poi_pts, profile, max_distance_m=m.POI_SNAP_M)
         state["snaps"][key] = (origins, pois)
     return state["snaps"][key]
 
 
-def run_batch(job: _Job, variant: str, profile_name: str, start: int, stop: int,
-              base: StreetNetwork | None = None) -> dict:  # fmt: skip
+def run_batch(job: _Job, variant: str, profile_name: str, start: int, stop: int) -> dict:
     """Measure origins ``start:stop`` of ``job`` for one profile on one variant."""
-    state = _state(job, base)
+    state = _state(job)
     profile = get_profile(profile_name)
     net = state[variant]
     origins, pois = _snaps(job, state, variant, profile)
@@ -123,58 +127,6 @@ def run_batch(job: _Job, variant: str, profile_name: str, start: int, stop: int,
     per_edge = m.unsignalled_major_crossings(net.graph) if blind else None
     return m.measure_origins(net, profile, origins[start:stop], partners, pois,
                              count_crossings=blind, crossings_per_edge=per_edge)  # fmt: skip
-
-
-def _init_worker(job: _Job) -> None:
-    _state(job)
-
-
-def _run_task(args: tuple) -> dict:
-    job, variant, profile, start, stop = args
-    return run_batch(job, variant, profile, start, stop)
-
-
-def _dask_task(job: _Job, variant: str, profile: str, start: int, stop: int) -> dict:
-    return run_batch(job, variant, profile, start, stop)
-
-
-# -- executing --------------------------------------------------------------------------
-def _execute(job: _Job, tasks: list[tuple], *, workers: int, scheduler: str | None,
-             progress: Progress | None, base: StreetNetwork | None) -> list[dict]:  # fmt: skip
-    out: list[dict | None] = [None] * len(tasks)
-    total, done = len(tasks), 0
-
-    def tick() -> None:
-        if progress is not None:
-            progress(done, total)
-
-    tick()
-    if scheduler:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-
-        with Client(scheduler) as client:
-            shared = client.scatter(job, broadcast=True, hash=False)
-            futures = [client.submit(_dask_task, shared, *t, pure=False) for t in tasks]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for fut in dask_completed(futures):
-                out[index[fut.key]] = fut.result()
-                done += 1
-                tick()
-    elif workers <= 1:
-        for i, t in enumerate(tasks):
-            out[i] = run_batch(job, *t, base=base)
-            done += 1
-            tick()
-    else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(job,)) as pool:  # fmt: skip
-            futures = {pool.submit(_run_task, (job, *t)): i for i, t in enumerate(tasks)}
-            for fut in as_completed(futures):
-                out[futures[fut]] = fut.result()
-                done += 1
-                tick()
-    return out  # type: ignore[return-value]
 
 
 # -- the result -------------------------------------------------------------------------
@@ -262,13 +214,12 @@ def run_scenario(
     # Edits are resolved here first: errors surface before any batch runs.
     sites = SiteIndex(graph, stations=data.station_points)
     edited = apply_street_edits(graph, scenario.street, sites=sites, source=scenario.source)
-    if scenario.transit:
-        from routing.scenario import transit as transit_mod  # only present when supported
-
-        transit_edits = [getattr(e, "to_dict", lambda e=e: repr(e))() for e in scenario.transit]
-        del transit_mod
-    else:
-        transit_edits = []
+    if scenario.transit and data.transit is None:
+        raise ScenarioError(f"{scenario.source}: $.transit: transit edits need a transit feed "
+                            "(the CLI loads the Almaty feed, or give --gtfs)",
+                            path=scenario.source, json_path="$.transit",
+                            field="transit")  # fmt: skip
+    transit_edits = [e.to_dict() for e in scenario.transit]
 
     walkable = _walkable_within(base, cell / 2)
     grid = make_grid(graph, cell, walkable)
@@ -299,8 +250,10 @@ def run_scenario(
              for s in range(0, len(grid), BATCH_ORIGINS)]  # fmt: skip
     if workers is None:
         workers = os.cpu_count() or 1
-    results = _execute(job, tasks, workers=workers, scheduler=scheduler, progress=progress,
-                       base=base)  # fmt: skip
+    if workers <= 1 and not scheduler:
+        _state(job, base)  # in this process: reuse the caller's base network
+    results = map_batches(run_batch, job, tasks, workers=workers, scheduler=scheduler,
+                          progress=progress, warm=_state)  # fmt: skip
 
     gathered: dict[tuple[str, str], dict] = {}
     for t, r in zip(tasks, results, strict=True):

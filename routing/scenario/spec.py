@@ -196,9 +196,13 @@ def validate_document(doc: Any, source: str) -> None:
         return
     error = _deepest(errors[0])
     where = json_path(error.absolute_path)
+    message = error.message
+    if error.validator == "oneOf" and error.schema.get("description"):
+        message = f"{error.schema['description']} (got {sorted(error.instance)})" if isinstance(
+            error.instance, dict) else error.schema["description"]  # fmt: skip
     fld = _error_field(error)
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    raise ScenarioError(f"{source}: {where}: {error.message}{more}", path=source,
+    raise ScenarioError(f"{source}: {where}: {message}{more}", path=source,
                         json_path=where, field=fld)  # fmt: skip
 
 
