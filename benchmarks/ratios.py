@@ -20,6 +20,7 @@ BASELINES = {
     "ours_new_override": ("ours_same_profile", "cached/new"),
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
     "ours_http_waitress": ("ours_inprocess", "in-process/http"),
+    "ours_scenario_transit": ("distribution_per_origin", "per-origin/ours"),
 }
 
 

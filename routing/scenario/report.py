@@ -438,6 +438,10 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
 
     if doc.get("rank"):
         parts.append(render_rank_section(doc["rank"]))
+    if doc.get("transit"):  # journeys with transit (routing.scenario.transit_report)
+        from routing.scenario.transit_report import render_transit_section
+
+        parts.append(render_transit_section(doc["transit"]))
     parts.append("</main></body></html>")
     return "".join(parts)
 

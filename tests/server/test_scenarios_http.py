@@ -90,6 +90,7 @@ def test_a_job_round_trips_and_survives_a_restart(make_app):
     assert walk["before"] == walk["after"]  # these edits concern wheelchair users only
     html = client.get(f"/scenarios/{job_id}/report.html")
     assert html.status_code == 200 and html.mimetype == "text/html"
+    assert b"<h2>Journeys with transit</h2>" in html.data
     # A new app (a restarted server) on the same database serves the same job and reports.
     again = make_app().test_client()
     assert again.get(f"/scenarios/{job_id}").get_json()["status"] == "done"
