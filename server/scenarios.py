@@ -10,7 +10,7 @@
   once the job is ``done`` (409 before; the ``failed`` job's error in ``GET /scenarios/<id>``).
 
 Jobs run one at a time in a background thread of the server process, on the app's graph
-(and transit planner, for transit edits), batches in this process. They are kept with
+and transit feed (with their own caches), batches in this process. They are kept with
 their reports in a database (:class:`routing.jobs.JobStore`): ``SCENARIO_DB`` (a SQLAlchemy
 URL; PostgreSQL works too), by default ``sqlite:///<CACHE_DIR>/../scenarios.sqlite`` when
 ``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: when the app is
@@ -138,15 +138,27 @@ def _check(scenario: Any) -> None:
 
 
 def run_scenario_document(app: Any, doc: Any, *, progress=None):
-    """Run a scenario document on the app's graph and transit planner (batches in-process)."""
+    """Run a scenario document on the app's graph and transit feed (batches in-process).
+
+    The job gets its own street network, router and planner over the app's graph and feed:
+    their per-profile caches are not safe to fill from two threads, and requests go on
+    using the app's while the job runs.
+    """
+    from routing.network import StreetNetwork
+    from routing.router import StreetRouter
     from routing.scenario.run import ScenarioData, run_scenario
+    from routing.transit.planner import TransitPlanner
     from server.state import EXTENSION as SERVICES
 
     services = app.extensions[SERVICES]
-    router = services["router"]
+    graph = services["router"].graph
     scenario = _parse(doc, "request body")
-    data = ScenarioData(graph=router.graph, network=router.network,
-                        transit=services.get("planner"))  # fmt: skip
+    router = StreetRouter(StreetNetwork(graph))
+    base = services.get("planner")
+    planner = None if base is None else TransitPlanner(
+        router, base.feed, accessibility=base.accessibility, stop_extras=base.stop_extras,
+        tz=base.tz, options=base.options)  # fmt: skip
+    data = ScenarioData(graph=graph, network=router.network, transit=planner)
     return run_scenario(scenario, data=data, workers=1, progress=progress)
 
 
