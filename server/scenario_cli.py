@@ -105,6 +105,7 @@ def _add_scenario(subparsers: Any) -> argparse.ArgumentParser:
     rank.add_argument("--base", type=Path, metavar="FILE",
                       help="a scenario applied first (rank on top of it)")
     rank.add_argument("--out", type=Path, metavar="JSON", help="write the ranking here")
+    rank.add_argument("--html", type=Path, metavar="HTML", help="and as an HTML page here")
     _add_run_options(rank)
     rank.set_defaults(func=run_rank)
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
@@ -192,5 +193,9 @@ def run_rank(args: argparse.Namespace) -> int:
     text = json.dumps(ranking, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
+    if args.html:
+        from routing.scenario.report import render_rank_page
+
+        args.html.write_text(render_rank_page(ranking), encoding="utf-8")
     print(text)
     return EXIT_OK

@@ -446,6 +446,16 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
     return "".join(parts)
 
 
+def render_rank_page(rank: dict, *, lang: str = "en") -> str:
+    """A page of its own for a ranking (``scenario rank --html``)."""
+    title = f"Where to build next: {rank['feature'].replace('_', ' ')}"
+    return (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{html.escape(title)}</h1>{render_rank_section(rank)}</main></body></html>"
+    )
+
+
 def render_rank_section(rank: dict) -> str:
     """The ranked list of sites (from :func:`routing.scenario.rank.rank_sites`)."""
     out = [
