@@ -24,6 +24,7 @@ import pytest
 
 from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import get_profile
+from routing.errors import RoutingError
 from routing.scenario.transit import DepartureWindow, travel_times
 from routing.transit.planner import TransitPlanner
 
@@ -41,12 +42,22 @@ def planner(almaty_router, shared_data, tmp_path_factory) -> TransitPlanner:
 
 
 def sample_points(planner: TransitPlanner, n: int, seed: int = SEED) -> list[tuple[float, float]]:
-    """``n`` seeded points within ~50 m of stops that some trip serves."""
+    """``n`` seeded points within ~50 m of stops that some trip serves, on walkable ways."""
     tt = planner.timetable(START.date())
     rng = np.random.default_rng(seed)
-    stops = rng.choice(np.unique(tt.ps_stop), size=n, replace=False)
-    return [(float(tt.stop_lat[s]) + rng.uniform(-4e-4, 4e-4),
-             float(tt.stop_lon[s]) + rng.uniform(-5e-4, 5e-4)) for s in stops]  # fmt: skip
+    walk = get_profile("walk")
+    out = []
+    for s in rng.permutation(np.unique(tt.ps_stop)).tolist():
+        point = (float(tt.stop_lat[s]) + rng.uniform(-4e-4, 4e-4),
+                 float(tt.stop_lon[s]) + rng.uniform(-5e-4, 5e-4))  # fmt: skip
+        try:
+            planner.network.snap(point, walk)
+        except RoutingError:  # the peer refuses points it cannot snap; ours skips them
+            continue
+        out.append(point)
+        if len(out) == n:
+            return out
+    return out
 
 
 @pytest.fixture(scope="module")
