@@ -187,7 +187,7 @@ def run_rank(args: argparse.Namespace) -> int:
     data = _data(args)
     ranking = rank_sites(data, feature=args.feature, budget=args.budget, profile=args.profile,
                          candidates=args.candidates, base=base, cell_m=args.cell_m,
-                         max_origins=args.max_origins, workers=args.workers,
+                         max_origins=args.max_origins or 150, workers=args.workers,
                          scheduler=args.scheduler,
                          progress=progress_bar("evaluations"))  # fmt: skip
     text = json.dumps(ranking, indent=2, ensure_ascii=False)
