@@ -105,6 +105,7 @@ def _add_scenario(subparsers: Any) -> argparse.ArgumentParser:
     rank.add_argument("--base", type=Path, metavar="FILE",
                       help="a scenario applied first (rank on top of it)")
     rank.add_argument("--out", type=Path, metavar="JSON", help="write the ranking here")
+    rank.add_argument("--html", type=Path, metavar="HTML", help="and as an HTML page here")
     _add_run_options(rank)
     rank.set_defaults(func=run_rank)
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
@@ -186,11 +187,15 @@ def run_rank(args: argparse.Namespace) -> int:
     data = _data(args)
     ranking = rank_sites(data, feature=args.feature, budget=args.budget, profile=args.profile,
                          candidates=args.candidates, base=base, cell_m=args.cell_m,
-                         max_origins=args.max_origins, workers=args.workers,
+                         max_origins=args.max_origins or 150, workers=args.workers,
                          scheduler=args.scheduler,
                          progress=progress_bar("evaluations"))  # fmt: skip
     text = json.dumps(ranking, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
+    if args.html:
+        from routing.scenario.report import render_rank_page
+
+        args.html.write_text(render_rank_page(ranking), encoding="utf-8")
     print(text)
     return EXIT_OK

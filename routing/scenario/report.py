@@ -109,36 +109,55 @@ def _cdf_figure(doc: dict) -> str:
     return _png(fig)
 
 
-def _map_figure(doc: dict, profile: str) -> tuple[str, list[tuple[str, float]]]:
+#: What the maps show: (key in an area's figures, title, unit, scale to the unit).
+MAP_LAYERS = (
+    ("usable_share", "change in OD pairs with a usable route", "percentage points", 100.0),
+    ("opportunities_30", "change in opportunities within 30 min", "per origin", 1.0),
+)
+
+
+def _area_changes(doc: dict, profile: str, key: str, scale: float) -> list[tuple[str, float]]:
+    out = []
+    for area in doc["areas"]:
+        v = area["profiles"][profile]
+        b, a = v["before"][key], v["after"][key]
+        out.append((area["id"], scale * ((a or 0) - (b or 0))))
+    return out
+
+
+def _map_figure(doc: dict, profile: str) -> tuple[str, dict[str, list[tuple[str, float]]]]:
+    """Maps of the change per area (one panel per :data:`MAP_LAYERS` entry)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
 
-    polys, values, names = [], [], []
-    for area in doc["areas"]:
-        v = area["profiles"][profile]
-        b, a = v["before"]["opportunities_30"], v["after"]["opportunities_30"]
-        change = (a or 0) - (b or 0)
-        for ring in area["polygon"]:
-            polys.append(np.asarray(ring))
-            values.append(change)
-        names.append((area["id"], change))
-    fig, ax = plt.subplots(figsize=(6, 5))
-    span = max(max((abs(v) for v in values), default=0.0), 0.05)
-    coll = PolyCollection(
-        polys, array=np.asarray(values), cmap="PuOr", edgecolors="#555", linewidths=0.2
-    )
-    coll.set_clim(-span, span)
-    ax.add_collection(coll)
-    ax.autoscale_view()
-    ax.set_aspect(1 / np.cos(np.radians(np.mean([a["lat"] for a in doc["areas"]] or [0]))))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title(f"{_label(profile)}: change in opportunities within 30 min")
-    fig.colorbar(coll, ax=ax, label="change (per origin)")
-    return _png(fig), names
+    fig, axes = plt.subplots(1, len(MAP_LAYERS), figsize=(5.5 * len(MAP_LAYERS), 4.6))
+    lat0 = np.mean([a["lat"] for a in doc["areas"]] or [0])
+    found = {}
+    for ax, (key, title, unit, scale) in zip(axes, MAP_LAYERS, strict=True):
+        changes = _area_changes(doc, profile, key, scale)
+        found[key] = changes
+        polys, values = [], []
+        for area, (_, change) in zip(doc["areas"], changes, strict=True):
+            for ring in area["polygon"]:
+                polys.append(np.asarray(ring))
+                values.append(change)
+        span = max(max((abs(v) for v in values), default=0.0), 0.05)
+        coll = PolyCollection(
+            polys, array=np.asarray(values), cmap="PuOr", edgecolors="#555", linewidths=0.2
+        )
+        coll.set_clim(-span, span)
+        ax.add_collection(coll)
+        ax.autoscale_view()
+        ax.set_aspect(1 / np.cos(np.radians(lat0)))
+        ax.set_xlabel("longitude")
+        ax.set_ylabel("latitude")
+        ax.set_title(f"{_label(profile)}: {title}", fontsize=10)
+        fig.colorbar(coll, ax=ax, label=unit)
+    fig.tight_layout()
+    return _png(fig), found
 
 
 def _bars_figure(doc: dict, areas: list[dict], profile: str) -> str:
@@ -359,14 +378,17 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
                 "figures are the same before and after, so they have no map.</p>"
             )
         for p in changed:
-            src, changes = _map_figure(doc, p)
-            gains = sorted(changes, key=lambda x: -x[1])
-            best = ", ".join(f"{n} ({c:+.2f})" for n, c in gains[:3] if c > 0) or "none"
-            losses = [f"{n} ({c:+.2f})" for n, c in gains[::-1][:3] if c < 0]
-            alt = (
-                f"Map of the change in opportunities within 30 minutes for {_label(p)} per "
-                f"area. Largest gains: {best}. Losses: {', '.join(losses) or 'none'}."
-            )
+            src, found = _map_figure(doc, p)
+            said = []
+            for key, title, unit, _ in MAP_LAYERS:
+                ranked = sorted(found[key], key=lambda x: -x[1])
+                gains = ", ".join(f"{n} ({c:+.2f})" for n, c in ranked[:3] if c > 0) or "none"
+                losses = ", ".join(f"{n} ({c:+.2f})" for n, c in ranked[::-1][:3] if c < 0)
+                said.append(
+                    f"{title.capitalize()} ({unit}): largest gains {gains}; "
+                    f"losses {losses or 'none'}"
+                )
+            alt = f"Maps per area for {_label(p)}. " + ". ".join(said) + "."
             parts.append(_figure(src, alt, f"{_label(p)}: change per area (table below)."))
         areas = [
             a for a in doc["areas"] if any(v["before"]["od_pairs"] for v in a["profiles"].values())
@@ -444,6 +466,16 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
         parts.append(render_transit_section(doc["transit"]))
     parts.append("</main></body></html>")
     return "".join(parts)
+
+
+def render_rank_page(rank: dict, *, lang: str = "en") -> str:
+    """A page of its own for a ranking (``scenario rank --html``)."""
+    title = f"Where to build next: {rank['feature'].replace('_', ' ')}"
+    return (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body><main>"
+        f"<h1>{html.escape(title)}</h1>{render_rank_section(rank)}</main></body></html>"
+    )
 
 
 def render_rank_section(rank: dict) -> str:

@@ -284,6 +284,10 @@ def test_rank_orders_sites_by_gain_and_names_blocking_barriers(helsinki):
     assert "greedy" in found["objective"]
     for b in found["barriers"]:
         assert b["pairs_blocked"] >= 1 and b["reason"]
+    from routing.scenario.report import render_rank_page
+
+    page = render_rank_page(found)
+    assert ranked[0]["label"] in page and "<caption>" in page and "greedy" in page
 
 
 def test_cli_validate_prints_the_schema_and_checks_files(capsys):
