@@ -13,8 +13,9 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,13 +55,17 @@ class ScenarioData:
 
     @classmethod
     def from_files(cls, graph: CompiledGraph, *, osm: str | os.PathLike | None = None,
-                   stations: str | os.PathLike | None = None,
+                   stations: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                    network: StreetNetwork | None = None,
                    transit: Any = None) -> ScenarioData:  # fmt: skip
-        """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list."""
+        """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list(s).
+
+        The CLI and the HTTP jobs both build their data here, so they give the same report.
+        """
         from routing.scenario.opportunities import read_osm_opportunities, station_opportunities
 
-        station_list = json.loads(open(stations, encoding="utf-8").read()) if stations else []
+        files = [stations] if isinstance(stations, (str, os.PathLike)) else list(stations or ())
+        station_list = [s for f in files for s in json.loads(Path(f).read_text(encoding="utf-8"))]
         opps = read_osm_opportunities(osm) if osm else []
         opps += station_opportunities(station_list)
         return cls(graph=graph, stations=station_list, opportunities=opps, network=network,
