@@ -96,13 +96,14 @@ class _Job:
 _STATE: dict[str, dict] = {}
 
 
-def _state(job: _Job, base: StreetNetwork | None = None) -> dict:
+def _state(job: _Job, base: StreetNetwork | None = None, edited: Any = None) -> dict:
     state = _STATE.get(job.key)
     if state is None:
         _STATE.clear()  # one run at a time per worker
         net = base if base is not None and base.graph is job.graph else StreetNetwork(job.graph)
-        sites = SiteIndex(job.graph, stations=list(job.stations))
-        edited = apply_street_edits(job.graph, job.edits, sites=sites)
+        if edited is None:  # a worker resolves the edits once (the caller already did)
+            sites = SiteIndex(job.graph, stations=list(job.stations))
+            edited = apply_street_edits(job.graph, job.edits, sites=sites)
         state = {"before": net, "after": EditedNetwork(net, edited.graph, edited.changed_edges),
                  "snaps": {}}  # fmt: skip
         _STATE[job.key] = state
@@ -256,7 +257,7 @@ def run_scenario(
     if workers is None:
         workers = os.cpu_count() or 1
     if workers <= 1 and not scheduler:
-        _state(job, base)  # in this process: reuse the caller's base network
+        _state(job, base, edited)  # in this process: reuse the base network and the edits
     results = map_batches(run_batch, job, tasks, workers=workers, scheduler=scheduler,
                           progress=progress, warm=_state)  # fmt: skip
 
