@@ -126,7 +126,7 @@ def crossing_params(graph: CompiledGraph, edge: int) -> dict:
         "kerb": "unknown" if int(e["crossing_kerb"][edge]) == at.KERB_UNKNOWN
         else at.KERB_NAMES[int(e["crossing_kerb"][edge])].split()[0],
         "island": bool(e["crossing_island"][edge]),
-        "rails": bool(e["rails"][edge]),
+        "rails": bool(e["rails"][edge]) or int(e["rail_crossings"][edge]) > 0,
         "mapped": not bool(e["crossing_built"][edge]),
     }  # fmt: skip
 
@@ -279,6 +279,27 @@ def build_steps(
                     instruction=render("cross", node_params),
                     maneuver="cross",
                     name=road_name_at_node.get(node, ""),
+                    location=start,
+                    kind="crossing",
+                )
+            )
+            current_key = None
+        if kind != at.WAY_KIND["crossing"] and e["rail_crossings"][i] > 0:
+            # A walkway over a tram or railway line with no crossing mapped there.
+            rail_params = {
+                **mapped_crossing_params(at.CROSSING_UNKNOWN, at.UNKNOWN, at.UNKNOWN,
+                                         at.KERB_UNKNOWN, "", 0),  # fmt: skip
+                "road_class": "path",
+                "rails": True,
+                "mapped": False,
+            }
+            steps.append(
+                Step(
+                    code="cross",
+                    params=rail_params,
+                    instruction=render("cross", rail_params),
+                    maneuver="cross",
+                    name="",
                     location=start,
                     kind="crossing",
                 )

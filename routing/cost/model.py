@@ -264,8 +264,10 @@ class CostModel:
             e["crossing_kerb_height"],
             island=e["crossing_island"],
         )
-        c_cost = c_cost + np.where(e["rails"], p.rail_crossing_s, 0.0)
         penalty += np.where(crossing, c_cost * share, 0.0)
+        # Rails crossed by an edge's line (a crossing edge, or a path over a tram line):
+        # one price per edge, wherever the rails are (see sidewalks.count_rail_crossings).
+        penalty += np.where(e["rail_crossings"] > 0, p.rail_crossing_s, 0.0)
         unknown |= np.where(crossing, c_unknown, 0).astype(np.uint16)
         blocked |= np.where(crossing, c_block, 0).astype(np.uint16)
 

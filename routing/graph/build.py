@@ -33,6 +33,8 @@ _NODE_FACT_KEYS = frozenset(
         "crossing",
         "kerb",
         "kerb:height",
+        "curb",  # Helsinki's spelling (read like kerb): a kerb mid-way splits the way there
+        "curb:height",
         "barrier",
         "tactile_paving",
         "traffic_signals:sound",
@@ -133,6 +135,7 @@ _BUILT_DEFAULTS = {
     "oneway": False,
     "street_side": 0,
     "built": False,
+    "rail_crossings": 0,
 }
 
 
@@ -363,7 +366,7 @@ def build_walk_graph(
         tram_lines=[
             list(zip(data.node_lat[idx].tolist(), data.node_lon[idx].tolist(), strict=True))
             for w in data.crossed_ways
-            if at.has_embedded_rails(w.tags)
+            if at.has_embedded_rails(w.tags) and sw.is_level(w.tags)
             for idx in [np.searchsorted(data.node_ids, w.nodes)]
         ],
     )
