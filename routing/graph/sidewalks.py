@@ -190,18 +190,30 @@ def _corner_position(lat0: float, lon0: float, bearing_rad: float, d: float) -> 
 
 def _offset_polyline(
     geometry: list[tuple[float, float]], offset: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The polyline moved ``offset`` m to its left and to its right, as (lat, lon) arrays."""
+) -> list[tuple[float, float]]:
+    """The polyline moved ``offset`` m to its left (negative: right), as (lat, lon) points.
+
+    Plain floats: these polylines have a handful of points, where numpy costs more than it
+    saves (one call per side of every road).
+    """
     lat0, lon0 = geometry[0]
-    g = np.asarray(geometry)
-    xy = _xy(g[:, 0], g[:, 1], lat0, lon0)
-    seg = np.diff(xy, axis=0)
-    norm = np.maximum(np.hypot(seg[:, 0], seg[:, 1]), 1e-9)
-    left = np.stack([-seg[:, 1], seg[:, 0]], axis=1) / norm[:, None]
-    normals = np.vstack([left[:1], (left[:-1] + left[1:]) / 2, left[-1:]])
-    nn = np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 0.3)
-    normals = normals / nn[:, None] / nn[:, None]  # keep the offset near corners
-    return _latlon(xy + normals * offset, lat0, lon0), _latlon(xy - normals * offset, lat0, lon0)
+    ky = math.pi / 180 * EARTH_RADIUS_M
+    kx = ky * math.cos(math.radians(lat0))
+    xy = [((lon - lon0) * kx, (lat - lat0) * ky) for lat, lon in geometry]
+    left = []
+    for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
+        n = max(math.hypot(x1 - x0, y1 - y0), 1e-9)
+        left.append((-(y1 - y0) / n, (x1 - x0) / n))
+    normals = [left[0]]
+    pairs = zip(left[:-1], left[1:], strict=True)
+    normals += [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in pairs]
+    normals.append(left[-1])
+    out = []
+    for (x, y), (nx_, ny_) in zip(xy, normals, strict=True):
+        nn = max(math.hypot(nx_, ny_), 0.3)
+        f = offset / (nn * nn)  # keep the offset near corners
+        out.append((lat0 + (y + ny_ * f) / ky, lon0 + (x + nx_ * f) / kx))
+    return out
 
 
 def _length_m(points) -> float:
@@ -285,25 +297,24 @@ def detect_separate_sidewalks(
     }
 
 
-def _rail_points(
+def _cut_lines(
     tram_lines: list[list[tuple[float, float]]], lat0: float, lon0: float, step_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rail lines cut into pieces of at most ``step_m``: start, end, unit direction and the
-    index of the line each piece comes from (local metres)."""
-    starts, ends, owner = [], [], []
-    for k, line in enumerate(tram_lines):
-        xy = _xy(*np.asarray(line).T, lat0, lon0)
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            n = max(1, int(math.ceil(math.hypot(*(b - a)) / step_m)))
-            t = np.arange(n + 1)[:, None] / n
-            pts = a + t * (b - a)
-            starts.append(pts[:-1])
-            ends.append(pts[1:])
-            owner.append(np.full(n, k))
-    a, b = np.vstack(starts), np.vstack(ends)
-    d = b - a
-    unit = d / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
-    return a, b, unit, np.concatenate(owner)
+    """Lines cut into segments of at most ``step_m``: start, end, unit direction and the
+    index of the line each segment comes from (local metres)."""
+    counts = np.array([len(line) for line in tram_lines])
+    flat = _xy(*np.vstack([np.asarray(line) for line in tram_lines]).T, lat0, lon0)
+    first = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
+    line_of = np.repeat(np.arange(len(tram_lines)), counts)[first]
+    p, d = flat[first], flat[first + 1] - flat[first]
+    length = np.hypot(d[:, 0], d[:, 1])
+    n = np.maximum(1, np.ceil(length / step_m).astype(np.int64))
+    seg = np.repeat(np.arange(len(n)), n)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n)
+    a = p[seg] + (k / n[seg])[:, None] * d[seg]
+    b = p[seg] + ((k + 1) / n[seg])[:, None] * d[seg]
+    unit = d[seg] / np.maximum(length[seg], 1e-9)[:, None]
+    return a, b, unit, line_of[seg]
 
 
 def detect_rails_along(
@@ -317,7 +328,7 @@ def detect_rails_along(
     if not todo or not tram_lines:
         return set()
     lat0, lon0 = tram_lines[0][0]
-    a, b, _, _ = _rail_points(tram_lines, lat0, lon0, 1.0)
+    a, b, _, _ = _cut_lines(tram_lines, lat0, lon0, 1.0)
     tree = cKDTree((a + b) / 2)
     s, _, which = _samples([walkways[i].geometry for i in todo], lat0, lon0, step_m=10.0,
                            min_m=0.0)  # fmt: skip
@@ -340,7 +351,7 @@ def rail_side_offsets(
     if not roads or not tram_lines:
         return {}
     lat0, lon0 = tram_lines[0][0]
-    a, b, unit, _ = _rail_points(tram_lines, lat0, lon0, 1.0)
+    a, b, unit, _ = _cut_lines(tram_lines, lat0, lon0, 1.0)
     tree = cKDTree((a + b) / 2)
     s, tan, owner = _samples([p.geometry for p in roads], lat0, lon0, step_m=10.0, min_m=1.0)
     if not len(s):
@@ -381,7 +392,7 @@ def count_rail_crossings(
     if not todo or not tram_lines:
         return out
     lat0, lon0 = tram_lines[0][0]
-    ra, rb, _, rline = _rail_points(tram_lines, lat0, lon0, 10.0)
+    ra, rb, _, rline = _cut_lines(tram_lines, lat0, lon0, 10.0)
     tree = cKDTree((ra + rb) / 2)
     geoms = [pieces[i].geometry for i in todo]
     counts = np.array([len(g) for g in geoms])
@@ -577,10 +588,6 @@ def expand(
         tag_left, tag_right = at.sidewalk_sides(p.tags)
         seen = separate.get(i, (False, False))
         off_left, off_right = rail_offsets.get(i, (side_offset_m(p.tags),) * 2)
-        lines = (
-            _offset_polyline(p.geometry, off_left)[0],
-            _offset_polyline(p.geometry, off_right)[1],
-        )
         for side, tag, detected, sign in (
             ("left", tag_left, seen[0], 1.0),
             ("right", tag_right, seen[1], -1.0),
@@ -591,7 +598,7 @@ def expand(
                 sides["separate_detected"] += 1
             start = road_corner[(i, 0)][0 if side == "left" else 1]
             end = road_corner[(i, 1)][0 if side == "left" else 1]
-            line = lines[0] if sign > 0 else lines[1]
+            line = _offset_polyline(p.geometry, off_left if sign > 0 else -off_right)
             line[0] = corners[start][1:]
             line[-1] = corners[end][1:]
             walk_on = state in (at.SIDEWALK_YES, at.SIDEWALK_UNKNOWN)
@@ -608,13 +615,9 @@ def expand(
                 "street_side": compass,
                 "built": True,
                 "rails": at.has_embedded_rails(p.tags) and not walk_on,
-                "length": max(_length_m(line.tolist()), 0.1),
+                "length": max(_length_m(line), 0.1),
             }
-            out.append(
-                _replace(
-                    p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()], attrs=attrs
-                )  # fmt: skip
-            )
+            out.append(_replace(p, u=start, v=end, geometry=line, attrs=attrs))
     report.update(sides)
     report["corners"] = len(corners)
     report["sidewalks_moved_off_rails"] = sum(
@@ -648,28 +651,21 @@ def _keep_corners_on_their_side(
     if not corners or not roads:
         return
     lat0, lon0 = roads[0].geometry[0]
-    seg_a, seg_b, seg_owner = [], [], []
-    for i, p in enumerate(roads):
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        seg_a.append(xy[:-1])
-        seg_b.append(xy[1:])
-        seg_owner.append(np.full(len(xy) - 1, i))
-    a, b = np.vstack(seg_a), np.vstack(seg_b)
-    owner = np.concatenate(seg_owner)
-    half = np.hypot(*(b - a).T) / 2
+    a, b, _, owner = _cut_lines([p.geometry for p in roads], lat0, lon0, 10.0)
+    seg_u = np.array([p.u for p in roads], dtype=np.int64)[owner]
+    seg_v = np.array([p.v for p in roads], dtype=np.int64)[owner]
     tree = cKDTree((a + b) / 2)
     ids = np.fromiter(corners, dtype=np.int64, count=len(corners))
     info = np.array([corners[c] for c in ids.tolist()])
     nodes = info[:, 0].astype(np.int64)
     start = _xy(*np.array([node_latlon[n] for n in nodes.tolist()]).T, lat0, lon0)
     end = _xy(info[:, 1], info[:, 2], lat0, lon0)
-    reach = np.hypot(*(end - start).T) + float(half.max())
+    reach = np.hypot(*(end - start).T) + 5.0
     for j, near in enumerate(tree.query_ball_point(end, r=reach)):
         if not near:
             continue
         near = np.asarray(near)
-        mine = np.array([nodes[j] in (roads[o].u, roads[o].v) for o in owner[near]])
-        near = near[~mine]
+        near = near[(seg_u[near] != nodes[j]) & (seg_v[near] != nodes[j])]
         if not len(near):
             continue
         t = _first_hit(start[j], end[j], a[near], b[near])
