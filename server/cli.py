@@ -28,7 +28,7 @@ from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
-from routing.router import Route, StreetRouter
+from routing.router import StreetRoute, StreetRouter
 from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
 from server.overload import SheddingOptions
@@ -360,7 +360,7 @@ def run_route(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_route(route: Route, label: str = "") -> str:
+def format_route(route: StreetRoute, label: str = "") -> str:
     """The route as readable text: a summary, numbered steps, warnings."""
     body = route.to_dict()
     minutes = body["duration_s"] / 60

@@ -36,7 +36,7 @@ from scipy.spatial import cKDTree
 
 from routing.cost.profiles import Profile
 from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
-from routing.router import Route, StreetRouter
+from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
@@ -289,7 +289,7 @@ class TransitPlanner:
         # Routed walks by (profile, from, to): itineraries of one plan share their first
         # and last walks, and plans share the walks between stops.
         self.cache_walks = cache_walks
-        self._walks: OrderedDict[tuple, Route | None] = OrderedDict()
+        self._walks: OrderedDict[tuple, StreetRoute | None] = OrderedDict()
 
     @classmethod
     def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
@@ -405,7 +405,7 @@ class TransitPlanner:
             for x, y, sv, cv in zip(a[keep], b[keep], seconds[keep], cost[keep], strict=True)
         }
 
-    def _walk_route(self, a: Snap, b: Snap, profile: Profile) -> Route | None:
+    def _walk_route(self, a: Snap, b: Snap, profile: Profile) -> StreetRoute | None:
         """The street route of a walk (None when there is none), from a bounded LRU cache."""
         key = (profile, a, b)
         if key in self._walks:
@@ -778,7 +778,7 @@ class TransitPlanner:
         }
 
     def _walk_leg(
-        self, route: Route | None, a: dict, b: dict, start: dt.datetime, seconds: float
+        self, route: StreetRoute | None, a: dict, b: dict, start: dt.datetime, seconds: float
     ) -> dict:
         leg = {
             "mode": "walk",
@@ -1023,7 +1023,9 @@ class TransitPlanner:
                     )
         return penalty
 
-    def _walk_only(self, walk: Route, local: dt.datetime, *, arrive_by: bool = False) -> Itinerary:
+    def _walk_only(
+        self, walk: StreetRoute, local: dt.datetime, *, arrive_by: bool = False
+    ) -> Itinerary:
         body = walk.to_dict()
         origin = {"name": "origin", **{k: body["snapped"]["from"][k] for k in ("lat", "lon")}}
         dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}
