@@ -131,6 +131,19 @@ def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     }  # fmt: skip
 
 
+def _cross_step(params: dict, name: str, location) -> Step:
+    """A crossing announced as its own step (a crossing node, rails under a walkway)."""
+    return Step(
+        code="cross",
+        params=params,
+        instruction=render("cross", params),
+        maneuver="cross",
+        name=name,
+        location=location,
+        kind="crossing",
+    )
+
+
 def render(code: str, params: dict) -> str:
     """The English sentence for a step code and its parameters (the one place they are worded)."""
     if code == "cross":
@@ -272,17 +285,7 @@ def build_steps(
                 road_name_at_node.get(node, ""),
                 int(n["crossing_road_class"][node]),
             )
-            steps.append(
-                Step(
-                    code="cross",
-                    params=node_params,
-                    instruction=render("cross", node_params),
-                    maneuver="cross",
-                    name=road_name_at_node.get(node, ""),
-                    location=start,
-                    kind="crossing",
-                )
-            )
+            steps.append(_cross_step(node_params, road_name_at_node.get(node, ""), start))
             current_key = None
         if kind != at.WAY_KIND["crossing"] and e["rail_crossings"][i] > 0:
             # A walkway over a tram or railway line with no crossing mapped there.
@@ -293,17 +296,7 @@ def build_steps(
                 "rails": True,
                 "mapped": False,
             }
-            steps.append(
-                Step(
-                    code="cross",
-                    params=rail_params,
-                    instruction=render("cross", rail_params),
-                    maneuver="cross",
-                    name="",
-                    location=start,
-                    kind="crossing",
-                )
-            )
+            steps.append(_cross_step(rail_params, "", start))
             current_key = None
         if current is None or key != current_key:
             bearing = _bearing(piece.geometry, at_end=False)

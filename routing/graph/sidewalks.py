@@ -229,16 +229,23 @@ def _compass(bearing: float) -> int:
     return int(((bearing + 45.0) % 360.0) // 90.0) + 1
 
 
+def _segments(
+    geometries: list, lat0: float, lon0: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every segment of the polylines in local metres: start, vector, polyline index."""
+    counts = np.array([len(g) for g in geometries])
+    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
+    first = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
+    owner = np.repeat(np.arange(len(geometries)), counts)[first]
+    return flat[first], flat[first + 1] - flat[first], owner
+
+
 def _samples(
     geometries: list, lat0: float, lon0: float, *, step_m: float, min_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points about every ``step_m`` along polylines (segments under ``min_m`` skipped):
     their (x, y) in metres, unit direction, and the index of the polyline each comes from."""
-    counts = np.array([len(g) for g in geometries])
-    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
-    starts = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
-    owner = np.repeat(np.arange(len(geometries)), counts)[starts]
-    a, d = flat[starts], flat[starts + 1] - flat[starts]
+    a, d, owner = _segments(geometries, lat0, lon0)
     length = np.hypot(d[:, 0], d[:, 1])
     keep = length >= min_m
     a, d, length, owner = a[keep], d[keep], length[keep], owner[keep]
@@ -298,15 +305,11 @@ def detect_separate_sidewalks(
 
 
 def _cut_lines(
-    tram_lines: list[list[tuple[float, float]]], lat0: float, lon0: float, step_m: float
+    lines: list[list[tuple[float, float]]], lat0: float, lon0: float, step_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Lines cut into segments of at most ``step_m``: start, end, unit direction and the
     index of the line each segment comes from (local metres)."""
-    counts = np.array([len(line) for line in tram_lines])
-    flat = _xy(*np.vstack([np.asarray(line) for line in tram_lines]).T, lat0, lon0)
-    first = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
-    line_of = np.repeat(np.arange(len(tram_lines)), counts)[first]
-    p, d = flat[first], flat[first + 1] - flat[first]
+    p, d, line_of = _segments(lines, lat0, lon0)
     length = np.hypot(d[:, 0], d[:, 1])
     n = np.maximum(1, np.ceil(length / step_m).astype(np.int64))
     seg = np.repeat(np.arange(len(n)), n)
@@ -394,12 +397,8 @@ def count_rail_crossings(
     lat0, lon0 = tram_lines[0][0]
     ra, rb, _, rline = _cut_lines(tram_lines, lat0, lon0, 10.0)
     tree = cKDTree((ra + rb) / 2)
-    geoms = [pieces[i].geometry for i in todo]
-    counts = np.array([len(g) for g in geoms])
-    flat = _xy(*np.vstack([np.asarray(g) for g in geoms]).T, lat0, lon0)
-    first = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
-    owner = np.repeat(np.arange(len(geoms)), counts)[first]
-    pa, pb = flat[first], flat[first + 1]
+    pa, step, owner = _segments([pieces[i].geometry for i in todo], lat0, lon0)
+    pb = pa + step
     half = np.hypot(*(pb - pa).T) / 2 + 5.0 + 1e-6
     near = tree.query_ball_point((pa + pb) / 2, r=half)
     seg = np.repeat(np.arange(len(pa)), [len(n) for n in near])
