@@ -26,6 +26,7 @@ by arriving over either end; two points on one edge are also joined directly.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ MATRIX_BATCH = 64
 #: :meth:`StreetNetwork.matrix` walks paths back from the targets' nodes when they are at
 #: most this share of all nodes, and sums along whole search trees otherwise.
 BACKTRACK_SHARE = 0.1
+
+#: Point lists at least this long have their offsets kept while the same list is passed
+#: again (see :meth:`StreetNetwork._offset_arrays`).
+POINT_CACHE_MIN = 256
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,11 @@ class StreetNetwork:
         self._pairs = EdgePairs.of(graph)
         self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
+        # Per cached search graph and direction: its adjacency with spare virtual rows.
+        self._virtual: dict[tuple[int, bool], _VirtualRows] = {}
+        # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
+        self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
 
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
@@ -209,7 +219,9 @@ class StreetNetwork:
         usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
         self._prepared[profile] = (pg, usable)
         while len(self._prepared) > self.cache_size:
-            self._prepared.popitem(last=False)
+            old = self._prepared.popitem(last=False)[1][0]
+            for reverse in (False, True):
+                self._virtual.pop((id(old), reverse), None)
         return pg, usable
 
     # -- snapping -----------------------------------------------------------------------
@@ -424,26 +436,24 @@ class StreetNetwork:
 
         ``pred`` holds real node ids, or ``n + row`` for a node reached from its virtual node.
         """
-        base = pg.reversed_matrix if reverse else pg.matrix
-        n, k = base.shape[0], len(links)
-        extra_rows: list[np.ndarray] = []
-        extra_costs: list[np.ndarray] = []
-        for offs in links:
-            best: dict[int, float] = {}
-            for o in offs:
-                if o.cost < best.get(o.node, np.inf):
-                    best[o.node] = max(o.cost, 1e-9)
-            nodes = sorted(best)
-            extra_rows.append(np.array(nodes, dtype=np.int32))
-            extra_costs.append(np.array([best[x] for x in nodes], dtype=np.float64))
-        counts = np.array([len(r) for r in extra_rows], dtype=np.int64)
-        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
-        indices = np.concatenate([base.indices, *extra_rows]).astype(np.int32)
-        data = np.concatenate([base.data, *extra_costs])
-        graph = csr_matrix((data, indices, indptr), shape=(n + k, n + k))
-        dist, pred = dijkstra(graph, directed=True, indices=np.arange(n, n + k),
-                              return_predecessors=True, limit=limit)  # fmt: skip
-        return dist[:, :n], pred[:, :n]
+        rows = np.repeat(np.arange(len(links)), [len(offs) for offs in links])
+        nodes = np.array([o.node for offs in links for o in offs], dtype=np.int64)
+        costs = np.array([o.cost for offs in links for o in offs], dtype=np.float64)
+        # One link per (row, node): the cheapest (scipy keeps no zero-cost entries).
+        order = np.lexsort((costs, nodes, rows))
+        rows, nodes, costs = rows[order], nodes[order], costs[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
+        rows, nodes, costs = rows[first], nodes[first], np.maximum(costs[first], 1e-9)
+        counts = np.bincount(rows, minlength=len(links))
+        key = (id(pg), reverse)
+        virtual = self._virtual.get(key)
+        if virtual is None or virtual.pg is not pg:
+            with self._lock:
+                virtual = self._virtual[key] = _VirtualRows(
+                    pg, pg.reversed_matrix if reverse else pg.matrix
+                )
+        return virtual.search(nodes, costs, counts, limit=limit)
 
     def _along(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
                links: list[list[Offset]], *, reverse: bool = False):  # fmt: skip
@@ -530,7 +540,27 @@ class StreetNetwork:
 
     def _offset_arrays(self, pg: ProfileGraph, points: Sequence[Snap | None], *,
                        reverse: bool):  # fmt: skip
-        """:meth:`_offsets` of many points as (points x 2) arrays (node -1, cost inf: none)."""
+        """:meth:`_offsets` of many points as (points x 2) arrays (node -1, cost inf: none).
+
+        A long point list passed again (the same object, same length and ends, as the
+        planner's stops for every access and egress tree) reuses its arrays.
+        """
+        if len(points) < POINT_CACHE_MIN:
+            return self._offset_arrays_of(pg, points, reverse=reverse)
+        key = (id(pg), id(points), reverse)
+        hit = self._point_offsets.get(key)
+        if (hit is not None and hit[0] is pg and hit[1] is points and hit[2] == len(points)
+                and hit[3] is points[0] and hit[4] is points[-1]):  # fmt: skip
+            return hit[5]
+        found = self._offset_arrays_of(pg, points, reverse=reverse)
+        with self._lock:
+            self._point_offsets[key] = (pg, points, len(points), points[0], points[-1], found)
+            while len(self._point_offsets) > 2 * self.cache_size:
+                self._point_offsets.popitem(last=False)
+        return found
+
+    def _offset_arrays_of(self, pg: ProfileGraph, points: Sequence[Snap | None], *,
+                          reverse: bool):  # fmt: skip
         g, c = self.graph, pg.costs
         known = np.array([p is not None for p in points], dtype=bool)
         edge = np.array([p.edge if p is not None else 0 for p in points], dtype=np.int64)
@@ -630,6 +660,57 @@ class StreetNetwork:
         else:
             add(rev, 0.0, 1.0 - target.t)
         return pieces
+
+
+class _VirtualRows:
+    """One search graph's adjacency with spare rows for the virtual sources of a search.
+
+    Built once per (search graph, direction). A search writes its sources' links into the
+    spare rows instead of copying the whole adjacency; the last spare row holds the unused
+    room, so the matrix keeps one shape and size. Searches take turns (scipy's Dijkstra
+    holds the GIL, so nothing runs in parallel anyway); searches with more rows or links
+    than there is room for build their own copy, as before.
+    """
+
+    rows = MATRIX_BATCH + 1  # the last one only holds unused room
+    room = 2048
+
+    def __init__(self, pg: ProfileGraph, base: csr_matrix) -> None:
+        n, nnz = base.shape[0], base.nnz
+        self.pg, self.base, self.n, self.nnz = pg, base, n, nnz
+        size = n + self.rows
+        self.indptr = np.full(size + 1, nnz + self.room, dtype=np.int32)
+        self.indptr[: n + 1] = base.indptr
+        self.indices = np.zeros(nnz + self.room, dtype=np.int32)
+        self.indices[:nnz] = base.indices
+        self.data = np.ones(nnz + self.room, dtype=np.float64)
+        self.data[:nnz] = base.data
+        self.graph = csr_matrix((self.data, self.indices, self.indptr), shape=(size, size),
+                                copy=False)  # fmt: skip
+        assert np.shares_memory(self.graph.data, self.data)
+        self.lock = threading.Lock()
+
+    def search(self, nodes: np.ndarray, costs: np.ndarray, counts: np.ndarray, *,
+               limit: float):  # fmt: skip
+        """(dist, pred) over real nodes from one virtual row per entry of ``counts``."""
+        n, nnz, k, total = self.n, self.nnz, len(counts), len(nodes)
+        ends = nnz + np.cumsum(counts)
+        if k >= self.rows or total > self.room:
+            indptr = np.concatenate([self.base.indptr, ends]).astype(np.int64)
+            indices = np.concatenate([self.base.indices, nodes]).astype(np.int32)
+            graph = csr_matrix((np.concatenate([self.base.data, costs]), indices, indptr),
+                               shape=(n + k, n + k))  # fmt: skip
+            dist, pred = dijkstra(graph, directed=True, indices=np.arange(n, n + k),
+                                  return_predecessors=True, limit=limit)  # fmt: skip
+            return dist[:, :n], pred[:, :n]
+        with self.lock:
+            self.indices[nnz : nnz + total] = nodes
+            self.data[nnz : nnz + total] = costs
+            self.indptr[n + 1 : n + k + 1] = ends
+            self.indptr[n + k + 1 : -1] = nnz + total
+            dist, pred = dijkstra(self.graph, directed=True, indices=np.arange(n, n + k),
+                                  return_predecessors=True, limit=limit)  # fmt: skip
+        return dist[:, :n], pred[:, :n]
 
 
 def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
