@@ -35,6 +35,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from routing._search_kernel import search_many
 from routing.cost.profiles import Profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
@@ -48,10 +49,6 @@ LatLon = tuple[float, float]
 #: Sources per Dijkstra batch in :meth:`StreetNetwork.matrix` (bounds memory: a batch holds
 #: a few arrays of ``batch x nodes`` values).
 MATRIX_BATCH = 64
-
-#: :meth:`StreetNetwork.matrix` walks paths back from the targets' nodes when they are at
-#: most this share of all nodes, and sums along whole search trees otherwise.
-BACKTRACK_SHARE = 0.1
 
 #: Point lists at least this long have their offsets kept while the same list is passed
 #: again (see :meth:`StreetNetwork._offset_arrays`).
@@ -193,7 +190,7 @@ class StreetNetwork:
         self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
         # Per cached search graph and direction: its adjacency with spare virtual rows.
-        self._virtual: dict[tuple[int, bool], _VirtualRows] = {}
+        self._virtual: dict[tuple, _VirtualRows | tuple] = {}
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
         self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
@@ -222,6 +219,7 @@ class StreetNetwork:
             old = self._prepared.popitem(last=False)[1][0]
             for reverse in (False, True):
                 self._virtual.pop((id(old), reverse), None)
+                self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
 
     # -- snapping -----------------------------------------------------------------------
@@ -398,31 +396,51 @@ class StreetNetwork:
         *,
         limit: float = np.inf,
         batch: int = MATRIX_BATCH,
+        dtype: type = np.float64,
     ) -> CostMatrix:
         """Cost, seconds and metres from every source to every target.
 
-        One Dijkstra per source, ``batch`` sources at a time, so memory stays at a few
-        ``batch x nodes`` arrays besides the answer. ``limit`` bounds the cost searched.
+        One search per distinct point of the smaller side: forward from the sources, or
+        backward (on the reversed graph) from the targets when there are fewer of them;
+        each stops once it has settled every node the other side is reached through, and
+        keeps only those (:mod:`routing._search_kernel`, on all cores). ``batch`` searches
+        at a time, so memory stays at ``batch x`` (those nodes) besides the answer.
+        ``limit`` bounds the cost searched; ``dtype`` (e.g. ``np.float32``) is that of the
+        answer's arrays (searches run in float64).
         """
         pg = self.costs(profile)
-        shape = (len(sources), len(targets))
-        out = CostMatrix(np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.inf))
-        rows = [i for i, s in enumerate(sources) if s is not None]
-        ends = self._offset_arrays(pg, targets, reverse=True)[0]
+        reverse = _count(targets) < _count(sources)
+        rows, cols = (targets, sources) if reverse else (sources, targets)
+        firsts, inverse = _distinct(rows)
+        shape = (len(firsts), len(cols))
+        found = CostMatrix(*(np.full(shape, np.inf, dtype=dtype) for _ in range(3)))
+        # The nodes the other side is reached through (arriving at a target, or leaving
+        # a source in a backward search): only these columns of each search are kept.
+        ends = self._offset_arrays(pg, cols, reverse=not reverse)[0]
         ends = np.unique(ends[ends >= 0])
-        few = len(ends) <= BACKTRACK_SHARE * self.graph.n_nodes
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
-            dist, pred = self._search(pg, links, limit=limit)
-            if few:  # walk back from the few nodes the targets are reached through
-                seconds, metres = self._along_to(pg, dist, pred, links, ends)
-            else:  # sum along every tree at once
-                seconds, metres = self._along(pg, dist, pred, links)
-            part = self._arrive(pg, CostMatrix(dist, seconds, metres), targets, reverse=False)
-            out.cost[chunk], out.seconds[chunk], out.metres[chunk] = (
+        graph, weights = self._weighted(pg, reverse=reverse)
+        for start in range(0, len(firsts) if len(ends) else 0, batch):
+            chunk = firsts[start : start + batch]
+            # Each row's links to its edge's ends (costs kept above zero, as in _search).
+            links = [[(o.node, max(o.cost, 1e-9), o.seconds, o.metres)
+                      for o in self._offsets(pg, rows[i], reverse=reverse)]
+                     for i in chunk]  # fmt: skip
+            values = CostMatrix(*search_many(graph, weights, links, ends, limit=limit))
+            part = self._arrive(pg, values, cols, reverse=reverse, columns=ends)
+            at = slice(start, start + len(chunk))
+            found.cost[at], found.seconds[at], found.metres[at] = (
                 part.cost, part.seconds, part.metres
             )  # fmt: skip
+        # Back to one row per requested point (unsnapped: inf), sources as rows.
+        arrays = [found.cost, found.seconds, found.metres]
+        if len(firsts) < len(rows):  # repeated or unsnapped points
+            missing = inverse == len(firsts)
+            arrays = [x[np.minimum(inverse, max(len(firsts) - 1, 0))] if len(firsts)
+                      else np.full((len(rows), len(cols)), np.inf, dtype=dtype)
+                      for x in arrays]  # fmt: skip
+            for x in arrays:
+                x[missing] = np.inf
+        out = CostMatrix(*(np.ascontiguousarray(x.T) if reverse else x for x in arrays))
         self._add_direct(pg, sources, targets, out)
         over = out.cost > limit
         for values in (out.cost, out.seconds, out.metres):
@@ -454,6 +472,25 @@ class StreetNetwork:
                     pg, pg.reversed_matrix if reverse else pg.matrix
                 )
         return virtual.search(nodes, costs, counts, limit=limit)
+
+    def _weighted(self, pg: ProfileGraph, *, reverse: bool):
+        """The profile's adjacency (or its transpose) and its entries' seconds and metres."""
+        key = ("weighted", id(pg), reverse)
+        hit = self._virtual.get(key)
+        if hit is not None and hit[0] is pg:
+            return hit[1], hit[2]
+        m = pg.matrix
+        entry = np.arange(m.nnz)
+        if reverse:  # carry each entry's position through the transpose
+            moved = csr_matrix((entry + 1.0, m.indices, m.indptr), shape=m.shape).T.tocsr()
+            entry = moved.data.astype(np.int64) - 1
+            m = csr_matrix((pg.matrix.data[entry], moved.indices, moved.indptr), shape=m.shape)
+        edges = pg.entry_edge[entry]
+        weights = (pg.costs.seconds[edges].astype(np.float64),
+                   self.graph.edge["length"][edges].astype(np.float64))  # fmt: skip
+        with self._lock:
+            self._virtual[key] = (pg, m, weights)
+        return m, weights
 
     def _along(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
                links: list[list[Offset]], *, reverse: bool = False):  # fmt: skip
@@ -488,47 +525,17 @@ class StreetNetwork:
             out.append(full.reshape(k, n))
         return out[0], out[1]
 
-    def _along_to(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
-                  links: list[list[Offset]], nodes: np.ndarray):  # fmt: skip
-        """Seconds and metres at ``nodes`` only (inf elsewhere), walking each path back.
-
-        Costs about (rows x nodes x path length) steps: cheaper than :meth:`_along` when
-        few nodes are wanted.
-        """
-        k, n = pred.shape
-        seconds, metres = np.full((k, n), np.inf), np.full((k, n), np.inf)
-        rows = np.repeat(np.arange(k), len(nodes))
-        cols = np.tile(nodes, k)
-        live = np.isfinite(dist[rows, cols])
-        rows, cols = rows[live], cols[live]
-        acc_s, acc_m = np.zeros(len(rows)), np.zeros(len(rows))
-        at = cols.copy()
-        active = np.arange(len(rows))
-        while len(active):
-            p = pred[rows[active], at[active]]
-            inner = (p >= 0) & (p < n)
-            step = active[inner]
-            edges = pg.edges_between(p[inner], at[step])
-            acc_s[step] += pg.costs.seconds[edges]
-            acc_m[step] += self.graph.edge["length"][edges]
-            at[step] = p[inner]
-            active = step
-        # Every path starts on its row's virtual node: add the link it came by.
-        link_s, link_m = np.zeros((k, n)), np.zeros((k, n))
-        for r, offs in enumerate(links):
-            for o in sorted(offs, key=lambda o: -o.cost):  # the cheapest link wins
-                link_s[r, o.node], link_m[r, o.node] = o.seconds, o.metres
-        from_link = pred[rows, at] == n + rows
-        acc_s += np.where(from_link, link_s[rows, at], 0.0)
-        acc_m += np.where(from_link, link_m[rows, at], 0.0)
-        seconds[rows, cols], metres[rows, cols] = acc_s, acc_m
-        return seconds, metres
-
     def _arrive(self, pg: ProfileGraph, values: CostMatrix, points: Sequence[Snap | None], *,
-                reverse: bool) -> CostMatrix:  # fmt: skip
-        """Per row, the values at snapped points: best over arriving by either end."""
+                reverse: bool, columns: np.ndarray | None = None) -> CostMatrix:  # fmt: skip
+        """Per row, the values at snapped points: best over arriving by either end.
+
+        ``values`` has a column per node, or per node of the sorted ``columns`` (which must
+        hold every node the points are reached through).
+        """
         node, cost, seconds, metres = self._offset_arrays(pg, points, reverse=not reverse)
         safe = np.maximum(node, 0)
+        if columns is not None:
+            safe = np.minimum(np.searchsorted(columns, safe), max(len(columns) - 1, 0))
         total = values.cost[:, safe] + cost  # rows x points x 2 ends
         pick = np.argmin(total, axis=2)[..., None]
         out_cost = np.take_along_axis(total, pick, axis=2)[..., 0]
@@ -739,6 +746,30 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     rev = np.full(n, -1, dtype=np.int64)
     rev[edges[hit]] = edges[pos[hit]]
     return rev
+
+
+def _count(points: Sequence[Snap | None]) -> int:
+    return sum(p is not None for p in points)
+
+
+def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
+    """Indices of the first of each distinct snapped point, and each point's distinct number.
+
+    Unsnapped points get the number ``len(firsts)`` (one past the last).
+    """
+    number: dict[tuple[int, float], int] = {}
+    firsts: list[int] = []
+    inverse = np.empty(len(points), dtype=np.int64)
+    for i, p in enumerate(points):
+        if p is None:
+            inverse[i] = -1
+            continue
+        j = number.setdefault((p.edge, p.t), len(firsts))
+        if j == len(firsts):
+            firsts.append(i)
+        inverse[i] = j
+    inverse[inverse < 0] = len(firsts)
+    return firsts, inverse
 
 
 def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from network_oracle import path_totals, split_graph
 
-from routing import network as network_module
 from routing.cost import get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.network import StreetNetwork
@@ -58,10 +57,7 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-@pytest.mark.parametrize("share", [0.0, 1.0], ids=["whole-trees", "walk-back"])
-def test_matrix_equals_networkx(networks, city, profile_name, share, monkeypatch):
-    # Both ways of summing seconds and metres (see BACKTRACK_SHARE) are checked.
-    monkeypatch.setattr(network_module, "BACKTRACK_SHARE", share)
+def test_matrix_equals_networkx(networks, city, profile_name):
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
@@ -71,6 +67,15 @@ def test_matrix_equals_networkx(networks, city, profile_name, share, monkeypatch
         _assert_row(oracle, ("p", i), (m.cost[i], m.seconds[i], m.metres[i]), len(snaps))
     assert np.all(np.diag(m.cost) == 0)
     assert m.reachable.mean() > 0.5  # the sample is not trivially disconnected
+    # Fewer targets than sources: searched backward from the targets, same values; repeated
+    # and unsnapped points are searched once / left unreachable.
+    few = [snaps[3], None, snaps[5], snaps[3]]
+    back = net.matrix(snaps, few, profile, batch=7)
+    for name in ("cost", "seconds", "metres"):
+        expected = getattr(m, name)[:, [3, 5]]
+        found = getattr(back, name)
+        assert np.allclose(found[:, [0, 2]], expected, rtol=1e-9, atol=1e-6)
+        assert np.array_equal(found[:, 3], found[:, 0]) and not np.isfinite(found[:, 1]).any()
 
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
