@@ -35,7 +35,6 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routing._search_kernel import search_many
 from routing.cost.profiles import Profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
@@ -401,12 +400,13 @@ class StreetNetwork:
         """Cost, seconds and metres from every source to every target.
 
         One search per distinct point of the smaller side: forward from the sources, or
-        backward (on the reversed graph) from the targets when there are fewer of them;
-        each stops once it has settled every node the other side is reached through, and
-        keeps only those (:mod:`routing._search_kernel`, on all cores). ``batch`` searches
-        at a time, so memory stays at ``batch x`` (those nodes) besides the answer.
-        ``limit`` bounds the cost searched; ``dtype`` (e.g. ``np.float32``) is that of the
-        answer's arrays (searches run in float64).
+        backward (on the reversed graph) from the targets when there are fewer of them,
+        keeping only the values at the nodes the other side is reached through. Unbounded
+        searches run compiled on all cores and stop once those nodes are settled
+        (:mod:`routing._search_kernel`); bounded ones (``limit``, a cost) run on scipy and
+        sum seconds and metres over the nodes they reached. ``batch`` searches at a time,
+        so memory stays at a few ``batch x nodes`` arrays besides the answer. ``dtype``
+        (e.g. ``np.float32``) is that of the answer's arrays (searches run in float64).
         """
         pg = self.costs(profile)
         reverse = _count(targets) < _count(sources)
@@ -418,14 +418,22 @@ class StreetNetwork:
         # a source in a backward search): only these columns of each search are kept.
         ends = self._offset_arrays(pg, cols, reverse=not reverse)[0]
         ends = np.unique(ends[ends >= 0])
-        graph, weights = self._weighted(pg, reverse=reverse)
+        bounded = np.isfinite(limit)
+        if not bounded:  # imported on first use: numba adds ~100 MB to a process
+            from routing._search_kernel import search_many
+
+            graph, weights = self._weighted(pg, reverse=reverse)
         for start in range(0, len(firsts) if len(ends) else 0, batch):
             chunk = firsts[start : start + batch]
-            # Each row's links to its edge's ends (costs kept above zero, as in _search).
-            links = [[(o.node, max(o.cost, 1e-9), o.seconds, o.metres)
-                      for o in self._offsets(pg, rows[i], reverse=reverse)]
-                     for i in chunk]  # fmt: skip
-            values = CostMatrix(*search_many(graph, weights, links, ends, limit=limit))
+            links = [self._offsets(pg, rows[i], reverse=reverse) for i in chunk]
+            if bounded:  # scipy's search; sums over the few reached nodes only
+                dist, pred = self._search(pg, links, limit=limit, reverse=reverse)
+                seconds, metres = self._along(pg, dist, pred, links, reverse=reverse)
+                values = CostMatrix(dist[:, ends], seconds[:, ends], metres[:, ends])
+            else:  # costs kept above zero on the links, as in _search
+                starts = [[(o.node, max(o.cost, 1e-9), o.seconds, o.metres) for o in offs]
+                          for offs in links]  # fmt: skip
+                values = CostMatrix(*search_many(graph, weights, starts, ends, limit=limit))
             part = self._arrive(pg, values, cols, reverse=reverse, columns=ends)
             at = slice(start, start + len(chunk))
             found.cost[at], found.seconds[at], found.metres[at] = (
