@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from routing.errors import DataError
+from routing.geo import haversine_m  # noqa: F401  (the builders' one distance)
 
 TIMEZONE = "Asia/Almaty"
 
 SERVICE_DAY_START_S = 4 * 3600  # times before 04:00 belong to the previous service day
-_EARTH_RADIUS_M = 6_371_008.8
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACCESS_TAGS = ("wheelchair", "tactile_paving", "shelter", "bench", "lit", "departures_board")
 UNNAMED_STOP = ("Остановка без названия", "Unnamed stop")  # ru (feed_lang), en
@@ -83,15 +83,6 @@ def format_time(seconds: float) -> str:
     """GTFS ``HH:MM:SS`` (hours may pass 24) from seconds of the service day."""
     s = int(round(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def haversine_m(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 class LocalProjection:

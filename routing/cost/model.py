@@ -481,9 +481,11 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
     way_fields = ("crossing_kind", "crossing_sound", "crossing_tactile", "crossing_road_class",
                   "crossing_kerb", "crossing_kerb_height", "crossing_island", "rails")  # fmt: skip
     way_columns = [e[k][c] for k in way_fields]
-    key = np.empty(len(c), dtype=[(f"f{i}", np.float64) for i in range(len(way_columns))])
-    for i, column in enumerate(way_columns):
-        key[f"f{i}"] = np.nan_to_num(column.astype(np.float64), nan=-1.0)
+    key = np.zeros(len(c), dtype=np.int64)
+    for column in way_columns:  # mixed-radix code of each column's value number
+        _, code = np.unique(np.nan_to_num(column.astype(np.float64), nan=-1.0),
+                            return_inverse=True)  # fmt: skip
+        key = key * (int(code.max(initial=0)) + 1) + code
     _, first, way_kind = np.unique(key, return_index=True, return_inverse=True)
     return EdgeFacts(
         n_edges=graph.n_edges,
