@@ -13,8 +13,14 @@ Same rules as the scipy search: a node's label is replaced only by a strictly ch
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
+
+# numba's default (workqueue) threading layer must not run parallel code from two threads
+# at once; each call already uses every core, so server threads take turns.
+_PARALLEL_LOCK = threading.Lock()
 
 
 @numba.njit(cache=True, nogil=True)
@@ -131,6 +137,8 @@ def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
     column[want] = np.arange(len(want))
     shape = (len(links), len(want))
     out = [np.full(shape, np.inf) for _ in range(3)]
-    many_to_many(graph.indptr, graph.indices, graph.data, weights[0], weights[1], n, starts,
-                 node, cost, seconds, metres, column, len(want), float(limit), *out)  # fmt: skip
+    with _PARALLEL_LOCK:
+        many_to_many(graph.indptr, graph.indices, graph.data, weights[0], weights[1], n,
+                     starts, node, cost, seconds, metres, column, len(want), float(limit),
+                     *out)  # fmt: skip
     return out
