@@ -218,3 +218,25 @@ def test_tree_with_start_times_equals_networkx_from_a_super_source(networks):
         if np.isfinite(expected):
             seconds = path_totals(oracle, paths[("p", j)])[1]
             assert at.seconds[0, j] == pytest.approx(seconds, rel=1e-6, abs=1e-6)
+
+
+def test_search_graph_keeps_the_lowest_id_cheapest_of_parallel_edges(networks):
+    net = networks["helsinki"]
+    pg = net.costs(get_profile("walk"))
+    g, cost, m = net.graph, pg.costs.cost, pg.matrix
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for e in range(g.n_edges):
+        by_pair.setdefault((int(g.edge_u[e]), int(g.edge_v[e])), []).append(e)
+    parallel = [(pair, edges) for pair, edges in by_pair.items() if len(edges) > 1]
+    assert len(parallel) > 50  # the check below is not idle
+    tails = np.repeat(np.arange(g.n_nodes), np.diff(m.indptr))
+    kept = {(int(a), int(b)): int(e) for a, b, e in zip(tails, m.indices, pg.entry_edge,
+                                                          strict=True)}  # fmt: skip
+    assert len(kept) == m.nnz
+    for pair, edges in parallel:
+        low = min(cost[e] for e in edges)
+        if not np.isfinite(low):
+            assert pair not in kept
+            continue
+        assert kept[pair] == min(e for e in edges if cost[e] == low)
+        assert m[pair[0], pair[1]] == low
