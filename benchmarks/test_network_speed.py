@@ -8,7 +8,10 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
 - isochrone 5/10/15 minutes: ours (polygons from reached edges) vs the osmnx recipe
   (``nx.ego_graph`` by time, then a convex hull of the nodes) (``networkx_isochrone``);
 - first request with a new override value vs the same request with a cached profile
-  (``ours_same_profile``);
+  (``ours_same_profile``), and the cost model alone for a new value beside the whole-array
+  form it replaced (``reference_cost_whole_array``);
+- scipy's Dijkstra alone from the same sources (``scipy_dijkstra``: the floor of a
+  scipy-based matrix) and 2,000 x 2,000 on Almaty in float32 (time and peak memory);
 - ``/route`` through the Flask test client and through a real waitress server vs the same
   route in-process (``ours_inprocess``);
 - the server's resident memory after routing with all six profiles is printed and stored in
@@ -93,7 +96,44 @@ def test_networkx_matrix(benchmark, request, city, size, profile_name):
     benchmark.group = f"matrix {city} {size}x{size}"
     benchmark.extra_info.update(city=city, profile=f"{profile_name}-{size}",
                                 kind="networkx_matrix")  # fmt: skip
-    benchmark.pedantic(run, rounds=3 if size <= 100 else 1, iterations=1)
+    benchmark.pedantic(run, rounds=3 if size * (city == "almaty") < 100 else 1, iterations=1)
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_scipy_dijkstra_matrix(benchmark, almaty_router, size):
+    """The floor of a scipy-based matrix: scipy's Dijkstra alone from every source (costs
+    only, no seconds or metres), on the same graph and sources as ``test_matrix``."""
+    from scipy.sparse.csgraph import dijkstra
+
+    profile = get_profile("walk")
+    nodes, _ = _nodes(almaty_router, profile, size)
+    graph = almaty_router.network.costs(profile).matrix
+    benchmark.group = f"matrix almaty {size}x{size}"
+    benchmark.extra_info.update(city="almaty", profile=f"walk-{size}", kind="scipy_dijkstra")
+    benchmark.pedantic(lambda: dijkstra(graph, indices=nodes, limit=np.inf)[:, nodes],
+                       rounds=3 if size <= 100 else 1, iterations=1)  # fmt: skip
+
+
+def test_matrix_2000_float32(benchmark, almaty_router):
+    """2,000 x 2,000 on Almaty (walk), float32 answer; peak traced memory in extra_info."""
+    import tracemalloc
+
+    profile = get_profile("walk")
+    _, snaps = _nodes(almaty_router, profile, 2000)
+    net = almaty_router.network
+    net.matrix(snaps[:2], snaps[:2], profile)
+
+    def run():
+        tracemalloc.start()
+        found = net.matrix(snaps, snaps, profile, dtype=np.float32)
+        benchmark.extra_info["peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        return found
+
+    benchmark.group = "matrix almaty 2000x2000"
+    benchmark.extra_info.update(city="almaty", profile="walk-2000", kind="ours_matrix_2000")
+    found = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert found.cost.dtype == np.float32 and found.reachable.mean() > 0.5
 
 
 def test_valhalla_matrix():
@@ -166,6 +206,24 @@ def test_route_new_override_value(benchmark, almaty_router):
     benchmark.extra_info.update(city="almaty", profile="wheelchair_manual",
                                 kind="ours_new_override")  # fmt: skip
     benchmark.pedantic(one, rounds=50, iterations=1)
+
+
+@pytest.mark.parametrize("kind", ["ours_cost_tables", "reference_cost_whole_array"])
+def test_cost_model_new_value(benchmark, almaty_graph, kind):
+    """One new override value's cost model: the table-driven model beside the whole-array
+    form it replaced (``tests/cost/reference_model.py``, identical results)."""
+    sys.path.insert(0, str(REPO / "tests" / "cost"))
+    from reference_model import ReferenceCostModel
+
+    from routing.cost import CostModel
+
+    model = CostModel if kind == "ours_cost_tables" else ReferenceCostModel
+    values = iter(np.linspace(0.06, 0.11, 400).tolist())
+    model(get_profile("walk")).evaluate(almaty_graph)  # the graph's facts read once
+    benchmark.group = "cost model, new value"
+    benchmark.extra_info.update(city="almaty", profile="wheelchair_manual", kind=kind)
+    benchmark.pedantic(lambda: model(get_profile("wheelchair_manual", {"max_uphill": next(values)}))
+                       .evaluate(almaty_graph), rounds=50, iterations=1)  # fmt: skip
 
 
 # -- HTTP overhead -----------------------------------------------------------------------
