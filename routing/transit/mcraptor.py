@@ -323,7 +323,9 @@ class _McSearch:
         first = _Labels.of(
             stop=np.concatenate([a_stop, dst]),
             time=np.concatenate([t0 + a_sec, t0 + a_sec[src] + walk]),
-            cost=np.concatenate([self.access_extra, self.access_extra[src] + c.footpath_extra[edge]]),
+            cost=np.concatenate(
+                [self.access_extra, self.access_extra[src] + c.footpath_extra[edge]]
+            ),
             unknown=np.zeros(len(a_stop) + len(dst), dtype=bool),
             via=np.concatenate([np.full(len(a_stop), -1), a_stop[src]]),
             walk=np.concatenate([np.zeros(len(a_stop), dtype=np.int64), walk]),
@@ -340,8 +342,8 @@ class _McSearch:
             # --- boardings: every pattern through the label's stop, earliest trip per class
             counts = tt.stop_ps_ptr[ready.stop[live] + 1] - tt.stop_ps_ptr[ready.stop[live]]
             owner = np.repeat(live, counts)
-            entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[ready.stop[live]],
-                                         tt.stop_ps_ptr[ready.stop[live] + 1])].astype(np.int64)  # fmt: skip
+            lo = tt.stop_ps_ptr[ready.stop[live]]
+            entries = tt.stop_ps[_ranges(lo, lo + counts)].astype(np.int64)
             stop = ready.stop[owner]
             ok = tt.ps_can_board[entries]
             if self.board_ok is not None:

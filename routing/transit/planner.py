@@ -10,13 +10,19 @@ The planner joins the street router and RAPTOR:
 3. **Transfers.** For each profile, walks between stops less than ``max_transfer_m`` apart
    come from batched Dijkstra runs on the same street costs, so a blind traveller's transfer
    avoids unsignalled crossings like any other walk of theirs.
-4. **Search.** RAPTOR over the service day's timetable, with the profile's filters: wheelchair
-   profiles ride only trips not marked inaccessible and board/alight only at stops not
-   marked inaccessible. For wheelchair profiles a second search uses only trips and stops
-   *known* to be accessible, so an itinerary without unknowns is offered when one exists.
-5. **Ranking.** Each Pareto journey (arrival, transfers) gets a generalised cost: travel
-   time from the requested departure + the walking legs' extra profile costs + a transfer
-   penalty + per-unknown penalties (see :class:`PlanOptions`). Itineraries are sorted by it.
+4. **Search.** McRAPTOR (:mod:`routing.transit.mcraptor`) over the service day's
+   timetable, with the profile's filters (wheelchair profiles ride only trips not marked
+   inaccessible and board/alight only at stops not marked inaccessible) and its
+   generalised cost *inside* the search: the walks' extra profile cost, a penalty per
+   change, per-unknown accessibility penalties and blind travellers' tactile preferences
+   (:meth:`TransitPlanner.transit_costs`). The Pareto set is over arrival, transfers,
+   that cost and "uses something of unknown accessibility", so a journey using only
+   vehicles and stops *known* to be accessible is kept whenever one exists, without a
+   second search. Arrive-by searches find their departure moments with plain RAPTOR and
+   run McRAPTOR at each; window searches (range RAPTOR) still keep the (arrival,
+   transfers) Pareto set of every moment and are only ranked by the cost.
+5. **Ranking.** Each journey's generalised cost is the travel time from the requested
+   departure + the search's cost (see :class:`PlanOptions`). Itineraries are sorted by it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from routing.router import Route, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
+from routing.transit.mcraptor import TransitCosts, mc_raptor
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,
@@ -179,6 +186,7 @@ class SearchInputs(NamedTuple):
     egress_cost: np.ndarray
     searches: list[tuple[bool, RaptorOptions]]  # (only known-accessible, options)
     options: PlanOptions
+    costs: TransitCosts | None = None  # the generalised cost of the McRAPTOR search
 
 
 @dataclass
@@ -290,6 +298,7 @@ class TransitPlanner:
         # and last walks, and plans share the walks between stops.
         self.cache_walks = cache_walks
         self._walks: OrderedDict[tuple, Route | None] = OrderedDict()
+        self._costs: OrderedDict[tuple, TransitCosts] = OrderedDict()
 
     @classmethod
     def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
@@ -519,6 +528,13 @@ class TransitPlanner:
                                       wanted=wanted)  # fmt: skip
             if journeys:
                 break
+        walk = self._walk_route(src, dst, profile)
+        if walk is not None and walk.duration_s > opts.walk_only_max_s:
+            walk = None
+        if not window_s:
+            walk_s = None if walk is None else walk.duration_s
+            journeys = self._shortlist(journeys, moment, wanted, arrive_by=arrive_by,
+                                       walk_s=walk_s)  # fmt: skip
         itineraries = [
             self._itinerary(
                 view,
@@ -535,8 +551,7 @@ class TransitPlanner:
             )  # fmt: skip
             for j, known in journeys
         ]
-        walk = self._walk_route(src, dst, profile)
-        if walk is not None and walk.duration_s <= opts.walk_only_max_s:
+        if walk is not None:
             walk_only = self._walk_only(walk, local, arrive_by=arrive_by)
             # A ride that arrives no earlier than walking there (or, arriving by a time,
             # leaves no later than walking would) is no help (from == to...).
@@ -570,6 +585,42 @@ class TransitPlanner:
             **self._cursors(shown),
         )
 
+    @staticmethod
+    def _shortlist(
+        journeys: list[tuple[Journey, bool]],
+        moment: int,
+        wanted: int,
+        *,
+        arrive_by: bool,
+        walk_s: float | None,
+    ) -> list[tuple[Journey, bool]]:
+        """The journeys worth describing (each costs street searches for its walks).
+
+        Drops rides no better than walking (as :meth:`plan` does for itineraries), orders
+        by the search's generalised cost (time from the request + ``Journey.cost``) and
+        keeps ``wanted``, plus the best journey known to be accessible when one exists.
+        """
+        def total(j: Journey) -> int:
+            elapsed = moment - j.departure_time if arrive_by else j.arrival_time - moment
+            return elapsed + j.cost
+
+        if walk_s is not None:
+            walked = round(walk_s)
+            journeys = [
+                (j, k) for j, k in journeys
+                if (j.departure_time > moment - walked if arrive_by
+                    else j.arrival_time < moment + walked)
+            ]  # fmt: skip
+        if arrive_by:
+            ranked = sorted(journeys, key=lambda x: (-x[0].departure_time, total(x[0])))
+        else:
+            ranked = sorted(journeys, key=lambda x: total(x[0]))
+        shown = ranked[:wanted]
+        known = [x for x in ranked if x[1]]
+        if known and not any(k for _, k in shown):
+            shown = shown[: max(0, wanted - 1)] + known[:1]
+        return shown
+
     def search_inputs(
         self,
         origin: tuple[float, float],
@@ -601,7 +652,57 @@ class TransitPlanner:
         access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
         egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
         return SearchInputs(view, access, egress, acc_c, egr_c,
-                            self._searches(view, profile, opts), opts)  # fmt: skip
+                            self._searches(view, profile, opts), opts,
+                            self.transit_costs(view, profile))  # fmt: skip
+
+    def transit_costs(self, view: ServiceView, profile: Profile) -> TransitCosts:
+        """The profile's generalised cost beyond time, per trip, stop and footpath (cached).
+
+        Wheelchair profiles: ``unknown_cost_s`` for a vehicle, and for each boarding and
+        alighting stop, whose step-free access is not known (these also mark the journey
+        "with unknowns"). Tactile preferences (blind profiles): ``stop_no_tactile_s`` /
+        ``stop_unknown_tactile_s`` per boarding and alighting stop. Every change:
+        ``transfer_penalty_s``. Every walk between stops: its profile cost beyond its
+        seconds (0 for walks the street graph did not price, e.g. chained ones).
+        """
+        key = (id(view), profile)
+        hit = self._costs.get(key)
+        if hit is not None and hit[0] is view:
+            return hit[1]
+        tt = view.timetable
+        stop_pen = np.zeros(tt.n_stops, dtype=np.int64)
+        stop_unknown = np.zeros(tt.n_stops, dtype=bool)
+        trip_pen = np.zeros(tt.n_trips, dtype=np.int64)
+        trip_unknown = np.zeros(tt.n_trips, dtype=bool)
+        if profile.wheelchair:
+            unknown = int(round(profile.unknown_cost_s))
+            stop_unknown = view.stop_wheelchair == UNKNOWN
+            trip_unknown = view.trip_wheelchair == UNKNOWN
+            stop_pen += np.where(stop_unknown, unknown, 0)
+            trip_pen += np.where(trip_unknown, unknown, 0)
+        tactile = view.stop_tactile
+        stop_pen += np.where(tactile == NO, int(round(profile.stop_no_tactile_s)), 0)
+        stop_pen += np.where(tactile == UNKNOWN, int(round(profile.stop_unknown_tactile_s)), 0)
+        change = self.options.transfer_penalty_s
+        change = profile.transfer_penalty_s if change is None else change
+        src = np.repeat(np.arange(tt.n_stops), np.diff(tt.footpath_ptr))
+        walks = view.links.transfers
+        extra = np.array([
+            max(0, round(pair[1] - pair[0])) if (pair := walks.get((a, b))) else 0
+            for a, b in zip(src.tolist(), tt.footpath_to.tolist(), strict=True)
+        ], dtype=np.int64)  # fmt: skip
+        costs = TransitCosts(trip_penalty=trip_pen, trip_unknown=trip_unknown,
+                             stop_penalty=stop_pen, stop_unknown=stop_unknown,
+                             transfer_penalty=int(round(change)), footpath_extra=extra)  # fmt: skip
+        self._costs[key] = (view, costs)
+        while len(self._costs) > self.cache_views:
+            self._costs.popitem(last=False)
+        return costs
+
+    @staticmethod
+    def _walk_extras(seconds: dict[int, int], cost: np.ndarray) -> dict[int, int]:
+        """Per stop: the walk's profile cost beyond its seconds (whole seconds)."""
+        return {s: max(0, round(float(cost[s])) - t) for s, t in seconds.items()}
 
     def _journeys(
         self, inputs: SearchInputs, moment: int, *, arrive_by: bool, window_s: int, wanted: int
@@ -614,7 +715,21 @@ class TransitPlanner:
         earliest = moment - inputs.options.arrive_by_horizon_s
         out: list[tuple[Journey, bool]] = []
         seen = set()
-        for known, ro in inputs.searches:
+        wheelchair = len(inputs.searches) > 1
+        costs = inputs.costs
+        acc_x = self._walk_extras(access, inputs.access_cost)
+        egr_x = self._walk_extras(egress, inputs.egress_cost)
+        any_options = inputs.searches[0][1]
+
+        def multi(t: int, by: int | None = None) -> list[Journey]:
+            found = mc_raptor(tt, access, egress, t, any_options, costs,
+                              access_cost=acc_x, egress_cost=egr_x)  # fmt: skip
+            return [j for j in found if by is None or j.arrival_time <= by]
+
+        searches = inputs.searches
+        if not window_s and not arrive_by:
+            searches = searches[:1]  # one McRAPTOR run keeps the known-only journeys too
+        for known, ro in searches:
             if arrive_by and window_s > 0:
                 latest = latest_departure(tt, access, egress, moment, earliest, ro)
                 leave = max((j.departure_time for j in latest), default=None)
@@ -628,12 +743,16 @@ class TransitPlanner:
                     step = latest_departure(tt, access, egress, limit, earliest, ro)
                     if not step:
                         break
-                    found.extend(step)
+                    leave = max(j.departure_time for j in step)
+                    found.extend(multi(leave, limit) if costs is not None else step)
                     limit = min(j.arrival_time for j in step) - 1
             elif window_s > 0:
                 found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+            elif costs is not None:
+                found = multi(moment)
             else:
                 found = raptor(tt, access, egress, moment, ro)
+            by_cost = costs is not None and not window_s
             for j in found:
                 key = tuple(
                     (type(leg).__name__, getattr(leg, "trip", -1), leg.departure_time)
@@ -643,7 +762,7 @@ class TransitPlanner:
                 )
                 if key not in seen:
                     seen.add(key)
-                    out.append((j, known))
+                    out.append((j, (wheelchair and not j.has_unknowns) if by_cost else known))
         return out
 
     def _searches(

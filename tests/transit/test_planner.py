@@ -302,3 +302,41 @@ def _trips_at(tt, stops, times, lo: int, hi: int) -> np.ndarray:
     events = np.repeat(tt.ps_event_ptr[entries], counts) + local
     trips = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
     return np.unique(trips[(times[events] >= lo) & (times[events] <= hi)])
+
+
+@pytest.mark.parametrize("name", ["wheelchair_manual", "blind"])
+def test_generalised_cost_is_searched_and_keeps_the_known_only_journey(almaty_planner, name):
+    """One McRAPTOR run (cost inside the search) against the searches it replaces: the
+    earliest arrival per leg count is plain RAPTOR's, the earliest journey without unknowns
+    is the known-only search's, and every journey's search cost is what its itinerary
+    reports (up to rounding of the walks' costs)."""
+    from routing.transit.raptor import raptor
+
+    planner, profile = almaty_planner, get_profile(name)
+    when = parse_departure(WEEKDAY_8)
+    midnight = when.replace(hour=0, minute=0)
+    moment = round((when - midnight).total_seconds())
+    inputs = planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when.date(), profile)
+    tt = inputs.view.timetable
+    found = planner._journeys(inputs, moment, arrive_by=False, window_s=0, wanted=4)
+    journeys = [j for j, _ in found]
+    assert journeys
+    _, any_options = inputs.searches[0]
+    plain = raptor(tt, inputs.access, inputs.egress, moment, any_options)
+    for legs in range(1, any_options.max_transfers + 2):
+        best = [j.arrival_time for j in plain if j.n_transit_legs <= legs]
+        mine = [j.arrival_time for j in journeys if j.n_transit_legs <= legs]
+        assert min(best, default=None) == min(mine, default=None)
+    if profile.wheelchair:
+        _, known_options = inputs.searches[1]
+        only_known = raptor(tt, inputs.access, inputs.egress, moment, known_options)
+        known = [j.arrival_time for j, k in found if k]
+        assert min(known, default=None) == min((j.arrival_time for j in only_known), default=None)
+        assert all(k == (not j.has_unknowns) for j, k in found)
+    src = planner.network.snap(NEAR_RAIYMBEK, profile, "from")
+    dst = planner.network.snap(NEAR_MOMYSHULY, profile, "to")
+    for j, k in found:
+        it = planner._itinerary(inputs.view, j, k, src, dst, profile, midnight, moment,
+                                inputs.access_cost, inputs.egress_cost)  # fmt: skip
+        walks = sum(1 for leg in it.legs if leg["mode"] == "walk")
+        assert abs(it.generalized_cost - (j.arrival_time - moment + j.cost)) <= walks + 1
