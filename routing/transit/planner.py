@@ -548,6 +548,7 @@ class TransitPlanner:
                 acc_c,
                 egr_c,
                 arrive_by=arrive_by,
+                search_cost=None if window_s else j.cost,
             )  # fmt: skip
             for j, known in journeys
         ]
@@ -596,8 +597,9 @@ class TransitPlanner:
     ) -> list[tuple[Journey, bool]]:
         """The journeys worth describing (each costs street searches for its walks).
 
-        Drops rides no better than walking (as :meth:`plan` does for itineraries), orders
-        by the search's generalised cost (time from the request + ``Journey.cost``) and
+        Drops rides no better than walking (as :meth:`plan` does for itineraries) and
+        journeys another beats in time, transfers, total generalised cost (time from the
+        request + ``Journey.cost``) and known accessibility; orders by that cost and
         keeps ``wanted``, plus the best journey known to be accessible when one exists.
         """
         def total(j: Journey) -> int:
@@ -611,6 +613,19 @@ class TransitPlanner:
                 if (j.departure_time > moment - walked if arrive_by
                     else j.arrival_time < moment + walked)
             ]  # fmt: skip
+        # The search keeps journeys that are better in *some* criterion, including cost
+        # beyond time alone; show one only if no other is as good in time, transfers,
+        # total generalised cost and known accessibility (OTP filters its itineraries
+        # after the search likewise).
+        def criteria(j: Journey) -> tuple[int, int, int, bool]:
+            when = -j.departure_time if arrive_by else j.arrival_time
+            return when, j.n_transit_legs, total(j), j.has_unknowns
+
+        keys = [criteria(j) for j, _ in journeys]
+        journeys = [
+            x for x, a in zip(journeys, keys, strict=True)
+            if not any(b != a and all(p <= q for p, q in zip(b, a, strict=True)) for b in keys)
+        ]  # fmt: skip
         if arrive_by:
             ranked = sorted(journeys, key=lambda x: (-x[0].departure_time, total(x[0])))
         else:
@@ -932,7 +947,11 @@ class TransitPlanner:
         egr_c: np.ndarray,
         *,
         arrive_by: bool = False,
+        search_cost: int | None = None,
     ) -> Itinerary:
+        """``search_cost``: the journey's cost beyond time from the McRAPTOR search; when
+        given, the generalised cost is time + it (what the journeys were ranked by),
+        otherwise it is added up here from the legs (the same terms, unrounded)."""
         links = view.links
         legs: list[dict] = []
         warnings: list[dict] = []
@@ -1006,6 +1025,8 @@ class TransitPlanner:
         else:
             total = journey.arrival_time - moment
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
+        if search_cost is not None:
+            generalized = total + search_cost
         warnings.extend(self._long_waits(view, journey, moment, arrive_by, at))
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
         wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
