@@ -169,19 +169,74 @@ class _Bag:
         self.stop, self.time, self.cost = empty, empty, empty
         self.unknown = np.zeros(0, dtype=bool)
 
-    def admit(self, stop, time, cost, unknown) -> np.ndarray:
+    def admit(self, stop, time, cost, unknown, n_stops: int) -> np.ndarray:
         """Indices of candidates no bag label (or earlier candidate) dominates; the bag
-        then keeps them and drops the labels they dominate."""
-        n_old = len(self.stop)
-        all_stop = np.concatenate([self.stop, stop])
-        all_time = np.concatenate([self.time, time])
-        all_cost = np.concatenate([self.cost, cost])
-        all_unknown = np.concatenate([self.unknown, unknown])
+        then keeps them and drops the labels they dominate. Only the bag's labels at the
+        candidates' stops take part."""
+        fast = ~_beaten_by_extremes(stop, time, cost, unknown, self, n_stops)
+        picked = np.flatnonzero(fast)
+        stop, time, cost, unknown = stop[picked], time[picked], cost[picked], unknown[picked]
+        touched = np.zeros(n_stops, dtype=bool)
+        touched[stop] = True
+        here = touched[self.stop]
+        old = np.flatnonzero(here)
+        n_old = len(old)
+        all_stop = np.concatenate([self.stop[old], stop])
+        all_time = np.concatenate([self.time[old], time])
+        all_cost = np.concatenate([self.cost[old], cost])
+        all_unknown = np.concatenate([self.unknown[old], unknown])
         is_new = np.arange(len(all_stop)) >= n_old
         keep = ~dominated(all_stop, all_time, all_cost, all_unknown, is_new)
-        self.stop, self.time = all_stop[keep], all_time[keep]
-        self.cost, self.unknown = all_cost[keep], all_unknown[keep]
-        return np.flatnonzero(keep[n_old:])
+        rest = ~here
+        self.stop = np.concatenate([self.stop[rest], all_stop[keep]])
+        self.time = np.concatenate([self.time[rest], all_time[keep]])
+        self.cost = np.concatenate([self.cost[rest], all_cost[keep]])
+        self.unknown = np.concatenate([self.unknown[rest], all_unknown[keep]])
+        return picked[np.flatnonzero(keep[n_old:])]
+
+
+def _beaten_by_extremes(stop, time, cost, unknown, bag: _Bag, n_stops: int) -> np.ndarray:
+    """A quick, partial dominance test before the exact one (which sorts): per stop, the
+    earliest and the cheapest label (of the bag and the candidates; of all and of the
+    known ones) beat most candidates of a round. True only where one of them dominates."""
+    if len(stop) == 0:
+        return np.zeros(0, dtype=bool)
+    touched = np.zeros(n_stops, dtype=bool)
+    touched[stop] = True
+    old = np.flatnonzero(touched[bag.stop])
+    all_stop = np.concatenate([bag.stop[old], stop])
+    all_time = np.concatenate([bag.time[old], time])
+    all_cost = np.concatenate([bag.cost[old], cost]).astype(np.int64)
+    all_unknown = np.concatenate([bag.unknown[old], unknown]).astype(np.int64)
+    t0 = int(all_time.min())
+    rel = all_time - t0
+    if int(rel.max()) >= 2**29:
+        return np.zeros(len(stop), dtype=bool)
+    out = np.zeros(len(stop), dtype=bool)
+    none = np.iinfo(np.int64).max
+    for only_known in (False, True) if all_unknown.any() else (False,):
+        mine = all_unknown == 0 if only_known else np.ones(len(all_stop), dtype=bool)
+        for key in (rel * 2**33 + all_cost * 2 + all_unknown,  # earliest, then cheapest
+                    all_cost * 2**31 + rel):  # cheapest, then earliest  # fmt: skip
+            best = np.full(n_stops, none, dtype=np.int64)
+            np.minimum.at(best, all_stop[mine], key[mine])
+            hit = best[stop]
+            has = hit != none
+            winner = np.full(len(stop), -1, dtype=np.int64)
+            # Decode the winning label's (time, cost, unknown) through its index.
+            index = np.full(n_stops, -1, dtype=np.int64)
+            chosen = np.flatnonzero(mine & (key == best[all_stop]))
+            index[all_stop[chosen]] = chosen
+            winner[has] = index[stop[has]]
+            w = winner[has]
+            beats = (
+                (rel[w] <= time[has] - t0) & (all_cost[w] <= cost[has])
+                & (all_unknown[w] <= unknown[has])
+                & ((rel[w] < time[has] - t0) | (all_cost[w] < cost[has])
+                   | (all_unknown[w] < unknown[has]))
+            )  # fmt: skip
+            out[np.flatnonzero(has)[beats]] = True
+    return out
 
 
 def dominated(
@@ -200,8 +255,18 @@ def dominated(
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    keys = [unknown, cost, order, group] if tie is None else [tie, unknown, cost, order, group]
-    perm = np.lexsort(keys)
+    # Two int64 keys instead of five: (group, order) and (cost, unknown, tie).
+    low = int(order.min())
+    span = int(order.max()) - low + 1
+    first = group.astype(np.int64) * span + (order - low)
+    second = cost.astype(np.int64) * 4 + unknown.astype(np.int64) * 2
+    if tie is not None:
+        second += tie.astype(np.int64)
+    second_span = int(second.max()) + 1
+    if (int(first.max()) + 1) * second_span < 2**62:  # one key: one quicksort
+        perm = np.argsort(first * second_span + second)
+    else:
+        perm = np.lexsort([second, first])
     g, c, u = group[perm].astype(np.int64), cost[perm], unknown[perm]
     start = np.ones(n, dtype=bool)
     start[1:] = g[1:] != g[:-1]
@@ -305,14 +370,19 @@ class _McSearch:
         t_unk = np.zeros(0, dtype=bool)
 
         def beaten(time, cost, unknown) -> np.ndarray:
-            """Dominated by a journey already found (costs and times only grow)."""
+            """Dominated by a journey already found (costs and times only grow): the
+            cheapest journey arriving no later, over all and over those without unknowns."""
             if len(t_arr) == 0 or len(time) == 0:
                 return np.zeros(len(time), dtype=bool)
-            return (
-                (t_arr[None, :] <= time[:, None])
-                & (t_cost[None, :] <= cost[:, None])
-                & (t_unk[None, :] <= unknown[:, None])
-            ).any(axis=1)
+            order = np.argsort(t_arr, kind="stable")
+            arrivals = t_arr[order]
+            cheapest = np.minimum.accumulate(t_cost[order])
+            known = np.minimum.accumulate(np.where(t_unk[order], MAX_COST, t_cost[order]))
+            i = np.searchsorted(arrivals, time, side="right") - 1
+            ok = i >= 0
+            j = np.maximum(i, 0)
+            bound = np.where(unknown, cheapest[j], known[j])
+            return ok & (bound <= cost)
 
         # Round 0: the access walks, each perhaps followed by one footpath.
         a_stop, a_sec = self.access_stops, self.access_seconds
@@ -330,7 +400,9 @@ class _McSearch:
             via=np.concatenate([np.full(len(a_stop), -1), a_stop[src]]),
             walk=np.concatenate([np.zeros(len(a_stop), dtype=np.int64), walk]),
         )
-        fresh = first.take(ready_bag.admit(first.stop, first.time, first.cost, first.unknown))
+        fresh = first.take(
+            ready_bag.admit(first.stop, first.time, first.cost, first.unknown, tt.n_stops)
+        )
         readies.append(fresh)
         n_rounds = opts.max_transfers + 1
 
@@ -351,7 +423,10 @@ class _McSearch:
             owner, entries, stop = owner[ok], entries[ok], stop[ok]
             pattern = tt.ps_pattern[entries].astype(np.int64)
             shifted = np.clip(ready.time[owner] - tt.key_origin, 0, tt.key_span - 1)
-            first_event = np.searchsorted(tt.departure_key, entries * tt.key_span + shifted)
+            needles = entries * tt.key_span + shifted
+            by_key = np.argsort(needles)  # sorted needles: far fewer cache misses
+            first_event = np.empty(len(needles), dtype=np.int64)
+            first_event[by_key] = np.searchsorted(tt.departure_key, needles[by_key])
             local0 = first_event - tt.ps_event_ptr[entries]
             offset = tt.pattern_trip_ptr[pattern]
             ev_owner, ev_entry, ev_trip = [], [], []
@@ -399,7 +474,7 @@ class _McSearch:
             ok = np.flatnonzero(~beaten(arrival, cost, unknown))
             at, ev, a_stop, arrival, cost, unknown = (at[ok], ev[ok], a_stop[ok], arrival[ok],
                                                       cost[ok], unknown[ok])  # fmt: skip
-            won = ride_bag.admit(a_stop, arrival, cost, unknown)
+            won = ride_bag.admit(a_stop, arrival, cost, unknown, tt.n_stops)
             ride = _Labels.of(
                 stop=a_stop[won], time=arrival[won], cost=cost[won], unknown=unknown[won],
                 parent=e_owner[ev[won]], via=e_entry[ev[won]], trip=e_trip[ev[won]],
@@ -454,7 +529,7 @@ class _McSearch:
             )  # fmt: skip
             cand = cand.take(np.flatnonzero(~beaten(cand.time, cand.cost, cand.unknown)))
             readies.append(cand.take(ready_bag.admit(cand.stop, cand.time, cand.cost,
-                                                     cand.unknown)))  # fmt: skip
+                                                     cand.unknown, tt.n_stops)))  # fmt: skip
 
         journeys = [self._rebuild(rides, readies, *t) for t in targets]
         journeys.sort(key=lambda j: (j.n_transit_legs, j.arrival_time, j.cost, j.has_unknowns))
