@@ -3,7 +3,10 @@
 The planner joins the street router and RAPTOR:
 
 1. **Stops on the street graph.** Every stop is snapped, per profile, to the nearest way
-   the profile may use (at most ``max_stop_snap_m`` away; farther stops cannot be walked to).
+   the profile may use (at most ``max_stop_snap_m`` away). A stop farther away, up to
+   ``max_stop_link_m``, gets a *straight link* to that way: walked at the profile's speed,
+   priced one ``unknown_cost_s`` more (surface, kerbs and slope are unknown), and every
+   walk using it carries a ``straight_link`` warning. Farther stops cannot be walked to.
 2. **Access and egress.** One bounded Dijkstra from the origin and one on the reversed graph
    from the destination give, for every stop, the walking cost and the real seconds along
    the cheapest path (seconds are summed along the shortest-path tree by pointer jumping).
@@ -88,7 +91,11 @@ class PlanOptions:
     max_transfer_m
         Stops farther apart than this (straight line) are not linked by a transfer walk.
     max_stop_snap_m
-        A stop farther than this from any way the profile may use cannot be walked to.
+        A stop within this of a way the profile may use is reached along that way.
+    max_stop_link_m
+        A stop farther than ``max_stop_snap_m`` but within this is joined to the nearest
+        usable way by a straight link (see the module notes); farther ones cannot be
+        walked to. Equal to ``max_stop_snap_m``: no links.
     min_transfer_s
         Time to change vehicles at one stop; None takes the profile's ``min_transfer_s``.
     transfer_penalty_s
@@ -111,6 +118,7 @@ class PlanOptions:
     max_access_s: float = 1200.0
     max_transfer_m: float = 400.0
     max_stop_snap_m: float = 200.0
+    max_stop_link_m: float = 1000.0
     min_transfer_s: int | None = None
     transfer_penalty_s: float | None = None
     walk_only_max_s: float = 3600.0
@@ -164,6 +172,11 @@ class _StopLinks:
 
     snaps: list[Snap | None]
     transfers: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    # Per stop: metres of straight link from the stop to its snap (0: on a usable way),
+    # and that link's seconds and cost for the profile.
+    link_m: np.ndarray | None = None
+    link_s: np.ndarray | None = None
+    link_cost: np.ndarray | None = None
 
 
 class ServiceView(NamedTuple):
@@ -376,7 +389,17 @@ class TransitPlanner:
         points = np.stack([tt.stop_lat, tt.stop_lon], axis=1)
         snaps = self.network.snap_many(points, profile,
                                        max_distance_m=self.options.max_stop_snap_m)  # fmt: skip
-        links = _StopLinks(snaps)
+        link_m = np.zeros(len(snaps))
+        far = [i for i, snap in enumerate(snaps) if snap is None]
+        if far and self.options.max_stop_link_m > self.options.max_stop_snap_m:
+            reach = self.options.max_stop_link_m
+            linked = self.network.snap_many(points[far], profile, max_distance_m=reach)
+            for i, snap in zip(far, linked, strict=True):
+                if snap is not None:
+                    snaps[i], link_m[i] = snap, snap.distance_m
+        link_s = link_m / profile.speed_mps
+        link_cost = np.where(link_m > 0, link_s + profile.unknown_cost_s, 0.0)
+        links = _StopLinks(snaps, link_m=link_m, link_s=link_s, link_cost=link_cost)
         links.transfers = self._transfer_walks(profile, tt, links)
         self._links[profile] = links
         while len(self._links) > self.cache_profiles:
@@ -408,6 +431,9 @@ class TransitPlanner:
                            limit=limit)  # fmt: skip
             rows, cols = np.searchsorted(src, a[mine]), np.searchsorted(dst, b[mine])
             cost[mine], seconds[mine] = m.cost[rows, cols], m.seconds[rows, cols]
+        if links.link_s is not None:  # straight links at either end
+            seconds = seconds + links.link_s[a] + links.link_s[b]
+            cost = cost + links.link_cost[a] + links.link_cost[b]
         keep = np.isfinite(cost)
         return {
             (int(x), int(y)): (int(round(sv)), float(cv))
@@ -431,7 +457,10 @@ class TransitPlanner:
         tree = self.network.tree([snap], profile, reverse=reverse,
                                  limit=self.options.max_access_s)  # fmt: skip
         at_stops = tree.at(links.snaps)
-        return at_stops.seconds[0], at_stops.cost[0]
+        seconds, cost = at_stops.seconds[0], at_stops.cost[0]
+        if links.link_s is not None:  # straight links from the street to far stops
+            seconds, cost = seconds + links.link_s, cost + links.link_cost
+        return seconds, cost
 
     # -- planning -----------------------------------------------------------------------
     def service_dates(self) -> tuple[dt.date, dt.date] | None:
@@ -987,7 +1016,10 @@ class TransitPlanner:
             (a_snap, a), (b_snap, b) = start_point(walk_run[0]), end_point(walk_run[-1])
             seconds = sum(leg.seconds for leg in walk_run)
             walk = self._walk_route(a_snap, b_snap, profile)
-            legs.append(self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds))
+            leg = self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds)
+            walk_m += self._straight_links(leg, view, walk_run, at_start=True)
+            walk_m += self._straight_links(leg, view, walk_run, at_start=False)
+            legs.append(leg)
             walk_s += seconds
             walk_m += walk.distance_m if walk else 0.0
             for leg in walk_run:
@@ -1043,6 +1075,36 @@ class TransitPlanner:
             warnings=warnings,
             only_known_accessible=known,
         )
+
+    def _straight_links(self, leg: dict, view: ServiceView, run: list, *, at_start: bool) -> float:
+        """Add the straight link of a far stop at the start or end of a walk leg (its
+        line and a ``straight_link`` warning); return its metres (0 when none)."""
+        first, last = run[0], run[-1]
+        if at_start:
+            stop = None if isinstance(first, AccessLeg) else (
+                first.stop if isinstance(first, EgressLeg) else first.from_stop)
+        else:
+            stop = None if isinstance(last, EgressLeg) else (
+                last.stop if isinstance(last, AccessLeg) else last.to_stop)  # fmt: skip
+        links = view.links
+        if stop is None or links.link_m is None or links.link_m[stop] <= 0:
+            return 0.0
+        tt, metres = view.timetable, float(links.link_m[stop])
+        leg["distance_m"] = round(leg.get("distance_m", 0.0) + metres, 1)
+        point = [round(float(tt.stop_lon[stop]), 6), round(float(tt.stop_lat[stop]), 6)]
+        line = leg.get("geometry", {}).get("coordinates")
+        if line is not None and at_start:
+            line.insert(0, point)
+        elif line is not None:
+            line.append(point)
+        leg.setdefault("warnings", []).append({
+            "code": "straight_link",
+            "message": f"{tt.stop_names[stop]} is {round(metres)} m from the nearest mapped "
+                       "way usable with this profile: that part is a straight line whose "
+                       "surface, kerbs and slope are unknown.",
+            "distance_m": round(metres, 1),
+        })  # fmt: skip
+        return metres
 
     def _long_waits(
         self, view: ServiceView, journey: Journey, moment: int, arrive_by: bool, at

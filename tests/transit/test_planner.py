@@ -340,3 +340,58 @@ def test_generalised_cost_is_searched_and_keeps_the_known_only_journey(almaty_pl
                                 inputs.access_cost, inputs.egress_cost)  # fmt: skip
         walks = sum(1 for leg in it.legs if leg["mode"] == "walk")
         assert abs(it.generalized_cost - (j.arrival_time - moment + j.cost)) <= walks + 1
+
+
+def test_stops_far_from_any_usable_way_get_a_warned_straight_link(almaty_planner):
+    """Stops more than max_stop_snap_m from a usable way (the 2012 streets miss some) are
+    reached by a straight link priced at the profile's speed, and a walk to one says so."""
+    from routing.transit.raptor import AccessLeg, EgressLeg, Journey, TransitLeg
+
+    planner, profile = almaty_planner, get_profile("walk")
+    date = dt.date(2026, 12, 7)
+    view = planner._prepared(date, profile)
+    tt, links = view.timetable, view.links
+    served = np.unique(tt.ps_stop)
+    linked = served[links.link_m[served] > 0]
+    assert len(linked) > 50  # ~100 on Almaty; they vanished before
+    assert (links.link_m[linked] > planner.options.max_stop_snap_m).all()
+    assert (links.link_m[linked] <= planner.options.max_stop_link_m).all()
+    # A linked stop that is the first of a pattern with a later stop on a way.
+    entry = next(
+        e for e in range(len(tt.ps_stop))
+        if links.link_m[tt.ps_stop[e]] > 0 and tt.ps_can_board[e]
+        and e + 1 < len(tt.ps_stop) and tt.ps_pattern[e + 1] == tt.ps_pattern[e]
+        and links.link_m[tt.ps_stop[e + 1]] == 0 and links.snaps[tt.ps_stop[e + 1]] is not None
+    )  # fmt: skip
+    far, near = int(tt.ps_stop[entry]), int(tt.ps_stop[entry + 1])
+    snap = links.snaps[far]
+    origin = (snap.lat, snap.lon)  # on the street where the link starts
+    src = planner.network.snap(origin, profile, "from")
+    seconds, cost = planner._access(src, profile, links, reverse=False)
+    tree = planner.network.tree([src], profile, limit=planner.options.max_access_s)
+    street = tree.at(links.snaps).seconds[0]
+    link_s = links.link_m[far] / profile.speed_mps
+    assert seconds[far] == pytest.approx(street[far] + link_s)
+    assert cost[far] >= seconds[far]
+    # An itinerary boarding there: its first walk ends with the straight line and a warning.
+    pattern = int(tt.ps_pattern[entry])
+    trip = int(tt.pattern_trip_ptr[pattern])
+    board = int(tt.event_departure[tt.ps_event_ptr[entry]])
+    alight = int(tt.event_arrival[tt.ps_event_ptr[entry + 1]])
+    walk_in = round(seconds[far])
+    position = int(tt.ps_position[entry])
+    journey = Journey(board - walk_in, alight, (
+        AccessLeg(far, walk_in, board - walk_in, board),
+        TransitLeg(trip, far, near, board, alight, position, position + 1),
+        EgressLeg(near, 0, alight, alight),
+    ))  # fmt: skip
+    midnight = dt.datetime(2026, 12, 7, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    dst = links.snaps[near]
+    it = planner._itinerary(view, journey, False, src, dst, profile, midnight, board - walk_in,
+                            np.asarray(cost), np.zeros(tt.n_stops))  # fmt: skip
+    first = it.legs[0]
+    warning = next(w for w in first["warnings"] if w["code"] == "straight_link")
+    assert warning["distance_m"] == pytest.approx(links.link_m[far], abs=0.1)
+    assert first["geometry"]["coordinates"][-1] == [round(float(tt.stop_lon[far]), 6),
+                                                    round(float(tt.stop_lat[far]), 6)]
+    assert first["distance_m"] >= links.link_m[far]
