@@ -43,8 +43,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy.spatial import cKDTree
 
+from routing.cost import get_profile
 from routing.cost.profiles import Profile
-from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
+from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError, RoutingError
 from routing.router import Route, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
@@ -591,6 +592,9 @@ class TransitPlanner:
                 itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
             itineraries.append(walk_only)
         if not itineraries:
+            blocked = self._blocked_end((origin, destination), (src, dst), inputs, profile)
+            if blocked is not None:
+                raise blocked
             raise NoRouteError(
                 f"no itinerary for profile '{profile.name}' "
                 f"{'arriving by' if arrive_by else 'at'} {local.isoformat()}: "
@@ -917,6 +921,71 @@ class TransitPlanner:
             "percentiles": list(percentiles),
             "targets": out,
         }
+
+    def _blocked_end(
+        self, ends: tuple[tuple[float, float], tuple[float, float]], snaps: tuple[Snap, Snap],
+        inputs: SearchInputs, profile: Profile, *, tries: int = 3,
+    ) -> NoRouteError | None:
+        """Explain a plan without itineraries by an end the profile cannot leave.
+
+        An end may snap onto a piece of way the profile can use that is cut off from the
+        rest by steps, kerbs or slopes; then no stop is usable, or only stops on that
+        piece, and "no trip connects" would mislead. An end counts as cut off when the
+        profile reaches (within the access limit) at most a quarter of the street nodes
+        walking reaches from there, or at most 10. Then the profile's street route to the ``tries``
+        nearest stops it may use but does not reach is asked of the street router, whose
+        422 (the barriers on the walking route, or why the end is cut off) is the answer,
+        naming the end. None when no end is cut off that way.
+        """
+        view = inputs.view
+        tt, links, net = view.timetable, view.links, self.network
+        limit, walk = self.options.max_access_s, get_profile("walk")
+        usable = np.array([snap is not None for snap in links.snaps])
+        if profile.wheelchair:
+            usable &= view.stop_wheelchair != NO
+        for name, point, snap, cost in (("origin", ends[0], snaps[0], inputs.access_cost),
+                                        ("destination", ends[1], snaps[1], inputs.egress_cost)):
+            reverse = name == "destination"
+            mine = np.isfinite(net.tree([snap], profile, reverse=reverse, limit=limit).cost).sum()
+            try:
+                on_foot = net.snap(point, walk, "point")
+            except RoutingError:
+                continue
+            walking = np.isfinite(net.tree([on_foot], walk, reverse=reverse, limit=limit).cost)
+            if mine * 4 > walking.sum() and mine > 10:
+                continue
+            stops = np.flatnonzero(usable & ~np.isfinite(cost))
+            if len(stops) == 0:
+                continue
+            xy = net.projection.forward(tt.stop_lat[stops], tt.stop_lon[stops])
+            here = net.projection.forward(np.array([point[0]]), np.array([point[1]]))[0]
+            nearest = stops[np.argsort(np.hypot(*(xy - here).T))[:tries]]
+            for stop in nearest.tolist():
+                place = (links.snaps[stop].lat, links.snaps[stop].lon)  # on its way
+                try:
+                    self.router.route(*((point, place) if not reverse else (place, point)),
+                                      profile)  # fmt: skip
+                except NoRouteError as exc:
+                    prefix = f"no route for profile '{profile.name}': "
+                    return NoRouteError(
+                        f"no itinerary for profile '{profile.name}': the {name} is on a piece "
+                        f"of way this profile cannot leave ({mine} street nodes within reach, "
+                        f"{int(walking.sum())} on foot); towards {tt.stop_names[stop]}: "
+                        f"{exc.message.removeprefix(prefix)}",
+                        profile=profile.name,
+                        blocked_end=name,
+                        **{k: v for k, v in exc.details.items() if k != "profile"},
+                    )
+                except RoutingError:
+                    continue
+            return NoRouteError(
+                f"no itinerary for profile '{profile.name}': the {name} is on an isolated "
+                f"piece of way ({mine} street nodes within reach with this profile, "
+                f"{int(walking.sum())} on foot)",
+                profile=profile.name,
+                blocked_end=name,
+            )
+        return None
 
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:

@@ -395,3 +395,33 @@ def test_stops_far_from_any_usable_way_get_a_warned_straight_link(almaty_planner
     assert first["geometry"]["coordinates"][-1] == [round(float(tt.stop_lon[far]), 6),
                                                     round(float(tt.stop_lat[far]), 6)]
     assert first["distance_m"] >= links.link_m[far]
+
+
+def test_an_origin_on_a_wheelchair_island_is_explained_like_route(almaty_planner):
+    """An origin on a small piece of way a wheelchair can use, cut off by slopes, steps
+    or kerbs: the 422 names the origin and the barriers on the walking route to the
+    nearest stop (as /route does), not "no trip connects"."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    planner, profile = almaty_planner, get_profile("wheelchair_manual")
+    net, graph = planner.network, planner.network.graph
+    usable = np.isfinite(net.costs(profile).costs.cost)
+    u, v, n = graph.edge_u[usable], graph.edge_v[usable], graph.n_nodes
+    _, part = connected_components(coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)),
+                                   directed=True, connection="weak")  # fmt: skip
+    size = np.bincount(part)[part[graph.edge_u]]
+    islands = np.flatnonzero(net.usable_edges(profile) & (size >= 2) & (size <= 6))
+    assert len(islands) > 10
+    explained = 0
+    for edge in islands[:: len(islands) // 4][:4].tolist():
+        a, b = int(graph.edge_u[edge]), int(graph.edge_v[edge])
+        origin = ((graph.node_lat[a] + graph.node_lat[b]) / 2,
+                  (graph.node_lon[a] + graph.node_lon[b]) / 2)  # fmt: skip
+        with pytest.raises(NoRouteError) as caught:
+            almaty_planner.plan(origin, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), profile)
+        body = caught.value.to_dict()
+        assert body.get("blocked_end") == "origin", body["message"]
+        assert "no trip connects" not in body["message"]
+        explained += bool(body.get("barriers")) and "walking_route" in body
+    assert explained >= 2
