@@ -15,6 +15,7 @@ import sys
 #: Baseline kind and ratio label of each of our kinds; other "ours*" kinds use osmnx.
 BASELINES = {
     "ours_plan": ("networkx_te", "networkx/ours"),
+    "ours_mcraptor": ("ours_raptor", "raptor/mcraptor"),
     "ours_matrix": ("networkx_matrix", "networkx/ours"),
     "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
     "ours_new_override": ("ours_same_profile", "cached/new"),

@@ -132,12 +132,15 @@ class Journey:
 
     ``departure_time`` is the latest time to leave the origin and still catch the first
     vehicle (all waiting happens before leaving); times are seconds since midnight of the
-    timetable's service date.
+    timetable's service date. ``cost`` (generalised cost beyond elapsed time) and
+    ``has_unknowns`` are set by :func:`routing.transit.mcraptor.mc_raptor` only.
     """
 
     departure_time: int
     arrival_time: int
     legs: tuple[Leg, ...]
+    cost: int = 0
+    has_unknowns: bool = False
 
     @property
     def transit_legs(self) -> tuple[TransitLeg, ...]:
