@@ -26,6 +26,7 @@ by arriving over either end; two points on one edge are also joined directly.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
@@ -187,6 +189,7 @@ class StreetNetwork:
         self._pairs = EdgePairs.of(graph)
         self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
+        self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
@@ -198,18 +201,20 @@ class StreetNetwork:
         return self._prepare(profile)[1]
 
     def _prepare(self, profile: Profile) -> tuple[ProfileGraph, np.ndarray]:
-        hit = self._prepared.get(profile)
-        if hit is not None:
-            self._prepared.move_to_end(profile)
-            return hit
+        with self._prepared_lock:
+            hit = self._prepared.get(profile)
+            if hit is not None:
+                self._prepared.move_to_end(profile)
+                return hit
         pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
         usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
-        self._prepared[profile] = (pg, usable)
-        while len(self._prepared) > self.cache_size:
-            self._prepared.popitem(last=False)
+        with self._prepared_lock:
+            self._prepared[profile] = (pg, usable)
+            while len(self._prepared) > self.cache_size:
+                self._prepared.popitem(last=False)
         return pg, usable
 
     # -- snapping -----------------------------------------------------------------------
@@ -316,6 +321,7 @@ class StreetNetwork:
         return out
 
     # -- searches -----------------------------------------------------------------------
+    @accepts_deadline
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
         """The cheapest path from ``source`` to ``target``, or None when there is none."""
         pg = self.costs(profile)
@@ -327,6 +333,7 @@ class StreetNetwork:
         crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
         bound = 6.0 * crow / profile.speed_mps + 1800.0
         for limit in (bound, np.inf):
+            checkpoint("a street search")
             best, arrive, pred = np.inf, None, None
             if start:
                 dist, pred = self._search(pg, [start], limit=limit)
@@ -345,6 +352,7 @@ class StreetNetwork:
                                   self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
         return None
 
+    @accepts_deadline
     def tree(
         self,
         sources: Sequence[Snap],
@@ -378,6 +386,7 @@ class StreetNetwork:
         return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
                           metres[0], parent, starts)  # fmt: skip
 
+    @accepts_deadline
     def matrix(
         self,
         sources: Sequence[Snap | None],
@@ -400,6 +409,7 @@ class StreetNetwork:
         ends = np.unique(ends[ends >= 0])
         few = len(ends) <= BACKTRACK_SHARE * self.graph.n_nodes
         for start in range(0, len(rows), batch):
+            checkpoint("a matrix batch")
             chunk = rows[start : start + batch]
             links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
             dist, pred = self._search(pg, links, limit=limit)

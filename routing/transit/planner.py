@@ -35,6 +35,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline
 from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
 from routing.router import Route, StreetRouter
 from routing.snapping import Snap
@@ -449,6 +450,7 @@ class TransitPlanner:
                 feed_end_date=last.isoformat(),
             )
 
+    @accepts_deadline
     def plan(
         self,
         origin: tuple[float, float],
@@ -678,6 +680,7 @@ class TransitPlanner:
             "later": {"time": last.isoformat(), "arrive_by": False},
         }
 
+    @accepts_deadline
     def travel_time_distribution(
         self,
         origin: tuple[float, float],
