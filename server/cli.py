@@ -274,6 +274,10 @@ def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
                         default=SheddingOptions().heavy_time_limit_s, metavar="SECONDS",
                         help="the same for /plan, /matrix, /isochrone (default "
                              "%(default)s)")  # fmt: skip
+    parser.add_argument("--max-worker-memory", type=int, default=defaults.max_worker_rss_mb,
+                        metavar="MB",
+                        help="restart a worker (gracefully) whose resident memory stays above "
+                             "this after a request (0: never; default %(default)s)")  # fmt: skip
     parser.add_argument("--max-requests", type=int, default=defaults.max_requests,
                         help="recycle a worker after this many requests (0: never)")  # fmt: skip
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -328,7 +332,8 @@ def run_serve(args: argparse.Namespace) -> int:
                                     heavy_time_limit_s=args.heavy_time_limit),
     })  # fmt: skip
     options = ServeOptions(host=args.host, port=args.port, workers=args.workers,
-                           threads=args.threads, max_requests=args.max_requests)  # fmt: skip
+                           threads=args.threads, max_requests=args.max_requests,
+                           max_worker_rss_mb=args.max_worker_memory)  # fmt: skip
 
     def ready() -> None:
         print(f"serving on http://{args.host}:{args.port}/ with {args.workers} worker(s) "
