@@ -19,7 +19,7 @@ BASELINES = {
     "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
     "ours_new_override": ("ours_same_profile", "cached/new"),
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
-    "ours_http_waitress": ("ours_inprocess", "in-process/http"),
+    "ours_http_gunicorn": ("ours_inprocess", "in-process/http"),
 }
 
 

@@ -278,6 +278,10 @@ def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
                         metavar="MB",
                         help="restart a worker (gracefully) whose resident memory stays above "
                              "this after a request (0: never; default %(default)s)")  # fmt: skip
+    parser.add_argument("--malloc-arenas", type=int, default=defaults.malloc_arenas,
+                        metavar="N",
+                        help="cap glibc's malloc arenas per process (0: glibc's default of 8 "
+                             "per core; default %(default)s, see server.serving)")  # fmt: skip
     parser.add_argument("--max-requests", type=int, default=defaults.max_requests,
                         help="recycle a worker after this many requests (0: never)")  # fmt: skip
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -333,7 +337,8 @@ def run_serve(args: argparse.Namespace) -> int:
     })  # fmt: skip
     options = ServeOptions(host=args.host, port=args.port, workers=args.workers,
                            threads=args.threads, max_requests=args.max_requests,
-                           max_worker_rss_mb=args.max_worker_memory)  # fmt: skip
+                           max_worker_rss_mb=args.max_worker_memory,
+                           malloc_arenas=args.malloc_arenas)  # fmt: skip
 
     def ready() -> None:
         print(f"serving on http://{args.host}:{args.port}/ with {args.workers} worker(s) "
