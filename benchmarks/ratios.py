@@ -21,7 +21,7 @@ BASELINES = {
     "ours_new_override": ("ours_same_profile", "cached/new"),
     "ours_cost_tables": ("reference_cost_whole_array", "whole-array/tables"),
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
-    "ours_http_waitress": ("ours_inprocess", "in-process/http"),
+    "ours_http_gunicorn": ("ours_inprocess", "in-process/http"),
 }
 
 

@@ -12,8 +12,7 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
   form it replaced (``reference_cost_whole_array``);
 - scipy's Dijkstra alone from the same sources (``scipy_dijkstra``: the floor of a
   scipy-based matrix) and 2,000 x 2,000 on Almaty in float32 (time and peak memory);
-- ``/route`` through the Flask test client and through a real waitress server vs the same
-  route in-process (``ours_inprocess``);
+- (``/route`` over HTTP vs in-process: ``benchmarks/test_http_speed.py``);
 - the server's resident memory after routing with all six profiles is printed and stored in
   ``extra_info`` of ``test_server_rss_after_all_profiles`` (a subprocess, measured once).
 
@@ -25,12 +24,9 @@ cannot do offline, so ``test_valhalla_matrix`` is skipped with that reason.
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import subprocess
 import sys
-import threading
-import urllib.request
 from pathlib import Path
 
 import networkx as nx
@@ -224,79 +220,6 @@ def test_cost_model_new_value(benchmark, almaty_graph, kind):
     benchmark.extra_info.update(city="almaty", profile="wheelchair_manual", kind=kind)
     benchmark.pedantic(lambda: model(get_profile("wheelchair_manual", {"max_uphill": next(values)}))
                        .evaluate(almaty_graph), rounds=50, iterations=1)  # fmt: skip
-
-
-# -- HTTP overhead -----------------------------------------------------------------------
-PAIRS = 50
-
-
-def _route_pairs(router):
-    profile = get_profile("walk")
-    nodes, _ = _nodes(router, profile, 2 * PAIRS, seed=11)
-    g = router.graph
-    return [((float(g.node_lat[a]), float(g.node_lon[a])),
-             (float(g.node_lat[b]), float(g.node_lon[b])))
-            for a, b in zip(nodes[::2], nodes[1::2], strict=True)]  # fmt: skip
-
-
-def _query(a, b):
-    return f"/route?from={a[0]},{a[1]}&to={b[0]},{b[1]}&profile=walk"
-
-
-@pytest.fixture(scope="module")
-def route_app(almaty_router):
-    from server import create_app
-
-    return create_app({"TESTING": True}, router=almaty_router)
-
-
-def test_route_in_process(benchmark, almaty_router):
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-    profile = get_profile("walk")
-
-    def one():
-        a, b = next(pairs)
-        try:
-            return almaty_router.route(a, b, profile).to_dict()
-        except Exception:  # a 422 is an answer too
-            return None
-
-    benchmark.group = "route over HTTP"
-    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_inprocess")
-    benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
-
-
-def test_route_flask_test_client(benchmark, almaty_router, route_app):
-    client = route_app.test_client()
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-    benchmark.group = "route over HTTP"
-    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_test_client")
-    benchmark.pedantic(lambda: client.get(_query(*next(pairs))), rounds=2 * PAIRS,
-                       iterations=1, warmup_rounds=3)  # fmt: skip
-
-
-def test_route_waitress(benchmark, almaty_router, route_app):
-    import waitress
-
-    server = waitress.create_server(route_app, host="127.0.0.1", port=0, threads=2)
-    port = server.effective_port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-
-    def one():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{_query(*next(pairs))}") as r:
-                return r.read()
-        except urllib.error.HTTPError as err:  # a 422 is an answer too
-            return err.read()
-
-    try:
-        benchmark.group = "route over HTTP"
-        benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_waitress")
-        benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
-    finally:
-        server.close()
 
 
 # -- memory ------------------------------------------------------------------------------

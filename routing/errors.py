@@ -96,3 +96,14 @@ class GtfsError(DataError):
     """A GTFS feed is broken; names file, row and field."""
 
     code = "gtfs_error"
+
+
+class DeadlineExceededError(RoutingError):
+    """A computation ran past its time limit (see :mod:`routing.deadline`).
+
+    The server answers 503 with ``Retry-After``: the request may succeed when the machine
+    is less busy, or with a smaller request.
+    """
+
+    code = "deadline_exceeded"
+    http_status = 503

@@ -36,6 +36,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
@@ -193,6 +194,7 @@ class StreetNetwork:
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
         self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
+        self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
@@ -204,21 +206,26 @@ class StreetNetwork:
         return self._prepare(profile)[1]
 
     def _prepare(self, profile: Profile) -> tuple[ProfileGraph, np.ndarray]:
-        hit = self._prepared.get(profile)
-        if hit is not None:
-            self._prepared.move_to_end(profile)
-            return hit
+        with self._prepared_lock:
+            hit = self._prepared.get(profile)
+            if hit is not None:
+                self._prepared.move_to_end(profile)
+                return hit
         pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
         usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
-        self._prepared[profile] = (pg, usable)
-        while len(self._prepared) > self.cache_size:
-            old = self._prepared.popitem(last=False)[1][0]
-            for reverse in (False, True):
-                self._virtual.pop((id(old), reverse), None)
-                self._virtual.pop(("weighted", id(old), reverse), None)
+        evicted = []
+        with self._prepared_lock:
+            self._prepared[profile] = (pg, usable)
+            while len(self._prepared) > self.cache_size:
+                evicted.append(self._prepared.popitem(last=False)[1][0])
+        with self._lock:
+            for old in evicted:
+                for reverse in (False, True):
+                    self._virtual.pop((id(old), reverse), None)
+                    self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
 
     # -- snapping -----------------------------------------------------------------------
@@ -325,6 +332,7 @@ class StreetNetwork:
         return out
 
     # -- searches -----------------------------------------------------------------------
+    @accepts_deadline
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
         """The cheapest path from ``source`` to ``target``, or None when there is none."""
         pg = self.costs(profile)
@@ -336,6 +344,7 @@ class StreetNetwork:
         crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
         bound = 6.0 * crow / profile.speed_mps + 1800.0
         for limit in (bound, np.inf):
+            checkpoint("a street search")
             best, arrive, pred = np.inf, None, None
             if start:
                 dist, pred = self._search(pg, [start], limit=limit)
@@ -354,6 +363,7 @@ class StreetNetwork:
                                   self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
         return None
 
+    @accepts_deadline
     def tree(
         self,
         sources: Sequence[Snap],
@@ -387,6 +397,7 @@ class StreetNetwork:
         return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
                           metres[0], parent, starts)  # fmt: skip
 
+    @accepts_deadline
     def matrix(
         self,
         sources: Sequence[Snap | None],
@@ -424,6 +435,7 @@ class StreetNetwork:
 
             graph, weights = self._weighted(pg, reverse=reverse)
         for start in range(0, len(firsts) if len(ends) else 0, batch):
+            checkpoint("a matrix batch")
             chunk = firsts[start : start + batch]
             links = [self._offsets(pg, rows[i], reverse=reverse) for i in chunk]
             if bounded:  # scipy's search; sums over the few reached nodes only

@@ -16,6 +16,7 @@ import numpy as np
 from routing.confidence import route_facts
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
+from routing.deadline import accepts_deadline
 from routing.errors import NoRouteError
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
@@ -135,6 +136,7 @@ class StreetRouter:
         return {k: v[1] for k, v in best.items()}
 
     # -- queries ------------------------------------------------------------------------
+    @accepts_deadline
     def route(self, origin: LatLon, destination: LatLon, profile: Profile) -> StreetRoute:
         """The cheapest route for ``profile``; raises NoRouteError (422) explaining why not."""
         net = self.network

@@ -45,6 +45,7 @@ from scipy.spatial import cKDTree
 
 from routing.cost import get_profile
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline
 from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError, RoutingError
 from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
@@ -488,6 +489,7 @@ class TransitPlanner:
                 feed_end_date=last.isoformat(),
             )
 
+    @accepts_deadline
     def plan(
         self,
         origin: tuple[float, float],
@@ -845,6 +847,7 @@ class TransitPlanner:
             "later": {"time": last.isoformat(), "arrive_by": False},
         }
 
+    @accepts_deadline
     def travel_time_distribution(
         self,
         origin: tuple[float, float],

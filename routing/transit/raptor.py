@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import InvalidInputError
 from routing.transit.timetable import NO_TRANSFER, Timetable
 
@@ -204,6 +205,7 @@ class _Round:
         )  # fmt: skip
 
 
+@accepts_deadline
 def raptor(
     timetable: Timetable,
     access: StopSeconds,
@@ -244,6 +246,7 @@ def raptor(
     return search.run(int(departure_time)) if search.feasible else []
 
 
+@accepts_deadline
 def range_raptor(
     timetable: Timetable,
     access: StopSeconds,
@@ -529,6 +532,7 @@ class _Search:
         for k in range(1, len(self.rounds)):
             if len(marked) == 0:
                 break
+            checkpoint("a RAPTOR round")
             previous, current = self.rounds[k - 1], self.rounds[k]
             bound = int(self.target[k])  # best arrival with at most k vehicles so far
 
