@@ -22,6 +22,7 @@ BASELINES = {
     "ours_cost_tables": ("reference_cost_whole_array", "whole-array/tables"),
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
     "ours_http_gunicorn": ("ours_inprocess", "in-process/http"),
+    "ours_scenario_transit": ("distribution_per_origin", "per-origin/ours"),
 }
 
 

@@ -107,3 +107,15 @@ class DeadlineExceededError(RoutingError):
 
     code = "deadline_exceeded"
     http_status = 503
+
+
+class ScenarioError(InvalidInputError):
+    """A planner's scenario file is invalid: names the file, the JSON path and the field."""
+
+    code = "invalid_scenario"
+
+    def __init__(self, message: str, *, path: str | None = None, json_path: str | None = None,
+                 field: str | None = None, **details: Any) -> None:  # fmt: skip
+        super().__init__(message, field=field, path=path, json_path=json_path, **details)
+        self.path = path
+        self.json_path = json_path

@@ -75,7 +75,12 @@ class ProfileGraph:
         depend on the profile: pass it to make a new profile cost only the cost model and
         a few array passes.
         """
-        costs = CostModel(profile).evaluate(graph)
+        return cls.from_costs(graph, profile, CostModel(profile).evaluate(graph), pairs=pairs)
+
+    @classmethod
+    def from_costs(cls, graph: CompiledGraph, profile: Profile, costs: EdgeCosts, *,
+                   pairs: EdgePairs | None = None) -> ProfileGraph:  # fmt: skip
+        """The search graph of already evaluated edge costs (e.g. a scenario's patched ones)."""
         pairs = pairs or EdgePairs.of(graph)
         cheapest = costs.cost[pairs.first_edge]
         entry = pairs.first_edge.copy()

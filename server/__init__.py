@@ -40,6 +40,7 @@ BLUEPRINTS: list[str] = [
     "server.matrix",
     "server.isochrone",
     "server.dispatch",
+    "server.scenarios",
     "server.openapi",
 ]
 

@@ -43,7 +43,9 @@ AddParser = Callable[[Any], argparse.ArgumentParser]  # takes the sub-parsers ac
 COMMANDS: dict[str, AddParser] = {}
 
 #: Modules that register more subcommands with :func:`command`.
-COMMAND_MODULES: list[str] = ["server.transit_cli", "server.network_cli", "server.dispatch_cli"]
+COMMAND_MODULES: list[str] = [
+    "server.transit_cli", "server.network_cli", "server.dispatch_cli", "server.scenario_cli",
+]
 
 
 def command(name: str) -> Callable[[AddParser], AddParser]:

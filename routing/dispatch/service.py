@@ -19,9 +19,6 @@ Every plan is checked by the independent validator; a plan with a violation is s
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
 import traceback
 from collections.abc import Mapping
@@ -35,17 +32,11 @@ from routing.dispatch.solver import Lock, SolveOptions, solve
 from routing.dispatch.storage import DispatchStore
 from routing.dispatch.validator import validate
 from routing.errors import InvalidInputError, RoutingError
+from routing.jobs import LEASE_SECONDS, run_with_heartbeat, worker_name
+
+__all__ = ["LEASE_SECONDS", "run_plan_job", "under_way", "worker_name"]
 
 log = logging.getLogger(__name__)
-
-#: A running job whose worker has not beaten for this long is taken as dead (restart, crash).
-LEASE_SECONDS = 60.0
-
-
-def worker_name() -> str:
-    """This process on this host (gunicorn workers differ by pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
 
 def under_way(result: Mapping[str, Any], now: float) -> dict[str, list[dict[str, Any]]]:
     """Vehicle id -> its stops that are under way at ``now`` in a stored plan result."""
@@ -80,19 +71,9 @@ def run_plan_job(
     worker = worker or worker_name()
     if not store.claim_plan(plan_id, worker):
         return False
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(lease_seconds / 4):
-            store.heartbeat(plan_id, worker)
-
-    beater = threading.Thread(target=beat, name=f"plan-{plan_id}-heartbeat", daemon=True)
-    beater.start()
-    try:
-        _run_claimed(store, network, plan_id)
-    finally:
-        stop.set()
-        beater.join()
+    run_with_heartbeat(lambda: store.heartbeat(plan_id, worker),
+                       lambda: _run_claimed(store, network, plan_id),
+                       lease_seconds=lease_seconds, name=f"plan-{plan_id}")  # fmt: skip
     return True
 
 

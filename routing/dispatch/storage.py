@@ -22,30 +22,20 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
     inspect,
     select,
     text,
-    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
 
-from routing.errors import InvalidInputError, RoutingError
+from routing import jobs
+from routing.errors import InvalidInputError
+from routing.jobs import ConflictError, NotFoundError
 
-
-class NotFoundError(RoutingError):
-    code = "not_found"
-    http_status = 404
+__all__ = ["ConflictError", "DispatchStore", "NotFoundError"]
 
 
-class ConflictError(RoutingError):
-    code = "conflict"
-    http_status = 409
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+_now = jobs.utc_now
 
 
 class _Base(DeclarativeBase):
@@ -98,13 +88,7 @@ class DispatchStore:
     """The dispatch database at ``url`` (tables are created if missing)."""
 
     def __init__(self, url: str) -> None:
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            # One shared connection, so that every thread sees the same in-memory database.
-            self.engine = create_engine(
-                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
-            )
-        else:
-            self.engine = create_engine(url)
+        self.engine = jobs.create_db_engine(url)
         _Base.metadata.create_all(self.engine)
         self._add_missing_columns()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
@@ -229,46 +213,18 @@ class DispatchStore:
             return None if row is None else _plan_dict(row)
 
     def claim_plan(self, plan_id: int, worker: str) -> bool:
-        """Mark the queued job ``plan_id`` as run by ``worker``; False if it is not queued.
-
-        One conditional ``UPDATE ... WHERE status = 'queued'``: the database lets exactly one
-        of several workers (threads, processes, hosts) change the row, so a job runs once.
-        """
-        now = _now()
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(PlanRow)
-                .where(PlanRow.id == plan_id, PlanRow.status == "queued")
-                .values(status="running", claimed_by=worker, heartbeat_at=now)
-            ).rowcount
-        return changed == 1
+        """Mark the queued job ``plan_id`` as run by ``worker``; False if it is not queued
+        (:func:`routing.jobs.claim`: a job runs once however many workers there are)."""
+        return jobs.claim(self.engine, PlanRow, plan_id, worker)
 
     def heartbeat(self, plan_id: int, worker: str) -> bool:
         """Say that ``worker`` still runs ``plan_id``; False if the job is no longer its own."""
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(PlanRow)
-                .where(PlanRow.id == plan_id, PlanRow.status == "running",
-                       PlanRow.claimed_by == worker)
-                .values(heartbeat_at=_now())
-            ).rowcount  # fmt: skip
-        return changed == 1
+        return jobs.heartbeat(self.engine, PlanRow, plan_id, worker)
 
     def requeue_stale(self, lease_seconds: float) -> list[int]:
         """Queue again the running jobs with no heartbeat for ``lease_seconds`` (their worker
         died, e.g. in a restart); a job whose worker is alive keeps beating and is left alone."""
-        cutoff = _now() - dt.timedelta(seconds=lease_seconds)
-        stale = (PlanRow.status == "running") & (
-            PlanRow.heartbeat_at.is_(None) | (PlanRow.heartbeat_at < cutoff)
-        )
-        with self.engine.begin() as conn:
-            ids = [int(i) for i in conn.scalars(select(PlanRow.id).where(stale))]
-            for plan_id in ids:  # conditional again: another worker may requeue it first
-                conn.execute(
-                    update(PlanRow).where(PlanRow.id == plan_id, stale)
-                    .values(status="queued", claimed_by=None)
-                )  # fmt: skip
-        return ids
+        return [int(i) for i in jobs.requeue_stale(self.engine, PlanRow, lease_seconds)]
 
     def queued_plans(self) -> list[int]:
         with self.session() as s:

@@ -321,6 +321,34 @@ class TransitPlanner:
 
         return cls(router, load_feed(path), stop_extras=read_stop_extras(path), **kwargs)
 
+    def with_changes(
+        self,
+        *,
+        feed: Feed | None = None,
+        accessibility: TransitAccessibility | None = None,
+        router: StreetRouter | None = None,
+    ) -> TransitPlanner:
+        """A planner on an edited copy of this one's feed, overlays or streets (scenarios).
+
+        Same options and zone. With the same feed, the new planner shares this one's
+        service-day timetables; with the same feed and router also its stop links and
+        routed walks (they do not depend on the overlays), so only the per-profile
+        accessibility views are computed again.
+        """
+        other = TransitPlanner(
+            self.router if router is None else router,
+            self.feed if feed is None else feed,
+            accessibility=self.accessibility if accessibility is None else accessibility,
+            stop_extras=self.stop_extras, tz=self.tz, options=self.options,
+            cache_days=self.cache_days, cache_views=self.cache_views,
+            cache_profiles=self.cache_profiles, cache_walks=self.cache_walks,
+        )  # fmt: skip
+        if other.feed is self.feed:
+            other._timetables = self._timetables
+            if other.router is self.router:
+                other._links, other._walks = self._links, self._walks
+        return other
+
     # -- per date / per profile preparation ---------------------------------------------
     def timetable(self, date: dt.date) -> Timetable:
         hit = self._timetables.get(date)
