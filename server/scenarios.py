@@ -13,8 +13,8 @@ Jobs run one at a time in a background thread of the server process, on the app'
 (and transit planner, for transit edits), batches in this process. They are kept with
 their reports in a database (:class:`routing.jobs.JobStore`): ``SCENARIO_DB`` (a SQLAlchemy
 URL; PostgreSQL works too), by default ``sqlite:///<CACHE_DIR>/../scenarios.sqlite`` when
-``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: when the app
-starts, jobs left ``running`` by a server that stopped (no heartbeat for
+``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: when the app is
+created, jobs left ``running`` by a server that stopped (no heartbeat for
 :data:`routing.jobs.LEASE_SECONDS`) are **re-queued** and run again from the start, as
 are jobs still ``queued``.
 """
@@ -64,6 +64,13 @@ def _state() -> dict[str, Any]:
             for job_id in state["store"].queued():
                 _submit(app._get_current_object(), state, job_id)
         return state
+
+
+@bp.record_once
+def _resume_jobs(setup: Any) -> None:
+    """Open the store when the app is made, so that left-over jobs resume at once."""
+    with setup.app.app_context():
+        _state()
 
 
 def scenario_store() -> JobStore:

@@ -107,7 +107,7 @@ def test_a_job_running_when_the_server_stopped_is_run_again(make_app):
     with store.engine.begin() as conn:
         conn.execute(update(JobRow).where(JobRow.id == job_id)
                      .values(heartbeat_at=utc_now() - dt.timedelta(hours=1)))  # fmt: skip
-    client = make_app().test_client()
+    client = make_app().test_client()  # the new app resumes the job as it starts
     job = _wait(client, job_id)
     assert job["status"] == "done", job
     assert client.get(f"/scenarios/{job_id}/report.json").get_json()["transit"]["profiles"]
