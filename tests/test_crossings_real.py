@@ -228,6 +228,9 @@ def test_helsinki_wheelchair_routes_pass_no_raised_kerb_or_rails(helsinki_router
             found = truth.rail_hits(truth.line(route))
             hits[name] += len(found)
         route = routes["wheelchair_manual"]
+        # The route's facts say it crosses rails exactly when the OSM file says so.
+        met = truth.rail_hits(truth.line(route))
+        assert (route.facts["crossings"]["rails"] > 0) == bool(met), (a, b)
         assert not truth.passes_raised_kerb(route)
         for e in route.edges:
             assert not (g.edge["kind"][e] in along and g.edge["rails"][e])
