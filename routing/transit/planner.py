@@ -314,6 +314,7 @@ class TransitPlanner:
         self.cache_walks = cache_walks
         self._walks: OrderedDict[tuple, StreetRoute | None] = OrderedDict()
         self._costs: OrderedDict[tuple, TransitCosts] = OrderedDict()
+        self._reach: OrderedDict[tuple, int] = OrderedDict()
 
     @classmethod
     def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
@@ -488,6 +489,10 @@ class TransitPlanner:
                                  limit=self.options.max_access_s)  # fmt: skip
         at_stops = tree.at(links.snaps)
         seconds, cost = at_stops.seconds[0], at_stops.cost[0]
+        # Street nodes within reach, for explaining an end the profile cannot leave.
+        self._reach[(profile, snap, reverse)] = int(np.isfinite(tree.cost).sum())
+        while len(self._reach) > 64:
+            self._reach.popitem(last=False)
         if links.link_s is not None:  # straight links from the street to far stops
             seconds, cost = seconds + links.link_s, cost + links.link_cost
         return seconds, cost
@@ -962,11 +967,12 @@ class TransitPlanner:
         An end may snap onto a piece of way the profile can use that is cut off from the
         rest by steps, kerbs or slopes; then no stop is usable, or only stops on that
         piece, and "no trip connects" would mislead. An end counts as cut off when the
-        profile reaches (within the access limit) at most a quarter of the street nodes
-        walking reaches from there, or at most 10. Then the profile's street route to the ``tries``
-        nearest stops it may use but does not reach is asked of the street router, whose
-        422 (the barriers on the walking route, or why the end is cut off) is the answer,
-        naming the end. None when no end is cut off that way.
+        profile reaches at most two stops and (within the access limit) at most a quarter
+        of the street nodes walking reaches from there (at most 200), or at most 10. Then
+        the profile's street route to the ``tries`` nearest stops it may use but does not
+        reach is asked of the street router, whose 422 (the barriers on the walking route,
+        or why the end is cut off) is the answer, naming the end. None when no end is cut
+        off that way.
         """
         view = inputs.view
         tt, links, net = view.timetable, view.links, self.network
@@ -976,8 +982,15 @@ class TransitPlanner:
             usable &= view.stop_wheelchair != NO
         for name, point, snap, cost in (("origin", ends[0], snaps[0], inputs.access_cost),
                                         ("destination", ends[1], snaps[1], inputs.egress_cost)):
+            if np.isfinite(cost).sum() > 2:  # reaches several stops: not cut off
+                continue
             reverse = name == "destination"
-            mine = np.isfinite(net.tree([snap], profile, reverse=reverse, limit=limit).cost).sum()
+            mine = self._reach.get((profile, snap, reverse))
+            if mine is None:
+                mine = np.isfinite(net.tree([snap], profile, reverse=reverse, limit=limit).cost)
+                mine = int(mine.sum())
+            if mine > 200:  # a cut-off piece is small; a city end reaches thousands
+                continue
             try:
                 on_foot = net.snap(point, walk, "point")
             except RoutingError:
