@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -54,8 +55,9 @@ def _state() -> dict[str, Any]:
     app = current_app
     with app.extensions.setdefault(EXTENSION + "_lock", threading.Lock()):
         state = app.extensions.get(EXTENSION)
-        if state is None:
-            state = {"store": _open_store(app.config),
+        if state is None or state["pid"] != os.getpid():
+            # One per process: neither a database engine nor a job thread survives a fork.
+            state = {"pid": os.getpid(), "store": _open_store(app.config),
                      "executor": ThreadPoolExecutor(max_workers=1)}  # fmt: skip
             app.extensions[EXTENSION] = state
             # Nothing is lost in a restart: abandoned running jobs are queued again, and
@@ -66,11 +68,14 @@ def _state() -> dict[str, Any]:
         return state
 
 
-@bp.record_once
-def _resume_jobs(setup: Any) -> None:
-    """Open the store when the app is made, so that left-over jobs resume at once."""
-    with setup.app.app_context():
-        _state()
+@bp.before_app_request
+def _resume_jobs() -> None:
+    """Open the store on a process's first request, so that left-over jobs resume then.
+
+    Not when the app is made: gunicorn forks its workers from the process that made the
+    app, which would then run the jobs itself and be forked with a job thread running.
+    """
+    _state()
 
 
 def scenario_store() -> JobStore:
