@@ -168,13 +168,24 @@ def open_loop(host: str, port: int, rate: float, duration: float, next_path: Cal
 
 
 def closed_loop(host: str, port: int, concurrency: int, duration: float,
-                next_path: Callable[[], str], results: Results, *, timeout: float) -> None:
-    """``concurrency`` connections, each sending its next request when answered."""
+                next_path: Callable[[], str], results: Results, *, timeout: float,
+                requests: int | None = None) -> None:
+    """``concurrency`` connections, each sending its next request when answered.
+
+    Stops after ``duration`` seconds or ``requests`` requests, whichever comes first (a
+    fixed number of requests gives the same work whatever the machine's load).
+    """
     stop = time.monotonic() + duration
+    left = [requests if requests is not None else -1]
+    left_lock = threading.Lock()
 
     def worker() -> None:
         client = Client(host, port, timeout)
         while time.monotonic() < stop:
+            with left_lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
             sent = time.monotonic()
             try:
                 status = client.get(next_path())
@@ -240,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also hold this many connections dripping header bytes")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--requests", type=int, default=None,
+                        help="closed loop: stop after this many requests (and --duration)")
     args = parser.parse_args(argv)
     url = urllib.parse.urlsplit(args.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
@@ -263,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                   connections=args.connections, timeout=args.timeout)
     else:
         closed_loop(host, port, args.concurrency, duration, next_path, results,
-                    timeout=args.timeout)
+                    timeout=args.timeout, requests=args.requests)
     elapsed = time.monotonic() - started
     stop.set()
     if slow_thread is not None:

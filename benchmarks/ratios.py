@@ -15,11 +15,13 @@ import sys
 #: Baseline kind and ratio label of each of our kinds; other "ours*" kinds use osmnx.
 BASELINES = {
     "ours_plan": ("networkx_te", "networkx/ours"),
+    "ours_mcraptor": ("ours_raptor", "raptor/mcraptor"),
     "ours_matrix": ("networkx_matrix", "networkx/ours"),
     "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
     "ours_new_override": ("ours_same_profile", "cached/new"),
+    "ours_cost_tables": ("reference_cost_whole_array", "whole-array/tables"),
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
-    "ours_http_waitress": ("ours_inprocess", "in-process/http"),
+    "ours_http_gunicorn": ("ours_inprocess", "in-process/http"),
     "ours_scenario_transit": ("distribution_per_origin", "per-origin/ours"),
 }
 

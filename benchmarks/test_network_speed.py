@@ -8,9 +8,11 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
 - isochrone 5/10/15 minutes: ours (polygons from reached edges) vs the osmnx recipe
   (``nx.ego_graph`` by time, then a convex hull of the nodes) (``networkx_isochrone``);
 - first request with a new override value vs the same request with a cached profile
-  (``ours_same_profile``);
-- ``/route`` through the Flask test client and through a real waitress server vs the same
-  route in-process (``ours_inprocess``);
+  (``ours_same_profile``), and the cost model alone for a new value beside the whole-array
+  form it replaced (``reference_cost_whole_array``);
+- scipy's Dijkstra alone from the same sources (``scipy_dijkstra``: the floor of a
+  scipy-based matrix) and 2,000 x 2,000 on Almaty in float32 (time and peak memory);
+- (``/route`` over HTTP vs in-process: ``benchmarks/test_http_speed.py``);
 - the server's resident memory after routing with all six profiles is printed and stored in
   ``extra_info`` of ``test_server_rss_after_all_profiles`` (a subprocess, measured once).
 
@@ -22,12 +24,9 @@ cannot do offline, so ``test_valhalla_matrix`` is skipped with that reason.
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import subprocess
 import sys
-import threading
-import urllib.request
 from pathlib import Path
 
 import networkx as nx
@@ -93,7 +92,44 @@ def test_networkx_matrix(benchmark, request, city, size, profile_name):
     benchmark.group = f"matrix {city} {size}x{size}"
     benchmark.extra_info.update(city=city, profile=f"{profile_name}-{size}",
                                 kind="networkx_matrix")  # fmt: skip
-    benchmark.pedantic(run, rounds=3 if size <= 100 else 1, iterations=1)
+    benchmark.pedantic(run, rounds=3 if size * (city == "almaty") < 100 else 1, iterations=1)
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_scipy_dijkstra_matrix(benchmark, almaty_router, size):
+    """The floor of a scipy-based matrix: scipy's Dijkstra alone from every source (costs
+    only, no seconds or metres), on the same graph and sources as ``test_matrix``."""
+    from scipy.sparse.csgraph import dijkstra
+
+    profile = get_profile("walk")
+    nodes, _ = _nodes(almaty_router, profile, size)
+    graph = almaty_router.network.costs(profile).matrix
+    benchmark.group = f"matrix almaty {size}x{size}"
+    benchmark.extra_info.update(city="almaty", profile=f"walk-{size}", kind="scipy_dijkstra")
+    benchmark.pedantic(lambda: dijkstra(graph, indices=nodes, limit=np.inf)[:, nodes],
+                       rounds=3 if size <= 100 else 1, iterations=1)  # fmt: skip
+
+
+def test_matrix_2000_float32(benchmark, almaty_router):
+    """2,000 x 2,000 on Almaty (walk), float32 answer; peak traced memory in extra_info."""
+    import tracemalloc
+
+    profile = get_profile("walk")
+    _, snaps = _nodes(almaty_router, profile, 2000)
+    net = almaty_router.network
+    net.matrix(snaps[:2], snaps[:2], profile)
+
+    def run():
+        tracemalloc.start()
+        found = net.matrix(snaps, snaps, profile, dtype=np.float32)
+        benchmark.extra_info["peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        return found
+
+    benchmark.group = "matrix almaty 2000x2000"
+    benchmark.extra_info.update(city="almaty", profile="walk-2000", kind="ours_matrix_2000")
+    found = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert found.cost.dtype == np.float32 and found.reachable.mean() > 0.5
 
 
 def test_valhalla_matrix():
@@ -168,77 +204,22 @@ def test_route_new_override_value(benchmark, almaty_router):
     benchmark.pedantic(one, rounds=50, iterations=1)
 
 
-# -- HTTP overhead -----------------------------------------------------------------------
-PAIRS = 50
+@pytest.mark.parametrize("kind", ["ours_cost_tables", "reference_cost_whole_array"])
+def test_cost_model_new_value(benchmark, almaty_graph, kind):
+    """One new override value's cost model: the table-driven model beside the whole-array
+    form it replaced (``tests/cost/reference_model.py``, identical results)."""
+    sys.path.insert(0, str(REPO / "tests" / "cost"))
+    from reference_model import ReferenceCostModel
 
+    from routing.cost import CostModel
 
-def _route_pairs(router):
-    profile = get_profile("walk")
-    nodes, _ = _nodes(router, profile, 2 * PAIRS, seed=11)
-    g = router.graph
-    return [((float(g.node_lat[a]), float(g.node_lon[a])),
-             (float(g.node_lat[b]), float(g.node_lon[b])))
-            for a, b in zip(nodes[::2], nodes[1::2], strict=True)]  # fmt: skip
-
-
-def _query(a, b):
-    return f"/route?from={a[0]},{a[1]}&to={b[0]},{b[1]}&profile=walk"
-
-
-@pytest.fixture(scope="module")
-def route_app(almaty_router):
-    from server import create_app
-
-    return create_app({"TESTING": True}, router=almaty_router)
-
-
-def test_route_in_process(benchmark, almaty_router):
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-    profile = get_profile("walk")
-
-    def one():
-        a, b = next(pairs)
-        try:
-            return almaty_router.route(a, b, profile).to_dict()
-        except Exception:  # a 422 is an answer too
-            return None
-
-    benchmark.group = "route over HTTP"
-    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_inprocess")
-    benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
-
-
-def test_route_flask_test_client(benchmark, almaty_router, route_app):
-    client = route_app.test_client()
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-    benchmark.group = "route over HTTP"
-    benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_test_client")
-    benchmark.pedantic(lambda: client.get(_query(*next(pairs))), rounds=2 * PAIRS,
-                       iterations=1, warmup_rounds=3)  # fmt: skip
-
-
-def test_route_waitress(benchmark, almaty_router, route_app):
-    import waitress
-
-    server = waitress.create_server(route_app, host="127.0.0.1", port=0, threads=2)
-    port = server.effective_port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    pairs = itertools.cycle(_route_pairs(almaty_router))
-
-    def one():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{_query(*next(pairs))}") as r:
-                return r.read()
-        except urllib.error.HTTPError as err:  # a 422 is an answer too
-            return err.read()
-
-    try:
-        benchmark.group = "route over HTTP"
-        benchmark.extra_info.update(city="almaty", profile="walk", kind="ours_http_waitress")
-        benchmark.pedantic(one, rounds=2 * PAIRS, iterations=1, warmup_rounds=3)
-    finally:
-        server.close()
+    model = CostModel if kind == "ours_cost_tables" else ReferenceCostModel
+    values = iter(np.linspace(0.06, 0.11, 400).tolist())
+    model(get_profile("walk")).evaluate(almaty_graph)  # the graph's facts read once
+    benchmark.group = "cost model, new value"
+    benchmark.extra_info.update(city="almaty", profile="wheelchair_manual", kind=kind)
+    benchmark.pedantic(lambda: model(get_profile("wheelchair_manual", {"max_uphill": next(values)}))
+                       .evaluate(almaty_graph), rounds=50, iterations=1)  # fmt: skip
 
 
 # -- memory ------------------------------------------------------------------------------

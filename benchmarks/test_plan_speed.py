@@ -611,3 +611,51 @@ def test_two_hour_window(benchmark, almaty_planner, od_pairs, time_expanded, sid
     kind = "ours_plan" if side == "ours" else "networkx_te"
     benchmark.extra_info.update(city="almaty-window", profile="walk", kind=kind)
     benchmark.pedantic(one, rounds=len(queries), iterations=1, warmup_rounds=1)
+
+
+# --------------------------------------------------------------------------- cost in the search
+
+#: Pairs of the search-only benchmark (inputs computed once, before timing).
+SEARCH_PAIRS = 60
+
+
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual", "blind"])
+@pytest.mark.parametrize("side", ["raptor", "mcraptor"])
+def test_search_with_cost(benchmark, almaty_planner, od_pairs, side, profile_name):
+    """The transit search of one single-departure ``/plan`` query, without the walks:
+    ``mcraptor`` is what the planner runs now (one McRAPTOR run, the generalised cost
+    and "unknowns" inside the search); ``raptor`` is what it ran before (plain RAPTOR,
+    plus the "known accessible only" second search for wheelchair profiles). The ratio
+    raptor/mcraptor (< 1: McRAPTOR is slower) is the price of the cost criterion."""
+    from routing.transit.mcraptor import mc_raptor
+
+    planner, profile = almaty_planner, get_profile(profile_name)
+    queries = []
+    for origin, destination, when in od_pairs[:SEARCH_PAIRS]:
+        try:
+            inputs = planner.search_inputs(origin, destination, SERVICE_DATE, profile)
+        except (NoRouteError, OutsideAreaError):
+            continue
+        if inputs.access and inputs.egress:
+            queries.append((inputs, _seconds_of_day(when)))
+    walk_extras = planner._walk_extras
+    extras = [
+        (walk_extras(i.access, i.access_cost), walk_extras(i.egress, i.egress_cost))
+        for i, _ in queries
+    ]
+    it = itertools.cycle(zip(queries, extras, strict=True))
+
+    def one():
+        (inputs, moment), (acc_x, egr_x) = next(it)
+        tt = inputs.view.timetable
+        if side == "mcraptor":
+            _, options = inputs.searches[0]
+            return mc_raptor(tt, inputs.access, inputs.egress, moment, options, inputs.costs,
+                             access_cost=acc_x, egress_cost=egr_x)  # fmt: skip
+        return [raptor(tt, inputs.access, inputs.egress, moment, options)
+                for _, options in inputs.searches]  # fmt: skip
+
+    benchmark.group = f"plan almaty search {profile_name}"
+    benchmark.extra_info.update(city="almaty-search", profile=profile_name,
+                                kind=f"ours_{side}", queries=len(queries))  # fmt: skip
+    benchmark.pedantic(one, rounds=2 * len(queries), iterations=1, warmup_rounds=2)

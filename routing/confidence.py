@@ -62,6 +62,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         "tactile_known": 0,
         "kerb_known": 0,
         "unsignalled_major": 0,
+        "rails": 0,  # tram/railway lines crossed (at a crossing or under a walkway)
     }
     kerbs = {"total": 0, "known": 0, "raised": 0}
     metres = {
@@ -89,6 +90,9 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         lat, lon = pieces[order].geometry[0]
         return [round(float(lat), 6), round(float(lon), 6)]
 
+    rail_edges = edges[e["rail_crossings"][edges] > 0]
+    # One per run of the same edge (a route's pieces may repeat an edge id in a row).
+    crossings["rails"] = int(np.count_nonzero(np.diff(rail_edges, prepend=-1)))
     last_crossing = -1
     for order in np.flatnonzero(is_crossing).tolist():
         i = int(edges[order])

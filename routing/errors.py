@@ -98,6 +98,17 @@ class GtfsError(DataError):
     code = "gtfs_error"
 
 
+class DeadlineExceededError(RoutingError):
+    """A computation ran past its time limit (see :mod:`routing.deadline`).
+
+    The server answers 503 with ``Retry-After``: the request may succeed when the machine
+    is less busy, or with a smaller request.
+    """
+
+    code = "deadline_exceeded"
+    http_status = 503
+
+
 class ScenarioError(InvalidInputError):
     """A planner's scenario file is invalid: names the file, the JSON path and the field."""
 

@@ -126,9 +126,22 @@ def crossing_params(graph: CompiledGraph, edge: int) -> dict:
         "kerb": "unknown" if int(e["crossing_kerb"][edge]) == at.KERB_UNKNOWN
         else at.KERB_NAMES[int(e["crossing_kerb"][edge])].split()[0],
         "island": bool(e["crossing_island"][edge]),
-        "rails": bool(e["rails"][edge]),
+        "rails": bool(e["rails"][edge]) or int(e["rail_crossings"][edge]) > 0,
         "mapped": not bool(e["crossing_built"][edge]),
     }  # fmt: skip
+
+
+def _cross_step(params: dict, name: str, location) -> Step:
+    """A crossing announced as its own step (a crossing node, rails under a walkway)."""
+    return Step(
+        code="cross",
+        params=params,
+        instruction=render("cross", params),
+        maneuver="cross",
+        name=name,
+        location=location,
+        kind="crossing",
+    )
 
 
 def render(code: str, params: dict) -> str:
@@ -272,17 +285,18 @@ def build_steps(
                 road_name_at_node.get(node, ""),
                 int(n["crossing_road_class"][node]),
             )
-            steps.append(
-                Step(
-                    code="cross",
-                    params=node_params,
-                    instruction=render("cross", node_params),
-                    maneuver="cross",
-                    name=road_name_at_node.get(node, ""),
-                    location=start,
-                    kind="crossing",
-                )
-            )
+            steps.append(_cross_step(node_params, road_name_at_node.get(node, ""), start))
+            current_key = None
+        if kind != at.WAY_KIND["crossing"] and e["rail_crossings"][i] > 0:
+            # A walkway over a tram or railway line with no crossing mapped there.
+            rail_params = {
+                **mapped_crossing_params(at.CROSSING_UNKNOWN, at.UNKNOWN, at.UNKNOWN,
+                                         at.KERB_UNKNOWN, "", 0),  # fmt: skip
+                "road_class": "path",
+                "rails": True,
+                "mapped": False,
+            }
+            steps.append(_cross_step(rail_params, "", start))
             current_key = None
         if current is None or key != current_key:
             bearing = _bearing(piece.geometry, at_end=False)

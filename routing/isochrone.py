@@ -22,6 +22,7 @@ import numpy as np
 from scipy.ndimage import grey_erosion
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline
 from routing.network import SearchTree, StreetNetwork
 from routing.snapping import Snap
 
@@ -125,6 +126,7 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     return x, y, t
 
 
+@accepts_deadline
 def isochrone(
     network: StreetNetwork,
     origin: Snap,

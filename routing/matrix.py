@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from routing.cost.profiles import PROFILES, Profile
+from routing.deadline import accepts_deadline
 from routing.errors import NoRouteError, OutsideAreaError, RoutingError
 from routing.network import CostMatrix, StreetNetwork
 from routing.snapping import Snap
@@ -110,6 +111,7 @@ def snap_points(
     return out
 
 
+@accepts_deadline
 def travel_matrix(
     network: StreetNetwork,
     sources: Sequence[LatLon],

@@ -26,6 +26,7 @@ by arriving over either end; two points on one edge are also joined directly.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
@@ -48,9 +50,9 @@ LatLon = tuple[float, float]
 #: a few arrays of ``batch x nodes`` values).
 MATRIX_BATCH = 64
 
-#: :meth:`StreetNetwork.matrix` walks paths back from the targets' nodes when they are at
-#: most this share of all nodes, and sums along whole search trees otherwise.
-BACKTRACK_SHARE = 0.1
+#: Point lists at least this long have their offsets kept while the same list is passed
+#: again (see :meth:`StreetNetwork._offset_arrays`).
+POINT_CACHE_MIN = 256
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,12 @@ class StreetNetwork:
         self._pairs = EdgePairs.of(graph)
         self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
+        # Per cached search graph and direction: its adjacency with spare virtual rows.
+        self._virtual: dict[tuple, _VirtualRows | tuple] = {}
+        # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
+        self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
@@ -198,18 +206,26 @@ class StreetNetwork:
         return self._prepare(profile)[1]
 
     def _prepare(self, profile: Profile) -> tuple[ProfileGraph, np.ndarray]:
-        hit = self._prepared.get(profile)
-        if hit is not None:
-            self._prepared.move_to_end(profile)
-            return hit
+        with self._prepared_lock:
+            hit = self._prepared.get(profile)
+            if hit is not None:
+                self._prepared.move_to_end(profile)
+                return hit
         pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
         rev = self.reverse_edge
         usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
         usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
-        self._prepared[profile] = (pg, usable)
-        while len(self._prepared) > self.cache_size:
-            self._prepared.popitem(last=False)
+        evicted = []
+        with self._prepared_lock:
+            self._prepared[profile] = (pg, usable)
+            while len(self._prepared) > self.cache_size:
+                evicted.append(self._prepared.popitem(last=False)[1][0])
+        with self._lock:
+            for old in evicted:
+                for reverse in (False, True):
+                    self._virtual.pop((id(old), reverse), None)
+                    self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
 
     # -- snapping -----------------------------------------------------------------------
@@ -316,6 +332,7 @@ class StreetNetwork:
         return out
 
     # -- searches -----------------------------------------------------------------------
+    @accepts_deadline
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
         """The cheapest path from ``source`` to ``target``, or None when there is none."""
         pg = self.costs(profile)
@@ -327,6 +344,7 @@ class StreetNetwork:
         crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
         bound = 6.0 * crow / profile.speed_mps + 1800.0
         for limit in (bound, np.inf):
+            checkpoint("a street search")
             best, arrive, pred = np.inf, None, None
             if start:
                 dist, pred = self._search(pg, [start], limit=limit)
@@ -345,6 +363,7 @@ class StreetNetwork:
                                   self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
         return None
 
+    @accepts_deadline
     def tree(
         self,
         sources: Sequence[Snap],
@@ -378,6 +397,7 @@ class StreetNetwork:
         return SearchTree(self, profile, tuple(sources), reverse, limit, dist[0], seconds[0],
                           metres[0], parent, starts)  # fmt: skip
 
+    @accepts_deadline
     def matrix(
         self,
         sources: Sequence[Snap | None],
@@ -386,31 +406,61 @@ class StreetNetwork:
         *,
         limit: float = np.inf,
         batch: int = MATRIX_BATCH,
+        dtype: type = np.float64,
     ) -> CostMatrix:
         """Cost, seconds and metres from every source to every target.
 
-        One Dijkstra per source, ``batch`` sources at a time, so memory stays at a few
-        ``batch x nodes`` arrays besides the answer. ``limit`` bounds the cost searched.
+        One search per distinct point of the smaller side: forward from the sources, or
+        backward (on the reversed graph) from the targets when there are fewer of them,
+        keeping only the values at the nodes the other side is reached through. Unbounded
+        searches run compiled on all cores and stop once those nodes are settled
+        (:mod:`routing._search_kernel`); bounded ones (``limit``, a cost) run on scipy and
+        sum seconds and metres over the nodes they reached. ``batch`` searches at a time,
+        so memory stays at a few ``batch x nodes`` arrays besides the answer. ``dtype``
+        (e.g. ``np.float32``) is that of the answer's arrays (searches run in float64).
         """
         pg = self.costs(profile)
-        shape = (len(sources), len(targets))
-        out = CostMatrix(np.full(shape, np.inf), np.full(shape, np.inf), np.full(shape, np.inf))
-        rows = [i for i, s in enumerate(sources) if s is not None]
-        ends = self._offset_arrays(pg, targets, reverse=True)[0]
+        reverse = _count(targets) < _count(sources)
+        rows, cols = (targets, sources) if reverse else (sources, targets)
+        firsts, inverse = _distinct(rows)
+        shape = (len(firsts), len(cols))
+        found = CostMatrix(*(np.full(shape, np.inf, dtype=dtype) for _ in range(3)))
+        # The nodes the other side is reached through (arriving at a target, or leaving
+        # a source in a backward search): only these columns of each search are kept.
+        ends = self._offset_arrays(pg, cols, reverse=not reverse)[0]
         ends = np.unique(ends[ends >= 0])
-        few = len(ends) <= BACKTRACK_SHARE * self.graph.n_nodes
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            links = [self._offsets(pg, sources[i], reverse=False) for i in chunk]
-            dist, pred = self._search(pg, links, limit=limit)
-            if few:  # walk back from the few nodes the targets are reached through
-                seconds, metres = self._along_to(pg, dist, pred, links, ends)
-            else:  # sum along every tree at once
-                seconds, metres = self._along(pg, dist, pred, links)
-            part = self._arrive(pg, CostMatrix(dist, seconds, metres), targets, reverse=False)
-            out.cost[chunk], out.seconds[chunk], out.metres[chunk] = (
+        bounded = np.isfinite(limit)
+        if not bounded:  # imported on first use: numba adds ~100 MB to a process
+            from routing._search_kernel import search_many
+
+            graph, weights = self._weighted(pg, reverse=reverse)
+        for start in range(0, len(firsts) if len(ends) else 0, batch):
+            checkpoint("a matrix batch")
+            chunk = firsts[start : start + batch]
+            links = [self._offsets(pg, rows[i], reverse=reverse) for i in chunk]
+            if bounded:  # scipy's search; sums over the few reached nodes only
+                dist, pred = self._search(pg, links, limit=limit, reverse=reverse)
+                seconds, metres = self._along(pg, dist, pred, links, reverse=reverse)
+                values = CostMatrix(dist[:, ends], seconds[:, ends], metres[:, ends])
+            else:  # costs kept above zero on the links, as in _search
+                starts = [[(o.node, max(o.cost, 1e-9), o.seconds, o.metres) for o in offs]
+                          for offs in links]  # fmt: skip
+                values = CostMatrix(*search_many(graph, weights, starts, ends, limit=limit))
+            part = self._arrive(pg, values, cols, reverse=reverse, columns=ends)
+            at = slice(start, start + len(chunk))
+            found.cost[at], found.seconds[at], found.metres[at] = (
                 part.cost, part.seconds, part.metres
             )  # fmt: skip
+        # Back to one row per requested point (unsnapped: inf), sources as rows.
+        arrays = [found.cost, found.seconds, found.metres]
+        if len(firsts) < len(rows):  # repeated or unsnapped points
+            missing = inverse == len(firsts)
+            arrays = [x[np.minimum(inverse, max(len(firsts) - 1, 0))] if len(firsts)
+                      else np.full((len(rows), len(cols)), np.inf, dtype=dtype)
+                      for x in arrays]  # fmt: skip
+            for x in arrays:
+                x[missing] = np.inf
+        out = CostMatrix(*(np.ascontiguousarray(x.T) if reverse else x for x in arrays))
         self._add_direct(pg, sources, targets, out)
         over = out.cost > limit
         for values in (out.cost, out.seconds, out.metres):
@@ -424,26 +474,43 @@ class StreetNetwork:
 
         ``pred`` holds real node ids, or ``n + row`` for a node reached from its virtual node.
         """
-        base = pg.reversed_matrix if reverse else pg.matrix
-        n, k = base.shape[0], len(links)
-        extra_rows: list[np.ndarray] = []
-        extra_costs: list[np.ndarray] = []
-        for offs in links:
-            best: dict[int, float] = {}
-            for o in offs:
-                if o.cost < best.get(o.node, np.inf):
-                    best[o.node] = max(o.cost, 1e-9)
-            nodes = sorted(best)
-            extra_rows.append(np.array(nodes, dtype=np.int32))
-            extra_costs.append(np.array([best[x] for x in nodes], dtype=np.float64))
-        counts = np.array([len(r) for r in extra_rows], dtype=np.int64)
-        indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)])
-        indices = np.concatenate([base.indices, *extra_rows]).astype(np.int32)
-        data = np.concatenate([base.data, *extra_costs])
-        graph = csr_matrix((data, indices, indptr), shape=(n + k, n + k))
-        dist, pred = dijkstra(graph, directed=True, indices=np.arange(n, n + k),
-                              return_predecessors=True, limit=limit)  # fmt: skip
-        return dist[:, :n], pred[:, :n]
+        rows = np.repeat(np.arange(len(links)), [len(offs) for offs in links])
+        nodes = np.array([o.node for offs in links for o in offs], dtype=np.int64)
+        costs = np.array([o.cost for offs in links for o in offs], dtype=np.float64)
+        # One link per (row, node): the cheapest (scipy keeps no zero-cost entries).
+        order = np.lexsort((costs, nodes, rows))
+        rows, nodes, costs = rows[order], nodes[order], costs[order]
+        first = np.ones(len(rows), dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (nodes[1:] != nodes[:-1])
+        rows, nodes, costs = rows[first], nodes[first], np.maximum(costs[first], 1e-9)
+        counts = np.bincount(rows, minlength=len(links))
+        key = (id(pg), reverse)
+        virtual = self._virtual.get(key)
+        if virtual is None or virtual.pg is not pg:
+            with self._lock:
+                virtual = self._virtual[key] = _VirtualRows(
+                    pg, pg.reversed_matrix if reverse else pg.matrix
+                )
+        return virtual.search(nodes, costs, counts, limit=limit)
+
+    def _weighted(self, pg: ProfileGraph, *, reverse: bool):
+        """The profile's adjacency (or its transpose) and its entries' seconds and metres."""
+        key = ("weighted", id(pg), reverse)
+        hit = self._virtual.get(key)
+        if hit is not None and hit[0] is pg:
+            return hit[1], hit[2]
+        m = pg.matrix
+        entry = np.arange(m.nnz)
+        if reverse:  # carry each entry's position through the transpose
+            moved = csr_matrix((entry + 1.0, m.indices, m.indptr), shape=m.shape).T.tocsr()
+            entry = moved.data.astype(np.int64) - 1
+            m = csr_matrix((pg.matrix.data[entry], moved.indices, moved.indptr), shape=m.shape)
+        edges = pg.entry_edge[entry]
+        weights = (pg.costs.seconds[edges].astype(np.float64),
+                   self.graph.edge["length"][edges].astype(np.float64))  # fmt: skip
+        with self._lock:
+            self._virtual[key] = (pg, m, weights)
+        return m, weights
 
     def _along(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
                links: list[list[Offset]], *, reverse: bool = False):  # fmt: skip
@@ -478,47 +545,17 @@ class StreetNetwork:
             out.append(full.reshape(k, n))
         return out[0], out[1]
 
-    def _along_to(self, pg: ProfileGraph, dist: np.ndarray, pred: np.ndarray,
-                  links: list[list[Offset]], nodes: np.ndarray):  # fmt: skip
-        """Seconds and metres at ``nodes`` only (inf elsewhere), walking each path back.
-
-        Costs about (rows x nodes x path length) steps: cheaper than :meth:`_along` when
-        few nodes are wanted.
-        """
-        k, n = pred.shape
-        seconds, metres = np.full((k, n), np.inf), np.full((k, n), np.inf)
-        rows = np.repeat(np.arange(k), len(nodes))
-        cols = np.tile(nodes, k)
-        live = np.isfinite(dist[rows, cols])
-        rows, cols = rows[live], cols[live]
-        acc_s, acc_m = np.zeros(len(rows)), np.zeros(len(rows))
-        at = cols.copy()
-        active = np.arange(len(rows))
-        while len(active):
-            p = pred[rows[active], at[active]]
-            inner = (p >= 0) & (p < n)
-            step = active[inner]
-            edges = pg.edges_between(p[inner], at[step])
-            acc_s[step] += pg.costs.seconds[edges]
-            acc_m[step] += self.graph.edge["length"][edges]
-            at[step] = p[inner]
-            active = step
-        # Every path starts on its row's virtual node: add the link it came by.
-        link_s, link_m = np.zeros((k, n)), np.zeros((k, n))
-        for r, offs in enumerate(links):
-            for o in sorted(offs, key=lambda o: -o.cost):  # the cheapest link wins
-                link_s[r, o.node], link_m[r, o.node] = o.seconds, o.metres
-        from_link = pred[rows, at] == n + rows
-        acc_s += np.where(from_link, link_s[rows, at], 0.0)
-        acc_m += np.where(from_link, link_m[rows, at], 0.0)
-        seconds[rows, cols], metres[rows, cols] = acc_s, acc_m
-        return seconds, metres
-
     def _arrive(self, pg: ProfileGraph, values: CostMatrix, points: Sequence[Snap | None], *,
-                reverse: bool) -> CostMatrix:  # fmt: skip
-        """Per row, the values at snapped points: best over arriving by either end."""
+                reverse: bool, columns: np.ndarray | None = None) -> CostMatrix:  # fmt: skip
+        """Per row, the values at snapped points: best over arriving by either end.
+
+        ``values`` has a column per node, or per node of the sorted ``columns`` (which must
+        hold every node the points are reached through).
+        """
         node, cost, seconds, metres = self._offset_arrays(pg, points, reverse=not reverse)
         safe = np.maximum(node, 0)
+        if columns is not None:
+            safe = np.minimum(np.searchsorted(columns, safe), max(len(columns) - 1, 0))
         total = values.cost[:, safe] + cost  # rows x points x 2 ends
         pick = np.argmin(total, axis=2)[..., None]
         out_cost = np.take_along_axis(total, pick, axis=2)[..., 0]
@@ -530,7 +567,27 @@ class StreetNetwork:
 
     def _offset_arrays(self, pg: ProfileGraph, points: Sequence[Snap | None], *,
                        reverse: bool):  # fmt: skip
-        """:meth:`_offsets` of many points as (points x 2) arrays (node -1, cost inf: none)."""
+        """:meth:`_offsets` of many points as (points x 2) arrays (node -1, cost inf: none).
+
+        A long point list passed again (the same object, same length and ends, as the
+        planner's stops for every access and egress tree) reuses its arrays.
+        """
+        if len(points) < POINT_CACHE_MIN:
+            return self._offset_arrays_of(pg, points, reverse=reverse)
+        key = (id(pg), id(points), reverse)
+        hit = self._point_offsets.get(key)
+        if (hit is not None and hit[0] is pg and hit[1] is points and hit[2] == len(points)
+                and hit[3] is points[0] and hit[4] is points[-1]):  # fmt: skip
+            return hit[5]
+        found = self._offset_arrays_of(pg, points, reverse=reverse)
+        with self._lock:
+            self._point_offsets[key] = (pg, points, len(points), points[0], points[-1], found)
+            while len(self._point_offsets) > 2 * self.cache_size:
+                self._point_offsets.popitem(last=False)
+        return found
+
+    def _offset_arrays_of(self, pg: ProfileGraph, points: Sequence[Snap | None], *,
+                          reverse: bool):  # fmt: skip
         g, c = self.graph, pg.costs
         known = np.array([p is not None for p in points], dtype=bool)
         edge = np.array([p.edge if p is not None else 0 for p in points], dtype=np.int64)
@@ -632,6 +689,57 @@ class StreetNetwork:
         return pieces
 
 
+class _VirtualRows:
+    """One search graph's adjacency with spare rows for the virtual sources of a search.
+
+    Built once per (search graph, direction). A search writes its sources' links into the
+    spare rows instead of copying the whole adjacency; the last spare row holds the unused
+    room, so the matrix keeps one shape and size. Searches take turns (scipy's Dijkstra
+    holds the GIL, so nothing runs in parallel anyway); searches with more rows or links
+    than there is room for build their own copy, as before.
+    """
+
+    rows = MATRIX_BATCH + 1  # the last one only holds unused room
+    room = 2048
+
+    def __init__(self, pg: ProfileGraph, base: csr_matrix) -> None:
+        n, nnz = base.shape[0], base.nnz
+        self.pg, self.base, self.n, self.nnz = pg, base, n, nnz
+        size = n + self.rows
+        self.indptr = np.full(size + 1, nnz + self.room, dtype=np.int32)
+        self.indptr[: n + 1] = base.indptr
+        self.indices = np.zeros(nnz + self.room, dtype=np.int32)
+        self.indices[:nnz] = base.indices
+        self.data = np.ones(nnz + self.room, dtype=np.float64)
+        self.data[:nnz] = base.data
+        self.graph = csr_matrix((self.data, self.indices, self.indptr), shape=(size, size),
+                                copy=False)  # fmt: skip
+        assert np.shares_memory(self.graph.data, self.data)
+        self.lock = threading.Lock()
+
+    def search(self, nodes: np.ndarray, costs: np.ndarray, counts: np.ndarray, *,
+               limit: float):  # fmt: skip
+        """(dist, pred) over real nodes from one virtual row per entry of ``counts``."""
+        n, nnz, k, total = self.n, self.nnz, len(counts), len(nodes)
+        ends = nnz + np.cumsum(counts)
+        if k >= self.rows or total > self.room:
+            indptr = np.concatenate([self.base.indptr, ends]).astype(np.int64)
+            indices = np.concatenate([self.base.indices, nodes]).astype(np.int32)
+            graph = csr_matrix((np.concatenate([self.base.data, costs]), indices, indptr),
+                               shape=(n + k, n + k))  # fmt: skip
+            dist, pred = dijkstra(graph, directed=True, indices=np.arange(n, n + k),
+                                  return_predecessors=True, limit=limit)  # fmt: skip
+            return dist[:, :n], pred[:, :n]
+        with self.lock:
+            self.indices[nnz : nnz + total] = nodes
+            self.data[nnz : nnz + total] = costs
+            self.indptr[n + 1 : n + k + 1] = ends
+            self.indptr[n + k + 1 : -1] = nnz + total
+            dist, pred = dijkstra(self.graph, directed=True, indices=np.arange(n, n + k),
+                                  return_predecessors=True, limit=limit)  # fmt: skip
+        return dist[:, :n], pred[:, :n]
+
+
 def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     """For each edge, the edge running the other way along the same geometry (-1: none).
 
@@ -658,6 +766,30 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     rev = np.full(n, -1, dtype=np.int64)
     rev[edges[hit]] = edges[pos[hit]]
     return rev
+
+
+def _count(points: Sequence[Snap | None]) -> int:
+    return sum(p is not None for p in points)
+
+
+def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
+    """Indices of the first of each distinct snapped point, and each point's distinct number.
+
+    Unsnapped points get the number ``len(firsts)`` (one past the last).
+    """
+    number: dict[tuple[int, float], int] = {}
+    firsts: list[int] = []
+    inverse = np.empty(len(points), dtype=np.int64)
+    for i, p in enumerate(points):
+        if p is None:
+            inverse[i] = -1
+            continue
+        j = number.setdefault((p.edge, p.t), len(firsts))
+        if j == len(firsts):
+            firsts.append(i)
+        inverse[i] = j
+    inverse[inverse < 0] = len(firsts)
+    return firsts, inverse
 
 
 def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:

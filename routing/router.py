@@ -1,7 +1,7 @@
 """Street routes for one profile: the street-search service's paths, described.
 
 ``StreetRouter`` asks :class:`~routing.network.StreetNetwork` to snap both points and find
-the cheapest path, and turns the path into a :class:`Route`: geometry, plain-language
+the cheapest path, and turns the path into a :class:`StreetRoute`: geometry, plain-language
 steps, warnings, confidence, and, when a profile has no route, the barriers on the walking
 route that explain why.
 """
@@ -16,6 +16,7 @@ import numpy as np
 from routing.confidence import route_facts
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
+from routing.deadline import accepts_deadline
 from routing.errors import NoRouteError
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
@@ -28,7 +29,7 @@ LatLon = tuple[float, float]
 
 
 @dataclass
-class Route:
+class StreetRoute:
     """A route for one profile, ready to serialise (DESIGN §5)."""
 
     profile: str
@@ -135,7 +136,8 @@ class StreetRouter:
         return {k: v[1] for k, v in best.items()}
 
     # -- queries ------------------------------------------------------------------------
-    def route(self, origin: LatLon, destination: LatLon, profile: Profile) -> Route:
+    @accepts_deadline
+    def route(self, origin: LatLon, destination: LatLon, profile: Profile) -> StreetRoute:
         """The cheapest route for ``profile``; raises NoRouteError (422) explaining why not."""
         net = self.network
         try:
@@ -148,13 +150,13 @@ class StreetRouter:
             raise self._explain(origin, destination, profile, None)
         return self.describe(found)
 
-    def route_between(self, src: Snap, dst: Snap, profile: Profile) -> Route | None:
+    def route_between(self, src: Snap, dst: Snap, profile: Profile) -> StreetRoute | None:
         """The route between two already snapped points, or None if there is none."""
         found = self.network.path(src, dst, profile)
         return None if found is None else self.describe(found)
 
-    def describe(self, path: StreetPath, *, barriers_for: Profile | None = None) -> Route:
-        """A path as a :class:`Route`: geometry, steps, warnings, confidence (and barriers)."""
+    def describe(self, path: StreetPath, *, barriers_for: Profile | None = None) -> StreetRoute:
+        """A path as a :class:`StreetRoute`: geometry, steps, warnings, confidence, barriers."""
         pg = self.network.costs(path.profile)
         blocked = self.network.costs(barriers_for) if barriers_for is not None else None
         return self._describe(pg, path.pieces, path.source, path.target, path.cost,
@@ -169,7 +171,7 @@ class StreetRouter:
         cost: float,
         *,
         barriers_for: ProfileGraph | None = None,
-    ) -> Route:
+    ) -> StreetRoute:
         g = self.graph
         geometry = [tuple(p) for piece in pieces for p in piece.geometry]
         dedup = [pt for i, pt in enumerate(geometry) if i == 0 or pt != geometry[i - 1]]
@@ -188,7 +190,7 @@ class StreetRouter:
                           name="", location=(src.lat, src.lon))]  # fmt: skip
         warnings = self._warnings(pg, pieces)
         barriers = self._barriers(barriers_for, pieces) if barriers_for is not None else []
-        return Route(
+        return StreetRoute(
             profile=pg.profile.name,
             distance_m=total_len,
             duration_s=sum(p.seconds for p in pieces),

@@ -23,6 +23,8 @@ class EdgePairs:
     """A graph's edges grouped by (tail, head) node pair, sorted by tail, head, edge id.
 
     Profile-independent: computed once per graph and shared by every profile's build.
+    Most pairs have one edge; the few with parallel edges are listed apart so that a
+    profile's build only compares costs there.
     """
 
     order: np.ndarray  # edge ids in (u, v, id) order
@@ -31,6 +33,10 @@ class EdgePairs:
     counts: np.ndarray  # edges per pair
     u: np.ndarray  # per pair
     v: np.ndarray  # per pair (int32, CSR column indices)
+    first_edge: np.ndarray  # per pair: its lowest edge id
+    multi: np.ndarray  # pairs with parallel edges
+    multi_order: np.ndarray  # their edge ids, pair by pair (in ``order``'s order)
+    multi_starts: np.ndarray  # first position of each of them in ``multi_order``
 
     @classmethod
     def of(cls, graph: CompiledGraph) -> EdgePairs:
@@ -40,8 +46,15 @@ class EdgePairs:
         new[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
         starts = np.flatnonzero(new)
         counts = np.diff(np.append(starts, len(order)))
-        return cls(order=order, group=np.cumsum(new) - 1, starts=starts, counts=counts,
-                   u=u[starts].astype(np.int64), v=v[starts].astype(np.int32))  # fmt: skip
+        group = np.cumsum(new) - 1
+        multi = np.flatnonzero(counts > 1)
+        in_multi = np.flatnonzero(counts[group] > 1)
+        multi_starts = np.zeros(len(multi), dtype=np.int64)
+        np.cumsum(counts[multi][:-1], out=multi_starts[1:])
+        return cls(order=order, group=group, starts=starts, counts=counts,
+                   u=u[starts].astype(np.int64), v=v[starts].astype(np.int32),
+                   first_edge=order[starts], multi=multi, multi_order=order[in_multi],
+                   multi_starts=multi_starts)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,21 +82,25 @@ class ProfileGraph:
                    pairs: EdgePairs | None = None) -> ProfileGraph:  # fmt: skip
         """The search graph of already evaluated edge costs (e.g. a scenario's patched ones)."""
         pairs = pairs or EdgePairs.of(graph)
-        cost = costs.cost[pairs.order]
-        cheapest = np.minimum.reduceat(cost, pairs.starts)
-        # The first edge (lowest id) reaching its pair's minimum, as a stable sort would keep.
-        hits = np.flatnonzero(cost == np.repeat(cheapest, pairs.counts))
-        group = pairs.group[hits]
-        first = np.ones(len(hits), dtype=bool)
-        first[1:] = group[1:] != group[:-1]
-        hits, group = hits[first], group[first]
-        keep = np.isfinite(cheapest[group])
-        hits, group = hits[keep], group[keep]
+        cheapest = costs.cost[pairs.first_edge]
+        entry = pairs.first_edge.copy()
+        if len(pairs.multi):
+            # Parallel edges: the first edge (lowest id) reaching its pair's minimum.
+            cost = costs.cost[pairs.multi_order]
+            low = np.minimum.reduceat(cost, pairs.multi_starts)
+            counts = pairs.counts[pairs.multi]
+            hits = np.flatnonzero(cost == np.repeat(low, counts))
+            group = np.repeat(np.arange(len(low)), counts)[hits]
+            first = np.ones(len(hits), dtype=bool)
+            first[1:] = group[1:] != group[:-1]
+            cheapest[pairs.multi] = low
+            entry[pairs.multi[group[first]]] = pairs.multi_order[hits[first]]
+        keep = np.isfinite(cheapest)
         n = graph.n_nodes
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pairs.u[group], minlength=n), out=indptr[1:])
-        matrix = csr_matrix((cheapest[group], pairs.v[group], indptr), shape=(n, n))
-        return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=pairs.order[hits])
+        np.cumsum(np.bincount(pairs.u[keep], minlength=n), out=indptr[1:])
+        matrix = csr_matrix((cheapest[keep], pairs.v[keep], indptr), shape=(n, n))
+        return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=entry[keep])
 
     @cached_property
     def reversed_matrix(self) -> csr_matrix:

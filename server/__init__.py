@@ -59,8 +59,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SHEDDING": SheddingOptions(),  # per-process queue limits: see server.overload
     "PROFILE_CACHE_SIZE": 8,  # (profile, overrides) preparations a router keeps
     # The planner's LRU bounds per worker: service days, (day, profile) views, profiles' stop
-    # links. Six base profiles on one day fit; random overrides cannot grow memory further.
-    "PLAN_CACHE": {"cache_days": 3, "cache_views": 8, "cache_profiles": 6},
+    # links, routed walks. Six base profiles on one day fit; random overrides cannot grow
+    # memory further. Measured on Almaty: a day ~32 MB, a view ~2.4 MB beyond its day's
+    # arrays, a walk ~22 KB (so 1,024 walks ~22 MB, where the planner's default 4,096 ~90 MB).
+    "PLAN_CACHE": {"cache_days": 3, "cache_views": 8, "cache_profiles": 6, "cache_walks": 1024},
     "CONTENT_SECURITY_POLICY": None,  # None: server.headers.DEFAULT_CSP
 }
 

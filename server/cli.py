@@ -28,10 +28,10 @@ from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
-from routing.router import Route, StreetRouter
+from routing.router import StreetRoute, StreetRouter
 from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
-from server.overload import SheddingOptions
+from server.overload import LANES, SheddingOptions
 from server.params import parse_key_value, parse_point, parse_profile
 from server.serving import ServeOptions
 
@@ -268,6 +268,22 @@ def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
                         metavar="SECONDS",
                         help="longest wait for the router before a 503 (default "
                              "%(default)s)")  # fmt: skip
+    parser.add_argument("--time-limit", type=float, default=SheddingOptions().time_limit_s,
+                        metavar="SECONDS",
+                        help="longest a /route request may take, wait included, before a 503 "
+                             "deadline_exceeded (default %(default)s)")  # fmt: skip
+    parser.add_argument("--heavy-time-limit", type=float,
+                        default=SheddingOptions().heavy_time_limit_s, metavar="SECONDS",
+                        help="the same for /plan, /matrix, /isochrone (default "
+                             "%(default)s)")  # fmt: skip
+    parser.add_argument("--max-worker-memory", type=int, default=defaults.max_worker_rss_mb,
+                        metavar="MB",
+                        help="restart a worker (gracefully) whose resident memory stays above "
+                             "this after a request (0: never; default %(default)s)")  # fmt: skip
+    parser.add_argument("--malloc-arenas", type=int, default=defaults.malloc_arenas,
+                        metavar="N",
+                        help="cap glibc's malloc arenas per process (0: glibc's default of 8 "
+                             "per core; default %(default)s, see server.serving)")  # fmt: skip
     parser.add_argument("--max-requests", type=int, default=defaults.max_requests,
                         help="recycle a worker after this many requests (0: never)")  # fmt: skip
     parser.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
@@ -290,10 +306,14 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.max_waiting < 0 or args.max_wait <= 0:
         raise InvalidInputError("--max-waiting must be >= 0 and --max-wait > 0",
                                 field="max_waiting")  # fmt: skip
-    if args.threads < 2 * (args.max_waiting + 1):
+    if args.time_limit <= 0 or args.heavy_time_limit <= 0:
+        raise InvalidInputError("--time-limit and --heavy-time-limit must be > 0",
+                                field="time_limit")  # fmt: skip
+    least = 2 * len(LANES) * (args.max_waiting + 1)
+    if args.threads < least:
         # Otherwise requests queue in gunicorn's thread pool, unseen by the load shedder.
-        raise InvalidInputError(f"--threads must be at least twice --max-waiting + 1 "
-                                f"({2 * (args.max_waiting + 1)})", field="threads")  # fmt: skip
+        raise InvalidInputError(f"--threads must be at least twice (--max-waiting + 1) per "
+                                f"lane ({least})", field="threads")  # fmt: skip
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     check_port_free(args.host, args.port)
@@ -313,10 +333,14 @@ def run_serve(args: argparse.Namespace) -> int:
         "CACHE_DIR": str(sources.cache_dir) if sources.cache_dir else None,
         **(place_sources(resolve_defaults()) if args.osm is None else {}),
         "CORS_ORIGINS": list(args.cors_origin),
-        "SHEDDING": SheddingOptions(max_waiting=args.max_waiting, max_wait_s=args.max_wait),
+        "SHEDDING": SheddingOptions(max_waiting=args.max_waiting, max_wait_s=args.max_wait,
+                                    time_limit_s=args.time_limit,
+                                    heavy_time_limit_s=args.heavy_time_limit),
     })  # fmt: skip
     options = ServeOptions(host=args.host, port=args.port, workers=args.workers,
-                           threads=args.threads, max_requests=args.max_requests)  # fmt: skip
+                           threads=args.threads, max_requests=args.max_requests,
+                           max_worker_rss_mb=args.max_worker_memory,
+                           malloc_arenas=args.malloc_arenas)  # fmt: skip
 
     def ready() -> None:
         print(f"serving on http://{args.host}:{args.port}/ with {args.workers} worker(s) "
@@ -362,7 +386,7 @@ def run_route(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_route(route: Route, label: str = "") -> str:
+def format_route(route: StreetRoute, label: str = "") -> str:
     """The route as readable text: a summary, numbered steps, warnings."""
     body = route.to_dict()
     minutes = body["duration_s"] / 60

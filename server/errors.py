@@ -16,7 +16,7 @@ import re
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from routing.errors import RoutingError
+from routing.errors import DeadlineExceededError, RoutingError
 from server.i18n import language_asked, request_lang
 from server.messages import localize_error
 from server.overload import OverloadedError
@@ -39,7 +39,8 @@ def error_response(status: int, code: str, message: str, **details: object) -> R
 
 def handle_routing_error(err: RoutingError) -> Response:
     """A deliberate engine error: its status and its ``to_dict()``."""
-    if err.http_status >= 500 and not isinstance(err, OverloadedError):  # logged per episode
+    if err.http_status >= 500 and not isinstance(err, OverloadedError | DeadlineExceededError):
+        # (those two are logged once per overload episode, by server.overload)
         log.error("%s %s failed: %s", request.method, request.path, err.message)
     body = err.to_dict()
     if language_asked():

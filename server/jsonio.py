@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,36 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode(value: Any, *, default: Callable[[Any], Any] = _no_default, **kwargs: Any) -> str:
+    """Strict JSON of ``value``, as :func:`to_jsonable` would make it, in one pass.
+
+    Most bodies are plain JSON already (a route is ~0.6 ms of copying for nothing), so the
+    encoder runs on the value itself, converting numpy values and the like on the way
+    (``default``); only a body holding NaN, an infinity or a key JSON cannot hold is copied
+    through :func:`to_jsonable` (NaN and infinities become ``null``) and encoded again.
+    ``default`` converts what :func:`to_jsonable` leaves as it is.
+    """
+
+    def plain(item: Any) -> Any:
+        converted = to_jsonable(item)
+        return default(item) if converted is item else converted
+
+    kwargs.setdefault("allow_nan", False)
+    kwargs.setdefault("ensure_ascii", False)
+    kwargs["default"] = plain
+    try:
+        return json.dumps(value, **kwargs)
+    except (ValueError, TypeError):
+        return json.dumps(to_jsonable(value), **kwargs)
+
+
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """``value`` as strict JSON text (UTF-8 characters kept, key order kept)."""
-    return json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False, indent=indent)
+    return encode(value, indent=indent)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -53,5 +81,7 @@ class JSONProvider(DefaultJSONProvider):
     ensure_ascii = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("allow_nan", False)
-        return super().dumps(to_jsonable(obj), **kwargs)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.pop("default", None)
+        return encode(obj, default=self.default, **kwargs)

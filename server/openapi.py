@@ -55,7 +55,8 @@ BASE: dict[str, Any] = {
             "Coordinates are `lat,lon` (WGS84). Every error is JSON: "
             '`{"error": {"code", "message", "field"}}`; 400 names the bad field, 422 means no '
             "route exists for the profile, 503 with `Retry-After` means the server is "
-            "overloaded (retry later) or a service (transit) is not configured."
+            "overloaded or the request passed its time limit (retry later), or a service "
+            "(transit) is not configured."
         ),
         "license": {"name": "MIT", "identifier": "MIT"},
     },
@@ -97,7 +98,9 @@ BASE: dict[str, Any] = {
         },
         "responses": {
             "Overloaded": {
-                "description": "The server is overloaded; retry after `Retry-After` seconds.",
+                "description": "The server is overloaded (`overloaded`), or the request "
+                               "passed its time limit (`deadline_exceeded`); retry after "
+                               "`Retry-After` seconds.",
                 "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 0}}},
                 "content": {"application/json": {"schema": _ERROR}},
             },

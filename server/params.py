@@ -8,6 +8,7 @@ Nothing a client sends may reach the generic 500 handler.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -265,7 +266,15 @@ def parse_profile(values: Mapping[str, Any], reserved: Collection[str]) -> Profi
                 raise InvalidParameterError(
                     f"parameter '{key}' must be a number, got {_show(value)}", field=key
                 ) from None
-    return get_profile(name, overrides)
+    return _profile(name, tuple(overrides.items()))
+
+
+@functools.lru_cache(maxsize=512)
+def _profile(name: str | None, overrides: tuple[tuple[str, Any], ...]) -> Profile:
+    """The profile with its overrides, validated once per distinct request (profiles are
+    immutable values): a repeated override costs a look-up, not a validation, and the same
+    object keys the engine's per-profile caches."""
+    return get_profile(name, dict(overrides))
 
 
 def parse_route_request(values: Mapping[str, Any]) -> tuple[LatLon, LatLon, Profile, str]:

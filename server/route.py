@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from server.i18n import LANG_PARAM, language_asked, request_lang
 from server.messages import localize_route
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
+from server.overload import ROUTE
 from server.params import parse_route_request, request_values
 from server.state import locked_router
 
@@ -24,7 +25,7 @@ bp = Blueprint("route", __name__)
 def route() -> ResponseReturnValue:
     """The route body (``Route.to_dict()``) or a GeoJSON FeatureCollection."""
     origin, destination, profile, fmt = parse_route_request(request_values(request))
-    with locked_router() as router:
+    with locked_router(ROUTE) as router:
         found = router.route(origin, destination, profile)
     if fmt == "geojson":
         return jsonify(found.to_geojson())

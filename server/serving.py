@@ -13,6 +13,14 @@ The design (see the README's *Running in production*):
   the shedder sees them. Per-profile caches are per worker and bounded (LRU).
 - gunicorn restarts a worker that dies, and (``max_requests``) recycles workers after a
   number of requests, with jitter, which bounds any slow growth of memory.
+- Memory is bounded by size, not only by cache counts. glibc gives each thread that
+  allocates while another holds the heap its own arena (up to 8 per core), and a worker's
+  32 threads scatter numpy temporaries over them: measured on Almaty, /plan with new
+  overrides grew a worker to ~800 MB RSS, while the caches themselves held under 100 MB.
+  So ``serve`` caps the arenas (``malloc_arenas``, default 2; ``mallopt`` in the master,
+  inherited by the workers), and after each request a worker over ``max_worker_rss_mb``
+  first gives freed memory back (``malloc_trim``) and, if still over, finishes its requests
+  and is replaced by a fresh fork of the master (gunicorn's graceful restart).
 - Slow clients are a reverse proxy's job: gthread threads read a request once it has
   arrived, so put nginx (``deploy/nginx.conf``) in front in production; it buffers requests
   and answers, and refuses huge bodies and URLs early.
@@ -20,8 +28,10 @@ The design (see the README's *Running in production*):
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
+import os
 import re
 import socket
 import sys
@@ -34,6 +44,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from routing.errors import DataError
+from server import release_freed_memory
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class ServeOptions:
     timeout_s: int = 60
     max_requests: int = 0
     keepalive_s: int = 5
+    malloc_arenas: int = 2
+    max_worker_rss_mb: int = 768
 
 
 class _Gunicorn(BaseApplication):
@@ -96,6 +109,46 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_malloc_arenas(arenas: int) -> bool:
+    """Cap glibc's malloc arenas for this process and its future children (False off glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    return arenas > 0 and bool(libc.mallopt(M_ARENA_MAX, arenas))
+
+
+def resident_mb() -> float:
+    """This process's resident set size in MB (0.0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class MemoryGuard:
+    """After each request: over the budget, trim the heap; still over, recycle the worker."""
+
+    def __init__(self, max_rss_mb: float) -> None:
+        self.max_rss_mb = max_rss_mb
+
+    def __call__(self, worker: Any, _req: Any, _environ: Any, _resp: Any) -> None:
+        if self.max_rss_mb <= 0 or resident_mb() <= self.max_rss_mb:
+            return
+        release_freed_memory()
+        rss = resident_mb()
+        if rss > self.max_rss_mb and worker.alive:
+            worker.log.warning("worker %s holds %.0f MB (limit %d MB): restarting it "
+                               "after its current requests", worker.pid, rss,
+                               self.max_rss_mb)  # fmt: skip
+            worker.alive = False  # gthread: stop accepting, finish, exit; the master forks anew
+
+
 def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | None = None) -> None:
     """Serve ``app`` with gunicorn until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     settings: dict[str, Any] = {
@@ -118,7 +171,9 @@ def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | N
         "loglevel": "warning",
         "proc_name": "inclusive-routing",
         "when_ready": (lambda _server: on_ready()) if on_ready else (lambda _server: None),
+        "post_request": MemoryGuard(options.max_worker_rss_mb),
     }  # fmt: skip
+    limit_malloc_arenas(options.malloc_arenas)  # before any thread or worker exists
     gunicorn_util.write_error = write_json_error  # workers are forked after this
     _Gunicorn(app, settings).run()
     sys.stderr.flush()

@@ -5,10 +5,11 @@
 ``router``
     The :class:`~routing.router.StreetRouter` (always set).
 ``router_lock``
-    A :class:`~server.overload.LoadShedder`: its slot is held while calling the router or
-    the planner (the router's per-profile preparation cache and the planner's timetable
-    caches, which share the router, are not safe to update from several threads at once);
-    when too many requests wait for it, :func:`locked_router` raises 503 ``overloaded``.
+    A :class:`~server.overload.LoadShedder`: a lane's slot is held while calling the router
+    or the planner (``route`` for ``/route``, ``heavy`` for the rest: the planner's caches
+    are not safe to update from several threads at once, so they stay in one lane); when
+    too many requests wait in a lane, :func:`locked_router` raises 503 ``overloaded``, and a
+    computation past its lane's time limit stops with 503 ``deadline_exceeded``.
 ``planner``
     The :class:`~routing.transit.planner.TransitPlanner` for ``/plan``, or ``None`` when no
     GTFS feed is configured (``/plan`` then answers 503 ``transit_unavailable``).
@@ -32,6 +33,7 @@ from flask import current_app
 from routing.places import PlaceIndex, build_place_index
 from routing.router import StreetRouter
 from routing.transit.planner import TransitPlanner
+from server.overload import HEAVY
 
 EXTENSION = "inclusive_routing"
 
@@ -52,16 +54,21 @@ def get_planner() -> TransitPlanner | None:
 
 
 @contextmanager
-def locked_router() -> Iterator[StreetRouter]:
-    """The router, held for the duration of the ``with`` block.
+def locked_router(lane: str = HEAVY) -> Iterator[StreetRouter]:
+    """The router, with ``lane``'s computing slot held for the ``with`` block.
+
+    The block runs under the lane's time limit (:mod:`routing.deadline`). ``/route`` uses
+    the ``route`` lane; every other computing endpoint the ``heavy`` one (the default).
 
     Raises
     ------
     OverloadedError
-        Too many requests wait for the router (503 with ``Retry-After``).
+        Too many requests wait in the lane (503 with ``Retry-After``).
+    DeadlineExceededError
+        The computation passed the lane's time limit (503 with ``Retry-After``).
     """
     state = services()
-    with state["router_lock"].admit():
+    with state["router_lock"].admit(lane):
         yield state["router"]
 
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from network_oracle import path_totals, split_graph
 
-from routing import network as network_module
 from routing.cost import get_profile
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.network import StreetNetwork
@@ -58,19 +57,26 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-@pytest.mark.parametrize("share", [0.0, 1.0], ids=["whole-trees", "walk-back"])
-def test_matrix_equals_networkx(networks, city, profile_name, share, monkeypatch):
-    # Both ways of summing seconds and metres (see BACKTRACK_SHARE) are checked.
-    monkeypatch.setattr(network_module, "BACKTRACK_SHARE", share)
+@pytest.mark.parametrize("limit", [np.inf, 1e9], ids=["compiled", "bounded-scipy"])
+def test_matrix_equals_networkx(networks, city, profile_name, limit):
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
-    m = net.matrix(snaps, snaps, profile, batch=7)  # several batches, one uneven
+    m = net.matrix(snaps, snaps, profile, batch=7, limit=limit)  # several batches, one uneven
     oracle = split_graph(net, profile, snaps)
     for i in range(len(snaps)):
         _assert_row(oracle, ("p", i), (m.cost[i], m.seconds[i], m.metres[i]), len(snaps))
     assert np.all(np.diag(m.cost) == 0)
     assert m.reachable.mean() > 0.5  # the sample is not trivially disconnected
+    # Fewer targets than sources: searched backward from the targets, same values; repeated
+    # and unsnapped points are searched once / left unreachable.
+    few = [snaps[3], None, snaps[5], snaps[3]]
+    back = net.matrix(snaps, few, profile, batch=7, limit=limit)
+    for name in ("cost", "seconds", "metres"):
+        expected = getattr(m, name)[:, [3, 5]]
+        found = getattr(back, name)
+        assert np.allclose(found[:, [0, 2]], expected, rtol=1e-9, atol=1e-6)
+        assert np.array_equal(found[:, 3], found[:, 0]) and not np.isfinite(found[:, 1]).any()
 
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
@@ -110,7 +116,7 @@ def test_limit_cuts_the_tree_and_the_matrix(networks):
     cut = net.matrix(snaps, snaps, profile, limit=limit)
     inside = full.cost <= limit
     assert np.array_equal(cut.cost[inside], full.cost[inside])
-    assert np.array_equal(cut.seconds[inside], full.seconds[inside])
+    assert np.allclose(cut.seconds[inside], full.seconds[inside], rtol=1e-9)
     assert not np.isfinite(cut.cost[~inside]).any()
     tree = net.tree([snaps[0]], profile, limit=limit)
     whole = net.tree([snaps[0]], profile)
@@ -212,3 +218,25 @@ def test_tree_with_start_times_equals_networkx_from_a_super_source(networks):
         if np.isfinite(expected):
             seconds = path_totals(oracle, paths[("p", j)])[1]
             assert at.seconds[0, j] == pytest.approx(seconds, rel=1e-6, abs=1e-6)
+
+
+def test_search_graph_keeps_the_lowest_id_cheapest_of_parallel_edges(networks):
+    net = networks["helsinki"]
+    pg = net.costs(get_profile("walk"))
+    g, cost, m = net.graph, pg.costs.cost, pg.matrix
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    for e in range(g.n_edges):
+        by_pair.setdefault((int(g.edge_u[e]), int(g.edge_v[e])), []).append(e)
+    parallel = [(pair, edges) for pair, edges in by_pair.items() if len(edges) > 1]
+    assert len(parallel) > 50  # the check below is not idle
+    tails = np.repeat(np.arange(g.n_nodes), np.diff(m.indptr))
+    kept = {(int(a), int(b)): int(e) for a, b, e in zip(tails, m.indices, pg.entry_edge,
+                                                          strict=True)}  # fmt: skip
+    assert len(kept) == m.nnz
+    for pair, edges in parallel:
+        low = min(cost[e] for e in edges)
+        if not np.isfinite(low):
+            assert pair not in kept
+            continue
+        assert kept[pair] == min(e for e in edges if cost[e] == low)
+        assert m[pair[0], pair[1]] == low

@@ -1,22 +1,19 @@
-"""Parsing and geometry helpers shared by the Almaty builders."""
+"""Parsing helpers shared by the Almaty builders (geometry and GTFS times: the engine's,
+``routing.geo`` and ``routing.transit.gtfs``)."""
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from routing.errors import DataError
 
 TIMEZONE = "Asia/Almaty"
 
 SERVICE_DAY_START_S = 4 * 3600  # times before 04:00 belong to the previous service day
-_EARTH_RADIUS_M = 6_371_008.8
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACCESS_TAGS = ("wheelchair", "tactile_paving", "shelter", "bench", "lit", "departures_board")
 UNNAMED_STOP = ("Остановка без названия", "Unnamed stop")  # ru (feed_lang), en
@@ -77,37 +74,6 @@ def load_json(path: Path) -> Any:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read ({exc})", path=str(path)) from None
-
-
-def format_time(seconds: float) -> str:
-    """GTFS ``HH:MM:SS`` (hours may pass 24) from seconds of the service day."""
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def haversine_m(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
-
-
-class LocalProjection:
-    """Equirectangular metres around a reference latitude (error < 0.5 % within ~50 km)."""
-
-    def __init__(self, lat0: float, lon0: float) -> None:
-        phi = math.radians(lat0)
-        # WGS84 metres per degree at lat0 (series of the meridian/parallel arc lengths)
-        self.ky = 111132.954 - 559.822 * math.cos(2 * phi) + 1.175 * math.cos(4 * phi)
-        self.kx = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi)
-        self.lat0, self.lon0 = lat0, lon0
-
-    def __call__(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            ((np.asarray(lon) - self.lon0) * self.kx, (np.asarray(lat) - self.lat0) * self.ky)
-        )
 
 
 def resolve_almaty_dir(data_dir: Path) -> Path:

@@ -50,15 +50,14 @@ from datasets.almaty._common import (
     ACCESS_TAGS,
     UNNAMED_STOP,
     WEEKDAYS,
-    LocalProjection,
-    format_time,
-    haversine_m,
     load_json,
 )
 from datasets.almaty.bus_stops import BusStop, load_bus_stops, wheelchair_boarding_code
 from datasets.almaty.cleanup import CleanupReport, clean_visits
 from datasets.almaty.service import ServiceConfig, StopMatching
 from routing.errors import DataError
+from routing.geo import LocalProjection, haversine_m
+from routing.transit.gtfs import format_time
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +156,7 @@ def _match_direction(
     cfg: StopMatching,
 ) -> list[_Visit]:
     """Stops served by one direction, in line order (see the module docstring)."""
-    pts = proj(d.lat, d.lon)
+    pts = proj.forward(d.lat, d.lon)
     a, vec = pts[:-1], np.diff(pts, axis=0)
     len2 = np.maximum((vec**2).sum(axis=1), 1e-9)
     seg_len = np.sqrt(len2)
@@ -248,7 +247,7 @@ def _clean(
                 else:
                     syn = synthetic[-v.stop - 1]
                     ids.append(syn["stop_id"])
-                    xy.append(proj(np.array([syn["lat"]]), np.array([syn["lon"]]))[0])
+                    xy.append(proj.forward(syn["lat"], syn["lon"]))
             keep = clean_visits(
                 f"{route}/{d.direction}",
                 [v.along_m for v in visits],
@@ -291,7 +290,7 @@ def build_buses(
     lat = np.array([s.lat for s in stops])
     lon = np.array([s.lon for s in stops])
     proj = LocalProjection(float(lat.mean()), float(lon.mean()))
-    stops_xy = proj(lat, lon)
+    stops_xy = proj.forward(lat, lon)
     tree = cKDTree(stops_xy)
 
     tables: dict[str, list[dict[str, Any]]] = {

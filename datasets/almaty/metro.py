@@ -52,14 +52,14 @@ import numpy as np
 
 from datasets.almaty._common import (
     SERVICE_DAY_START_S,
-    format_time,
-    haversine_m,
     load_json,
     number_in,
     parse_date,
 )
 from datasets.almaty.service import ServiceConfig
 from routing.errors import DataError
+from routing.geo import haversine_m
+from routing.transit.gtfs import format_time
 
 logger = logging.getLogger(__name__)
 

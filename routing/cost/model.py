@@ -21,6 +21,8 @@ arm) is charged to footway-type edges that enter it.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,178 +129,114 @@ class CostModel:
 
     # -- evaluation ---------------------------------------------------------------------
     def evaluate(self, graph: CompiledGraph) -> EdgeCosts:
+        """Seconds, cost, block and unknown flags of every edge for this profile.
+
+        What does not depend on the profile (masks, index lists of the edges each rule
+        touches, float copies) is read once per graph (:func:`edge_facts`); a profile then
+        costs a few passes over all edges and small passes over the edges a rule applies
+        to. Each value is computed with the same operations in the same order as the
+        whole-array form (``tests/cost/reference_model.py``), so results are identical.
+        """
         p = self.profile
-        e, n = graph.edge, graph.node
+        f = edge_facts(graph)
         u, v = graph.edge_u, graph.edge_v
-        length = e["length"].astype(np.float64)
-        grade = e["grade"].astype(np.float64)
-        kind = e["kind"]
-        steps = kind == at.WAY_KIND["steps"]
-        crossing = kind == at.WAY_KIND["crossing"]
-        street = kind == at.WAY_KIND["street"]
-        share = e["crossing_share"].astype(np.float64)
-        blocked = np.zeros(graph.n_edges, dtype=np.uint16)
-        unknown = np.zeros(graph.n_edges, dtype=np.uint16)
+        blocked = f.always_blocked.copy()
+        unknown = np.zeros(f.n_edges, dtype=np.uint16)
 
         # Real seconds.
-        speed = self.speed(np.where(steps, 0.0, grade))
-        seconds = length / speed
-        seconds = np.where(steps, length / (0.5 * p.speed_mps), seconds)
-        seconds += np.where(kind == at.WAY_KIND["elevator"], p.elevator_wait_s, 0.0)
-        seconds += np.where(
-            crossing & (e["crossing_kind"] == at.CROSSING_SIGNALS), p.signal_wait_s * share, 0.0
-        )
+        seconds = f.length / self._flat_grade_speed(f)
+        seconds[f.steps] = f.length[f.steps] / (0.5 * p.speed_mps)
+        seconds[f.elevator] += p.elevator_wait_s
+        seconds[f.signal_way] += p.signal_wait_s * f.share[f.signal_way]
 
-        reluctance = np.ones(graph.n_edges)
-        penalty = np.zeros(graph.n_edges)
-
-        # Hard limits common to all.
-        blocked |= np.where(e["closed"], BLOCK_CLOSED, 0).astype(np.uint16)
-        blocked |= np.where(
-            e["closed"] & (kind == at.WAY_KIND["elevator"]), BLOCK_ELEVATOR, 0
-        ).astype(np.uint16)
+        reluctance = np.ones(f.n_edges)
+        penalty = np.zeros(f.n_edges)
 
         # Steps.
-        step_count = e["step_count"]
-        reluctance = np.where(steps, reluctance * p.stairs_reluctance, reluctance)
+        _scale(reluctance, f.steps, p.stairs_reluctance)
         if p.wheelchair:
-            blocked |= np.where(steps & (e["ramp"] != at.YES), BLOCK_STEPS, 0).astype(np.uint16)
-            blocked |= np.where(e["conveying"], BLOCK_ESCALATOR, 0).astype(np.uint16)
+            blocked[f.steps_no_ramp] |= BLOCK_STEPS
+            _flag(blocked, f.conveying, BLOCK_ESCALATOR)
         elif not p.allow_steps:
-            blocked |= np.where(steps, BLOCK_STEPS, 0).astype(np.uint16)
+            _flag(blocked, f.steps, BLOCK_STEPS)
         if p.max_step_count < 1000:
-            blocked |= np.where(
-                steps & (step_count > p.max_step_count), BLOCK_LONG_STEPS, 0
-            ).astype(np.uint16)
-            unknown |= np.where(steps & (step_count < 0), UNKNOWN_STEP_COUNT, 0).astype(np.uint16)
-            penalty += np.where(steps & (step_count < 0), p.unknown_cost_s, 0.0)
+            blocked[f.steps[f.step_count > p.max_step_count]] |= BLOCK_LONG_STEPS
+            unknown[f.steps_uncounted] |= UNKNOWN_STEP_COUNT
+            penalty[f.steps_uncounted] += p.unknown_cost_s
 
-        # Grade (directional). Unknown grade is only a problem where limits apply.
+        # Grade (directional): the steepest sustained stretch inside an edge decides.
         if p.max_uphill < 1.0:
-            known = np.isfinite(grade) & ~steps
-            blocked |= np.where(known & (grade > p.max_uphill), BLOCK_UPHILL, 0).astype(np.uint16)
+            blocked[f.up_known[f.up_max > p.max_uphill]] |= BLOCK_UPHILL
         if p.max_downhill < 1.0:
-            known = np.isfinite(grade) & ~steps
-            blocked |= np.where(known & (-grade > p.max_downhill), BLOCK_DOWNHILL, 0).astype(
-                np.uint16
-            )
-        # The steepest sustained stretch inside an edge decides, not its average.
-        up_max = np.fmax(e["grade_max_up"].astype(np.float64), grade)
-        down_max = np.fmax(e["grade_max_down"].astype(np.float64), -grade)
-        if p.max_uphill < 1.0:
-            known = np.isfinite(up_max) & ~steps
-            blocked |= np.where(known & (up_max > p.max_uphill), BLOCK_UPHILL, 0).astype(np.uint16)
-        if p.max_downhill < 1.0:
-            known = np.isfinite(down_max) & ~steps
-            blocked |= np.where(known & (down_max > p.max_downhill), BLOCK_DOWNHILL, 0).astype(
-                np.uint16
-            )
+            blocked[f.down_known[f.down_max > p.max_downhill]] |= BLOCK_DOWNHILL
         if p.wheelchair or p.max_uphill < 1.0:
-            unknown |= np.where(np.isnan(grade), UNKNOWN_GRADE, 0).astype(np.uint16)
+            _flag(unknown, f.grade_unknown, UNKNOWN_GRADE)
         if p.steep_reluctance > 1.0:  # climbing and descending both tire (reduced mobility)
-            steep = (np.fmax(up_max, down_max) > p.comfortable_grade) & ~steps
-            reluctance = np.where(steep, reluctance * p.steep_reluctance, reluctance)
+            np.multiply(reluctance, p.steep_reluctance, out=reluctance,
+                        where=f.steepness > p.comfortable_grade)  # fmt: skip
 
         # Surface, smoothness, width, wheelchair tag.
         if p.wheelchair or p.rough_surface_reluctance > 1.0:
-            surface, smooth = e["surface"], e["smoothness"]
-            rough = surface == at.SURFACE_ROUGH
-            firm = (surface == at.SURFACE_FIRM) | (smooth == 3)
-            loose = (surface == at.SURFACE_LOOSE) | (smooth >= 4)
-            reluctance = np.where(rough, reluctance * p.rough_surface_reluctance, reluctance)
-            reluctance = np.where(firm, reluctance * p.unpaved_reluctance, reluctance)
+            _scale(reluctance, f.rough, p.rough_surface_reluctance)
+            _scale(reluctance, f.firm, p.unpaved_reluctance)
             if not p.allow_loose_surface:
-                blocked |= np.where(loose, BLOCK_SURFACE, 0).astype(np.uint16)
+                _flag(blocked, f.loose, BLOCK_SURFACE)
             else:
-                reluctance = np.where(loose, reluctance * p.unpaved_reluctance**2, reluctance)
-            unknown_surface = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != at.YES)
+                _scale(reluctance, f.loose, p.unpaved_reluctance**2)
             if p.wheelchair:
-                unknown |= np.where(unknown_surface & ~steps, UNKNOWN_SURFACE, 0).astype(np.uint16)
-                reluctance = np.where(
-                    unknown_surface, reluctance * p.unknown_surface_reluctance, reluctance
-                )
+                _flag(unknown, f.surface_unknown_not_steps, UNKNOWN_SURFACE)
+                _scale(reluctance, f.surface_unknown, p.unknown_surface_reluctance)
         if p.wheelchair:
-            width = e["width"].astype(np.float64)
-            blocked |= np.where(np.isfinite(width) & (width < p.min_width), BLOCK_WIDTH, 0).astype(
-                np.uint16
-            )
-            blocked |= np.where(e["wheelchair"] == at.NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
-            reluctance = np.where(e["wheelchair_limited"], reluctance * 1.5, reluctance)
+            blocked[f.width_known[f.width < p.min_width]] |= BLOCK_WIDTH
+            _flag(blocked, f.wheelchair_no, BLOCK_WHEELCHAIR_NO)
+            _scale(reluctance, f.wheelchair_limited, 1.5)
 
         # Walking on a carriageway: with no sidewalk at all, or beside a separate one.
-        sidewalk = e["sidewalk"]
-        carriageway = street & (e["road_class"] >= 2)
-        no_sidewalk = carriageway & (sidewalk == at.SIDEWALK_NO)
-        separate = carriageway & (sidewalk == at.SIDEWALK_SEPARATE)
-        reluctance = np.where(no_sidewalk, reluctance * p.no_sidewalk_reluctance, reluctance)
-        reluctance = np.where(separate, reluctance * p.carriageway_reluctance, reluctance)
+        _scale(reluctance, f.no_sidewalk, p.no_sidewalk_reluctance)
+        _scale(reluctance, f.separate, p.carriageway_reluctance)
         if not p.allow_carriageway:
-            blocked |= np.where(separate, BLOCK_CARRIAGEWAY, 0).astype(np.uint16)
+            _flag(blocked, f.separate, BLOCK_CARRIAGEWAY)
         if not p.allow_embedded_rails:
-            along = street | (kind == at.WAY_KIND["pedestrian street"])
-            blocked |= np.where(along & e["rails"], BLOCK_RAILS, 0).astype(np.uint16)
+            _flag(blocked, f.rails_along, BLOCK_RAILS)
         if p.warn_unknown_sidewalk:
-            unknown |= np.where(
-                (carriageway | (kind == at.WAY_KIND["sidewalk"]))
-                & (sidewalk == at.SIDEWALK_UNKNOWN),
-                UNKNOWN_SIDEWALK,
-                0,
-            ).astype(np.uint16)
+            _flag(unknown, f.sidewalk_unknown, UNKNOWN_SIDEWALK)
 
         # Lighting and tactile guidance.
         if p.unlit_reluctance > 1.0:
-            reluctance = np.where(e["lit"] == at.NO, reluctance * p.unlit_reluctance, reluctance)
-            unknown |= np.where(e["lit"] == at.UNKNOWN, UNKNOWN_LIT, 0).astype(np.uint16)
+            _scale(reluctance, f.unlit, p.unlit_reluctance)
+            _flag(unknown, f.lit_unknown, UNKNOWN_LIT)
         if p.tactile_guide_reluctance < 1.0:
-            reluctance = np.where(
-                e["tactile_guide"] == at.YES, reluctance * p.tactile_guide_reluctance, reluctance
-            )
+            _scale(reluctance, f.tactile_guide, p.tactile_guide_reluctance)
 
         # Crossing ways: cost by control, sound, tactile, kerb; spread by length share.
-        c_cost, c_unknown, c_block = self._crossing_cost(
-            e["crossing_kind"],
-            e["crossing_sound"],
-            e["crossing_tactile"],
-            e["crossing_road_class"],
-            e["crossing_kerb"],
-            e["crossing_kerb_height"],
-            island=e["crossing_island"],
-        )
-        c_cost = c_cost + np.where(e["rails"], p.rail_crossing_s, 0.0)
-        penalty += np.where(crossing, c_cost * share, 0.0)
-        unknown |= np.where(crossing, c_unknown, 0).astype(np.uint16)
-        blocked |= np.where(crossing, c_block, 0).astype(np.uint16)
+        # Priced once per distinct crossing (kind, sound, kerb, ...), then looked up.
+        c, kinds = f.crossing_way, f.crossing_way_kind
+        c_cost, c_unknown, c_block = self._crossing_cost(*f.crossing_way_facts,
+                                                         island=f.crossing_way_island)  # fmt: skip
+        penalty[c] += c_cost[kinds] * f.share[c]
+        unknown[c] |= c_unknown[kinds]
+        blocked[c] |= c_block[kinds]
+        # Rails crossed by an edge's line (a crossing edge, or a path over a tram line):
+        # one price per edge, wherever the rails are (see sidewalks.count_rail_crossings).
+        penalty[f.rail_crossing] += p.rail_crossing_s
 
         # Node facts, charged to the edges entering the node.
-        n_cost, n_unknown, _ = self._crossing_cost(
-            n["crossing_kind"],
-            n["crossing_sound"],
-            n["crossing_tactile"],
-            n["crossing_road_class"],
-            n["kerb"],
-            n["kerb_height"],
-            nodes=True,
-        )
-        foot_entry = np.isin(kind, _FOOT_KINDS)
-        node_is_crossing = n["crossing_kind"] > at.CROSSING_NONE
-        charge = foot_entry & node_is_crossing[v]
-        penalty += np.where(charge, n_cost[v], 0.0)
-        unknown |= np.where(charge, n_unknown[v], 0).astype(np.uint16)
-        seconds += np.where(
-            charge & (n["crossing_kind"][v] == at.CROSSING_SIGNALS), p.signal_wait_s, 0.0
-        )
-        node_block, node_seconds, node_penalty = self._node_facts(n)
-        seconds += node_seconds[v]
-        penalty += node_penalty[v]
-        blocked |= node_block[u] | node_block[v]
+        n_cost, n_unknown, _ = self._crossing_cost(*f.crossing_node_facts, nodes=True)
+        penalty[f.charged] += n_cost[f.charged_node]
+        unknown[f.charged] |= n_unknown[f.charged_node]
+        seconds[f.charged_signal] += p.signal_wait_s
+        node_block, node_seconds, node_penalty = self._node_facts(f.fact_nodes)
+        seconds[f.into_fact] += node_seconds[f.into_fact_node]
+        penalty[f.into_fact] += node_penalty[f.into_fact_node]
+        blocked[f.out_of_fact] |= node_block[f.out_of_fact_node]
+        blocked[f.into_fact] |= node_block[f.into_fact_node]
 
         cost = seconds * reluctance + penalty
         cost = np.where(blocked > 0, np.inf, np.maximum(cost, 1e-6))
-        allowed = np.isfinite(cost)
-        usable = np.zeros(graph.n_nodes, dtype=bool)
-        usable[u[allowed]] = True
-        has_in = np.zeros(graph.n_nodes, dtype=bool)
-        has_in[v[allowed]] = True
+        # A node is usable with an allowed edge out and in: fewer forbidden than all.
+        refused = ~np.isfinite(cost)
+        usable = np.bincount(u[refused], minlength=graph.n_nodes) < f.out_degree
+        has_in = np.bincount(v[refused], minlength=graph.n_nodes) < f.in_degree
         return EdgeCosts(
             seconds=seconds,
             cost=cost,
@@ -306,6 +244,15 @@ class CostModel:
             unknown=unknown,
             node_usable=usable & has_in,
         )
+
+    def _flat_grade_speed(self, f: EdgeFacts) -> np.ndarray:
+        """:meth:`speed` on each edge's grade (steps as flat), from the graph's tables."""
+        p = self.profile
+        if p.wheelchair:
+            k_up = -np.log(p.uphill_speed_factor_at_limit) / max(p.max_uphill, 1e-3)
+            up = np.exp(-k_up * f.climb)
+            return p.speed_mps * up * f.descent_factor
+        return p.speed_mps * f.tobler / np.exp(-3.5 * 0.05)
 
     def _crossing_cost(
         self, kind, sound, tactile, road_class, kerb, kerb_height, *, nodes=False, island=None
@@ -382,3 +329,229 @@ class CostModel:
             block |= np.where(n["wheelchair_barrier"], BLOCK_BARRIER, 0).astype(np.uint16)
             block |= np.where(n["wheelchair"] == at.NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
         return block, seconds, penalty
+
+
+def _scale(values: np.ndarray, selection: np.ndarray, factor: float) -> None:
+    """``values *= factor`` on a selection (edge ids or a boolean mask), in place."""
+    if selection.dtype == bool:
+        np.multiply(values, factor, out=values, where=selection)
+    else:
+        values[selection] *= factor
+
+
+def _flag(flags: np.ndarray, selection: np.ndarray, bit: int) -> None:
+    """``flags |= bit`` on a selection (edge ids or a boolean mask), in place."""
+    if selection.dtype == bool:
+        np.bitwise_or(flags, np.uint16(bit), out=flags, where=selection)
+    else:
+        flags[selection] |= np.uint16(bit)
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeFacts:
+    """What the cost model reads from one graph, independent of the profile.
+
+    Integer arrays list the edges (or nodes) a rule applies to; ``*_node`` arrays give,
+    for each such edge, the position of its node in :attr:`fact_nodes` or in the crossing
+    nodes; a rule's selection is a boolean mask instead where it covers many edges.
+    Built once per graph by :func:`edge_facts`.
+    """
+
+    n_edges: int
+    length: np.ndarray
+    share: np.ndarray
+    tobler: np.ndarray  # Tobler's exp(-3.5 |g + 0.05|) of each edge's grade (steps flat)
+    climb: np.ndarray  # max(grade, 0) (steps flat, unknown flat)
+    descent_factor: np.ndarray  # the wheelchair's slow-down on steep descents
+    always_blocked: np.ndarray  # closed ways, elevators out of service
+    steps: np.ndarray
+    step_count: np.ndarray  # of ``steps``
+    steps_no_ramp: np.ndarray
+    steps_uncounted: np.ndarray
+    conveying: np.ndarray
+    elevator: np.ndarray
+    signal_way: np.ndarray
+    up_known: np.ndarray
+    up_max: np.ndarray  # of ``up_known``
+    down_known: np.ndarray
+    down_max: np.ndarray  # of ``down_known``
+    grade_unknown: np.ndarray
+    steepness: np.ndarray  # max(up, down) per edge, nan on steps
+    rough: np.ndarray
+    firm: np.ndarray
+    loose: np.ndarray
+    surface_unknown: np.ndarray
+    surface_unknown_not_steps: np.ndarray
+    width_known: np.ndarray
+    width: np.ndarray  # of ``width_known``
+    wheelchair_no: np.ndarray
+    wheelchair_limited: np.ndarray
+    no_sidewalk: np.ndarray
+    separate: np.ndarray
+    rails_along: np.ndarray
+    sidewalk_unknown: np.ndarray
+    unlit: np.ndarray
+    lit_unknown: np.ndarray
+    tactile_guide: np.ndarray
+    crossing_way: np.ndarray
+    crossing_way_kind: np.ndarray  # per crossing way: its row in the tables below
+    crossing_way_facts: tuple  # per distinct crossing: kind, sound, tactile, road, kerb, height
+    crossing_way_island: np.ndarray
+    rail_crossing: np.ndarray  # edges whose line crosses rails
+    crossing_node_facts: tuple  # the same of every crossing node
+    charged: np.ndarray  # foot edges entering a crossing node
+    charged_node: np.ndarray
+    charged_signal: np.ndarray
+    fact_nodes: dict  # node fields of nodes with a kerb, elevator, barrier, ...
+    into_fact: np.ndarray
+    into_fact_node: np.ndarray
+    out_of_fact: np.ndarray
+    out_of_fact_node: np.ndarray
+    out_degree: np.ndarray  # edges per node
+    in_degree: np.ndarray
+
+
+_FACTS: dict[int, EdgeFacts] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def edge_facts(graph: CompiledGraph) -> EdgeFacts:
+    """The graph's :class:`EdgeFacts`, built on first use and kept while the graph lives.
+
+    A compiled graph is never changed after it is built, so its facts stay valid.
+    """
+    hit = _FACTS.get(id(graph))
+    if hit is not None:
+        return hit
+    facts = _build_facts(graph)
+    with _FACTS_LOCK:
+        if id(graph) not in _FACTS:
+            _FACTS[id(graph)] = facts
+            weakref.finalize(graph, _FACTS.pop, id(graph), None)
+    return facts
+
+
+def _build_facts(graph: CompiledGraph) -> EdgeFacts:
+    e, n = graph.edge, graph.node
+    u, v = graph.edge_u, graph.edge_v
+    where = np.flatnonzero
+
+    def select(mask: np.ndarray) -> np.ndarray:
+        # Few edges: their ids (a rule then touches only them); many: the mask itself.
+        return np.flatnonzero(mask) if mask.sum() * 8 < len(mask) else mask
+
+    kind = e["kind"]
+    steps = kind == at.WAY_KIND["steps"]
+    crossing = kind == at.WAY_KIND["crossing"]
+    street = kind == at.WAY_KIND["street"]
+    elevator_kind = kind == at.WAY_KIND["elevator"]
+    grade = e["grade"].astype(np.float64)
+    flat = np.nan_to_num(np.where(steps, 0.0, grade), nan=0.0)
+    closed = e["closed"]
+    always = np.where(closed, BLOCK_CLOSED, 0).astype(np.uint16)
+    always |= np.where(closed & elevator_kind, BLOCK_ELEVATOR, 0).astype(np.uint16)
+    step_count = e["step_count"]
+    up_max = np.fmax(e["grade_max_up"].astype(np.float64), grade)
+    down_max = np.fmax(e["grade_max_down"].astype(np.float64), -grade)
+    up_known = where(np.isfinite(up_max) & ~steps)
+    down_known = where(np.isfinite(down_max) & ~steps)
+    surface, smooth = e["surface"], e["smoothness"]
+    surface_unknown = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != at.YES)
+    width = e["width"].astype(np.float64)
+    sidewalk = e["sidewalk"]
+    carriageway = street & (e["road_class"] >= 2)
+    crossing_kind = e["crossing_kind"]
+    c = where(crossing)
+    node_crossing = n["crossing_kind"] > at.CROSSING_NONE
+    crossing_nodes = where(node_crossing)
+    node_pos = np.full(graph.n_nodes, -1, dtype=np.int64)
+    node_pos[crossing_nodes] = np.arange(len(crossing_nodes))
+    charged = where(np.isin(kind, _FOOT_KINDS) & node_crossing[v])
+    # Nodes whose facts (_node_facts) can be non-zero for some profile.
+    kerb_height = n["kerb_height"].astype(np.float64)
+    has_fact = (
+        n["elevator"] | n["closed"] | n["out_of_service"] | n["has_kerb"]
+        | (n["kerb"] == at.KERB_RAISED) | (n["kerb"] == at.KERB_ROLLED)
+        | np.isfinite(kerb_height)
+        | n["wheelchair_barrier"] | (n["wheelchair"] == at.NO)
+    )  # fmt: skip
+    fact_nodes = where(has_fact)
+    fact_pos = np.full(graph.n_nodes, -1, dtype=np.int64)
+    fact_pos[fact_nodes] = np.arange(len(fact_nodes))
+    into_fact, out_of_fact = where(has_fact[v]), where(has_fact[u])
+    # Distinct crossings: priced once each (kerb height nan keyed as -1 to group them).
+    way_fields = ("crossing_kind", "crossing_sound", "crossing_tactile", "crossing_road_class",
+                  "crossing_kerb", "crossing_kerb_height", "crossing_island")  # fmt: skip
+    way_columns = [e[k][c] for k in way_fields]
+    key = np.zeros(len(c), dtype=np.int64)
+    for column in way_columns:  # mixed-radix code of each column's value number
+        _, code = np.unique(np.nan_to_num(column.astype(np.float64), nan=-1.0),
+                            return_inverse=True)  # fmt: skip
+        key = key * (int(code.max(initial=0)) + 1) + code
+    _, first, way_kind = np.unique(key, return_index=True, return_inverse=True)
+    return EdgeFacts(
+        n_edges=graph.n_edges,
+        length=e["length"].astype(np.float64),
+        share=e["crossing_share"].astype(np.float64),
+        tobler=np.exp(-3.5 * np.abs(flat + 0.05)),
+        climb=np.clip(flat, 0.0, None),
+        descent_factor=np.exp(-4.0 * np.clip(-flat - 0.04, 0.0, None)),
+        always_blocked=always,
+        steps=where(steps),
+        step_count=step_count[steps],
+        steps_no_ramp=where(steps & (e["ramp"] != at.YES)),
+        steps_uncounted=where(steps & (step_count < 0)),
+        conveying=select(e["conveying"]),
+        elevator=where(elevator_kind),
+        signal_way=where(crossing & (crossing_kind == at.CROSSING_SIGNALS)),
+        up_known=up_known,
+        up_max=up_max[up_known],
+        down_known=down_known,
+        down_max=down_max[down_known],
+        grade_unknown=select(np.isnan(grade)),
+        steepness=np.where(steps, np.nan, np.fmax(up_max, down_max)),
+        rough=select(surface == at.SURFACE_ROUGH),
+        firm=select((surface == at.SURFACE_FIRM) | (smooth == 3)),
+        loose=select((surface == at.SURFACE_LOOSE) | (smooth >= 4)),
+        surface_unknown=select(surface_unknown),
+        surface_unknown_not_steps=select(surface_unknown & ~steps),
+        width_known=where(np.isfinite(width)),
+        width=width[np.isfinite(width)],
+        wheelchair_no=select(e["wheelchair"] == at.NO),
+        wheelchair_limited=select(e["wheelchair_limited"]),
+        no_sidewalk=select(carriageway & (sidewalk == at.SIDEWALK_NO)),
+        separate=select(carriageway & (sidewalk == at.SIDEWALK_SEPARATE)),
+        rails_along=select((street | (kind == at.WAY_KIND["pedestrian street"])) & e["rails"]),
+        sidewalk_unknown=select(
+            (carriageway | (kind == at.WAY_KIND["sidewalk"])) & (sidewalk == at.SIDEWALK_UNKNOWN)
+        ),
+        unlit=select(e["lit"] == at.NO),
+        lit_unknown=select(e["lit"] == at.UNKNOWN),
+        tactile_guide=select(e["tactile_guide"] == at.YES),
+        crossing_way=c,
+        crossing_way_kind=way_kind,
+        crossing_way_facts=tuple(column[first] for column in way_columns[:6]),
+        crossing_way_island=way_columns[6][first],
+        rail_crossing=select(e["rail_crossings"] > 0),
+        crossing_node_facts=tuple(
+            n[k][crossing_nodes]
+            for k in (
+                "crossing_kind",
+                "crossing_sound",
+                "crossing_tactile",
+                "crossing_road_class",
+                "kerb",
+                "kerb_height",
+            )
+        ),  # fmt: skip
+        charged=charged,
+        charged_node=node_pos[v[charged]],
+        charged_signal=charged[n["crossing_kind"][v[charged]] == at.CROSSING_SIGNALS],
+        fact_nodes={k: n[k][fact_nodes] for k in n},
+        into_fact=into_fact,
+        into_fact_node=fact_pos[v[into_fact]],
+        out_of_fact=out_of_fact,
+        out_of_fact_node=fact_pos[u[out_of_fact]],
+        out_degree=np.bincount(u, minlength=graph.n_nodes),
+        in_degree=np.bincount(v, minlength=graph.n_nodes),
+    )

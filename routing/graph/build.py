@@ -33,6 +33,8 @@ _NODE_FACT_KEYS = frozenset(
         "crossing",
         "kerb",
         "kerb:height",
+        "curb",  # Helsinki's spelling (read like kerb): a kerb mid-way splits the way there
+        "curb:height",
         "barrier",
         "tactile_paving",
         "traffic_signals:sound",
@@ -133,6 +135,7 @@ _BUILT_DEFAULTS = {
     "oneway": False,
     "street_side": 0,
     "built": False,
+    "rail_crossings": 0,
 }
 
 
@@ -363,25 +366,31 @@ def build_walk_graph(
         tram_lines=[
             list(zip(data.node_lat[idx].tolist(), data.node_lon[idx].tolist(), strict=True))
             for w in data.crossed_ways
-            if at.has_embedded_rails(w.tags)
+            if at.has_embedded_rails(w.tags) and sw.is_level(w.tags)
             for idx in [np.searchsorted(data.node_ids, w.nodes)]
         ],
     )
     graph = nx.MultiDiGraph(crs="epsg:4326", name="walk")
     graph.graph["sidewalk_report"] = expanded.report
     graph.graph["landmarks"] = list(data.landmarks)
-    for p in expanded.pieces + expanded.crossings:
-        common = {**_BUILT_DEFAULTS, **p.attrs}
-        forward = (p.u, p.v, p.grade, p.grade_max_up, p.grade_max_down, p.geometry)
-        backward = (p.v, p.u, -p.grade, p.grade_max_down, p.grade_max_up, p.geometry[::-1])
-        directions = [forward] if p.oneway and not p.reverse_only else [forward, backward]
-        if p.oneway and p.reverse_only:
-            directions = [backward]
-        for a_node, b_node, g, up, down, geom in directions:
-            graph.add_edge(
-                a_node, b_node, grade=g, grade_max_up=up, grade_max_down=down, geometry=geom,
-                **common,
-            )  # fmt: skip
+    keys: dict[tuple[int, int], int] = {}  # our own edge keys: networkx's are slow here
+
+    def edges():
+        for p in expanded.pieces + expanded.crossings:
+            common = {**_BUILT_DEFAULTS, **p.attrs}
+            forward = (p.u, p.v, p.grade, p.grade_max_up, p.grade_max_down, p.geometry)
+            backward = (p.v, p.u, -p.grade, p.grade_max_down, p.grade_max_up, p.geometry[::-1])
+            directions = [forward] if p.oneway and not p.reverse_only else [forward, backward]
+            if p.oneway and p.reverse_only:
+                directions = [backward]
+            for a_node, b_node, g, up, down, geom in directions:
+                key = keys[a_node, b_node] = keys.get((a_node, b_node), -1) + 1
+                yield a_node, b_node, key, {
+                    **common, "grade": g, "grade_max_up": up, "grade_max_down": down,
+                    "geometry": geom,
+                }  # fmt: skip
+
+    graph.add_edges_from(edges())
 
     say(f"annotating {graph.number_of_nodes():,} nodes")
     for n in graph.nodes:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 #: Bump when the arrays or their meaning change, so old caches are not reused.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # Per-edge arrays and their dtypes, read from the networkx edge attributes of the same name.
 EDGE_FIELDS: dict[str, type] = {
@@ -64,6 +64,8 @@ EDGE_FIELDS: dict[str, type] = {
     "maxspeed": np.int16,
     "oneway": np.bool_,
     "rails": np.bool_,
+    # Level tram/railway lines this edge's line crosses (geometry, shared node or not).
+    "rail_crossings": np.int8,
     "street_side": np.int8,
 }
 NODE_FIELDS: dict[str, type] = {

@@ -272,12 +272,16 @@ def read_osm(path: str | os.PathLike) -> OsmData:
             ways.append(OsmWay(id=way_id, nodes=np.asarray(run, dtype=np.int64), tags=tags))
 
     used = np.unique(np.concatenate([w.nodes for w in ways])) if ways else ids[:0]
-    # Crossed-only ways matter only where they share a node with the walkable network.
+    # Crossed-only roads matter only where they share a node with the walkable network;
+    # rail lines are kept whole: walkways crossing them with no shared node are found by
+    # geometry (``sidewalks.count_rail_crossings``).
     walk_nodes = set(used.tolist())
     crossed: list[OsmWay] = []
     for way_id, refs, tags in raw_crossed:
         run = [r for r in refs if r in present]
-        if len(run) >= 2 and walk_nodes.intersection(run):
+        if len(run) >= 2 and (
+            tags.get("railway") in CROSSED_RAILWAYS or walk_nodes.intersection(run)
+        ):
             crossed.append(OsmWay(id=way_id, nodes=np.asarray(run, dtype=np.int64), tags=tags))
     if crossed:
         used = np.union1d(used, np.concatenate([w.nodes for w in crossed]))

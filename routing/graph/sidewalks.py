@@ -36,6 +36,19 @@ Rules (each has a fixture in ``tests/graph/test_sidewalks.py``):
 
 * Pieces of a crossing way (``footway=crossing``) that meet a crossed road at a shared node
   become plain footway approaches: their facts are charged once, on the crossing edge.
+
+* **Corners stay on their side**: a corner whose line from its node would cross the
+  centreline of a road that does not meet the node (two roads side by side) is pulled back
+  to :data:`CORNER_PULLBACK` of the way to that centreline.
+
+* **Rails.** Every edge counts the level tram/railway lines its line crosses
+  (``rail_crossings``; by geometry, so a footway or crossing over tracks mapped as their
+  own ways counts even without a shared node; a crossing edge of a road with rails set in
+  it counts at least one). Cost models price an edge that crosses rails once
+  (``Profile.rail_crossing_s``) and announce it. A built sidewalk beside tracks mapped
+  off-centre (on at least :data:`RAIL_SIDE_SHARE` of the road) is moved
+  :data:`RAIL_CLEARANCE_M` beyond the outermost track, so that it does not run on them.
+  Running *along* rails is the ``rails`` flag of carriageways and pedestrian streets.
 """
 
 from __future__ import annotations
@@ -64,6 +77,13 @@ _OFFSET_BY_CLASS = {2: 5.0, 3: 6.5, 4: 8.0, 5: 10.0}
 _LANE_WIDTH_M = 3.0
 _SIDEWALK_INSET_M = 1.5  # sidewalk centre beyond the carriageway's edge
 RAIL_OFFSET_M = 2.0
+#: A corner that would lie across another road's centreline moves this share of the way
+#: from its node to that centreline.
+CORNER_PULLBACK = 0.5
+#: A built sidewalk lies this far (m) beyond a tram track running beside its road ...
+RAIL_CLEARANCE_M = 2.5
+#: ... when the track is beside at least this share of the road's samples.
+RAIL_SIDE_SHARE = 0.3
 
 CROSSING_FIELDS = (
     "crossing_kind",
@@ -116,6 +136,15 @@ class Expanded:
     report: dict[str, int] = field(default_factory=dict)
 
 
+def is_level(tags: dict[str, str]) -> bool:
+    """Not in a tunnel, on a bridge or on another layer (meets what is on the ground)."""
+    return (
+        tags.get("tunnel", "no") in ("no", "")
+        and tags.get("bridge", "no") in ("no", "")
+        and tags.get("layer", "0") in ("0", "")
+    )
+
+
 def is_expanded(tags: dict[str, str]) -> bool:
     return tags.get("highway") in EXPANDED_HIGHWAYS
 
@@ -161,18 +190,30 @@ def _corner_position(lat0: float, lon0: float, bearing_rad: float, d: float) -> 
 
 def _offset_polyline(
     geometry: list[tuple[float, float]], offset: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The polyline moved ``offset`` m to its left and to its right, as (lat, lon) arrays."""
+) -> list[tuple[float, float]]:
+    """The polyline moved ``offset`` m to its left (negative: right), as (lat, lon) points.
+
+    Plain floats: these polylines have a handful of points, where numpy costs more than it
+    saves (one call per side of every road).
+    """
     lat0, lon0 = geometry[0]
-    g = np.asarray(geometry)
-    xy = _xy(g[:, 0], g[:, 1], lat0, lon0)
-    seg = np.diff(xy, axis=0)
-    norm = np.maximum(np.hypot(seg[:, 0], seg[:, 1]), 1e-9)
-    left = np.stack([-seg[:, 1], seg[:, 0]], axis=1) / norm[:, None]
-    normals = np.vstack([left[:1], (left[:-1] + left[1:]) / 2, left[-1:]])
-    nn = np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 0.3)
-    normals = normals / nn[:, None] / nn[:, None]  # keep the offset near corners
-    return _latlon(xy + normals * offset, lat0, lon0), _latlon(xy - normals * offset, lat0, lon0)
+    ky = math.pi / 180 * EARTH_RADIUS_M
+    kx = ky * math.cos(math.radians(lat0))
+    xy = [((lon - lon0) * kx, (lat - lat0) * ky) for lat, lon in geometry]
+    left = []
+    for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
+        n = max(math.hypot(x1 - x0, y1 - y0), 1e-9)
+        left.append((-(y1 - y0) / n, (x1 - x0) / n))
+    normals = [left[0]]
+    pairs = zip(left[:-1], left[1:], strict=True)
+    normals += [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for a, b in pairs]
+    normals.append(left[-1])
+    out = []
+    for (x, y), (nx_, ny_) in zip(xy, normals, strict=True):
+        nn = max(math.hypot(nx_, ny_), 0.3)
+        f = offset / (nn * nn)  # keep the offset near corners
+        out.append((lat0 + (y + ny_ * f) / ky, lon0 + (x + nx_ * f) / kx))
+    return out
 
 
 def _length_m(points) -> float:
@@ -188,16 +229,23 @@ def _compass(bearing: float) -> int:
     return int(((bearing + 45.0) % 360.0) // 90.0) + 1
 
 
+def _segments(
+    geometries: list, lat0: float, lon0: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every segment of the polylines in local metres: start, vector, polyline index."""
+    counts = np.array([len(g) for g in geometries])
+    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
+    first = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
+    owner = np.repeat(np.arange(len(geometries)), counts)[first]
+    return flat[first], flat[first + 1] - flat[first], owner
+
+
 def _samples(
     geometries: list, lat0: float, lon0: float, *, step_m: float, min_m: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points about every ``step_m`` along polylines (segments under ``min_m`` skipped):
     their (x, y) in metres, unit direction, and the index of the polyline each comes from."""
-    counts = np.array([len(g) for g in geometries])
-    flat = _xy(*np.vstack([np.asarray(g) for g in geometries]).T, lat0, lon0)
-    starts = np.setdiff1d(np.arange(len(flat)), np.cumsum(counts) - 1)
-    owner = np.repeat(np.arange(len(geometries)), counts)[starts]
-    a, d = flat[starts], flat[starts + 1] - flat[starts]
+    a, d, owner = _segments(geometries, lat0, lon0)
     length = np.hypot(d[:, 0], d[:, 1])
     keep = length >= min_m
     a, d, length, owner = a[keep], d[keep], length[keep], owner[keep]
@@ -256,6 +304,22 @@ def detect_separate_sidewalks(
     }
 
 
+def _cut_lines(
+    lines: list[list[tuple[float, float]]], lat0: float, lon0: float, step_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Lines cut into segments of at most ``step_m``: start, end, unit direction and the
+    index of the line each segment comes from (local metres)."""
+    p, d, line_of = _segments(lines, lat0, lon0)
+    length = np.hypot(d[:, 0], d[:, 1])
+    n = np.maximum(1, np.ceil(length / step_m).astype(np.int64))
+    seg = np.repeat(np.arange(len(n)), n)
+    k = np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n)
+    a = p[seg] + (k / n[seg])[:, None] * d[seg]
+    b = p[seg] + ((k + 1) / n[seg])[:, None] * d[seg]
+    unit = d[seg] / np.maximum(length[seg], 1e-9)[:, None]
+    return a, b, unit, line_of[seg]
+
+
 def detect_rails_along(
     walkways: list[Piece], tram_lines: list[list[tuple[float, float]]], *, reach_m: float = 2.5
 ) -> set[int]:
@@ -267,24 +331,91 @@ def detect_rails_along(
     if not todo or not tram_lines:
         return set()
     lat0, lon0 = tram_lines[0][0]
-    pts = []
-    for line in tram_lines:
-        xy = _xy(*np.asarray(line).T, lat0, lon0)
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            n = max(1, int(math.hypot(*(b - a)) // 1.0))
-            pts.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
-    tree = cKDTree(np.vstack(pts))
-    out = set()
-    for i in todo:
-        p = walkways[i]
-        xy = _xy(*np.asarray(p.geometry).T, lat0, lon0)
-        samples = []
-        for a, b in zip(xy[:-1], xy[1:], strict=True):
-            n = max(1, int(math.hypot(*(b - a)) // 10.0))
-            samples.append(a + ((np.arange(n) + 0.5) / n)[:, None] * (b - a))
-        dist, _ = tree.query(np.vstack(samples), distance_upper_bound=reach_m + 0.5)
-        if np.mean(dist <= reach_m) >= 0.5:
-            out.add(i)
+    a, b, _, _ = _cut_lines(tram_lines, lat0, lon0, 1.0)
+    tree = cKDTree((a + b) / 2)
+    s, _, which = _samples([walkways[i].geometry for i in todo], lat0, lon0, step_m=10.0,
+                           min_m=0.0)  # fmt: skip
+    dist, _ = tree.query(s, distance_upper_bound=reach_m + 0.5)
+    near = np.bincount(which, dist <= reach_m, minlength=len(todo))
+    count = np.bincount(which, minlength=len(todo))
+    return {todo[j] for j in range(len(todo)) if count[j] and near[j] / count[j] >= 0.5}
+
+
+def rail_side_offsets(
+    roads: list[Piece], tram_lines: list[list[tuple[float, float]]]
+) -> dict[int, tuple[float, float]]:
+    """Per road piece index: (left, right) sidewalk offsets moved beyond tram tracks.
+
+    Where a tram line runs beside a road's centreline on one side (off-centre tracks, or
+    tracks on their own bed next to the road) for at least :data:`RAIL_SIDE_SHARE` of the
+    road's samples every 10 m, the built sidewalk on that side lies
+    :data:`RAIL_CLEARANCE_M` beyond the outermost track instead of on top of it.
+    """
+    if not roads or not tram_lines:
+        return {}
+    lat0, lon0 = tram_lines[0][0]
+    a, b, unit, _ = _cut_lines(tram_lines, lat0, lon0, 1.0)
+    tree = cKDTree((a + b) / 2)
+    s, tan, owner = _samples([p.geometry for p in roads], lat0, lon0, step_m=10.0, min_m=1.0)
+    if not len(s):
+        return {}
+    offsets = np.array([side_offset_m(p.tags) for p in roads])
+    reach = offsets[owner] + RAIL_CLEARANCE_M
+    dist, idx = tree.query(s, k=8, distance_upper_bound=float(reach.max()))
+    found = np.isfinite(dist) & (dist <= reach[:, None])
+    idx = np.where(found, idx, 0)
+    nrm = np.stack([-tan[:, 1], tan[:, 0]], axis=1)
+    lateral = ((tree.data[idx] - s[:, None, :]) * nrm[:, None, :]).sum(-1)
+    parallel = np.abs((unit[idx] * tan[:, None, :]).sum(-1)) > math.cos(math.radians(30))
+    ok = found & parallel & (np.abs(lateral) >= 1.0)
+    out: dict[int, tuple[float, float]] = {}
+    count = np.bincount(owner, minlength=len(roads))
+    for sign, side in ((1.0, 0), (-1.0, 1)):
+        beside = ok & (lateral * sign > 0)
+        far = np.where(beside, np.abs(lateral), 0.0).max(axis=1)
+        hit = beside.any(axis=1)
+        n_hit = np.bincount(owner, hit, minlength=len(roads))
+        for i in np.flatnonzero(n_hit >= RAIL_SIDE_SHARE * np.maximum(count, 1)):
+            if not count[i]:
+                continue
+            want = float(far[(owner == i) & hit].max()) + RAIL_CLEARANCE_M
+            cur = out.get(int(i), (offsets[i], offsets[i]))
+            new = list(cur)
+            new[side] = max(offsets[i], want)
+            out[int(i)] = (new[0], new[1])
+    return out
+
+
+def count_rail_crossings(
+    pieces: list[Piece], tram_lines: list[list[tuple[float, float]]]
+) -> np.ndarray:
+    """Per piece, how many level rail lines its line crosses (0 for pieces off the ground)."""
+    out = np.zeros(len(pieces), dtype=np.int64)
+    todo = [i for i, p in enumerate(pieces) if is_level(p.tags)]
+    if not todo or not tram_lines:
+        return out
+    lat0, lon0 = tram_lines[0][0]
+    ra, rb, _, rline = _cut_lines(tram_lines, lat0, lon0, 10.0)
+    tree = cKDTree((ra + rb) / 2)
+    pa, step, owner = _segments([pieces[i].geometry for i in todo], lat0, lon0)
+    pb = pa + step
+    half = np.hypot(*(pb - pa).T) / 2 + 5.0 + 1e-6
+    near = tree.query_ball_point((pa + pb) / 2, r=half)
+    seg = np.repeat(np.arange(len(pa)), [len(n) for n in near])
+    if not len(seg):
+        return out
+    rail = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
+    p, r = pa[seg], pb[seg] - pa[seg]
+    q, d = ra[rail], rb[rail] - ra[rail]
+    denom = r[:, 0] * d[:, 1] - r[:, 1] * d[:, 0]
+    qp = q - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (qp[:, 0] * d[:, 1] - qp[:, 1] * d[:, 0]) / denom
+        u = (qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]) / denom
+    hit = (np.abs(denom) > 1e-9) & (t >= 0) & (t <= 1) & (u >= 0) & (u < 1)
+    pairs = np.unique(np.stack([owner[seg[hit]], rline[rail[hit]]], axis=1), axis=0)
+    if len(pairs):
+        out[np.asarray(todo)] = np.bincount(pairs[:, 0], minlength=len(todo))
     return out
 
 
@@ -317,6 +448,7 @@ def expand(
     walkways = [p for p in pieces if not is_expanded(p.tags)]
     separate = detect_separate_sidewalks(roads, walkways)
     on_rails = detect_rails_along(walkways, list(tram_lines))
+    rail_offsets = rail_side_offsets(roads, list(tram_lines))
 
     # Arms per node: (arm, ("road", piece index, end) | ("walk", piece index, end) | ("x",)).
     arms: dict[int, list[tuple[Arm, tuple]]] = {}
@@ -352,12 +484,13 @@ def expand(
     report = {"junction_crossings": 0, "node_crossings": 0, "no_crossing_nodes": 0}
     approach_ways: set[int] = set()
     cid = next_id
+    sector_ids: dict[int, list[int]] = {}
     for node, node_arms in arms.items():
         node_arms.sort(key=lambda t: t[0].bearing)
         bearings = np.array([a.bearing for a, _ in node_arms])
         k = len(node_arms)
         lat0, lon0 = node_latlon[node]
-        ids = []
+        ids = sector_ids[node] = []
         for s in range(k):
             b0 = bearings[s]
             b1 = bearings[(s + 1) % k] + (360.0 if s + 1 >= k else 0.0)
@@ -370,6 +503,11 @@ def expand(
             corner_of[(node, s)] = cid
             ids.append(cid)
             cid -= 1
+    _keep_corners_on_their_side(corners, roads, node_latlon)
+    for node, node_arms in arms.items():
+        ids = sector_ids[node]
+        bearings = np.array([a.bearing for a, _ in node_arms])
+        k = len(node_arms)
         for s, (_, ref) in enumerate(node_arms):
             if ref[0] == "road":
                 # Outward along the arm, its right side is sector s, its left sector s-1.
@@ -448,7 +586,7 @@ def expand(
     for i, p in enumerate(roads):
         tag_left, tag_right = at.sidewalk_sides(p.tags)
         seen = separate.get(i, (False, False))
-        lines = _offset_polyline(p.geometry, side_offset_m(p.tags))
+        off_left, off_right = rail_offsets.get(i, (side_offset_m(p.tags),) * 2)
         for side, tag, detected, sign in (
             ("left", tag_left, seen[0], 1.0),
             ("right", tag_right, seen[1], -1.0),
@@ -459,7 +597,7 @@ def expand(
                 sides["separate_detected"] += 1
             start = road_corner[(i, 0)][0 if side == "left" else 1]
             end = road_corner[(i, 1)][0 if side == "left" else 1]
-            line = lines[0] if sign > 0 else lines[1]
+            line = _offset_polyline(p.geometry, off_left if sign > 0 else -off_right)
             line[0] = corners[start][1:]
             line[-1] = corners[end][1:]
             walk_on = state in (at.SIDEWALK_YES, at.SIDEWALK_UNKNOWN)
@@ -476,16 +614,76 @@ def expand(
                 "street_side": compass,
                 "built": True,
                 "rails": at.has_embedded_rails(p.tags) and not walk_on,
-                "length": max(_length_m(line.tolist()), 0.1),
+                "length": max(_length_m(line), 0.1),
             }
-            out.append(
-                _replace(
-                    p, u=start, v=end, geometry=[tuple(x) for x in line.tolist()], attrs=attrs
-                )  # fmt: skip
-            )
+            out.append(_replace(p, u=start, v=end, geometry=line, attrs=attrs))
     report.update(sides)
     report["corners"] = len(corners)
+    report["sidewalks_moved_off_rails"] = sum(
+        (left > side_offset_m(roads[i].tags)) + (right > side_offset_m(roads[i].tags))
+        for i, (left, right) in rail_offsets.items()
+    )
+    everything = out + crossings
+    crossed = count_rail_crossings(everything, list(tram_lines))
+    for p, n in zip(everything, crossed.tolist(), strict=True):
+        # A crossing edge of a road with rails set in it crosses them too.
+        if p.attrs["kind"] == at.WAY_KIND["crossing"] and p.attrs["rails"]:
+            n = max(n, 1)
+        p.attrs = {**p.attrs, "rail_crossings": n}
+    report["rail_crossing_edges"] = int(sum(p.attrs["rail_crossings"] > 0 for p in everything))
     return Expanded(pieces=out, crossings=crossings, corners=corners, report=report)
+
+
+def _keep_corners_on_their_side(
+    corners: dict[int, tuple[int, float, float]],
+    roads: list[Piece],
+    node_latlon: dict[int, tuple[float, float]],
+) -> None:
+    """Pull back a corner placed across a road that does not meet its node.
+
+    A corner sits up to three half-widths from its node; where another road passes closer
+    (two roads side by side, a slip road), the line from the node to the corner would
+    cross that road's centreline and every walkway through the corner would cross the
+    road without a crossing edge. Such a corner moves to :data:`CORNER_PULLBACK` of the way
+    from its node to that centreline.
+    """
+    if not corners or not roads:
+        return
+    lat0, lon0 = roads[0].geometry[0]
+    a, b, _, owner = _cut_lines([p.geometry for p in roads], lat0, lon0, 10.0)
+    seg_u = np.array([p.u for p in roads], dtype=np.int64)[owner]
+    seg_v = np.array([p.v for p in roads], dtype=np.int64)[owner]
+    tree = cKDTree((a + b) / 2)
+    ids = np.fromiter(corners, dtype=np.int64, count=len(corners))
+    info = np.array([corners[c] for c in ids.tolist()])
+    nodes = info[:, 0].astype(np.int64)
+    start = _xy(*np.array([node_latlon[n] for n in nodes.tolist()]).T, lat0, lon0)
+    end = _xy(info[:, 1], info[:, 2], lat0, lon0)
+    reach = np.hypot(*(end - start).T) + 5.0
+    for j, near in enumerate(tree.query_ball_point(end, r=reach)):
+        if not near:
+            continue
+        near = np.asarray(near)
+        near = near[(seg_u[near] != nodes[j]) & (seg_v[near] != nodes[j])]
+        if not len(near):
+            continue
+        t = _first_hit(start[j], end[j], a[near], b[near])
+        if t < 1.0:
+            xy = start[j] + CORNER_PULLBACK * t * (end[j] - start[j])
+            lat, lon = _latlon(xy, lat0, lon0)
+            corners[int(ids[j])] = (int(nodes[j]), float(lat), float(lon))
+
+
+def _first_hit(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction along segment p-q of its first crossing with segments a-b (inf if none)."""
+    r, s = q - p, b - a
+    denom = r[0] * s[:, 1] - r[1] * s[:, 0]
+    ap = a - p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (ap[:, 0] * s[:, 1] - ap[:, 1] * s[:, 0]) / denom
+        u = (ap[:, 0] * r[1] - ap[:, 1] * r[0]) / denom
+    hit = (np.abs(denom) > 1e-9) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+    return float(t[hit].min()) if hit.any() else math.inf
 
 
 def crossings_without_node(walkways: list[Piece], roads: list[Piece]) -> dict[int, Piece]:
@@ -495,19 +693,12 @@ def crossings_without_node(walkways: list[Piece], roads: list[Piece]) -> dict[in
     Ways in a tunnel, on a bridge or on another layer pass over or under and do not count.
     """
 
-    def level(tags: dict[str, str]) -> bool:
-        return (
-            tags.get("tunnel", "no") in ("no", "")
-            and tags.get("bridge", "no") in ("no", "")
-            and tags.get("layer", "0") in ("0", "")
-        )
-
     todo = [
         i
         for i, p in enumerate(walkways)
-        if p.attrs["kind"] == at.WAY_KIND["crossing"] and level(p.tags)
+        if p.attrs["kind"] == at.WAY_KIND["crossing"] and is_level(p.tags)
     ]
-    flat_roads = [p for p in roads if level(p.tags)]
+    flat_roads = [p for p in roads if is_level(p.tags)]
     if not todo or not flat_roads:
         return {}
     lat0, lon0 = flat_roads[0].geometry[0]

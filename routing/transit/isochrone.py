@@ -18,11 +18,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from routing.cost.profiles import Profile
+from routing.deadline import accepts_deadline
 from routing.isochrone import Isochrone, contours_from_points, max_cost_per_second, reached_points
 from routing.transit.planner import TransitPlanner, _localize
 from routing.transit.raptor import UNREACHED, stop_arrivals_by_departure
 
 
+@accepts_deadline
 def transit_isochrone(
     planner: TransitPlanner,
     origin: tuple[float, float],

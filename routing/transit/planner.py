@@ -3,20 +3,29 @@
 The planner joins the street router and RAPTOR:
 
 1. **Stops on the street graph.** Every stop is snapped, per profile, to the nearest way
-   the profile may use (at most ``max_stop_snap_m`` away; farther stops cannot be walked to).
+   the profile may use (at most ``max_stop_snap_m`` away). A stop farther away, up to
+   ``max_stop_link_m``, gets a *straight link* to that way: walked at the profile's speed,
+   priced one ``unknown_cost_s`` more (surface, kerbs and slope are unknown), and every
+   walk using it carries a ``straight_link`` warning. Farther stops cannot be walked to.
 2. **Access and egress.** One bounded Dijkstra from the origin and one on the reversed graph
    from the destination give, for every stop, the walking cost and the real seconds along
    the cheapest path (seconds are summed along the shortest-path tree by pointer jumping).
 3. **Transfers.** For each profile, walks between stops less than ``max_transfer_m`` apart
    come from batched Dijkstra runs on the same street costs, so a blind traveller's transfer
    avoids unsignalled crossings like any other walk of theirs.
-4. **Search.** RAPTOR over the service day's timetable, with the profile's filters: wheelchair
-   profiles ride only trips not marked inaccessible and board/alight only at stops not
-   marked inaccessible. For wheelchair profiles a second search uses only trips and stops
-   *known* to be accessible, so an itinerary without unknowns is offered when one exists.
-5. **Ranking.** Each Pareto journey (arrival, transfers) gets a generalised cost: travel
-   time from the requested departure + the walking legs' extra profile costs + a transfer
-   penalty + per-unknown penalties (see :class:`PlanOptions`). Itineraries are sorted by it.
+4. **Search.** McRAPTOR (:mod:`routing.transit.mcraptor`) over the service day's
+   timetable, with the profile's filters (wheelchair profiles ride only trips not marked
+   inaccessible and board/alight only at stops not marked inaccessible) and its
+   generalised cost *inside* the search: the walks' extra profile cost, a penalty per
+   change, per-unknown accessibility penalties and blind travellers' tactile preferences
+   (:meth:`TransitPlanner.transit_costs`). The Pareto set is over arrival, transfers,
+   that cost and "uses something of unknown accessibility", so a journey using only
+   vehicles and stops *known* to be accessible is kept whenever one exists, without a
+   second search. Arrive-by searches find their departure moments with plain RAPTOR and
+   run McRAPTOR at each; window searches (range RAPTOR) still keep the (arrival,
+   transfers) Pareto set of every moment and are only ranked by the cost.
+5. **Ranking.** Each journey's generalised cost is the travel time from the requested
+   departure + the search's cost (see :class:`PlanOptions`). Itineraries are sorted by it.
 """
 
 from __future__ import annotations
@@ -34,12 +43,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy.spatial import cKDTree
 
+from routing.cost import get_profile
 from routing.cost.profiles import Profile
-from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError
-from routing.router import Route, StreetRouter
+from routing.deadline import accepts_deadline
+from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError, RoutingError
+from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
+from routing.transit.mcraptor import TransitCosts, mc_raptor
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,
@@ -81,7 +93,11 @@ class PlanOptions:
     max_transfer_m
         Stops farther apart than this (straight line) are not linked by a transfer walk.
     max_stop_snap_m
-        A stop farther than this from any way the profile may use cannot be walked to.
+        A stop within this of a way the profile may use is reached along that way.
+    max_stop_link_m
+        A stop farther than ``max_stop_snap_m`` but within this is joined to the nearest
+        usable way by a straight link (see the module notes); farther ones cannot be
+        walked to. Equal to ``max_stop_snap_m``: no links.
     min_transfer_s
         Time to change vehicles at one stop; None takes the profile's ``min_transfer_s``.
     transfer_penalty_s
@@ -104,6 +120,7 @@ class PlanOptions:
     max_access_s: float = 1200.0
     max_transfer_m: float = 400.0
     max_stop_snap_m: float = 200.0
+    max_stop_link_m: float = 1000.0
     min_transfer_s: int | None = None
     transfer_penalty_s: float | None = None
     walk_only_max_s: float = 3600.0
@@ -157,6 +174,11 @@ class _StopLinks:
 
     snaps: list[Snap | None]
     transfers: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    # Per stop: metres of straight link from the stop to its snap (0: on a usable way),
+    # and that link's seconds and cost for the profile.
+    link_m: np.ndarray | None = None
+    link_s: np.ndarray | None = None
+    link_cost: np.ndarray | None = None
 
 
 class ServiceView(NamedTuple):
@@ -179,6 +201,7 @@ class SearchInputs(NamedTuple):
     egress_cost: np.ndarray
     searches: list[tuple[bool, RaptorOptions]]  # (only known-accessible, options)
     options: PlanOptions
+    costs: TransitCosts | None = None  # the generalised cost of the McRAPTOR search
 
 
 @dataclass
@@ -289,7 +312,9 @@ class TransitPlanner:
         # Routed walks by (profile, from, to): itineraries of one plan share their first
         # and last walks, and plans share the walks between stops.
         self.cache_walks = cache_walks
-        self._walks: OrderedDict[tuple, Route | None] = OrderedDict()
+        self._walks: OrderedDict[tuple, StreetRoute | None] = OrderedDict()
+        self._costs: OrderedDict[tuple, TransitCosts] = OrderedDict()
+        self._reach: OrderedDict[tuple, int] = OrderedDict()
 
     @classmethod
     def from_gtfs(cls, router: StreetRouter, path: str | Path, **kwargs) -> TransitPlanner:
@@ -395,7 +420,17 @@ class TransitPlanner:
         points = np.stack([tt.stop_lat, tt.stop_lon], axis=1)
         snaps = self.network.snap_many(points, profile,
                                        max_distance_m=self.options.max_stop_snap_m)  # fmt: skip
-        links = _StopLinks(snaps)
+        link_m = np.zeros(len(snaps))
+        far = [i for i, snap in enumerate(snaps) if snap is None]
+        if far and self.options.max_stop_link_m > self.options.max_stop_snap_m:
+            reach = self.options.max_stop_link_m
+            linked = self.network.snap_many(points[far], profile, max_distance_m=reach)
+            for i, snap in zip(far, linked, strict=True):
+                if snap is not None:
+                    snaps[i], link_m[i] = snap, snap.distance_m
+        link_s = link_m / profile.speed_mps
+        link_cost = np.where(link_m > 0, link_s + profile.unknown_cost_s, 0.0)
+        links = _StopLinks(snaps, link_m=link_m, link_s=link_s, link_cost=link_cost)
         links.transfers = self._transfer_walks(profile, tt, links)
         self._links[profile] = links
         while len(self._links) > self.cache_profiles:
@@ -427,13 +462,16 @@ class TransitPlanner:
                            limit=limit)  # fmt: skip
             rows, cols = np.searchsorted(src, a[mine]), np.searchsorted(dst, b[mine])
             cost[mine], seconds[mine] = m.cost[rows, cols], m.seconds[rows, cols]
+        if links.link_s is not None:  # straight links at either end
+            seconds = seconds + links.link_s[a] + links.link_s[b]
+            cost = cost + links.link_cost[a] + links.link_cost[b]
         keep = np.isfinite(cost)
         return {
             (int(x), int(y)): (int(round(sv)), float(cv))
             for x, y, sv, cv in zip(a[keep], b[keep], seconds[keep], cost[keep], strict=True)
         }
 
-    def _walk_route(self, a: Snap, b: Snap, profile: Profile) -> Route | None:
+    def _walk_route(self, a: Snap, b: Snap, profile: Profile) -> StreetRoute | None:
         """The street route of a walk (None when there is none), from a bounded LRU cache."""
         key = (profile, a, b)
         if key in self._walks:
@@ -450,7 +488,14 @@ class TransitPlanner:
         tree = self.network.tree([snap], profile, reverse=reverse,
                                  limit=self.options.max_access_s)  # fmt: skip
         at_stops = tree.at(links.snaps)
-        return at_stops.seconds[0], at_stops.cost[0]
+        seconds, cost = at_stops.seconds[0], at_stops.cost[0]
+        # Street nodes within reach, for explaining an end the profile cannot leave.
+        self._reach[(profile, snap, reverse)] = int(np.isfinite(tree.cost).sum())
+        while len(self._reach) > 64:
+            self._reach.popitem(last=False)
+        if links.link_s is not None:  # straight links from the street to far stops
+            seconds, cost = seconds + links.link_s, cost + links.link_cost
+        return seconds, cost
 
     # -- planning -----------------------------------------------------------------------
     def service_dates(self) -> tuple[dt.date, dt.date] | None:
@@ -477,6 +522,7 @@ class TransitPlanner:
                 feed_end_date=last.isoformat(),
             )
 
+    @accepts_deadline
     def plan(
         self,
         origin: tuple[float, float],
@@ -547,6 +593,13 @@ class TransitPlanner:
                                       wanted=wanted)  # fmt: skip
             if journeys:
                 break
+        walk = self._walk_route(src, dst, profile)
+        if walk is not None and walk.duration_s > opts.walk_only_max_s:
+            walk = None
+        if not window_s:
+            walk_s = None if walk is None else walk.duration_s
+            journeys = self._shortlist(journeys, moment, wanted, arrive_by=arrive_by,
+                                       walk_s=walk_s)  # fmt: skip
         itineraries = [
             self._itinerary(
                 view,
@@ -560,11 +613,11 @@ class TransitPlanner:
                 acc_c,
                 egr_c,
                 arrive_by=arrive_by,
+                search_cost=None if window_s else j.cost,
             )  # fmt: skip
             for j, known in journeys
         ]
-        walk = self._walk_route(src, dst, profile)
-        if walk is not None and walk.duration_s <= opts.walk_only_max_s:
+        if walk is not None:
             walk_only = self._walk_only(walk, local, arrive_by=arrive_by)
             # A ride that arrives no earlier than walking there (or, arriving by a time,
             # leaves no later than walking would) is no help (from == to...).
@@ -574,6 +627,9 @@ class TransitPlanner:
                 itineraries = [i for i in itineraries if i.arrival < walk_only.arrival]
             itineraries.append(walk_only)
         if not itineraries:
+            blocked = self._blocked_end((origin, destination), (src, dst), inputs, profile)
+            if blocked is not None:
+                raise blocked
             raise NoRouteError(
                 f"no itinerary for profile '{profile.name}' "
                 f"{'arriving by' if arrive_by else 'at'} {local.isoformat()}: "
@@ -597,6 +653,56 @@ class TransitPlanner:
             window_s=int(window_s),
             **self._cursors(shown),
         )
+
+    @staticmethod
+    def _shortlist(
+        journeys: list[tuple[Journey, bool]],
+        moment: int,
+        wanted: int,
+        *,
+        arrive_by: bool,
+        walk_s: float | None,
+    ) -> list[tuple[Journey, bool]]:
+        """The journeys worth describing (each costs street searches for its walks).
+
+        Drops rides no better than walking (as :meth:`plan` does for itineraries) and
+        journeys another beats in time, transfers, total generalised cost (time from the
+        request + ``Journey.cost``) and known accessibility; orders by that cost and
+        keeps ``wanted``, plus the best journey known to be accessible when one exists.
+        """
+        def total(j: Journey) -> int:
+            elapsed = moment - j.departure_time if arrive_by else j.arrival_time - moment
+            return elapsed + j.cost
+
+        if walk_s is not None:
+            walked = round(walk_s)
+            journeys = [
+                (j, k) for j, k in journeys
+                if (j.departure_time > moment - walked if arrive_by
+                    else j.arrival_time < moment + walked)
+            ]  # fmt: skip
+        # The search keeps journeys that are better in *some* criterion, including cost
+        # beyond time alone; show one only if no other is as good in time, transfers,
+        # total generalised cost and known accessibility (OTP filters its itineraries
+        # after the search likewise).
+        def criteria(j: Journey) -> tuple[int, int, int, bool]:
+            when = -j.departure_time if arrive_by else j.arrival_time
+            return when, j.n_transit_legs, total(j), j.has_unknowns
+
+        keys = [criteria(j) for j, _ in journeys]
+        journeys = [
+            x for x, a in zip(journeys, keys, strict=True)
+            if not any(b != a and all(p <= q for p, q in zip(b, a, strict=True)) for b in keys)
+        ]  # fmt: skip
+        if arrive_by:
+            ranked = sorted(journeys, key=lambda x: (-x[0].departure_time, total(x[0])))
+        else:
+            ranked = sorted(journeys, key=lambda x: total(x[0]))
+        shown = ranked[:wanted]
+        known = [x for x in ranked if x[1]]
+        if known and not any(k for _, k in shown):
+            shown = shown[: max(0, wanted - 1)] + known[:1]
+        return shown
 
     def search_inputs(
         self,
@@ -629,7 +735,57 @@ class TransitPlanner:
         access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
         egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
         return SearchInputs(view, access, egress, acc_c, egr_c,
-                            self._searches(view, profile, opts), opts)  # fmt: skip
+                            self._searches(view, profile, opts), opts,
+                            self.transit_costs(view, profile))  # fmt: skip
+
+    def transit_costs(self, view: ServiceView, profile: Profile) -> TransitCosts:
+        """The profile's generalised cost beyond time, per trip, stop and footpath (cached).
+
+        Wheelchair profiles: ``unknown_cost_s`` for a vehicle, and for each boarding and
+        alighting stop, whose step-free access is not known (these also mark the journey
+        "with unknowns"). Tactile preferences (blind profiles): ``stop_no_tactile_s`` /
+        ``stop_unknown_tactile_s`` per boarding and alighting stop. Every change:
+        ``transfer_penalty_s``. Every walk between stops: its profile cost beyond its
+        seconds (0 for walks the street graph did not price, e.g. chained ones).
+        """
+        key = (id(view), profile)
+        hit = self._costs.get(key)
+        if hit is not None and hit[0] is view:
+            return hit[1]
+        tt = view.timetable
+        stop_pen = np.zeros(tt.n_stops, dtype=np.int64)
+        stop_unknown = np.zeros(tt.n_stops, dtype=bool)
+        trip_pen = np.zeros(tt.n_trips, dtype=np.int64)
+        trip_unknown = np.zeros(tt.n_trips, dtype=bool)
+        if profile.wheelchair:
+            unknown = int(round(profile.unknown_cost_s))
+            stop_unknown = view.stop_wheelchair == UNKNOWN
+            trip_unknown = view.trip_wheelchair == UNKNOWN
+            stop_pen += np.where(stop_unknown, unknown, 0)
+            trip_pen += np.where(trip_unknown, unknown, 0)
+        tactile = view.stop_tactile
+        stop_pen += np.where(tactile == NO, int(round(profile.stop_no_tactile_s)), 0)
+        stop_pen += np.where(tactile == UNKNOWN, int(round(profile.stop_unknown_tactile_s)), 0)
+        change = self.options.transfer_penalty_s
+        change = profile.transfer_penalty_s if change is None else change
+        src = np.repeat(np.arange(tt.n_stops), np.diff(tt.footpath_ptr))
+        walks = view.links.transfers
+        extra = np.array([
+            max(0, round(pair[1] - pair[0])) if (pair := walks.get((a, b))) else 0
+            for a, b in zip(src.tolist(), tt.footpath_to.tolist(), strict=True)
+        ], dtype=np.int64)  # fmt: skip
+        costs = TransitCosts(trip_penalty=trip_pen, trip_unknown=trip_unknown,
+                             stop_penalty=stop_pen, stop_unknown=stop_unknown,
+                             transfer_penalty=int(round(change)), footpath_extra=extra)  # fmt: skip
+        self._costs[key] = (view, costs)
+        while len(self._costs) > self.cache_views:
+            self._costs.popitem(last=False)
+        return costs
+
+    @staticmethod
+    def _walk_extras(seconds: dict[int, int], cost: np.ndarray) -> dict[int, int]:
+        """Per stop: the walk's profile cost beyond its seconds (whole seconds)."""
+        return {s: max(0, round(float(cost[s])) - t) for s, t in seconds.items()}
 
     def _journeys(
         self, inputs: SearchInputs, moment: int, *, arrive_by: bool, window_s: int, wanted: int
@@ -642,7 +798,21 @@ class TransitPlanner:
         earliest = moment - inputs.options.arrive_by_horizon_s
         out: list[tuple[Journey, bool]] = []
         seen = set()
-        for known, ro in inputs.searches:
+        wheelchair = len(inputs.searches) > 1
+        costs = inputs.costs
+        acc_x = self._walk_extras(access, inputs.access_cost)
+        egr_x = self._walk_extras(egress, inputs.egress_cost)
+        any_options = inputs.searches[0][1]
+
+        def multi(t: int, by: int | None = None) -> list[Journey]:
+            found = mc_raptor(tt, access, egress, t, any_options, costs,
+                              access_cost=acc_x, egress_cost=egr_x)  # fmt: skip
+            return [j for j in found if by is None or j.arrival_time <= by]
+
+        searches = inputs.searches
+        if not window_s and not arrive_by:
+            searches = searches[:1]  # one McRAPTOR run keeps the known-only journeys too
+        for known, ro in searches:
             if arrive_by and window_s > 0:
                 latest = latest_departure(tt, access, egress, moment, earliest, ro)
                 leave = max((j.departure_time for j in latest), default=None)
@@ -656,12 +826,16 @@ class TransitPlanner:
                     step = latest_departure(tt, access, egress, limit, earliest, ro)
                     if not step:
                         break
-                    found.extend(step)
+                    leave = max(j.departure_time for j in step)
+                    found.extend(multi(leave, limit) if costs is not None else step)
                     limit = min(j.arrival_time for j in step) - 1
             elif window_s > 0:
                 found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+            elif costs is not None:
+                found = multi(moment)
             else:
                 found = raptor(tt, access, egress, moment, ro)
+            by_cost = costs is not None and not window_s
             for j in found:
                 key = tuple(
                     (type(leg).__name__, getattr(leg, "trip", -1), leg.departure_time)
@@ -671,7 +845,7 @@ class TransitPlanner:
                 )
                 if key not in seen:
                     seen.add(key)
-                    out.append((j, known))
+                    out.append((j, (wheelchair and not j.has_unknowns) if by_cost else known))
         return out
 
     def _searches(
@@ -706,6 +880,7 @@ class TransitPlanner:
             "later": {"time": last.isoformat(), "arrive_by": False},
         }
 
+    @accepts_deadline
     def travel_time_distribution(
         self,
         origin: tuple[float, float],
@@ -783,6 +958,79 @@ class TransitPlanner:
             "targets": out,
         }
 
+    def _blocked_end(
+        self, ends: tuple[tuple[float, float], tuple[float, float]], snaps: tuple[Snap, Snap],
+        inputs: SearchInputs, profile: Profile, *, tries: int = 3,
+    ) -> NoRouteError | None:
+        """Explain a plan without itineraries by an end the profile cannot leave.
+
+        An end may snap onto a piece of way the profile can use that is cut off from the
+        rest by steps, kerbs or slopes; then no stop is usable, or only stops on that
+        piece, and "no trip connects" would mislead. An end counts as cut off when the
+        profile reaches at most two stops and (within the access limit) at most a quarter
+        of the street nodes walking reaches from there (at most 200), or at most 10. Then
+        the profile's street route to the ``tries`` nearest stops it may use but does not
+        reach is asked of the street router, whose 422 (the barriers on the walking route,
+        or why the end is cut off) is the answer, naming the end. None when no end is cut
+        off that way.
+        """
+        view = inputs.view
+        tt, links, net = view.timetable, view.links, self.network
+        limit, walk = self.options.max_access_s, get_profile("walk")
+        usable = np.array([snap is not None for snap in links.snaps])
+        if profile.wheelchair:
+            usable &= view.stop_wheelchair != NO
+        for name, point, snap, cost in (("origin", ends[0], snaps[0], inputs.access_cost),
+                                        ("destination", ends[1], snaps[1], inputs.egress_cost)):
+            if np.isfinite(cost).sum() > 2:  # reaches several stops: not cut off
+                continue
+            reverse = name == "destination"
+            mine = self._reach.get((profile, snap, reverse))
+            if mine is None:
+                mine = np.isfinite(net.tree([snap], profile, reverse=reverse, limit=limit).cost)
+                mine = int(mine.sum())
+            if mine > 200:  # a cut-off piece is small; a city end reaches thousands
+                continue
+            try:
+                on_foot = net.snap(point, walk, "point")
+            except RoutingError:
+                continue
+            walking = np.isfinite(net.tree([on_foot], walk, reverse=reverse, limit=limit).cost)
+            if mine * 4 > walking.sum() and mine > 10:
+                continue
+            stops = np.flatnonzero(usable & ~np.isfinite(cost))
+            if len(stops) == 0:
+                continue
+            xy = net.projection.forward(tt.stop_lat[stops], tt.stop_lon[stops])
+            here = net.projection.forward(np.array([point[0]]), np.array([point[1]]))[0]
+            nearest = stops[np.argsort(np.hypot(*(xy - here).T))[:tries]]
+            for stop in nearest.tolist():
+                place = (links.snaps[stop].lat, links.snaps[stop].lon)  # on its way
+                try:
+                    self.router.route(*((point, place) if not reverse else (place, point)),
+                                      profile)  # fmt: skip
+                except NoRouteError as exc:
+                    prefix = f"no route for profile '{profile.name}': "
+                    return NoRouteError(
+                        f"no itinerary for profile '{profile.name}': the {name} is on a piece "
+                        f"of way this profile cannot leave ({mine} street nodes within reach, "
+                        f"{int(walking.sum())} on foot); towards {tt.stop_names[stop]}: "
+                        f"{exc.message.removeprefix(prefix)}",
+                        profile=profile.name,
+                        blocked_end=name,
+                        **{k: v for k, v in exc.details.items() if k != "profile"},
+                    )
+                except RoutingError:
+                    continue
+            return NoRouteError(
+                f"no itinerary for profile '{profile.name}': the {name} is on an isolated "
+                f"piece of way ({mine} street nodes within reach with this profile, "
+                f"{int(walking.sum())} on foot)",
+                profile=profile.name,
+                blocked_end=name,
+            )
+        return None
+
     def _why_none(self, access: dict, egress: dict) -> str:
         if not access:
             return "no stop usable with this profile lies within walking limits of the origin"
@@ -806,7 +1054,7 @@ class TransitPlanner:
         }
 
     def _walk_leg(
-        self, route: Route | None, a: dict, b: dict, start: dt.datetime, seconds: float
+        self, route: StreetRoute | None, a: dict, b: dict, start: dt.datetime, seconds: float
     ) -> dict:
         leg = {
             "mode": "walk",
@@ -841,7 +1089,11 @@ class TransitPlanner:
         egr_c: np.ndarray,
         *,
         arrive_by: bool = False,
+        search_cost: int | None = None,
     ) -> Itinerary:
+        """``search_cost``: the journey's cost beyond time from the McRAPTOR search; when
+        given, the generalised cost is time + it (what the journeys were ranked by),
+        otherwise it is added up here from the legs (the same terms, unrounded)."""
         links = view.links
         legs: list[dict] = []
         warnings: list[dict] = []
@@ -877,7 +1129,10 @@ class TransitPlanner:
             (a_snap, a), (b_snap, b) = start_point(walk_run[0]), end_point(walk_run[-1])
             seconds = sum(leg.seconds for leg in walk_run)
             walk = self._walk_route(a_snap, b_snap, profile)
-            legs.append(self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds))
+            leg = self._walk_leg(walk, a, b, at(walk_run[0].departure_time), seconds)
+            walk_m += self._straight_links(leg, view, walk_run, at_start=True)
+            walk_m += self._straight_links(leg, view, walk_run, at_start=False)
+            legs.append(leg)
             walk_s += seconds
             walk_m += walk.distance_m if walk else 0.0
             for leg in walk_run:
@@ -915,6 +1170,8 @@ class TransitPlanner:
         else:
             total = journey.arrival_time - moment
         generalized = total + extra_cost + transfers * penalty + unknown_penalty
+        if search_cost is not None:
+            generalized = total + search_cost
         warnings.extend(self._long_waits(view, journey, moment, arrive_by, at))
         dep, arr = at(journey.departure_time), at(journey.arrival_time)
         wait_s = max(0.0, (arr - dep).total_seconds() - walk_s - ride_s)
@@ -931,6 +1188,36 @@ class TransitPlanner:
             warnings=warnings,
             only_known_accessible=known,
         )
+
+    def _straight_links(self, leg: dict, view: ServiceView, run: list, *, at_start: bool) -> float:
+        """Add the straight link of a far stop at the start or end of a walk leg (its
+        line and a ``straight_link`` warning); return its metres (0 when none)."""
+        first, last = run[0], run[-1]
+        if at_start:
+            stop = None if isinstance(first, AccessLeg) else (
+                first.stop if isinstance(first, EgressLeg) else first.from_stop)
+        else:
+            stop = None if isinstance(last, EgressLeg) else (
+                last.stop if isinstance(last, AccessLeg) else last.to_stop)  # fmt: skip
+        links = view.links
+        if stop is None or links.link_m is None or links.link_m[stop] <= 0:
+            return 0.0
+        tt, metres = view.timetable, float(links.link_m[stop])
+        leg["distance_m"] = round(leg.get("distance_m", 0.0) + metres, 1)
+        point = [round(float(tt.stop_lon[stop]), 6), round(float(tt.stop_lat[stop]), 6)]
+        line = leg.get("geometry", {}).get("coordinates")
+        if line is not None and at_start:
+            line.insert(0, point)
+        elif line is not None:
+            line.append(point)
+        leg.setdefault("warnings", []).append({
+            "code": "straight_link",
+            "message": f"{tt.stop_names[stop]} is {round(metres)} m from the nearest mapped "
+                       "way usable with this profile: that part is a straight line whose "
+                       "surface, kerbs and slope are unknown.",
+            "distance_m": round(metres, 1),
+        })  # fmt: skip
+        return metres
 
     def _long_waits(
         self, view: ServiceView, journey: Journey, moment: int, arrive_by: bool, at
@@ -1051,7 +1338,9 @@ class TransitPlanner:
                     )
         return penalty
 
-    def _walk_only(self, walk: Route, local: dt.datetime, *, arrive_by: bool = False) -> Itinerary:
+    def _walk_only(
+        self, walk: StreetRoute, local: dt.datetime, *, arrive_by: bool = False
+    ) -> Itinerary:
         body = walk.to_dict()
         origin = {"name": "origin", **{k: body["snapped"]["from"][k] for k in ("lat", "lon")}}
         dest = {"name": "destination", **{k: body["snapped"]["to"][k] for k in ("lat", "lon")}}

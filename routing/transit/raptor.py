@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import InvalidInputError
 from routing.transit.timetable import NO_TRANSFER, Timetable
 
@@ -132,12 +133,15 @@ class Journey:
 
     ``departure_time`` is the latest time to leave the origin and still catch the first
     vehicle (all waiting happens before leaving); times are seconds since midnight of the
-    timetable's service date.
+    timetable's service date. ``cost`` (generalised cost beyond elapsed time) and
+    ``has_unknowns`` are set by :func:`routing.transit.mcraptor.mc_raptor` only.
     """
 
     departure_time: int
     arrival_time: int
     legs: tuple[Leg, ...]
+    cost: int = 0
+    has_unknowns: bool = False
 
     @property
     def transit_legs(self) -> tuple[TransitLeg, ...]:
@@ -201,6 +205,7 @@ class _Round:
         )  # fmt: skip
 
 
+@accepts_deadline
 def raptor(
     timetable: Timetable,
     access: StopSeconds,
@@ -241,6 +246,7 @@ def raptor(
     return search.run(int(departure_time)) if search.feasible else []
 
 
+@accepts_deadline
 def range_raptor(
     timetable: Timetable,
     access: StopSeconds,
@@ -526,6 +532,7 @@ class _Search:
         for k in range(1, len(self.rounds)):
             if len(marked) == 0:
                 break
+            checkpoint("a RAPTOR round")
             previous, current = self.rounds[k - 1], self.rounds[k]
             bound = int(self.target[k])  # best arrival with at most k vehicles so far
 

@@ -184,3 +184,83 @@ def test_crossing_way_without_a_shared_node_still_crosses_the_road(mapped):
     assert (g.edge["crossing_road_class"][c250] == 2).all()
     assert set(g.names[g.edge_name[c250]].tolist()) == {"Lake Road"}
     assert (g.edge["crossing_kind"][c250] == at.CROSSING_MARKED).all()
+
+
+def _graph_from(tmp_path, xml: str) -> CompiledGraph:
+    path = tmp_path / "rules.osm"
+    path.write_text(f'<osm version="0.6">{xml}</osm>')
+    return CompiledGraph.from_networkx(build_walk_graph(read_osm(path)))
+
+
+# 0.0001 deg of latitude is 11.1 m; of longitude at 60 N, 5.6 m.
+_TRAM_BESIDE_ROAD = (
+    '<node id="1" lat="60.0000" lon="24.0000"/><node id="2" lat="60.0000" lon="24.0040"/>'
+    '<node id="7" lat="60.0000" lon="24.0010"/><node id="8" lat="60.0000" lon="24.0030"/>'
+    '<way id="10"><nd ref="1"/><nd ref="7"/><nd ref="8"/><nd ref="2"/>'
+    '<tag k="highway" v="tertiary"/>'
+    '<tag k="name" v="Tram Street"/></way>'
+    # a tram line 5 m north of the centreline, where the sidewalk would be built
+    '<node id="3" lat="60.000045" lon="24.0011"/><node id="4" lat="60.000045" lon="24.0029"/>'
+    '<way id="11"><nd ref="3"/><nd ref="4"/><tag k="railway" v="tram"/></way>'
+    # a footway from the north over the tram line to the road's end: no shared node
+    '<node id="5" lat="60.0003" lon="24.0020"/><node id="6" lat="60.00002" lon="24.0020"/>'
+    '<way id="12"><nd ref="5"/><nd ref="6"/><tag k="highway" v="footway"/></way>'
+)
+
+
+def test_walkway_over_a_tram_line_is_a_priced_announced_rail_crossing(tmp_path):
+    g = _graph_from(tmp_path, _TRAM_BESIDE_ROAD)
+    foot = g.edge["osmid"] == 12
+    assert foot.any() and (g.edge["rail_crossings"][foot] == 1).all()
+    walk = CostModel(get_profile("walk")).evaluate(g)
+    chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
+    rail_s = get_profile("wheelchair_manual").rail_crossing_s
+    assert (chair.cost[foot] - walk.cost[foot] * 1.6 >= rail_s - 1).all()
+    from routing.instructions import render
+
+    text = render("cross", {"road": "", "road_class": "path", "control": "unknown",
+                            "rails": True, "tactile": "unknown", "kerb": "unknown"})  # fmt: skip
+    assert text.startswith("Cross the tram or railway tracks")
+
+
+def test_sidewalk_beside_off_centre_tracks_is_built_beyond_them(tmp_path):
+    g = _graph_from(tmp_path, _TRAM_BESIDE_ROAD)
+    side = (g.edge["osmid"] == 10) & g.edge["built"] & (g.edge["street_side"] == 1)  # north
+    assert side.any()
+    lat = np.concatenate([g.edge_geometry(e)[1:-1, 0] for e in np.flatnonzero(side)])
+    # centreline 60.0, tracks 5 m north: the sidewalk lies 2.5 m beyond them (7.5 m).
+    assert lat.size and (lat > 60.0 + 7.0 / 111_195).all()
+    assert (g.edge["rail_crossings"][side] == 0).all()
+
+
+def test_corner_never_lies_across_a_road_that_misses_the_node(tmp_path):
+    g = _graph_from(
+        tmp_path,
+        # a T of residential streets 4 m north of a primary road they do not join: the
+        # corner south of the T would be 5 m south of it, on the primary's centreline
+        '<node id="1" lat="60.0000" lon="24.0000"/><node id="2" lat="60.0000" lon="24.0040"/>'
+        '<way id="20"><nd ref="1"/><nd ref="2"/><tag k="highway" v="primary"/></way>'
+        '<node id="3" lat="60.000036" lon="24.0020"/><node id="4" lat="60.0010" lon="24.0020"/>'
+        '<node id="5" lat="60.000036" lon="24.0030"/>'
+        '<way id="21"><nd ref="3"/><nd ref="4"/><tag k="highway" v="residential"/></way>'
+        '<way id="22"><nd ref="3"/><nd ref="5"/><tag k="highway" v="residential"/></way>'
+        '<node id="6" lat="60.000036" lon="24.0010"/>'
+        '<way id="23"><nd ref="3"/><nd ref="6"/><tag k="highway" v="residential"/></way>',
+    )
+    side = np.isin(g.edge["osmid"], [21, 22, 23])
+    lat = np.concatenate([g.edge_geometry(e)[:, 0] for e in np.flatnonzero(side)])
+    assert (lat > 60.0).all()  # no walkway of the side street reaches across the primary
+
+
+def test_curb_in_the_middle_of_a_footway_is_kept(tmp_path):
+    g = _graph_from(
+        tmp_path,
+        '<node id="1" lat="60.0" lon="24.0"/><node id="2" lat="60.0" lon="24.0005">'
+        '<tag k="curb" v="regular"/></node><node id="3" lat="60.0" lon="24.001"/>'
+        '<way id="30"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="footway"/>'
+        "</way>",
+    )
+    kerb = np.flatnonzero(g.node_osmid == 2)
+    assert kerb.size and g.node["kerb"][kerb[0]] == at.KERB_RAISED
+    chair = CostModel(get_profile("wheelchair_manual")).evaluate(g)
+    assert (chair.blocked[g.edge_v == kerb[0]] & BLOCK_KERB).all()

@@ -208,7 +208,7 @@ def serving(args: list[str], log_path: Path) -> Iterator[tuple[str, Path]]:
     """
     port = free_port()
     command = [*serve_command(), "serve", *args, "--host", "127.0.0.1", "--port", str(port),
-               "--threads", "4", "--max-waiting", "1", "--workers", "2"]  # fmt: skip
+               "--threads", "8", "--max-waiting", "1", "--workers", "2"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = log_path.open("w")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -148,7 +148,7 @@ def test_per_override_preparations_stay_within_the_configured_bound(
 def test_plan_caches_stay_within_the_configured_bounds(
     almaty_router: StreetRouter, almaty_gtfs: Path
 ) -> None:
-    bounds = {"cache_days": 1, "cache_views": 1, "cache_profiles": 1}
+    bounds = {"cache_days": 1, "cache_views": 1, "cache_profiles": 1, "cache_walks": 2}
     app = create_app({"TESTING": True, "GTFS": str(almaty_gtfs), "PLAN_CACHE": bounds},
                      router=almaty_router)  # fmt: skip
     client = app.test_client()
@@ -160,3 +160,4 @@ def test_plan_caches_stay_within_the_configured_bounds(
     planner = app.extensions["inclusive_routing"]["planner"]
     assert (planner.cache_days, planner.cache_views, planner.cache_profiles) == (1, 1, 1)
     assert len(planner._timetables) == len(planner._profiled) == len(planner._links) == 1
+    assert planner.cache_walks == 2 and len(planner._walks) <= 2

@@ -24,3 +24,28 @@ def test_numpy_and_non_finite_values_become_strict_json() -> None:
 
 def test_dumps_keeps_order_and_unicode() -> None:
     assert dumps({"z": "ул. Сатпаева", "a": 1}) == '{"z": "ул. Сатпаева", "a": 1}'
+
+
+def test_the_one_pass_encoder_gives_the_same_text_as_copying_first() -> None:
+    from dataclasses import dataclass
+
+    from flask import Flask
+
+    from server.jsonio import JSONProvider, encode
+
+    plain = {"geometry": [[76.9, 43.2], [76.91, 43.21]], "steps": [{"name": "ул", "n": 2}],
+             "ok": True, "none": None}  # fmt: skip
+    assert encode(plain) == json.dumps(plain, ensure_ascii=False)
+    mixed = {"a": np.float64(np.nan), "b": [np.int32(4), np.float64(2.5)], 3: np.array([1, 2])}
+    assert encode(mixed) == json.dumps(to_jsonable(mixed), ensure_ascii=False)
+    assert json.loads(encode(mixed)) == {"a": None, "b": [4, 2.5], "3": [1, 2]}
+
+    @dataclass
+    class Point:
+        lat: float
+
+    flask_app = Flask(__name__)
+    flask_app.json = JSONProvider(flask_app)
+    with flask_app.app_context():  # Flask's own conversions (dataclasses) still apply
+        assert json.loads(flask_app.json.dumps({"p": Point(1.0), "x": np.nan})) == {
+            "p": {"lat": 1.0}, "x": None}

@@ -11,7 +11,7 @@ from server_places import KAIVOKATU, VILHONKATU, latlon
 
 from routing.router import StreetRouter
 from server import create_app
-from server.overload import LoadShedder, OverloadedError, SheddingOptions
+from server.overload import HEAVY, ROUTE, LoadShedder, OverloadedError, SheddingOptions
 
 
 def test_full_queue_sheds_at_once_and_logs_one_warning_per_episode(
@@ -69,7 +69,7 @@ def test_a_wait_longer_than_the_limit_is_shed() -> None:
         thread = threading.Thread(target=late)
         thread.start()
         thread.join(10)
-    assert len(failed) == 1 and "no turn within 0.05 s" in str(failed[0])
+    assert len(failed) == 1 and "no turn in the heavy lane within 0.05 s" in str(failed[0])
 
 
 def test_overloaded_route_is_a_json_503_with_retry_after_and_health_still_answers(
@@ -79,7 +79,7 @@ def test_overloaded_route_is_a_json_503_with_retry_after_and_health_still_answer
                      router=router)  # fmt: skip
     client = app.test_client()
     query = {"from": latlon(KAIVOKATU), "to": latlon(VILHONKATU), "profile": "walk"}
-    with app.extensions["inclusive_routing"]["router_lock"].admit():  # a request computing
+    with app.extensions["inclusive_routing"]["router_lock"].admit(ROUTE):  # a route computing
         busy = client.get("/route", query_string=query)
         health = client.get("/health")
     assert busy.status_code == 503
@@ -88,3 +88,60 @@ def test_overloaded_route_is_a_json_503_with_retry_after_and_health_still_answer
     assert busy.headers["Cache-Control"] == "no-store"
     assert health.status_code == 200
     assert client.get("/route", query_string=query).status_code == 200  # free again
+
+
+def test_a_busy_heavy_lane_leaves_route_answering(router: StreetRouter) -> None:
+    """A /plan or /matrix holding its lane (e.g. a new override, seconds) never starves
+    /route; a second heavy request is shed."""
+    app = create_app({"TESTING": True, "SHEDDING": SheddingOptions(max_waiting=0)},
+                     router=router)  # fmt: skip
+    client = app.test_client()
+    query = {"from": latlon(KAIVOKATU), "to": latlon(VILHONKATU), "profile": "walk"}
+    matrix = {"sources": [latlon(KAIVOKATU)], "targets": [latlon(VILHONKATU)],
+              "profile": "walk"}  # fmt: skip
+    with app.extensions["inclusive_routing"]["router_lock"].admit(HEAVY):  # a slow plan
+        routed = client.get("/route", query_string=query)
+        shed = client.post("/matrix", json=matrix)
+    assert routed.status_code == 200, routed.get_json()
+    assert shed.status_code == 503 and shed.get_json()["error"]["code"] == "overloaded"
+    assert client.post("/matrix", json=matrix).status_code == 200
+
+
+def test_a_request_past_its_time_limit_is_a_json_503_with_retry_after(
+    router: StreetRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = SheddingOptions(time_limit_s=1e-9, heavy_time_limit_s=1e-9, quiet_s=60.0)
+    app = create_app({"TESTING": True, "SHEDDING": limits}, router=router)
+    client = app.test_client()
+    query = {"from": latlon(KAIVOKATU), "to": latlon(VILHONKATU), "profile": "walk"}
+    with caplog.at_level(logging.WARNING):
+        answers = [client.get("/route", query_string=query) for _ in range(3)]
+        matrix = client.post("/matrix", json={"sources": [latlon(KAIVOKATU)],
+                                              "targets": [latlon(VILHONKATU)],
+                                              "profile": "walk"})  # fmt: skip
+    for answer in [*answers, matrix]:
+        assert answer.status_code == 503
+        assert answer.headers["Retry-After"] == "1"
+        assert answer.headers["Cache-Control"] == "no-store"
+        error = answer.get_json()["error"]
+        assert error["code"] == "deadline_exceeded" and error["limit_s"] == 1e-9
+    assert "street search" in answers[0].get_json()["error"]["message"]
+    assert "matrix batch" in matrix.get_json()["error"]["message"]
+    # One warning for the episode, no line per request.
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "passed its" in lines[0], lines
+    # The lanes are free again: a normal limit answers.
+    relaxed = create_app({"TESTING": True}, router=router).test_client()
+    assert relaxed.get("/route", query_string=query).status_code == 200
+
+
+def test_a_plan_past_its_time_limit_stops_in_the_planner(plan_app, caplog) -> None:
+    state = plan_app.extensions["inclusive_routing"]
+    app = create_app({"TESTING": True, "SHEDDING": SheddingOptions(heavy_time_limit_s=1e-9)},
+                     router=state["router"], planner=state["planner"])  # fmt: skip
+    answer = app.test_client().get("/plan", query_string={
+        "from": "43.2389,76.9454", "to": "43.2620,76.9120", "profile": "walk",
+        "time": "2026-12-08T08:00"})  # fmt: skip
+    assert answer.status_code == 503, answer.get_json()
+    assert answer.get_json()["error"]["code"] == "deadline_exceeded"
+    assert answer.headers["Retry-After"] == "1"

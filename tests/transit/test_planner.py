@@ -183,7 +183,8 @@ def test_unknown_accessibility_is_warned_and_priced(almaty_planner):
 def test_plans_exist_for_real_stop_pairs_across_the_city(almaty_planner):
     tt, links, *_ = almaty_planner._prepared(dt.date(2026, 12, 7), get_profile("walk"))
     served = np.unique(tt.ps_stop)
-    snapped = [s for s in served.tolist() if links.snaps[s] is not None]
+    # Stops on a usable way (not joined by a straight link: their points may lie off the map).
+    snapped = [s for s in served.tolist() if links.snaps[s] is not None and links.link_m[s] == 0]
     rng = np.random.default_rng(11)
     found = tried = 0
     while tried < 25:
@@ -302,3 +303,126 @@ def _trips_at(tt, stops, times, lo: int, hi: int) -> np.ndarray:
     events = np.repeat(tt.ps_event_ptr[entries], counts) + local
     trips = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
     return np.unique(trips[(times[events] >= lo) & (times[events] <= hi)])
+
+
+@pytest.mark.parametrize("name", ["wheelchair_manual", "blind"])
+def test_generalised_cost_is_searched_and_keeps_the_known_only_journey(almaty_planner, name):
+    """One McRAPTOR run (cost inside the search) against the searches it replaces: the
+    earliest arrival per leg count is plain RAPTOR's, the earliest journey without unknowns
+    is the known-only search's, and every journey's search cost is what its itinerary
+    reports (up to rounding of the walks' costs)."""
+    from routing.transit.raptor import raptor
+
+    planner, profile = almaty_planner, get_profile(name)
+    when = parse_departure(WEEKDAY_8)
+    midnight = when.replace(hour=0, minute=0)
+    moment = round((when - midnight).total_seconds())
+    inputs = planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when.date(), profile)
+    tt = inputs.view.timetable
+    found = planner._journeys(inputs, moment, arrive_by=False, window_s=0, wanted=4)
+    journeys = [j for j, _ in found]
+    assert journeys
+    _, any_options = inputs.searches[0]
+    plain = raptor(tt, inputs.access, inputs.egress, moment, any_options)
+    for legs in range(1, any_options.max_transfers + 2):
+        best = [j.arrival_time for j in plain if j.n_transit_legs <= legs]
+        mine = [j.arrival_time for j in journeys if j.n_transit_legs <= legs]
+        assert min(best, default=None) == min(mine, default=None)
+    if profile.wheelchair:
+        _, known_options = inputs.searches[1]
+        only_known = raptor(tt, inputs.access, inputs.egress, moment, known_options)
+        known = [j.arrival_time for j, k in found if k]
+        assert min(known, default=None) == min((j.arrival_time for j in only_known), default=None)
+        assert all(k == (not j.has_unknowns) for j, k in found)
+    src = planner.network.snap(NEAR_RAIYMBEK, profile, "from")
+    dst = planner.network.snap(NEAR_MOMYSHULY, profile, "to")
+    for j, k in found:
+        it = planner._itinerary(inputs.view, j, k, src, dst, profile, midnight, moment,
+                                inputs.access_cost, inputs.egress_cost)  # fmt: skip
+        walks = sum(1 for leg in it.legs if leg["mode"] == "walk")
+        assert abs(it.generalized_cost - (j.arrival_time - moment + j.cost)) <= walks + 1
+
+
+def test_stops_far_from_any_usable_way_get_a_warned_straight_link(almaty_planner):
+    """Stops more than max_stop_snap_m from a usable way (the 2012 streets miss some) are
+    reached by a straight link priced at the profile's speed, and a walk to one says so."""
+    from routing.transit.raptor import AccessLeg, EgressLeg, Journey, TransitLeg
+
+    planner, profile = almaty_planner, get_profile("walk")
+    date = dt.date(2026, 12, 7)
+    view = planner._prepared(date, profile)
+    tt, links = view.timetable, view.links
+    served = np.unique(tt.ps_stop)
+    linked = served[links.link_m[served] > 0]
+    assert len(linked) > 50  # ~100 on Almaty; they vanished before
+    assert (links.link_m[linked] > planner.options.max_stop_snap_m).all()
+    assert (links.link_m[linked] <= planner.options.max_stop_link_m).all()
+    # A linked stop that is the first of a pattern with a later stop on a way.
+    entry = next(
+        e for e in range(len(tt.ps_stop))
+        if links.link_m[tt.ps_stop[e]] > 0 and tt.ps_can_board[e]
+        and e + 1 < len(tt.ps_stop) and tt.ps_pattern[e + 1] == tt.ps_pattern[e]
+        and links.link_m[tt.ps_stop[e + 1]] == 0 and links.snaps[tt.ps_stop[e + 1]] is not None
+    )  # fmt: skip
+    far, near = int(tt.ps_stop[entry]), int(tt.ps_stop[entry + 1])
+    snap = links.snaps[far]
+    origin = (snap.lat, snap.lon)  # on the street where the link starts
+    src = planner.network.snap(origin, profile, "from")
+    seconds, cost = planner._access(src, profile, links, reverse=False)
+    tree = planner.network.tree([src], profile, limit=planner.options.max_access_s)
+    street = tree.at(links.snaps).seconds[0]
+    link_s = links.link_m[far] / profile.speed_mps
+    assert seconds[far] == pytest.approx(street[far] + link_s)
+    assert cost[far] >= seconds[far]
+    # An itinerary boarding there: its first walk ends with the straight line and a warning.
+    pattern = int(tt.ps_pattern[entry])
+    trip = int(tt.pattern_trip_ptr[pattern])
+    board = int(tt.event_departure[tt.ps_event_ptr[entry]])
+    alight = int(tt.event_arrival[tt.ps_event_ptr[entry + 1]])
+    walk_in = round(seconds[far])
+    position = int(tt.ps_position[entry])
+    journey = Journey(board - walk_in, alight, (
+        AccessLeg(far, walk_in, board - walk_in, board),
+        TransitLeg(trip, far, near, board, alight, position, position + 1),
+        EgressLeg(near, 0, alight, alight),
+    ))  # fmt: skip
+    midnight = dt.datetime(2026, 12, 7, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    dst = links.snaps[near]
+    it = planner._itinerary(view, journey, False, src, dst, profile, midnight, board - walk_in,
+                            np.asarray(cost), np.zeros(tt.n_stops))  # fmt: skip
+    first = it.legs[0]
+    warning = next(w for w in first["warnings"] if w["code"] == "straight_link")
+    assert warning["distance_m"] == pytest.approx(links.link_m[far], abs=0.1)
+    assert first["geometry"]["coordinates"][-1] == [round(float(tt.stop_lon[far]), 6),
+                                                    round(float(tt.stop_lat[far]), 6)]
+    assert first["distance_m"] >= links.link_m[far]
+
+
+def test_an_origin_on_a_wheelchair_island_is_explained_like_route(almaty_planner):
+    """An origin on a small piece of way a wheelchair can use, cut off by slopes, steps
+    or kerbs: the 422 names the origin and the barriers on the walking route to the
+    nearest stop (as /route does), not "no trip connects"."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    planner, profile = almaty_planner, get_profile("wheelchair_manual")
+    net, graph = planner.network, planner.network.graph
+    usable = np.isfinite(net.costs(profile).costs.cost)
+    u, v, n = graph.edge_u[usable], graph.edge_v[usable], graph.n_nodes
+    _, part = connected_components(coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)),
+                                   directed=True, connection="weak")  # fmt: skip
+    size = np.bincount(part)[part[graph.edge_u]]
+    islands = np.flatnonzero(net.usable_edges(profile) & (size >= 2) & (size <= 6))
+    assert len(islands) > 10
+    explained = 0
+    for edge in islands[:: len(islands) // 4][:4].tolist():
+        a, b = int(graph.edge_u[edge]), int(graph.edge_v[edge])
+        origin = ((graph.node_lat[a] + graph.node_lat[b]) / 2,
+                  (graph.node_lon[a] + graph.node_lon[b]) / 2)  # fmt: skip
+        with pytest.raises(NoRouteError) as caught:
+            almaty_planner.plan(origin, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), profile)
+        body = caught.value.to_dict()
+        assert body.get("blocked_end") == "origin", body["message"]
+        assert "no trip connects" not in body["message"]
+        explained += bool(body.get("barriers")) and "walking_route" in body
+    assert explained >= 2

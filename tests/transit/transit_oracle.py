@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from routing.transit.gtfs import format_time
+from routing.transit.mcraptor import TransitCosts
 from routing.transit.raptor import (
     AccessLeg,
     EgressLeg,
@@ -178,11 +179,21 @@ class TimeExpandedOracle:
     """Earliest arrival per leg limit by Dijkstra on a layered time-expanded graph."""
 
     def __init__(
-        self, tt: Timetable, options: RaptorOptions, *, trips: Iterable[int] | None = None
+        self,
+        tt: Timetable,
+        options: RaptorOptions,
+        *,
+        trips: Iterable[int] | None = None,
+        costs: TransitCosts | None = None,
     ) -> None:
         """``trips``: build the graph of these trips only (all by default), to keep the
-        oracle small on a real timetable when the query's time span is known."""
+        oracle small on a real timetable when the query's time span is known.
+        ``costs``: the generalised cost, put on the edges as ``cost`` and ``unknown``
+        attributes for :meth:`pareto_journeys` (boarding: trip and stop penalties, plus
+        the change penalty from the second vehicle on; alighting: stop penalty and the
+        footpath's extra cost)."""
         self.tt = tt
+        self.costs = c = (costs or TransitCosts()).arrays(tt)
         self.max_legs = options.max_transfers + 1
         self.buffer = options.min_transfer_seconds
         first, last = options.max_access_walk_s, options.max_egress_walk_s
@@ -193,9 +204,14 @@ class TimeExpandedOracle:
         board_ok = _mask(options.allowed_board, n)
         alight_ok = _mask(options.allowed_alight, n)
         self.footpaths: dict[int, list[tuple[int, int]]] = {}
+        self.footpaths_extra: dict[int, list[tuple[int, int, int]]] = {}
         for s in range(n):
             to, seconds = tt.footpaths_from(s)
             self.footpaths[s] = list(zip(to.tolist(), seconds.tolist(), strict=True))
+            extra = c.footpath_extra[int(tt.footpath_ptr[s]) : int(tt.footpath_ptr[s + 1])]
+            self.footpaths_extra[s] = [
+                (a, b, int(x)) for (a, b), x in zip(self.footpaths[s], extra, strict=True)
+            ]
         graph = nx.DiGraph()
         self.ready_times: dict[tuple[int, int], set[int]] = defaultdict(set)
         self.sink_edges: list[tuple[tuple, int, int]] = []  # (node, stop, seconds before egress)
@@ -221,7 +237,10 @@ class TimeExpandedOracle:
                     if tt.ps_can_board[entry] and board_ok[stop]:
                         ready = ("ready", k - 1, stop, departures[i])
                         self.ready_times[(k - 1, stop)].add(departures[i])
-                        graph.add_edge(ready, dep_node, weight=0)
+                        penalty = int(c.trip_penalty[trip] + c.stop_penalty[stop])
+                        penalty += c.transfer_penalty if k > 1 else 0
+                        unknown = bool(c.trip_unknown[trip] or c.stop_unknown[stop])
+                        graph.add_edge(ready, dep_node, weight=0, cost=penalty, unknown=unknown)
                     if tt.ps_can_alight[entry] and alight_ok[stop]:
                         self._alight(graph, arr_node, k, stop, arrivals[i])
         for (k, stop), times in self.ready_times.items():
@@ -231,19 +250,23 @@ class TimeExpandedOracle:
         self.graph = graph
 
     def _alight(self, graph: nx.DiGraph, node: tuple, k: int, stop: int, time: int) -> None:
-        self.sink_edges.append((node, stop, 0))
-        for to, seconds in self.footpaths[stop]:
-            self.sink_edges.append((node, to, seconds))
+        c = self.costs
+        alight = int(c.stop_penalty[stop])
+        # (node, stop walked to, walk seconds, alighting time, cost of alighting and walk)
+        self.sink_edges.append((node, stop, 0, time, alight))
+        for to, seconds, extra in self.footpaths_extra[stop]:
+            self.sink_edges.append((node, to, seconds, time, alight + extra))
         if k == self.max_legs:
             return
         change = int(self.tt.change_seconds[stop])
-        targets = [(to, seconds) for to, seconds in self.footpaths[stop]]
+        targets = [(to, seconds, extra) for to, seconds, extra in self.footpaths_extra[stop]]
         if change < NO_TRANSFER:
-            targets.append((stop, change))
-        for to, seconds in targets:
+            targets.append((stop, change, 0))
+        for to, seconds, extra in targets:
             ready_time = time + seconds + self.buffer
             self.ready_times[(k, to)].add(ready_time)
-            graph.add_edge(node, ("ready", k, to, ready_time), weight=seconds + self.buffer)
+            graph.add_edge(node, ("ready", k, to, ready_time), weight=seconds + self.buffer,
+                           cost=alight + extra, unknown=bool(c.stop_unknown[stop]))
 
     def earliest_arrivals(
         self, access: Mapping[int, int], egress: Mapping[int, int], departure_time: int
@@ -266,7 +289,7 @@ class TimeExpandedOracle:
                 graph.add_edge(
                     "source", ("ready", 0, stop, later[0]), weight=later[0] - departure_time
                 )
-        for node, stop, walk in self.sink_edges:
+        for node, stop, walk, _, _ in self.sink_edges:
             if stop in egress and walk + egress[stop] <= self.max_last_walk:
                 sink = ("sink", node[1])
                 weight = walk + egress[stop]
@@ -286,6 +309,106 @@ class TimeExpandedOracle:
                 current = departure_time + d
             best.append(current)
         return best
+
+
+    def pareto_journeys(
+        self,
+        access: Mapping[int, int],
+        egress: Mapping[int, int],
+        departure_time: int,
+        access_cost: Mapping[int, int] | None = None,
+        egress_cost: Mapping[int, int] | None = None,
+    ) -> set[tuple[int, int, int, bool]]:
+        """Every Pareto-optimal (arrival, transit legs, cost, unknown) by brute force.
+
+        In the time-expanded graph a node's time is fixed, so a node keeps only the
+        non-dominated (cost, unknown) pairs of the paths reaching it; they are pushed along
+        the edges in topological order (the graph is acyclic: time never decreases inside
+        a layer and boarding moves to the next layer). Every alighting then offers each
+        egress (directly or after one footpath): the candidates are filtered for Pareto
+        optimality over all four criteria at the end.
+        """
+        access_cost, egress_cost = access_cost or {}, egress_cost or {}
+        if not hasattr(self, "order"):
+            self.order = list(nx.topological_sort(self.graph))
+        bags: dict[tuple, set[tuple[int, bool]]] = defaultdict(set)
+        for stop, seconds in access.items():
+            if seconds > self.max_first_walk:
+                continue
+            extra = int(access_cost.get(stop, 0))
+            starts = [(stop, departure_time + seconds, extra)]
+            for to, walk, more in self.footpaths_extra[stop]:
+                if seconds + walk <= self.max_first_walk:
+                    starts.append((to, departure_time + seconds + walk, extra + more))
+            for at, time, cost in starts:
+                later = [t for t in self.ready_times.get((0, at), ()) if t >= time]
+                if later:
+                    _add(bags[("ready", 0, at, min(later))], cost, False)
+        for node in self.order:
+            bag = bags.get(node)
+            if not bag:
+                continue
+            for _, nxt, data in self.graph.out_edges(node, data=True):
+                for cost, unknown in list(bag):
+                    _add(bags[nxt], cost + data.get("cost", 0),
+                         unknown or data.get("unknown", False))  # fmt: skip
+        found = []
+        for node, stop, walk, time, extra in self.sink_edges:
+            if stop not in egress or walk + egress[stop] > self.max_last_walk:
+                continue
+            unknown_stop = bool(self.costs.stop_unknown[node_stop(self.tt, node)])
+            for cost, unknown in bags.get(node, ()):
+                found.append((time + walk + egress[stop], node[1],
+                              cost + extra + int(egress_cost.get(stop, 0)),
+                              unknown or unknown_stop))  # fmt: skip
+        return {
+            a for a in found
+            if not any(b != a and all(x <= y for x, y in zip(b, a, strict=True)) for b in found)
+        }  # fmt: skip
+
+
+def node_stop(tt: Timetable, node: tuple) -> int:
+    """The stop of a trip node ``(kind, k, trip, position)``."""
+    _, _, trip, position = node
+    return int(tt.trip_stop_times(trip)[0][position])
+
+
+def _add(bag: set[tuple[int, bool]], cost: int, unknown: bool) -> None:
+    """Put (cost, unknown) into a bag of non-dominated pairs."""
+    if any(c <= cost and u <= unknown for c, u in bag):
+        return
+    for c, u in [x for x in bag if cost <= x[0] and unknown <= x[1]]:
+        bag.discard((c, u))
+    bag.add((cost, unknown))
+
+
+def mc_check_cost(
+    tt: Timetable,
+    journey: Journey,
+    costs: TransitCosts,
+    access_cost: Mapping[int, int],
+    egress_cost: Mapping[int, int],
+) -> tuple[int, bool]:
+    """A journey's (cost, unknown), recomputed leg by leg from the cost arrays."""
+    c = costs.arrays(tt)
+    cost, unknown, rides = 0, False, 0
+    for leg in journey.legs:
+        if isinstance(leg, AccessLeg):
+            cost += int(access_cost.get(leg.stop, 0))
+        elif isinstance(leg, EgressLeg):
+            cost += int(egress_cost.get(leg.stop, 0))
+        elif isinstance(leg, TransferLeg):
+            lo, hi = int(tt.footpath_ptr[leg.from_stop]), int(tt.footpath_ptr[leg.from_stop + 1])
+            edges = [e for e in range(lo, hi) if tt.footpath_to[e] == leg.to_stop]
+            cost += int(c.footpath_extra[edges[0]])
+        else:
+            cost += int(c.trip_penalty[leg.trip])
+            cost += int(c.stop_penalty[leg.board_stop] + c.stop_penalty[leg.alight_stop])
+            cost += c.transfer_penalty if rides else 0
+            unknown |= bool(c.trip_unknown[leg.trip] or c.stop_unknown[leg.board_stop]
+                            or c.stop_unknown[leg.alight_stop])  # fmt: skip
+            rides += 1
+    return cost, unknown
 
 
 def _mask(mask: np.ndarray | None, n: int) -> np.ndarray:

@@ -1,0 +1,91 @@
+"""Cooperative time limits (issue 12): long computations stop between steps, not at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routing.deadline import Deadline, checkpoint, current, within
+from routing.errors import DeadlineExceededError
+from routing.transit.gtfs import load_feed, parse_time
+from routing.transit.raptor import RaptorOptions, range_raptor
+from routing.transit.timetable import Timetable
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "gtfs" / "almaty_mini"
+
+
+class StepClock:
+    """A clock that advances one second each time it is read: a deadline of k seconds
+    passes at the k-th check after it was set."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.now += 1.0
+        return self.now
+
+
+def test_checkpoint_is_free_without_a_deadline_and_raises_after_one() -> None:
+    checkpoint()  # no deadline: nothing happens
+    assert current() is None
+    clock = StepClock()
+    deadline = Deadline(2, clock=clock)  # set at t=1, passes at t=3
+    with within(deadline):
+        checkpoint("step one")  # t=2
+        with pytest.raises(DeadlineExceededError, match="limit of 2 s .stopped during step two"):
+            checkpoint("step two")  # t=3
+    assert current() is None
+
+
+def test_an_inner_deadline_never_extends_an_outer_one() -> None:
+    outer, later = Deadline(1.0), Deadline(60.0)
+    with within(outer):
+        with within(later) as used:
+            assert used is outer and current() is outer
+        with within(0.5) as sooner:
+            assert sooner is not outer and current() is sooner
+        assert current() is outer
+
+
+@pytest.fixture(scope="module")
+def timetable() -> Timetable:
+    import datetime as dt
+
+    return Timetable.from_feed(load_feed(FIXTURE), dt.date(2024, 3, 5))
+
+
+def test_range_raptor_stops_between_rounds(timetable: Timetable) -> None:
+    s = timetable.stop_index
+    access, egress = {s["B1"]: 120}, {s["B4"]: 60, s["M_RAIYM"]: 120}
+    args = (timetable, access, egress, parse_time("07:30:00"), parse_time("09:00:00"),
+            RaptorOptions())  # fmt: skip
+    full = range_raptor(*args)
+    assert full  # the fixture has journeys in this window
+    clock = StepClock()
+    with pytest.raises(DeadlineExceededError, match="RAPTOR round"):
+        range_raptor(*args, deadline=Deadline(4, clock=clock))
+    assert clock.reads == 5  # stopped at the 4th round checked, not at the end
+    # A deadline that does not pass changes nothing.
+    assert range_raptor(*args, deadline=Deadline(3600.0)) == full
+
+
+def test_matrix_stops_between_batches(helsinki_router) -> None:
+    net = helsinki_router.network
+    g = net.graph
+    nodes = np.linspace(0, g.n_nodes - 1, 6).astype(int)
+    points = [net.at_node(int(n)) for n in nodes]
+    from routing.cost.profiles import PROFILES
+
+    walk = PROFILES["walk"]
+    whole = net.matrix(points, points, walk, batch=2)
+    clock = StepClock()
+    with pytest.raises(DeadlineExceededError, match="matrix batch"):
+        net.matrix(points, points, walk, batch=2, deadline=Deadline(2, clock=clock))
+    assert clock.reads == 3  # the second of three batches was not started
+    again = net.matrix(points, points, walk, batch=2, deadline=60.0)
+    assert np.array_equal(again.cost, whole.cost)
