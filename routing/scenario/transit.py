@@ -57,6 +57,7 @@ import io
 import math
 import pickle
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -1001,12 +1002,18 @@ def _mapping_proxy(items: dict) -> MappingProxyType:
     return MappingProxyType(items)
 
 
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+
+
 class _SearchPickler(pickle.Pickler):
-    """Pickles a search; the feed's read-only mappings travel as plain dicts."""
+    """Pickles a search: the feed's read-only mappings travel as plain dicts, and the locks
+    guarding the network's caches as new, free locks (the copy is another process's)."""
 
     def reducer_override(self, obj: Any) -> Any:
         if type(obj) is MappingProxyType:
             return _mapping_proxy, (dict(obj),)
+        if type(obj) in _LOCKS:
+            return _LOCKS[type(obj)], ()
         return NotImplemented
 
 
