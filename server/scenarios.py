@@ -10,13 +10,16 @@
   once the job is ``done`` (409 before; the ``failed`` job's error in ``GET /scenarios/<id>``).
 
 Jobs run one at a time in a background thread of the server process, on the app's graph
-and transit feed (with their own caches), batches in this process. They are kept with
+and transit feed (with their own caches), batches in this process. The metro stations
+(``PLACE_STATIONS``) and the opportunities of the ``OSM`` extract are read once, on the
+first job, exactly as the CLI reads them: the HTTP report equals the CLI's. They are kept with
 their reports in a database (:class:`routing.jobs.JobStore`): ``SCENARIO_DB`` (a SQLAlchemy
 URL; PostgreSQL works too), by default ``sqlite:///<CACHE_DIR>/../scenarios.sqlite`` when
-``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: when the app is
-created, jobs left ``running`` by a server that stopped (no heartbeat for
+``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: on a server
+process's first request, jobs left ``running`` by a server that stopped (no heartbeat for
 :data:`routing.jobs.LEASE_SECONDS`) are **re-queued** and run again from the start, as
-are jobs still ``queued``.
+are jobs still ``queued`` (not when the app is made: gunicorn forks its workers from
+that process, which must have no job thread then).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +62,7 @@ def _state() -> dict[str, Any]:
         if state is None or state["pid"] != os.getpid():
             # One per process: neither a database engine nor a job thread survives a fork.
             state = {"pid": os.getpid(), "store": _open_store(app.config),
+                     "data_lock": threading.Lock(),
                      "executor": ThreadPoolExecutor(max_workers=1)}  # fmt: skip
             app.extensions[EXTENSION] = state
             # Nothing is lost in a restart: abandoned running jobs are queued again, and
@@ -151,7 +156,7 @@ def run_scenario_document(app: Any, doc: Any, *, progress=None):
     """
     from routing.network import StreetNetwork
     from routing.router import StreetRouter
-    from routing.scenario.run import ScenarioData, run_scenario
+    from routing.scenario.run import run_scenario
     from routing.transit.planner import TransitPlanner
     from server.state import EXTENSION as SERVICES
 
@@ -163,8 +168,26 @@ def run_scenario_document(app: Any, doc: Any, *, progress=None):
     planner = None if base is None else TransitPlanner(
         router, base.feed, accessibility=base.accessibility, stop_extras=base.stop_extras,
         tz=base.tz, options=base.options)  # fmt: skip
-    data = ScenarioData(graph=graph, network=router.network, transit=planner)
+    data = replace(_scenario_data(app, graph), network=router.network, transit=planner)
     return run_scenario(scenario, data=data, workers=1, progress=progress)
+
+
+def _scenario_data(app: Any, graph: Any):
+    """Metro stations and opportunities, as the CLI reads them; built once per app.
+
+    From the app's ``OSM`` extract (hospitals, clinics, schools, ... ) and its metro station
+    lists ``PLACE_STATIONS`` (the files ``/places`` reads), so that a job over HTTP gives
+    the report ``inclusive-routing scenario run`` gives on the same data.
+    """
+    from routing.scenario.run import ScenarioData
+
+    state = app.extensions[EXTENSION]
+    with state["data_lock"]:
+        if state.get("data") is None:
+            osm = app.config.get("OSM")
+            state["data"] = ScenarioData.from_files(
+                graph, osm=osm or None, stations=list(app.config.get("PLACE_STATIONS") or ()))
+        return state["data"]
 
 
 @bp.post("/scenarios")

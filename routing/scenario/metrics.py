@@ -90,6 +90,8 @@ def measure_origins(network, profile, origins, partners, pois, *, count_crossing
         (with ``count_crossings``): per origin, crossings to each partner (nan: unusable).
     """
     n_poi = len(pois)
+    if not count_crossings:  # no paths needed: one batched search, values at the targets only
+        return _measure_by_matrix(network, profile, origins, partners, pois)
     od_s, od_x = [], []
     poi_s = np.full((len(origins), n_poi), np.inf, dtype=np.float32)
     for k, (origin, mates) in enumerate(zip(origins, partners, strict=True)):
@@ -122,6 +124,43 @@ def measure_origins(network, profile, origins, partners, pois, *, count_crossing
     if count_crossings:
         out["od_crossings"] = od_x
     return out
+
+
+def _measure_by_matrix(network, profile, origins, partners, pois) -> dict:
+    """:func:`measure_origins` without crossings: one :meth:`StreetNetwork.matrix` call
+    from all origins to their partners and the opportunities (each distinct snap once),
+    which backtracks only to the target nodes instead of summing whole trees."""
+    ids: dict[tuple[int, float], int] = {}
+    targets: list = []
+
+    def index(snap) -> int:
+        if snap is None:
+            return -1
+        key = (snap.edge, snap.t)
+        if key not in ids:
+            ids[key] = len(targets)
+            targets.append(snap)
+        return ids[key]
+
+    poi_cols = np.array([index(p) for p in pois], dtype=np.int64)
+    mate_cols = [np.array([index(q) for q in mates], dtype=np.int64) for mates in partners]
+    rows = [o for o in origins if o is not None]
+    if rows and targets:
+        seconds = network.matrix(rows, targets, profile, limit=COST_LIMIT).seconds
+    else:
+        seconds = np.full((len(rows), len(targets)), np.inf)
+    seconds = np.hstack([seconds, np.full((len(rows), 1), np.inf)])  # column -1: not snapped
+    od_s: list[np.ndarray] = []
+    poi_s = np.full((len(origins), len(pois)), np.inf, dtype=np.float32)
+    row = 0
+    for k, (origin, cols) in enumerate(zip(origins, mate_cols, strict=True)):
+        if origin is None:
+            od_s.append(np.full(len(cols), np.inf, dtype=np.float32))
+            continue
+        od_s.append(seconds[row, cols].astype(np.float32))
+        poi_s[k] = seconds[row, poi_cols]
+        row += 1
+    return {"od_s": od_s, "poi_s": poi_s}
 
 
 def _round(x: float, digits: int = 4) -> float | None:

@@ -13,8 +13,9 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,13 +55,17 @@ class ScenarioData:
 
     @classmethod
     def from_files(cls, graph: CompiledGraph, *, osm: str | os.PathLike | None = None,
-                   stations: str | os.PathLike | None = None,
+                   stations: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                    network: StreetNetwork | None = None,
                    transit: Any = None) -> ScenarioData:  # fmt: skip
-        """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list."""
+        """Opportunities from the OSM extract ``osm`` and the metro ``stations`` JSON list(s).
+
+        The CLI and the HTTP jobs both build their data here, so they give the same report.
+        """
         from routing.scenario.opportunities import read_osm_opportunities, station_opportunities
 
-        station_list = json.loads(open(stations, encoding="utf-8").read()) if stations else []
+        files = [stations] if isinstance(stations, (str, os.PathLike)) else list(stations or ())
+        station_list = [s for f in files for s in json.loads(Path(f).read_text(encoding="utf-8"))]
         opps = read_osm_opportunities(osm) if osm else []
         opps += station_opportunities(station_list)
         return cls(graph=graph, stations=station_list, opportunities=opps, network=network,
@@ -91,13 +96,14 @@ class _Job:
 _STATE: dict[str, dict] = {}
 
 
-def _state(job: _Job, base: StreetNetwork | None = None) -> dict:
+def _state(job: _Job, base: StreetNetwork | None = None, edited: Any = None) -> dict:
     state = _STATE.get(job.key)
     if state is None:
         _STATE.clear()  # one run at a time per worker
         net = base if base is not None and base.graph is job.graph else StreetNetwork(job.graph)
-        sites = SiteIndex(job.graph, stations=list(job.stations))
-        edited = apply_street_edits(job.graph, job.edits, sites=sites)
+        if edited is None:  # a worker resolves the edits once (the caller already did)
+            sites = SiteIndex(job.graph, stations=list(job.stations))
+            edited = apply_street_edits(job.graph, job.edits, sites=sites)
         state = {"before": net, "after": EditedNetwork(net, edited.graph, edited.changed_edges),
                  "snaps": {}}  # fmt: skip
         _STATE[job.key] = state
@@ -251,7 +257,7 @@ def run_scenario(
     if workers is None:
         workers = os.cpu_count() or 1
     if workers <= 1 and not scheduler:
-        _state(job, base)  # in this process: reuse the caller's base network
+        _state(job, base, edited)  # in this process: reuse the base network and the edits
     results = map_batches(run_batch, job, tasks, workers=workers, scheduler=scheduler,
                           progress=progress, warm=_state)  # fmt: skip
 

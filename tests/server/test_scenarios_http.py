@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from routing.jobs import JobRow, JobStore, utc_now
-from server import create_app
+from server import cli, create_app
 
 SCENARIO = {
     "name": "All buses low-floor, Almaly lift out of service",
@@ -117,3 +117,35 @@ def test_a_job_running_when_the_server_stopped_is_run_again(make_app):
     job = _wait(client, job_id)
     assert job["status"] == "done", job
     assert client.get(f"/scenarios/{job_id}/report.json").get_json()["transit"]["profiles"]
+
+
+def test_a_job_reports_what_the_cli_reports(almaty_router, almaty_osm, almaty_dem, graph_cache,
+                                            shared_data, tmp_path):  # fmt: skip
+    """Same stations (the selector near the metro) and opportunities over HTTP as on the CLI."""
+    stations = shared_data / "almaty" / "metro" / "stations.json"
+    doc = {"name": "Audible signals at 10 signalled crossings near the metro",
+           "street": [{"feature": "audible_signal", "action": "add",
+                       "where": {"select": {"what": "crossings", "signalled": True,
+                                            "nearest_to": "metro_stations", "count": 10}}}],
+           "options": {"profiles": ["walk", "blind"], "cell_m": 4000}}  # fmt: skip
+    path = tmp_path / "near-metro.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    args = ["scenario", "run", str(path), "--osm", str(almaty_osm), "--cache-dir",
+            str(graph_cache), "--stations", str(stations), "--workers", "1", "--out",
+            str(tmp_path / "out")]  # fmt: skip
+    for tile in almaty_dem:
+        args += ["--dem", str(tile)]
+    assert cli.main(args) == 0
+    by_cli = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
+
+    app = create_app({"TESTING": True, "OSM": str(almaty_osm), "PLACE_STATIONS": [str(stations)]},
+                     router=almaty_router)  # fmt: skip
+    client = app.test_client()
+    job = _wait(client, client.post("/scenarios", json=doc).get_json()["id"])
+    assert job["status"] == "done", job
+    by_http = client.get(f"/scenarios/{job['id']}/report.json").get_json()
+    for report in (by_cli, by_http):
+        report["scenario"].pop("source")  # the file's path, or "request body"
+    assert by_http["opportunities"]["metro_station"] == 11 and by_http["opportunities"]["school"]
+    assert by_http["edits"][0]["sites"] == 10
+    assert by_http == by_cli
