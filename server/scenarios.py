@@ -15,16 +15,18 @@ and transit feed (with their own caches), batches in this process. The metro sta
 first job, exactly as the CLI reads them: the HTTP report equals the CLI's. They are kept with
 their reports in a database (:class:`routing.jobs.JobStore`): ``SCENARIO_DB`` (a SQLAlchemy
 URL; PostgreSQL works too), by default ``sqlite:///<CACHE_DIR>/../scenarios.sqlite`` when
-``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: when the app is
-created, jobs left ``running`` by a server that stopped (no heartbeat for
+``CACHE_DIR`` is set, else an in-memory database. A restart loses nothing: on a server
+process's first request, jobs left ``running`` by a server that stopped (no heartbeat for
 :data:`routing.jobs.LEASE_SECONDS`) are **re-queued** and run again from the start, as
-are jobs still ``queued``.
+are jobs still ``queued`` (not when the app is made: gunicorn forks its workers from
+that process, which must have no job thread then).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import traceback
@@ -57,8 +59,10 @@ def _state() -> dict[str, Any]:
     app = current_app
     with app.extensions.setdefault(EXTENSION + "_lock", threading.Lock()):
         state = app.extensions.get(EXTENSION)
-        if state is None:
-            state = {"store": _open_store(app.config), "data_lock": threading.Lock(),
+        if state is None or state["pid"] != os.getpid():
+            # One per process: neither a database engine nor a job thread survives a fork.
+            state = {"pid": os.getpid(), "store": _open_store(app.config),
+                     "data_lock": threading.Lock(),
                      "executor": ThreadPoolExecutor(max_workers=1)}  # fmt: skip
             app.extensions[EXTENSION] = state
             # Nothing is lost in a restart: abandoned running jobs are queued again, and
@@ -69,11 +73,14 @@ def _state() -> dict[str, Any]:
         return state
 
 
-@bp.record_once
-def _resume_jobs(setup: Any) -> None:
-    """Open the store when the app is made, so that left-over jobs resume at once."""
-    with setup.app.app_context():
-        _state()
+@bp.before_app_request
+def _resume_jobs() -> None:
+    """Open the store on a process's first request, so that left-over jobs resume then.
+
+    Not when the app is made: gunicorn forks its workers from the process that made the
+    app, which would then run the jobs itself and be forked with a job thread running.
+    """
+    _state()
 
 
 def scenario_store() -> JobStore:

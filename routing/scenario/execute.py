@@ -3,11 +3,15 @@
 ``fn(job, *task)`` must be a module-level function (picklable) and pure: the same job and
 task give the same answer wherever they run, so the three ways give identical results.
 The job (the graph and everything shared) is sent once per worker: as the process pool's
-initializer argument, or scattered to every Dask worker.
+initializer argument, or scattered to every Dask worker. Local worker processes start from
+a fork server (spawned where there is none), never by forking the caller: the caller may
+have threads (a web server's job thread, Dask, heartbeats), and a fork copies the locks
+those threads hold still held, which can block the child forever.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -30,6 +34,12 @@ def _call(fn: Callable, task: tuple) -> Any:
 
 def _dask_call(fn: Callable, job: Any, *task: Any) -> Any:
     return fn(job, *task)
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """A start method that never forks the caller."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def map_batches(fn: Callable[..., Any], job: Any, tasks: Sequence[tuple], *, workers: int = 1,
@@ -75,7 +85,8 @@ def map_batches(fn: Callable[..., Any], job: Any, tasks: Sequence[tuple], *, wor
             tick()
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init,
-                                 initargs=(job, warm)) as pool:  # fmt: skip
+                                 initargs=(job, warm),
+                                 mp_context=_process_context()) as pool:  # fmt: skip
             futures = {pool.submit(_call, fn, t): i for i, t in enumerate(tasks)}
             for fut in as_completed(futures):
                 out[futures[fut]] = fut.result()

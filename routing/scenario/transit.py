@@ -53,8 +53,12 @@ percentile is ``None`` when that share of moments cannot make the trip).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
+import pickle
 import re
+import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -66,6 +70,7 @@ import numpy as np
 from routing.cost.profiles import Profile
 from routing.errors import NoRouteError, OutsideAreaError, ScenarioError
 from routing.geo import haversine_m
+from routing.scenario.execute import map_batches
 from routing.transit.accessibility import NO, UNKNOWN, YES, StopFacts, TransitAccessibility
 from routing.transit.gtfs import (
     Calendar,
@@ -993,11 +998,40 @@ class _Search:
         return ordered[self.ranks].T, np.isfinite(best).mean(axis=0)
 
 
-_FORKED: _Search | None = None  # the search forked worker processes inherit
+def _mapping_proxy(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
 
 
-def _forked_row(item: tuple[int, LatLon]) -> tuple[int, tuple[np.ndarray, np.ndarray]]:
-    return item[0], _FORKED.row(item[1])
+_LOCKS = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
+
+
+class _SearchPickler(pickle.Pickler):
+    """Pickles a search: the feed's read-only mappings travel as plain dicts, and the locks
+    guarding the network's caches as new, free locks (the copy is another process's)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is MappingProxyType:
+            return _mapping_proxy, (dict(obj),)
+        if type(obj) in _LOCKS:
+            return _LOCKS[type(obj)], ()
+        return NotImplemented
+
+
+_SEARCHES: dict[str, _Search] = {}  # in a worker process: the search of the current job
+
+
+def _search_of(job: tuple[str, bytes]) -> _Search:
+    """The search of a ``(key, pickled search)`` job, unpickled once per worker process."""
+    key, data = job
+    search = _SEARCHES.get(key)
+    if search is None:
+        _SEARCHES.clear()  # one job at a time per worker
+        search = _SEARCHES[key] = pickle.loads(data)
+    return search
+
+
+def _origin_row(job: tuple[str, bytes], point: LatLon) -> tuple[np.ndarray, np.ndarray]:
+    return _search_of(job).row(point)
 
 
 def travel_times(
@@ -1019,10 +1053,10 @@ def travel_times(
     destination is reached by the profile's walk from any stop within the planner's
     ``max_access_s``, or by walking all the way (see the module docstring). A point the
     profile cannot reach from the street (too far from any way it may use) reaches nothing.
-    With ``workers > 1`` origins are searched in that many forked processes (POSIX), which
-    share the planner's memory; the result is the same.
+    With ``workers > 1`` origins are searched in that many local processes
+    (:func:`routing.scenario.execute.map_batches`), each sent the search (planner included)
+    pickled once; the result is the same.
     """
-    global _FORKED
     qs = tuple(int(q) for q in percentiles)
     date, moments = window.moments(planner.tz)
     n_o, n_d, n_m = len(origins), len(destinations), len(moments)
@@ -1046,18 +1080,21 @@ def travel_times(
     out = np.full((n_o, n_d, len(qs)), np.inf)
     share = np.zeros((n_o, n_d))
     if workers > 1 and n_o > 1:
-        import multiprocessing
+        # Worker processes get the search pickled, never by forking this process: it may
+        # have threads (a web server's job, Dask, heartbeats) whose locks a fork would copy
+        # held, leaving the child blocked forever (see routing.scenario.execute).
+        buffer = io.BytesIO()
+        _SearchPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(search)
+        job = (uuid.uuid4().hex, buffer.getvalue())
 
-        _FORKED = search
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                rows = pool.imap_unordered(_forked_row, enumerate(origins), chunksize=2)
-                for done, (i, (row, reach)) in enumerate(rows, start=1):
-                    out[i], share[i] = row, reach
-                    if progress is not None:
-                        progress(done, n_o)
-        finally:
-            _FORKED = None
+        def tick(done: int, total: int) -> None:
+            if done and progress is not None:
+                progress(done, total)
+
+        rows = map_batches(_origin_row, job, [(point,) for point in origins], workers=workers,
+                           progress=tick, warm=_search_of)  # fmt: skip
+        for i, (row, reach) in enumerate(rows):
+            out[i], share[i] = row, reach
     else:
         for i, point in enumerate(origins):
             out[i], share[i] = search.row(point)

@@ -9,6 +9,8 @@ Abai -> Baikonur -> Auezov theatre (metro station coordinates, along Abai Ave), 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -311,15 +313,61 @@ def test_new_bus_route_runs_its_headway_and_carries_wheelchair_users(planner):
 # -- metrics ----------------------------------------------------------------------------
 
 
+_FORKS: list[int] = []  # pids of this process forked while a test counts (see below)
+_COUNTING_FORKS = threading.Event()
+os.register_at_fork(before=lambda: _COUNTING_FORKS.is_set() and _FORKS.append(os.getpid()))
+
+
+def _in_threaded_process(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` run in a non-main thread while another thread holds a lock
+    (as in a web server's job thread): fails on a hang, and if this process was forked."""
+    held, stop, result = threading.Lock(), threading.Event(), {}
+
+    def busy() -> None:  # holds the lock most of the time, as a heartbeat or a pool might
+        while not stop.is_set():
+            with held:
+                stop.wait(0.01)
+
+    def call() -> None:
+        try:
+            result["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            result["error"] = exc
+
+    busy_thread, caller = threading.Thread(target=busy), threading.Thread(target=call)
+    _FORKS.clear()
+    _COUNTING_FORKS.set()
+    busy_thread.start()
+    try:
+        caller.start()
+        caller.join(timeout=600)  # a deadlocked child would hang the caller for ever
+        assert not caller.is_alive(), "hung: a worker process is blocked"
+    finally:
+        _COUNTING_FORKS.clear()
+        stop.set()
+        busy_thread.join()
+    assert _FORKS == [], "a process with threads was forked"
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
 def test_travel_times_match_the_planners_distribution(almaty_planner):
     origins = [(43.2725, 76.9440), (43.2400, 76.9150)]
     targets = [(43.2150, 76.8390), (43.2605, 76.9460)]
     window = DepartureWindow(AT_8, window_s=1800, step_s=300)
     profile = get_profile("walk")
     got = travel_times(almaty_planner, origins, targets, profile, window)
-    forked = travel_times(almaty_planner, origins, targets, profile, window, workers=2)
-    assert np.array_equal(got.percentile_s, forked.percentile_s)
-    assert np.array_equal(got.reachable_share, forked.reachable_share)
+    # Two worker processes, started from a thread of a process with other threads (as in a
+    # web server): identical figures, no fork of this process, no hang.
+    steps = []
+    parallel = _in_threaded_process(
+        travel_times, almaty_planner, origins, targets, profile, window, workers=2,
+        progress=lambda done, total: steps.append((done, total)),
+    )  # fmt: skip
+    assert np.array_equal(got.percentile_s, parallel.percentile_s)
+    assert np.array_equal(got.reachable_share, parallel.reachable_share)
+    assert sorted(steps) == [(1, 2), (2, 2)]
     for i, origin in enumerate(origins):
         want = almaty_planner.travel_time_distribution(
             origin, targets, AT_8, profile, window_s=1800, step_s=300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 
 import pytest
@@ -107,7 +108,12 @@ def test_a_job_running_when_the_server_stopped_is_run_again(make_app):
     with store.engine.begin() as conn:
         conn.execute(update(JobRow).where(JobRow.id == job_id)
                      .values(heartbeat_at=utc_now() - dt.timedelta(hours=1)))  # fmt: skip
-    client = make_app().test_client()  # the new app resumes the job as it starts
+    threads = threading.active_count()
+    app = make_app()
+    # Made, the app runs nothing: gunicorn forks its workers from the process that made it.
+    assert threading.active_count() == threads
+    assert store.get(job_id)["status"] == "running"
+    client = app.test_client()  # the new app resumes the job on its first request
     job = _wait(client, job_id)
     assert job["status"] == "done", job
     assert client.get(f"/scenarios/{job_id}/report.json").get_json()["transit"]["profiles"]
