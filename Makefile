@@ -64,7 +64,7 @@ run: venv data web
 
 test: venv data web browser postgres
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable
+	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable --timeout=900
 
 lint: venv
 	$(BIN)/python -m ruff check .
