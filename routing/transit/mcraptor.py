@@ -214,29 +214,43 @@ def _beaten_by_extremes(stop, time, cost, unknown, bag: _Bag, n_stops: int) -> n
         return np.zeros(len(stop), dtype=bool)
     out = np.zeros(len(stop), dtype=bool)
     none = np.iinfo(np.int64).max
+    c_rel, c_cost, c_unknown = time - t0, all_cost[len(old):], all_unknown[len(old):]
     for only_known in (False, True) if all_unknown.any() else (False,):
-        mine = all_unknown == 0 if only_known else np.ones(len(all_stop), dtype=bool)
+        mine = np.flatnonzero(all_unknown == 0) if only_known else None
         for key in (rel * 2**33 + all_cost * 2 + all_unknown,  # earliest, then cheapest
                     all_cost * 2**31 + rel):  # cheapest, then earliest  # fmt: skip
             best = np.full(n_stops, none, dtype=np.int64)
-            np.minimum.at(best, all_stop[mine], key[mine])
-            hit = best[stop]
-            has = hit != none
-            winner = np.full(len(stop), -1, dtype=np.int64)
+            if mine is None:
+                np.minimum.at(best, all_stop, key)
+                chosen = np.flatnonzero(key == best[all_stop])
+            else:
+                np.minimum.at(best, all_stop[mine], key[mine])
+                chosen = mine[key[mine] == best[all_stop[mine]]]
             # Decode the winning label's (time, cost, unknown) through its index.
             index = np.full(n_stops, -1, dtype=np.int64)
-            chosen = np.flatnonzero(mine & (key == best[all_stop]))
             index[all_stop[chosen]] = chosen
-            winner[has] = index[stop[has]]
+            winner = index[stop]
+            has = np.flatnonzero(winner >= 0)
             w = winner[has]
-            beats = (
-                (rel[w] <= time[has] - t0) & (all_cost[w] <= cost[has])
-                & (all_unknown[w] <= unknown[has])
-                & ((rel[w] < time[has] - t0) | (all_cost[w] < cost[has])
-                   | (all_unknown[w] < unknown[has]))
-            )  # fmt: skip
-            out[np.flatnonzero(has)[beats]] = True
+            r, rc = rel[w], c_rel[has]
+            k, kc = all_cost[w], c_cost[has]
+            u, uc = all_unknown[w], c_unknown[has]
+            beats = (r <= rc) & (k <= kc) & (u <= uc) & ((r < rc) | (k < kc) | (u < uc))
+            out[has[beats]] = True
     return out
+
+
+def _first_of_each(*columns: np.ndarray) -> np.ndarray:
+    """Index of the first occurrence of each distinct row of non-negative integer
+    ``columns``, rows in lexicographic order (``np.unique(..., axis=1)`` gives the same,
+    but far slower: it sorts a structured view)."""
+    spans = [int(c.max(initial=0)) + 1 for c in columns]
+    if float(np.prod(spans, dtype=np.float64)) >= 2**62:
+        return np.unique(np.stack(columns), axis=1, return_index=True)[1]
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column, span in zip(columns, spans, strict=True):
+        key = key * span + column
+    return np.unique(key, return_index=True)[1]
 
 
 def dominated(
@@ -440,9 +454,7 @@ class _McSearch:
             e_entry = np.concatenate(ev_entry)
             e_local = np.concatenate(ev_trip)
             if len(self.next_trips) > 1:  # one boarding per (label, entry, trip)
-                _, first_seen = np.unique(
-                    np.stack([e_owner, e_entry, e_local]), axis=1, return_index=True
-                )
+                first_seen = _first_of_each(e_owner, e_entry, e_local)
                 e_owner, e_entry, e_local = (e_owner[first_seen], e_entry[first_seen],
                                              e_local[first_seen])  # fmt: skip
             e_pattern = tt.ps_pattern[e_entry].astype(np.int64)
