@@ -16,18 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from routing.cost.profiles import PROFILE_NAMES
 from routing.errors import ScenarioError
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
 
-PROFILES_DEFAULT = (
-    "walk",
-    "wheelchair_manual",
-    "wheelchair_electric",
-    "blind",
-    "low_vision",
-    "reduced_mobility",
-)
+PROFILES_DEFAULT = PROFILE_NAMES  # every profile, in the engine's order
 
 
 @dataclass(frozen=True)
