@@ -24,11 +24,6 @@ from routing.transit.gtfs import (
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
 
 
-@pytest.fixture(scope="module")
-def feed() -> Feed:
-    return load_feed(FIXTURE)
-
-
 def copy_fixture(tmp_path: Path) -> Path:
     folder = tmp_path / "feed"
     shutil.copytree(FIXTURE, folder)

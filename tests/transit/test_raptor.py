@@ -39,16 +39,6 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mi
 TUESDAY = dt.date(2024, 3, 5)
 
 
-@pytest.fixture(scope="module")
-def feed() -> Feed:
-    return load_feed(FIXTURE)
-
-
-@pytest.fixture(scope="module")
-def tt(feed: Feed) -> Timetable:
-    return Timetable.from_feed(feed, TUESDAY)
-
-
 def at(clock: str) -> int:
     return parse_time(clock)
 

@@ -22,11 +22,6 @@ SATURDAY = dt.date(2024, 3, 9)
 
 
 @pytest.fixture(scope="module")
-def feed() -> Feed:
-    return load_feed(FIXTURE)
-
-
-@pytest.fixture(scope="module")
 def tuesday(feed: Feed) -> Timetable:
     return Timetable.from_feed(feed, TUESDAY)
 
