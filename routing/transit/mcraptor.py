@@ -31,11 +31,12 @@ earlier round) or at the destination dominates, with one sort and segmented pref
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from routing.deadline import checkpoint
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,
@@ -46,6 +47,7 @@ from routing.transit.raptor import (
     StopSeconds,
     TransferLeg,
     TransitLeg,
+    _leaving_moments,
     _next_allowed_trip,
     _ranges,
     _stop_mask,
@@ -162,18 +164,32 @@ class _Labels:
 
 
 class _Bag:
-    """Non-dominated ``(time, cost, unknown)`` per stop over all rounds so far (pruning)."""
+    """Non-dominated ``(time, cost, unknown)`` per stop over all rounds so far (pruning).
+
+    Each label keeps its round (``rank``): a label prunes a candidate only from a round no
+    later than the candidate's. Within one run rounds only grow, so that holds anyway; a
+    range search shares the bags between runs, and a later departure's labels of round
+    3 must not prune this departure's labels of round 1 (fewer vehicles is a criterion).
+    """
 
     def __init__(self) -> None:
         empty = np.zeros(0, dtype=np.int64)
-        self.stop, self.time, self.cost = empty, empty, empty
+        self.stop, self.time, self.cost, self.rank = empty, empty, empty, empty
         self.unknown = np.zeros(0, dtype=bool)
 
-    def admit(self, stop, time, cost, unknown, n_stops: int) -> np.ndarray:
-        """Indices of candidates no bag label (or earlier candidate) dominates; the bag
-        then keeps them and drops the labels they dominate. Only the bag's labels at the
-        candidates' stops take part."""
-        fast = ~_beaten_by_extremes(stop, time, cost, unknown, self, n_stops)
+    def admit(self, stop, time, cost, unknown, n_stops: int, rank: int) -> np.ndarray:
+        """Indices of candidates (all of round ``rank``) no bag label of a round <= ``rank``
+        (or earlier candidate) dominates; the bag then keeps them and drops the labels of
+        rounds >= ``rank`` they dominate. Only the bag's labels at the candidates' stops
+        take part."""
+        mine = self.rank <= rank
+        if mine.all():
+            fast = ~_beaten_by_extremes(stop, time, cost, unknown, self.stop, self.time,
+                                        self.cost, self.unknown, n_stops)  # fmt: skip
+        else:
+            fast = ~_beaten_by_extremes(stop, time, cost, unknown, self.stop[mine],
+                                        self.time[mine], self.cost[mine], self.unknown[mine],
+                                        n_stops)  # fmt: skip
         picked = np.flatnonzero(fast)
         stop, time, cost, unknown = stop[picked], time[picked], cost[picked], unknown[picked]
         touched = np.zeros(n_stops, dtype=bool)
@@ -185,17 +201,22 @@ class _Bag:
         all_time = np.concatenate([self.time[old], time])
         all_cost = np.concatenate([self.cost[old], cost])
         all_unknown = np.concatenate([self.unknown[old], unknown])
+        all_rank = np.concatenate([self.rank[old], np.full(len(stop), rank, dtype=np.int64)])
         is_new = np.arange(len(all_stop)) >= n_old
-        keep = ~dominated(all_stop, all_time, all_cost, all_unknown, is_new)
+        ranked = all_rank if (all_rank != rank).any() else None
+        keep = ~dominated(all_stop, all_time, all_cost, all_unknown, is_new, rank=ranked)
         rest = ~here
         self.stop = np.concatenate([self.stop[rest], all_stop[keep]])
         self.time = np.concatenate([self.time[rest], all_time[keep]])
         self.cost = np.concatenate([self.cost[rest], all_cost[keep]])
         self.unknown = np.concatenate([self.unknown[rest], all_unknown[keep]])
+        self.rank = np.concatenate([self.rank[rest], all_rank[keep]])
         return picked[np.flatnonzero(keep[n_old:])]
 
 
-def _beaten_by_extremes(stop, time, cost, unknown, bag: _Bag, n_stops: int) -> np.ndarray:
+def _beaten_by_extremes(
+    stop, time, cost, unknown, bag_stop, bag_time, bag_cost, bag_unknown, n_stops: int
+) -> np.ndarray:
     """A quick, partial dominance test before the exact one (which sorts): per stop, the
     earliest and the cheapest label (of the bag and the candidates; of all and of the
     known ones) beat most candidates of a round. True only where one of them dominates."""
@@ -203,11 +224,11 @@ def _beaten_by_extremes(stop, time, cost, unknown, bag: _Bag, n_stops: int) -> n
         return np.zeros(0, dtype=bool)
     touched = np.zeros(n_stops, dtype=bool)
     touched[stop] = True
-    old = np.flatnonzero(touched[bag.stop])
-    all_stop = np.concatenate([bag.stop[old], stop])
-    all_time = np.concatenate([bag.time[old], time])
-    all_cost = np.concatenate([bag.cost[old], cost]).astype(np.int64)
-    all_unknown = np.concatenate([bag.unknown[old], unknown]).astype(np.int64)
+    old = np.flatnonzero(touched[bag_stop])
+    all_stop = np.concatenate([bag_stop[old], stop])
+    all_time = np.concatenate([bag_time[old], time])
+    all_cost = np.concatenate([bag_cost[old], cost]).astype(np.int64)
+    all_unknown = np.concatenate([bag_unknown[old], unknown]).astype(np.int64)
     t0 = int(all_time.min())
     rel = all_time - t0
     if int(rel.max()) >= 2**29:
@@ -259,21 +280,28 @@ def dominated(
     cost: np.ndarray,
     unknown: np.ndarray,
     tie: np.ndarray | None = None,
+    *,
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per item: another item of its ``group`` has ``order`` <=, ``cost`` <= and
-    ``unknown`` <= (of two equal items the one with the smaller ``tie`` survives).
+    """Per item: another item of its ``group`` has ``order`` <=, ``cost`` <=,
+    ``unknown`` <= and ``rank`` <= (of two equal items the one with the smaller ``tie``
+    survives).
 
     One lexicographic sort and two segmented exclusive prefix minima of the cost (over all
-    items, and over the known ones only).
+    items, and over the known ones only), per rank value when ranks are given (they are
+    few: rounds).
     """
     n = len(group)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    # Two int64 keys instead of five: (group, order) and (cost, unknown, tie).
+    n_ranks = 1 if rank is None else int(rank.max()) + 1
+    # Two int64 keys instead of six: (group, order) and (cost, unknown, rank, tie).
     low = int(order.min())
     span = int(order.max()) - low + 1
     first = group.astype(np.int64) * span + (order - low)
-    second = cost.astype(np.int64) * 4 + unknown.astype(np.int64) * 2
+    second = (cost.astype(np.int64) * 2 + unknown.astype(np.int64)) * (2 * n_ranks)
+    if rank is not None:
+        second += rank.astype(np.int64) * 2
     if tie is not None:
         second += tie.astype(np.int64)
     second_span = int(second.max()) + 1
@@ -294,9 +322,21 @@ def dominated(
         out[start] = MAX_COST + 1
         return out
 
-    any_before = exclusive_min(c)
-    known_before = exclusive_min(np.where(u, MAX_COST, c))
-    hit = np.where(u, any_before <= c, known_before <= c)
+    def beaten(usable: np.ndarray | None) -> np.ndarray:
+        """Dominated by an earlier item among the ``usable`` ones (all when None)."""
+        any_cost = c if usable is None else np.where(usable, c, MAX_COST)
+        any_before = exclusive_min(any_cost)
+        known_before = exclusive_min(np.where(u, MAX_COST, any_cost))
+        return np.where(u, any_before <= c, known_before <= c)
+
+    if rank is None:
+        hit = beaten(None)
+    else:
+        r = rank[perm]
+        hit = np.zeros(n, dtype=bool)
+        for level in np.unique(r).tolist():
+            mine = r == level
+            hit[mine] = beaten(r <= level)[mine]
     out = np.empty(n, dtype=bool)
     out[perm] = hit
     return out
@@ -336,6 +376,82 @@ def mc_raptor(
     return search.run(int(departure_time)) if search.feasible else []
 
 
+def range_mc_raptor(
+    timetable: Timetable,
+    access: StopSeconds,
+    egress: StopSeconds,
+    earliest: int,
+    latest: int,
+    options: RaptorOptions | None = None,
+    costs: TransitCosts | None = None,
+    *,
+    access_cost: Mapping[int, int] | None = None,
+    egress_cost: Mapping[int, int] | None = None,
+    departure_times: Iterable[int] | None = None,
+) -> list[Journey]:
+    """Every journey that is Pareto-optimal in (later departure, earlier arrival, fewer
+    transit legs, lower cost, no unknowns) among those leaving in ``[earliest, latest]``
+    (range McRAPTOR).
+
+    One McRAPTOR run per departure moment, latest first, *sharing the bags and the
+    journeys found* between runs, as range RAPTOR shares its labels (Delling, Pajor and
+    Werneck 2012, sections 4 and 5: the departure is one more criterion). Runs go from
+    later to earlier departures, so every label and journey already in the bags leaves no
+    earlier than the current run's: one that is no later, no costlier, has no more
+    unknowns and *no more vehicles* (each label keeps its round) dominates whatever the
+    current run could add there. Each run therefore explores only what it improves.
+
+    The moments are the exact times a journey can leave: a departure at a stop reached on
+    foot minus the walk there, for every walk to that stop that is not both longer and
+    costlier than another (a longer walk may be the cheaper one). The best journeys for
+    leaving at ``latest`` may leave after it.
+
+    Parameters
+    ----------
+    timetable, access, egress, options, costs, access_cost, egress_cost
+        As for :func:`mc_raptor`.
+    earliest, latest
+        The window of departure moments (seconds since the service date's midnight).
+    departure_times
+        Run at these moments instead (e.g. every 5 minutes); values outside the window
+        are ignored.
+
+    Returns
+    -------
+    list of Journey
+        Sorted by departure, then fewer legs, arrival and cost; none dominates another.
+    """
+    search = _McSearch(timetable, access, egress, options or RaptorOptions(), costs,
+                       access_cost or {}, egress_cost or {})  # fmt: skip
+    if not search.feasible or latest < earliest:
+        return []
+    if departure_times is None:
+        times = np.append(search.leaving_moments(earliest, latest), latest)
+    else:
+        times = np.unique(np.asarray(list(departure_times), dtype=np.int64))
+        times = times[(times >= earliest) & (times <= latest)]
+    found: list[Journey] = []
+    for t in np.unique(times)[::-1].tolist():
+        found.extend(search.run(int(t)))
+    return _range_pareto(found)
+
+
+def _range_pareto(journeys: list[Journey]) -> list[Journey]:
+    """Drop journeys another leaves no earlier than and beats or equals in arrival, legs,
+    cost and unknowns (the runs prune so, this only makes the contract explicit)."""
+    journeys = sorted(journeys, key=lambda j: (-j.departure_time, j.n_transit_legs,
+                                               j.arrival_time, j.cost, j.has_unknowns))  # fmt: skip
+    kept: list[Journey] = []
+    for j in journeys:
+        if not any(k.arrival_time <= j.arrival_time and k.n_transit_legs <= j.n_transit_legs
+                   and k.cost <= j.cost and k.has_unknowns <= j.has_unknowns
+                   for k in kept):  # fmt: skip
+            kept.append(j)
+    kept.sort(key=lambda j: (j.departure_time, j.n_transit_legs, j.arrival_time, j.cost,
+                             j.has_unknowns))  # fmt: skip
+    return kept
+
+
 class _McSearch:
     def __init__(self, tt, access, egress, opts, costs, access_cost, egress_cost) -> None:
         self.tt, self.opts = tt, opts
@@ -371,60 +487,94 @@ class _McSearch:
         else:
             self.next_trips = [_next_allowed_trip(base & (key == c), tt.n_trips) for c in classes]
 
-    def run(self, t0: int) -> list[Journey]:
-        tt, opts, c = self.tt, self.opts, self.c
-        buffer = int(opts.min_transfer_seconds)
-        trip_counts = np.diff(tt.pattern_trip_ptr)
-        rides: list[_Labels | None] = [None]
-        readies: list[_Labels] = []
-        ride_bag, ready_bag = _Bag(), _Bag()
-        targets: list[tuple[int, int, int, bool, int, int]] = []  # arr, cost, unk, k, ride, via
-        t_arr = np.zeros(0, dtype=np.int64)
-        t_cost = np.zeros(0, dtype=np.int64)
-        t_unk = np.zeros(0, dtype=bool)
-
-        def beaten(time, cost, unknown) -> np.ndarray:
-            """Dominated by a journey already found (costs and times only grow): the
-            cheapest journey arriving no later, over all and over those without unknowns."""
-            if len(t_arr) == 0 or len(time) == 0:
-                return np.zeros(len(time), dtype=bool)
-            order = np.argsort(t_arr, kind="stable")
-            arrivals = t_arr[order]
-            cheapest = np.minimum.accumulate(t_cost[order])
-            known = np.minimum.accumulate(np.where(t_unk[order], MAX_COST, t_cost[order]))
-            i = np.searchsorted(arrivals, time, side="right") - 1
-            ok = i >= 0
-            j = np.maximum(i, 0)
-            bound = np.where(unknown, cheapest[j], known[j])
-            return ok & (bound <= cost)
-
-        # Round 0: the access walks, each perhaps followed by one footpath.
+        # Round 0's labels, less the departure: the access walks, each perhaps followed
+        # by one footpath (``time``: seconds of the whole walk, ``walk``: the footpath's).
         a_stop, a_sec = self.access_stops, self.access_seconds
         src, dst, walk, edge = _footpath_edges(tt, np.arange(len(a_stop)), a_stop)
         if opts.max_access_walk_s is not None:
             ok = a_sec[src] + walk <= opts.max_access_walk_s
             src, dst, walk, edge = src[ok], dst[ok], walk[ok], edge[ok]
-        first = _Labels.of(
+        self.starts = _Labels.of(
             stop=np.concatenate([a_stop, dst]),
-            time=np.concatenate([t0 + a_sec, t0 + a_sec[src] + walk]),
+            time=np.concatenate([a_sec, a_sec[src] + walk]),
             cost=np.concatenate(
-                [self.access_extra, self.access_extra[src] + c.footpath_extra[edge]]
+                [self.access_extra, self.access_extra[src] + self.c.footpath_extra[edge]]
             ),
-            unknown=np.zeros(len(a_stop) + len(dst), dtype=bool),
             via=np.concatenate([np.full(len(a_stop), -1), a_stop[src]]),
             walk=np.concatenate([np.zeros(len(a_stop), dtype=np.int64), walk]),
         )
+        # Shared by the runs of a range search (later departures first): what a later
+        # departure reached no later, no costlier and with no more vehicles prunes.
+        self.ride_bag, self.ready_bag = _Bag(), _Bag()
+        self.t_arr = np.zeros(0, dtype=np.int64)  # journeys found: arrival, cost, ...
+        self.t_cost = np.zeros(0, dtype=np.int64)
+        self.t_unk = np.zeros(0, dtype=bool)
+        self.t_legs = np.zeros(0, dtype=np.int64)
+        self.last_departure: int | None = None
+
+    def leaving_moments(self, earliest: int, latest: int) -> np.ndarray:
+        """Moments in ``[earliest, latest]`` a journey can leave at: every departure from a
+        stop minus each walk there that no shorter walk beats in cost."""
+        start = self.starts
+        useful = ~dominated(start.stop, start.time, start.cost,
+                            np.zeros(len(start.stop), dtype=bool))  # fmt: skip
+        return _leaving_moments(self.tt, start.stop[useful], start.time[useful], self.opts,
+                                earliest, latest)  # fmt: skip
+
+    def beaten(self, time, cost, unknown, legs: int) -> np.ndarray:
+        """Dominated by a journey already found with at most ``legs`` vehicles (costs and
+        times only grow): the cheapest arriving no later, over all and over those without
+        unknowns. Journeys of later departures count too (they also leave later)."""
+        if len(self.t_arr) == 0 or len(time) == 0:
+            return np.zeros(len(time), dtype=bool)
+        t_arr, t_cost, t_unk = self.t_arr, self.t_cost, self.t_unk
+        if int(self.t_legs.max()) > legs:
+            few = self.t_legs <= legs
+            t_arr, t_cost, t_unk = t_arr[few], t_cost[few], t_unk[few]
+            if len(t_arr) == 0:
+                return np.zeros(len(time), dtype=bool)
+        order = np.argsort(t_arr, kind="stable")
+        arrivals = t_arr[order]
+        cheapest = np.minimum.accumulate(t_cost[order])
+        known = np.minimum.accumulate(np.where(t_unk[order], MAX_COST, t_cost[order]))
+        i = np.searchsorted(arrivals, time, side="right") - 1
+        ok = i >= 0
+        j = np.maximum(i, 0)
+        bound = np.where(unknown, cheapest[j], known[j])
+        return ok & (bound <= cost)
+
+    def run(self, t0: int) -> list[Journey]:
+        """The journeys leaving at or after ``t0`` that no journey of this or an earlier
+        run (a later departure) dominates."""
+        if self.last_departure is not None and t0 > self.last_departure:
+            raise ValueError("runs of one search must go from later to earlier departures")
+        self.last_departure = t0
+        tt, opts, c = self.tt, self.opts, self.c
+        buffer = int(opts.min_transfer_seconds)
+        trip_counts = np.diff(tt.pattern_trip_ptr)
+        rides: list[_Labels | None] = [None]
+        readies: list[_Labels] = []
+        ride_bag, ready_bag, beaten = self.ride_bag, self.ready_bag, self.beaten
+        targets: list[tuple[int, int, int, bool, int, int]] = []  # arr, cost, unk, k, ride, via
+
+        # Round 0: the access walks, each perhaps followed by one footpath.
+        start = self.starts
+        first = _Labels.of(
+            stop=start.stop, time=t0 + start.time, cost=start.cost,
+            unknown=np.zeros(len(start.stop), dtype=bool), via=start.via, walk=start.walk,
+        )  # fmt: skip
         fresh = first.take(
-            ready_bag.admit(first.stop, first.time, first.cost, first.unknown, tt.n_stops)
+            ready_bag.admit(first.stop, first.time, first.cost, first.unknown, tt.n_stops, 0)
         )
         readies.append(fresh)
         n_rounds = opts.max_transfers + 1
 
         for k in range(1, n_rounds + 1):
             ready = readies[k - 1]
-            live = np.flatnonzero(~beaten(ready.time, ready.cost, ready.unknown))
+            live = np.flatnonzero(~beaten(ready.time, ready.cost, ready.unknown, k))
             if len(live) == 0:
                 break
+            checkpoint("a McRAPTOR round")
             # --- boardings: every pattern through the label's stop, earliest trip per class
             counts = tt.stop_ps_ptr[ready.stop[live] + 1] - tt.stop_ps_ptr[ready.stop[live]]
             owner = np.repeat(live, counts)
@@ -483,10 +633,10 @@ class _McSearch:
             arrival = tt.event_arrival[tt.ps_event_ptr[at] + e_local[ev]].astype(np.int64)
             cost = e_cost[ev] + c.stop_penalty[a_stop]
             unknown = e_unknown[ev] | c.stop_unknown[a_stop]
-            ok = np.flatnonzero(~beaten(arrival, cost, unknown))
+            ok = np.flatnonzero(~beaten(arrival, cost, unknown, k))
             at, ev, a_stop, arrival, cost, unknown = (at[ok], ev[ok], a_stop[ok], arrival[ok],
                                                       cost[ok], unknown[ok])  # fmt: skip
-            won = ride_bag.admit(a_stop, arrival, cost, unknown, tt.n_stops)
+            won = ride_bag.admit(a_stop, arrival, cost, unknown, tt.n_stops, k)
             ride = _Labels.of(
                 stop=a_stop[won], time=arrival[won], cost=cost[won], unknown=unknown[won],
                 parent=e_owner[ev[won]], via=e_entry[ev[won]], trip=e_trip[ev[won]],
@@ -513,15 +663,16 @@ class _McSearch:
             g_arr = ride.time[g_ride] + g_walk + self.egress_walk[g_end]
             g_cost = ride.cost[g_ride] + g_extra + self.egress_extra[g_end]
             g_unk = ride.unknown[g_ride]
-            fresh = ~beaten(g_arr, g_cost, g_unk)
+            fresh = ~beaten(g_arr, g_cost, g_unk, k)
             fresh[fresh] = ~dominated(np.zeros(int(fresh.sum()), dtype=np.int64), g_arr[fresh],
                                       g_cost[fresh], g_unk[fresh])  # fmt: skip
             for i in np.flatnonzero(fresh).tolist():
                 targets.append((int(g_arr[i]), int(g_cost[i]), bool(g_unk[i]), k,
                                 int(g_ride[i]), int(g_via[i])))  # fmt: skip
-            t_arr = np.concatenate([t_arr, g_arr[fresh]])
-            t_cost = np.concatenate([t_cost, g_cost[fresh]])
-            t_unk = np.concatenate([t_unk, g_unk[fresh]])
+            self.t_arr = np.concatenate([self.t_arr, g_arr[fresh]])
+            self.t_cost = np.concatenate([self.t_cost, g_cost[fresh]])
+            self.t_unk = np.concatenate([self.t_unk, g_unk[fresh]])
+            self.t_legs = np.concatenate([self.t_legs, np.full(int(fresh.sum()), k)])
             if k == n_rounds:
                 break
 
@@ -539,9 +690,9 @@ class _McSearch:
                 via=np.concatenate([ride.stop[stay], ride.stop[f_src]]),
                 walk=np.concatenate([np.zeros(len(stay), dtype=np.int64), f_walk]),
             )  # fmt: skip
-            cand = cand.take(np.flatnonzero(~beaten(cand.time, cand.cost, cand.unknown)))
+            cand = cand.take(np.flatnonzero(~beaten(cand.time, cand.cost, cand.unknown, k)))
             readies.append(cand.take(ready_bag.admit(cand.stop, cand.time, cand.cost,
-                                                     cand.unknown, tt.n_stops)))  # fmt: skip
+                                                     cand.unknown, tt.n_stops, k)))  # fmt: skip
 
         journeys = [self._rebuild(rides, readies, *t) for t in targets]
         journeys.sort(key=lambda j: (j.n_transit_legs, j.arrival_time, j.cost, j.has_unknowns))

@@ -430,11 +430,27 @@ def departure_candidates(
         dst, total = dst[total <= opts.max_access_walk_s], total[total <= opts.max_access_walk_s]
     np.minimum.at(walk, dst, total)
     reached = np.flatnonzero(walk < UNREACHED)
+    return _leaving_moments(tt, reached, walk[reached], opts, earliest, latest)
+
+
+def _leaving_moments(
+    tt: Timetable,
+    stops: np.ndarray,
+    walks: np.ndarray,
+    opts: RaptorOptions,
+    earliest: int,
+    latest: int,
+) -> np.ndarray:
+    """Sorted distinct ``departure - walk`` in ``[earliest, latest]`` over every allowed
+    departure at each of ``stops`` (repeats allowed), ``walks`` seconds from the origin."""
     board_ok = _stop_mask(opts.allowed_board, tt.n_stops, "allowed_board")
     if board_ok is not None:
-        reached = reached[board_ok[reached]]
-    entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[reached], tt.stop_ps_ptr[reached + 1])]
-    entries = entries[tt.ps_can_board[entries]].astype(np.int64)
+        stops, walks = stops[board_ok[stops]], walks[board_ok[stops]]
+    lo, hi = tt.stop_ps_ptr[stops], tt.stop_ps_ptr[stops + 1]
+    entries = tt.stop_ps[_ranges(lo, hi)].astype(np.int64)
+    walk = np.repeat(walks, hi - lo)
+    boardable = tt.ps_can_board[entries]
+    entries, walk = entries[boardable], walk[boardable]
     pattern = tt.ps_pattern[entries].astype(np.int64)
     counts = np.diff(tt.pattern_trip_ptr)[pattern]
     events = _ranges(tt.ps_event_ptr[entries], tt.ps_event_ptr[entries] + counts)
@@ -445,8 +461,7 @@ def departure_candidates(
         trip = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
         keep = allowed[trip]
         events, owner = events[keep], owner[keep]
-    leave = tt.event_departure[events].astype(np.int64) - walk[tt.ps_stop[entries[owner]]]
-    leave = np.unique(leave)
+    leave = np.unique(tt.event_departure[events].astype(np.int64) - walk[owner])
     return leave[(leave >= earliest) & (leave <= latest)]
 
 

@@ -12,14 +12,15 @@ from transit_oracle import (
     TimeExpandedOracle,
     check_journey,
     mc_check_cost,
+    oracle_mc_window,
     random_feed_tables,
     raptor_earliest_arrivals,
     write_tables,
 )
 
 from routing.transit.gtfs import Feed, load_feed, parse_time
-from routing.transit.mcraptor import TransitCosts, dominated, mc_raptor
-from routing.transit.raptor import RaptorOptions, TransitLeg, raptor
+from routing.transit.mcraptor import TransitCosts, dominated, mc_raptor, range_mc_raptor
+from routing.transit.raptor import RaptorOptions, TransitLeg, range_raptor, raptor
 from routing.transit.timetable import Timetable
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
@@ -156,3 +157,76 @@ def test_dominance_filter_by_hand() -> None:
     assert dominated(group, order, cost, unknown).tolist() == [
         False, False, False, True, True, False,
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Windows: range McRAPTOR, the departure as one more criterion
+# --------------------------------------------------------------------------------------
+
+
+def assert_range_mc_matches_oracle(tt, options, costs, queries) -> int:
+    """range_mc_raptor's set equals the oracle's (Pareto set per departure moment, then
+    the departure-dominance filter) on every query; count the queries with journeys at
+    two or more departures."""
+    oracle = TimeExpandedOracle(tt, options, costs=costs)
+    several = 0
+    for access, egress, acc_cost, egr_cost, start, end in queries:
+        journeys = range_mc_raptor(tt, access, egress, start, end, options, costs,
+                                   access_cost=acc_cost, egress_cost=egr_cost)  # fmt: skip
+        for j in journeys:
+            check_journey(tt, j, access, egress, start, options)
+            assert mc_check_cost(tt, j, costs, acc_cost, egr_cost) == (j.cost, j.has_unknowns)
+        got = {(min(j.departure_time, end), j.arrival_time, j.n_transit_legs, j.cost,
+                j.has_unknowns) for j in journeys}  # fmt: skip
+        assert len(got) == len(journeys)
+        expected = oracle_mc_window(oracle, access, egress, start, end, acc_cost, egr_cost)
+        assert got == expected, (access, egress, start, end, got ^ expected)
+        # Time and legs alone: every journey of plain range RAPTOR is matched by one (the
+        # best for leaving at the window's end may board where RAPTOR did not).
+        fastest = {(min(j.departure_time, end), j.arrival_time, j.n_transit_legs)
+                   for j in range_raptor(tt, access, egress, start, end, options)}  # fmt: skip
+        assert fastest <= {x[:3] for x in got}
+        several += len({j.departure_time for j in journeys}) > 1
+    return several
+
+
+def test_range_mc_raptor_matches_the_oracle_on_the_fixture(feed: Feed) -> None:
+    rng = np.random.default_rng(23)
+    several = 0
+    for date in (dt.date(2024, 3, 5), dt.date(2024, 3, 8)):
+        tt = Timetable.from_feed(feed, date, include_next_day=True)
+        located = [i for i, s in enumerate(tt.stop_ids) if not s.startswith(("ST_", "E_"))]
+        for variant in range(3):
+            options = random_options(rng, tt, variant)
+            costs = random_costs(rng, tt)
+            queries = []
+            for _ in range(6):
+                access = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+                egress = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+                start = int(rng.integers(5 * 3600, 30 * 3600))
+                queries.append((access, egress, extras(rng, access), extras(rng, egress),
+                                start, start + 3 * 3600))  # fmt: skip
+            several += assert_range_mc_matches_oracle(tt, options, costs, queries)
+    assert several > 0
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORKS))
+@pytest.mark.parametrize("seed", [2, 4])  # both hold a case only the round in the bags gets right
+def test_range_mc_raptor_matches_the_oracle_on_random_networks(
+    tmp_path: Path, kind: str, seed: int
+) -> None:
+    rng = np.random.default_rng(9100 + 100 * seed + len(kind))
+    feed = load_feed(write_tables(tmp_path / "feed", random_feed_tables(rng, **NETWORKS[kind])))
+    tt = Timetable.from_feed(feed, TUESDAY)
+    several = 0
+    for variant in range(3):
+        options = random_options(rng, tt, variant)
+        costs = random_costs(rng, tt)
+        queries = []
+        for _ in range(2):
+            access, egress = random_walks(rng, tt.n_stops), random_walks(rng, tt.n_stops)
+            start = int(rng.integers(5 * 3600, 9 * 3600))
+            queries.append((access, egress, extras(rng, access), extras(rng, egress),
+                            start, start + 2400))  # fmt: skip
+        several += assert_range_mc_matches_oracle(tt, options, costs, queries)
+    assert several > 0

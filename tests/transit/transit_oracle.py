@@ -564,3 +564,61 @@ def oracle_window(
                 expected.add((arrival, legs))
             previous = arrival if arrival is not None else previous
     return expected
+
+
+def every_leaving_moment(
+    tt: Timetable, access: Mapping[int, int], max_first_walk: float
+) -> list[int]:
+    """As :func:`leaving_moments`, but for *every* walk to a stop (direct, or any access
+    walk plus one footpath, within the first walk's limit), not only the shortest: with a
+    cost, a longer walk may be the cheaper one, and its journey leaves earlier."""
+    walks: set[tuple[int, int]] = set()
+    for stop, seconds in access.items():
+        if seconds > max_first_walk:
+            continue
+        walks.add((stop, seconds))
+        to, foot = tt.footpaths_from(stop)
+        for other, more in zip(to.tolist(), foot.tolist(), strict=True):
+            if seconds + more <= max_first_walk:
+                walks.add((other, seconds + more))
+    by_stop: dict[int, list[int]] = defaultdict(list)
+    for stop, seconds in walks:
+        by_stop[stop].append(seconds)
+    moments = set()
+    for trip in range(tt.n_trips):
+        stops, _, departures = tt.trip_stop_times(trip)
+        for stop, departure in zip(stops.tolist(), departures.tolist(), strict=True):
+            moments.update(departure - w for w in by_stop.get(stop, ()))
+    return sorted(moments)
+
+
+def oracle_mc_window(
+    oracle: TimeExpandedOracle,
+    access: Mapping[int, int],
+    egress: Mapping[int, int],
+    earliest: int,
+    latest: int,
+    access_cost: Mapping[int, int],
+    egress_cost: Mapping[int, int],
+) -> set[tuple[int, int, int, int, bool]]:
+    """(departure, arrival, transit legs, cost, unknown) of every journey that is
+    Pareto-optimal with the departure as a criterion, by brute force: the Pareto set of
+    :meth:`TimeExpandedOracle.pareto_journeys` at every moment a journey can leave in the
+    window (and at ``latest``), each tagged with that moment, then every tagged journey
+    another beats or equals with a departure no earlier is dropped. A journey found at
+    moment m leaves at m or later; when later, it is found again at its own departure (if
+    in the window), whose tag beats m's; the best for ``latest`` keep ``latest``."""
+    moments = [
+        m for m in every_leaving_moment(oracle.tt, access, oracle.max_first_walk)
+        if earliest <= m <= latest
+    ]  # fmt: skip
+    tagged = {
+        (m, *found)
+        for m in {*moments, latest}
+        for found in oracle.pareto_journeys(access, egress, m, access_cost, egress_cost)
+    }
+
+    def beats(b: tuple, a: tuple) -> bool:
+        return b != a and b[0] >= a[0] and all(x <= y for x, y in zip(b[1:], a[1:], strict=True))
+
+    return {a for a in tagged if not any(beats(b, a) for b in tagged)}
