@@ -22,8 +22,9 @@ The planner joins the street router and RAPTOR:
    that cost and "uses something of unknown accessibility", so a journey using only
    vehicles and stops *known* to be accessible is kept whenever one exists, without a
    second search. Arrive-by searches find their departure moments with plain RAPTOR and
-   run McRAPTOR at each; window searches (range RAPTOR) still keep the (arrival,
-   transfers) Pareto set of every moment and are only ranked by the cost.
+   run McRAPTOR at each; window searches run range McRAPTOR
+   (:func:`~routing.transit.mcraptor.range_mc_raptor`), the departure being one more
+   criterion.
 5. **Ranking.** Each journey's generalised cost is the travel time from the requested
    departure + the search's cost (see :class:`PlanOptions`). Itineraries are sorted by it.
 """
@@ -51,7 +52,7 @@ from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
 from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
-from routing.transit.mcraptor import TransitCosts, mc_raptor
+from routing.transit.mcraptor import TransitCosts, mc_raptor, range_mc_raptor
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,
@@ -552,8 +553,9 @@ class TransitPlanner:
             :func:`~routing.transit.raptor.latest_departure`).
         window_s
             Also consider every departure moment in the ``window_s`` seconds after
-            ``when`` (before the latest departure, when ``arrive_by``) and return every
-            Pareto journey of them (range RAPTOR). 0: the Pareto set of one moment for a
+            ``when`` (before the latest departure, when ``arrive_by``) and return the
+            Pareto journeys of them, the departure being one more criterion (range
+            McRAPTOR). 0: the Pareto set of one moment for a
             departure; for an arrival, successive latest departures, each arriving before
             the one before.
         num_itineraries
@@ -596,10 +598,10 @@ class TransitPlanner:
         walk = self._walk_route(src, dst, profile)
         if walk is not None and walk.duration_s > opts.walk_only_max_s:
             walk = None
-        if not window_s:
+        if inputs.costs is not None or not window_s:
             walk_s = None if walk is None else walk.duration_s
             journeys = self._shortlist(journeys, moment, wanted, arrive_by=arrive_by,
-                                       walk_s=walk_s)  # fmt: skip
+                                       walk_s=walk_s, window=window_s > 0)  # fmt: skip
         itineraries = [
             self._itinerary(
                 view,
@@ -613,7 +615,7 @@ class TransitPlanner:
                 acc_c,
                 egr_c,
                 arrive_by=arrive_by,
-                search_cost=None if window_s else j.cost,
+                search_cost=None if inputs.costs is None else j.cost,
             )  # fmt: skip
             for j, known in journeys
         ]
@@ -662,13 +664,16 @@ class TransitPlanner:
         *,
         arrive_by: bool,
         walk_s: float | None,
+        window: bool = False,
     ) -> list[tuple[Journey, bool]]:
         """The journeys worth describing (each costs street searches for its walks).
 
         Drops rides no better than walking (as :meth:`plan` does for itineraries) and
-        journeys another beats in time, transfers, total generalised cost (time from the
-        request + ``Journey.cost``) and known accessibility; orders by that cost and
-        keeps ``wanted``, plus the best journey known to be accessible when one exists.
+        journeys another beats in time (with a ``window``: in departure and arrival),
+        transfers, total generalised cost (time from the request + ``Journey.cost``) and
+        known accessibility; orders them as :meth:`plan` shows them (by that cost; by
+        departure first with a window or an arrival time) and keeps ``wanted``, plus the
+        best journey known to be accessible when one exists.
         """
         def total(j: Journey) -> int:
             elapsed = moment - j.departure_time if arrive_by else j.arrival_time - moment
@@ -685,7 +690,10 @@ class TransitPlanner:
         # beyond time alone; show one only if no other is as good in time, transfers,
         # total generalised cost and known accessibility (OTP filters its itineraries
         # after the search likewise).
-        def criteria(j: Journey) -> tuple[int, int, int, bool]:
+        def criteria(j: Journey) -> tuple[int, ...]:
+            if window:
+                return (-j.departure_time, j.arrival_time, j.n_transit_legs, total(j),
+                        j.has_unknowns)  # fmt: skip
             when = -j.departure_time if arrive_by else j.arrival_time
             return when, j.n_transit_legs, total(j), j.has_unknowns
 
@@ -696,6 +704,8 @@ class TransitPlanner:
         ]  # fmt: skip
         if arrive_by:
             ranked = sorted(journeys, key=lambda x: (-x[0].departure_time, total(x[0])))
+        elif window:
+            ranked = sorted(journeys, key=lambda x: (x[0].departure_time, total(x[0])))
         else:
             ranked = sorted(journeys, key=lambda x: total(x[0]))
         shown = ranked[:wanted]
@@ -809,17 +819,37 @@ class TransitPlanner:
                               access_cost=acc_x, egress_cost=egr_x)  # fmt: skip
             return [j for j in found if by is None or j.arrival_time <= by]
 
+        def window(lo: int, hi: int, by: int | None = None) -> list[Journey]:
+            found = range_mc_raptor(tt, access, egress, lo, hi, any_options, costs,
+                                    access_cost=acc_x, egress_cost=egr_x)  # fmt: skip
+            return [j for j in found if by is None or j.arrival_time <= by]
+
         searches = inputs.searches
-        if not window_s and not arrive_by:
-            searches = searches[:1]  # one McRAPTOR run keeps the known-only journeys too
+        if costs is not None and (window_s > 0 or not arrive_by):
+            # One McRAPTOR search keeps the known-only journeys too ("unknowns" is one of
+            # its criteria); arrive-by without a window steps back from each latest
+            # departure, which differs between any and known-only journeys.
+            searches = searches[:1]
         for known, ro in searches:
             if arrive_by and window_s > 0:
                 latest = latest_departure(tt, access, egress, moment, earliest, ro)
                 leave = max((j.departure_time for j in latest), default=None)
-                found = [] if leave is None else [
-                    j for j in range_raptor(tt, access, egress, leave - window_s, leave, ro)
-                    if j.arrival_time <= moment
-                ]  # fmt: skip
+                if leave is None:
+                    found = []
+                elif costs is None:
+                    found = [
+                        j for j in range_raptor(tt, access, egress, leave - window_s, leave, ro)
+                        if j.arrival_time <= moment
+                    ]  # fmt: skip
+                else:
+                    found = window(leave - window_s, leave, moment)
+                    if wheelchair and all(j.has_unknowns for j in found):
+                        # No known-only journey in the window: offer the latest one before.
+                        step = latest_departure(tt, access, egress, moment, earliest,
+                                                inputs.searches[1][1])  # fmt: skip
+                        if step:
+                            at = max(j.departure_time for j in step)
+                            found += [j for j in multi(at, moment) if not j.has_unknowns]
             elif arrive_by:
                 found, limit = [], moment
                 while len(found) < wanted:
@@ -830,12 +860,15 @@ class TransitPlanner:
                     found.extend(multi(leave, limit) if costs is not None else step)
                     limit = min(j.arrival_time for j in step) - 1
             elif window_s > 0:
-                found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+                if costs is None:
+                    found = range_raptor(tt, access, egress, moment, moment + window_s, ro)
+                else:
+                    found = window(moment, moment + window_s)
             elif costs is not None:
                 found = multi(moment)
             else:
                 found = raptor(tt, access, egress, moment, ro)
-            by_cost = costs is not None and not window_s
+            by_cost = costs is not None
             for j in found:
                 key = tuple(
                     (type(leg).__name__, getattr(leg, "trip", -1), leg.departure_time)

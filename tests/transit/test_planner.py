@@ -343,6 +343,65 @@ def test_generalised_cost_is_searched_and_keeps_the_known_only_journey(almaty_pl
         assert abs(it.generalized_cost - (j.arrival_time - moment + j.cost)) <= walks + 1
 
 
+@pytest.mark.parametrize("name", ["wheelchair_manual", "blind"])
+def test_window_journeys_are_costed_in_the_search(almaty_planner, name):
+    """A 30-minute window: one range McRAPTOR search. Its journeys cover plain range
+    RAPTOR's (departure, arrival, transfers) and, for a wheelchair, the known-only
+    search's; none dominates another with the departure as a criterion; each journey's
+    search cost is what its itinerary adds up leg by leg; the plan shows those costs."""
+    from routing.transit.raptor import range_raptor
+
+    planner, profile = almaty_planner, get_profile(name)
+    when = parse_departure(WEEKDAY_8)
+    midnight = when.replace(hour=0, minute=0)
+    moment, span = round((when - midnight).total_seconds()), 1800
+    end = moment + span
+    inputs = planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when.date(), profile)
+    tt = inputs.view.timetable
+    found = planner._journeys(inputs, moment, arrive_by=False, window_s=span, wanted=4)
+    journeys = [j for j, _ in found]
+
+    def crit(j):
+        return (min(j.departure_time, end), j.arrival_time, j.n_transit_legs)
+
+    mine = {crit(j) for j in journeys}
+    assert len(mine) > 1  # several departures or trade-offs
+    for a in journeys:
+        assert a.departure_time >= moment
+        rest = (a.arrival_time, a.n_transit_legs, a.cost, a.has_unknowns)
+        assert not any(
+            b is not a and crit(b)[0] >= crit(a)[0]
+            and all(x <= y for x, y in zip((b.arrival_time, b.n_transit_legs, b.cost,
+                                            b.has_unknowns), rest, strict=True))
+            for b in journeys
+        )  # fmt: skip
+    for known, options in inputs.searches:
+        plain = range_raptor(tt, inputs.access, inputs.egress, moment, end, options)
+        assert plain or known  # a wheelchair may have no known-only journey then
+        for p in plain:  # matched, or beaten with a later departure, by one of ours
+            assert any(crit(j)[0] >= crit(p)[0] and j.arrival_time <= p.arrival_time
+                       and j.n_transit_legs <= p.n_transit_legs
+                       and not (known and j.has_unknowns) for j in journeys)  # fmt: skip
+        if not known:
+            assert {crit(p) for p in plain} <= mine
+    assert all(k == (profile.wheelchair and not j.has_unknowns) for j, k in found)
+    src = planner.network.snap(NEAR_RAIYMBEK, profile, "from")
+    dst = planner.network.snap(NEAR_MOMYSHULY, profile, "to")
+    for j, k in found[:6]:
+        it = planner._itinerary(inputs.view, j, k, src, dst, profile, midnight, moment,
+                                inputs.access_cost, inputs.egress_cost)  # fmt: skip
+        walks = sum(1 for leg in it.legs if leg["mode"] == "walk")
+        assert abs(it.generalized_cost - (j.arrival_time - moment + j.cost)) <= walks + 1
+    plan = planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, profile, window_s=span,
+                        num_itineraries=4)  # fmt: skip
+    searched = {(j.departure_time, j.arrival_time - moment + j.cost) for j in journeys}
+    rides = [i for i in plan.itineraries if i.ride_s > 0]
+    assert rides
+    for it in rides:
+        leave = round((it.departure - midnight).total_seconds())
+        assert (leave, round(it.generalized_cost)) in searched
+
+
 def test_stops_far_from_any_usable_way_get_a_warned_straight_link(almaty_planner):
     """Stops more than max_stop_snap_m from a usable way (the 2012 streets miss some) are
     reached by a straight link priced at the profile's speed, and a walk to one says so."""
