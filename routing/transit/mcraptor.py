@@ -60,6 +60,7 @@ from routing.transit.timetable import NO_TRANSFER, Timetable
 MAX_COST = 2**31 - 1
 _STOP_BASE = np.int64(2**32)  # > MAX_COST: keys of different stops never mix
 _MAX_CLASSES = 8
+_FEW = 256
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,9 @@ class _Bag:
         rounds >= ``rank`` they dominate. Only the bag's labels at the candidates' stops
         take part."""
         mine = self.rank <= rank
-        if mine.all():
+        if len(stop) < _FEW:  # the quick test pays off only on many candidates
+            fast = np.ones(len(stop), dtype=bool)
+        elif mine.all():
             fast = ~_beaten_by_extremes(stop, time, cost, unknown, self.stop, self.time,
                                         self.cost, self.unknown, n_stops)  # fmt: skip
         else:
@@ -425,14 +428,25 @@ def range_mc_raptor(
                        access_cost or {}, egress_cost or {})  # fmt: skip
     if not search.feasible or latest < earliest:
         return []
+    found: list[Journey] = []
     if departure_times is None:
-        times = np.append(search.leaving_moments(earliest, latest), latest)
+        # ``latest`` with every access walk; then, going back, each moment only with the
+        # walks that catch a vehicle then: every other walk boards the same trips as at
+        # the moment before (later), so what it would add is already there.
+        found.extend(search.run(int(latest)))
+        leave, walk = search.leaving_moments(earliest, latest)
+        order = np.lexsort([walk, -leave])
+        leave, walk = leave[order], walk[order]
+        _, starts = np.unique(-leave, return_index=True)
+        ends = np.append(starts[1:], len(leave))[: len(starts)]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            if leave[lo] < latest:
+                found.extend(search.run(int(leave[lo]), np.unique(walk[lo:hi])))
     else:
         times = np.unique(np.asarray(list(departure_times), dtype=np.int64))
         times = times[(times >= earliest) & (times <= latest)]
-    found: list[Journey] = []
-    for t in np.unique(times)[::-1].tolist():
-        found.extend(search.run(int(t)))
+        for t in times[::-1].tolist():
+            found.extend(search.run(int(t)))
     return _range_pareto(found)
 
 
@@ -511,15 +525,19 @@ class _McSearch:
         self.t_unk = np.zeros(0, dtype=bool)
         self.t_legs = np.zeros(0, dtype=np.int64)
         self.last_departure: int | None = None
+        self._bounds_key: tuple[int, int] | None = None
+        self._bounds: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def leaving_moments(self, earliest: int, latest: int) -> np.ndarray:
-        """Moments in ``[earliest, latest]`` a journey can leave at: every departure from a
-        stop minus each walk there that no shorter walk beats in cost."""
+    def leaving_moments(self, earliest: int, latest: int) -> tuple[np.ndarray, np.ndarray]:
+        """Moments in ``[earliest, latest]`` a journey can leave at, each with the index
+        (into ``starts``) of the walk: every departure from a stop minus each walk there
+        that no shorter walk beats in cost. Unsorted, repeats possible."""
         start = self.starts
-        useful = ~dominated(start.stop, start.time, start.cost,
-                            np.zeros(len(start.stop), dtype=bool))  # fmt: skip
-        return _leaving_moments(self.tt, start.stop[useful], start.time[useful], self.opts,
-                                earliest, latest)  # fmt: skip
+        useful = np.flatnonzero(~dominated(start.stop, start.time, start.cost,
+                                           np.zeros(len(start.stop), dtype=bool)))  # fmt: skip
+        leave, walk = _leaving_moments(self.tt, start.stop[useful], start.time[useful],
+                                       self.opts, earliest, latest, owners=True)  # fmt: skip
+        return leave, useful[walk]
 
     def beaten(self, time, cost, unknown, legs: int) -> np.ndarray:
         """Dominated by a journey already found with at most ``legs`` vehicles (costs and
@@ -527,25 +545,31 @@ class _McSearch:
         unknowns. Journeys of later departures count too (they also leave later)."""
         if len(self.t_arr) == 0 or len(time) == 0:
             return np.zeros(len(time), dtype=bool)
-        t_arr, t_cost, t_unk = self.t_arr, self.t_cost, self.t_unk
-        if int(self.t_legs.max()) > legs:
-            few = self.t_legs <= legs
-            t_arr, t_cost, t_unk = t_arr[few], t_cost[few], t_unk[few]
-            if len(t_arr) == 0:
-                return np.zeros(len(time), dtype=bool)
-        order = np.argsort(t_arr, kind="stable")
-        arrivals = t_arr[order]
-        cheapest = np.minimum.accumulate(t_cost[order])
-        known = np.minimum.accumulate(np.where(t_unk[order], MAX_COST, t_cost[order]))
+        key = (len(self.t_arr), legs)
+        if self._bounds_key != key:  # targets only grow: their count tells them apart
+            t_arr, t_cost, t_unk = self.t_arr, self.t_cost, self.t_unk
+            if int(self.t_legs.max()) > legs:
+                few = self.t_legs <= legs
+                t_arr, t_cost, t_unk = t_arr[few], t_cost[few], t_unk[few]
+            order = np.argsort(t_arr, kind="stable")
+            self._bounds = (
+                t_arr[order],
+                np.minimum.accumulate(t_cost[order]),
+                np.minimum.accumulate(np.where(t_unk[order], MAX_COST, t_cost[order])),
+            )
+            self._bounds_key = key
+        arrivals, cheapest, known = self._bounds
+        if len(arrivals) == 0:
+            return np.zeros(len(time), dtype=bool)
         i = np.searchsorted(arrivals, time, side="right") - 1
         ok = i >= 0
         j = np.maximum(i, 0)
         bound = np.where(unknown, cheapest[j], known[j])
         return ok & (bound <= cost)
 
-    def run(self, t0: int) -> list[Journey]:
+    def run(self, t0: int, walks: np.ndarray | None = None) -> list[Journey]:
         """The journeys leaving at or after ``t0`` that no journey of this or an earlier
-        run (a later departure) dominates."""
+        run (a later departure) dominates; ``walks``: only these of ``starts``."""
         if self.last_departure is not None and t0 > self.last_departure:
             raise ValueError("runs of one search must go from later to earlier departures")
         self.last_departure = t0
@@ -558,7 +582,7 @@ class _McSearch:
         targets: list[tuple[int, int, int, bool, int, int]] = []  # arr, cost, unk, k, ride, via
 
         # Round 0: the access walks, each perhaps followed by one footpath.
-        start = self.starts
+        start = self.starts if walks is None else self.starts.take(walks)
         first = _Labels.of(
             stop=start.stop, time=t0 + start.time, cost=start.cost,
             unknown=np.zeros(len(start.stop), dtype=bool), via=start.via, walk=start.walk,
@@ -607,6 +631,12 @@ class _McSearch:
                 first_seen = _first_of_each(e_owner, e_entry, e_local)
                 e_owner, e_entry, e_local = (e_owner[first_seen], e_entry[first_seen],
                                              e_local[first_seen])  # fmt: skip
+            if k == 1 and walks is not None:
+                # Only the vehicles leaving right at the walk's end are new to this run;
+                # later ones it boarded at the run before that included this walk.
+                leaves = tt.event_departure[tt.ps_event_ptr[e_entry] + e_local]
+                now = np.flatnonzero(leaves == ready.time[e_owner])
+                e_owner, e_entry, e_local = e_owner[now], e_entry[now], e_local[now]
             e_pattern = tt.ps_pattern[e_entry].astype(np.int64)
             e_trip = tt.pattern_trip_ptr[e_pattern] + e_local
             e_stop = tt.ps_stop[e_entry].astype(np.int64)

@@ -440,17 +440,22 @@ def _leaving_moments(
     opts: RaptorOptions,
     earliest: int,
     latest: int,
-) -> np.ndarray:
+    *,
+    owners: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Sorted distinct ``departure - walk`` in ``[earliest, latest]`` over every allowed
-    departure at each of ``stops`` (repeats allowed), ``walks`` seconds from the origin."""
+    departure at each of ``stops`` (repeats allowed), ``walks`` seconds from the origin.
+    ``owners``: every such moment instead, unsorted, with the index of its walk."""
+    index = np.arange(len(stops))
     board_ok = _stop_mask(opts.allowed_board, tt.n_stops, "allowed_board")
     if board_ok is not None:
-        stops, walks = stops[board_ok[stops]], walks[board_ok[stops]]
-    lo, hi = tt.stop_ps_ptr[stops], tt.stop_ps_ptr[stops + 1]
+        index = index[board_ok[stops]]
+    lo, hi = tt.stop_ps_ptr[stops[index]], tt.stop_ps_ptr[stops[index] + 1]
     entries = tt.stop_ps[_ranges(lo, hi)].astype(np.int64)
-    walk = np.repeat(walks, hi - lo)
+    walker = np.repeat(index, hi - lo)
+    walk = walks[walker]
     boardable = tt.ps_can_board[entries]
-    entries, walk = entries[boardable], walk[boardable]
+    entries, walk, walker = entries[boardable], walk[boardable], walker[boardable]
     pattern = tt.ps_pattern[entries].astype(np.int64)
     counts = np.diff(tt.pattern_trip_ptr)[pattern]
     events = _ranges(tt.ps_event_ptr[entries], tt.ps_event_ptr[entries] + counts)
@@ -461,8 +466,11 @@ def _leaving_moments(
         trip = np.repeat(tt.pattern_trip_ptr[pattern], counts) + local
         keep = allowed[trip]
         events, owner = events[keep], owner[keep]
-    leave = np.unique(tt.event_departure[events].astype(np.int64) - walk[owner])
-    return leave[(leave >= earliest) & (leave <= latest)]
+    leave = tt.event_departure[events].astype(np.int64) - walk[owner]
+    inside = (leave >= earliest) & (leave <= latest)
+    if owners:
+        return leave[inside], walker[owner[inside]]
+    return np.unique(leave[inside])
 
 
 # --------------------------------------------------------------------------------------
