@@ -30,26 +30,24 @@ from pathlib import Path
 import numpy as np
 
 from routing.errors import OverlayError
+from routing.transit.gtfs import ACCESSIBILITY_FROM_GTFS
+from routing.tristate import CODES, NO, UNKNOWN, YES
 
-YES, NO, UNKNOWN = 1, 2, 0  # GTFS convention: 0 unknown, 1 accessible, 2 not
-
+# A fact's words, and GTFS's numbers as the same files may use them (2 is no).
 _TRI = {
-    "yes": YES,
-    "1": YES,
+    **CODES,
     "true": YES,
-    "no": NO,
-    "2": NO,
     "false": NO,
-    "unknown": UNKNOWN,
-    "0": UNKNOWN,
     "": UNKNOWN,
+    **{str(number): code for number, code in ACCESSIBILITY_FROM_GTFS.items()},
 }
+_OUT_OF_SERVICE = "out_of_service"
 _STOP_FIELDS = ("wheelchair_boarding", "step_free", "elevator", "tactile_navigation", "note")
 
 
 @dataclass(frozen=True)
 class StopFacts:
-    """Accessibility facts of one stop or station (GTFS codes: 0 unknown, 1 yes, 2 no)."""
+    """Accessibility facts of one stop or station (:mod:`routing.tristate` codes)."""
 
     wheelchair_boarding: int = UNKNOWN
     step_free: int = UNKNOWN
@@ -59,7 +57,7 @@ class StopFacts:
 
     @property
     def wheelchair(self) -> int:
-        """Can a wheelchair user board here: 1 yes, 2 no, 0 unknown."""
+        """Can a wheelchair user board here: yes, no or unknown."""
         if self.wheelchair_boarding == NO or self.step_free == NO or self.elevator_out_of_service:
             return NO
         if self.wheelchair_boarding == YES or self.step_free == YES or self.elevator == YES:
@@ -85,8 +83,6 @@ class TransitAccessibility:
 
 def _tri(path: Path, line: int, name: str, value: str, *, extra: tuple[str, ...] = ()) -> int:
     text = value.strip().lower()
-    if text in extra:
-        return -1
     if text not in _TRI:
         allowed = "yes, no, unknown" + "".join(f", {e}" for e in extra)
         raise OverlayError(
@@ -174,16 +170,18 @@ def _read_stops(path, reader, header, result: TransitAccessibility) -> None:
             raise OverlayError(
                 f"{path} line {line}: stop_id is empty", path=str(path), line=line, field="stop_id"
             )
-        elevator = _tri(
-            path, line, "elevator", row.get("elevator") or "", extra=("out_of_service",)
+        elevator_text = row.get("elevator") or ""
+        out_of_service = elevator_text.strip().lower() == _OUT_OF_SERVICE
+        elevator = NO if out_of_service else _tri(
+            path, line, "elevator", elevator_text, extra=(_OUT_OF_SERVICE,)
         )
         result.stops[stop_id] = StopFacts(
             wheelchair_boarding=_tri(
                 path, line, "wheelchair_boarding", row.get("wheelchair_boarding") or ""
             ),
             step_free=_tri(path, line, "step_free", row.get("step_free") or ""),
-            elevator=NO if elevator == -1 else elevator,
-            elevator_out_of_service=elevator == -1,
+            elevator=elevator,
+            elevator_out_of_service=out_of_service,
             tactile_navigation=_tri(
                 path, line, "tactile_navigation", row.get("tactile_navigation") or ""
             ),
