@@ -5,9 +5,9 @@ metres along its trees in numpy cost more than the searches themselves on the si
 network (24k nodes), and searches could not use both cores. This search (numba, compiled
 on first use and cached on disk) carries cost, seconds and metres together, starts from
 each source's links to its edge's ends (no virtual node), stops once every wanted node is
-settled or the cost limit is passed, and runs sources on all cores (``prange``). Its queue
-is a 4-ary heap indexed by node (a label that improves moves its node up in place), so the
-heap never holds more than the frontier; node ids are int32.
+settled or the cost limit is passed, and runs sources on all cores (a thread per core). Its
+queue is a 4-ary heap indexed by node (a label that improves moves its node up in place), so
+the heap never holds more than the frontier; node ids are int32.
 
 Same rules as the scipy search: a node's label is replaced only by a strictly cheaper one
 (the first cheapest path found is kept), nodes costlier than ``limit`` are unreached.
@@ -15,14 +15,18 @@ Same rules as the scipy search: a node's label is replaced only by a strictly ch
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
-# numba's default (workqueue) threading layer must not run parallel code from two threads
-# at once; each call already uses every core, so server threads take turns.
-_PARALLEL_LOCK = threading.Lock()
+#: Searches per task handed to the thread pool.
+ROWS_PER_TASK = 4
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
 NOT_QUEUED, SETTLED = -1, -2
 
@@ -114,7 +118,7 @@ def _search_one(indptr, indices, w_cost, w_seconds, w_metres, n_nodes, start_nod
                 _sift_up(keys, heap, where, where[v], nd, v)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def many_to_many(indptr, indices, w_cost, w_seconds, w_metres, n_nodes, link_start, link_node,
                  link_cost, link_seconds, link_metres, want, n_wanted, limit, out_cost,
                  out_seconds, out_metres):  # pragma: no cover - compiled  # fmt: skip
@@ -123,11 +127,20 @@ def many_to_many(indptr, indices, w_cost, w_seconds, w_metres, n_nodes, link_sta
     ``want[node]`` is the output column of a wanted node (-1: not wanted); outputs (rows x
     wanted nodes) must be filled with ``inf`` by the caller (unreached stays ``inf``).
     """
-    for r in numba.prange(len(link_start) - 1):
+    for r in range(len(link_start) - 1):
         a, b = link_start[r], link_start[r + 1]
         _search_one(indptr, indices, w_cost, w_seconds, w_metres, n_nodes, link_node[a:b],
                     link_cost[a:b], link_seconds[a:b], link_metres[a:b], want, n_wanted, limit,
                     out_cost[r], out_seconds[r], out_metres[r])  # fmt: skip
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(len(os.sched_getaffinity(0)),
+                                       thread_name_prefix="street-search")  # fmt: skip
+        return _POOL
 
 
 def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
@@ -135,7 +148,9 @@ def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
 
     ``graph`` is a CSR adjacency (its data are the costs), ``weights`` the (seconds, metres)
     of its entries, ``links`` a list per row of (node, cost, seconds, metres) starts and
-    ``want`` the sorted wanted node ids.
+    ``want`` the sorted wanted node ids. Rows run :data:`ROWS_PER_TASK` at a time on a
+    thread per core (the search releases the GIL); idle threads take the next rows, so a
+    thread the system holds back does not hold the others.
     """
     n = graph.shape[0]
     starts = np.zeros(len(links) + 1, dtype=np.int64)
@@ -147,8 +162,13 @@ def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
     column[want] = np.arange(len(want))
     shape = (len(links), len(want))
     out = [np.full(shape, np.inf) for _ in range(3)]
-    with _PARALLEL_LOCK:
+
+    def rows(a: int, b: int) -> None:
         many_to_many(graph.indptr, graph.indices, graph.data, weights[0], weights[1], n,
-                     starts, node, cost, seconds, metres, column, len(want), float(limit),
-                     *out)  # fmt: skip
+                     starts[a : b + 1], node, cost, seconds, metres, column, len(want),
+                     float(limit), *(x[a:b] for x in out))  # fmt: skip
+
+    tasks = [(a, min(a + ROWS_PER_TASK, len(links))) for a in range(0, len(links), ROWS_PER_TASK)]
+    for done in [_pool().submit(rows, a, b) for a, b in tasks]:
+        done.result()
     return out
