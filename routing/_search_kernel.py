@@ -134,6 +134,14 @@ def many_to_many(indptr, indices, w_cost, w_seconds, w_metres, n_nodes, link_sta
                     out_cost[r], out_seconds[r], out_metres[r])  # fmt: skip
 
 
+def _forget_pool() -> None:  # a forked child (e.g. a gunicorn worker) has none of its threads
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
