@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import subprocess
@@ -10,9 +11,12 @@ from pathlib import Path
 
 from server_places import KAIVOKATU, VILHONKATU, latlon
 
+from routing.cost import PROFILE_NAMES, get_profile
 from routing.graph.compiled import CompiledGraph
 from routing.jobs import JobStore
 from server.scenarios import _nothing_to_resume
+from server.serving import share_before_fork
+from server.state import EXTENSION
 
 #: Packages of the dispatch engine, the job stores, the graph build and the matrix kernel:
 #: tens of MB each per process, none needed to answer ``/route``.
@@ -63,3 +67,15 @@ def test_the_resume_check_agrees_with_the_job_store(tmp_path: Path):
     assert not _nothing_to_resume("postgresql://db.example/jobs")  # only the store can tell
     (tmp_path / "broken.sqlite").write_bytes(b"not a database")
     assert not _nothing_to_resume(f"sqlite:///{tmp_path / 'broken.sqlite'}")
+
+
+def test_the_master_prepares_every_base_profile_and_freezes_its_objects_before_forking(app):
+    network = app.extensions[EXTENSION]["router"].network
+    before = gc.get_freeze_count()
+    try:
+        share_before_fork(app)
+        assert gc.get_freeze_count() > before
+        for name in PROFILE_NAMES:  # prepared: the workers find them in the cache
+            assert get_profile(name) in network._prepared
+    finally:
+        gc.unfreeze()
