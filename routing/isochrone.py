@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import contourpy
 import numpy as np
-from scipy.ndimage import grey_erosion
 
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline
@@ -138,6 +136,9 @@ def isochrone(
 
 def contours_from_points(network, x, y, t, minutes: Sequence[float], *, cell_m: float = CELL_M):
     """Filled contours of the earliest time on a grid of ``cell_m`` cells, per limit."""
+    import contourpy  # with scipy.ndimage ~1 MB, only for isochrones
+    from scipy.ndimage import grey_erosion
+
     limit_s = max(minutes) * 60.0
     empty = limit_s * 2.0 + 600.0  # "not reached": well above every limit
     margin = 3
