@@ -156,14 +156,21 @@ def share_before_fork(app: Flask) -> None:
     """Build in the master what every worker would build for itself, then freeze the heap.
 
     The base profiles' search graphs (and the graph's cost facts they read) are prepared
-    once here, so the forked workers share them instead of each holding a copy (~45 MB on
-    Almaty); ``gc.freeze`` keeps the workers' garbage collector from writing into every
+    once here, with one short search each (which builds the search rows and look-ups a
+    route reads), so the forked workers share them instead of each holding a copy (~50 MB
+    on Almaty); ``gc.freeze`` keeps the workers' garbage collector from writing into every
     object they inherit, which would copy the pages holding them. See the Python docs of
     ``gc.freeze``.
     """
     network = app.extensions[EXTENSION]["router"].network
+    g = network.graph
+    if g.n_edges:  # one short search each builds what a route reads (search rows, look-ups)
+        a, b = network.at_node(int(g.edge_u[0])), network.at_node(int(g.edge_v[0]))
     for name in PROFILE_NAMES:
-        network.costs(get_profile(name))
+        profile = get_profile(name)
+        network.costs(profile)
+        if g.n_edges:
+            network.path(a, b, profile)
     release_freed_memory()
     gc.freeze()
 
