@@ -34,7 +34,6 @@ import sqlite3
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from routing.errors import InvalidInputError, RoutingError
+from server.background import job_state
 from server.openapi import errors, json_body, ref
 
 if TYPE_CHECKING:
@@ -62,23 +62,8 @@ class PayloadTooLargeError(RoutingError):
 
 
 def _state() -> dict[str, Any]:
-    app = current_app
-    with app.extensions.setdefault(EXTENSION + "_lock", threading.Lock()):
-        state = app.extensions.get(EXTENSION)
-        if state is None or state["pid"] != os.getpid():
-            # One per process: neither a database engine nor a job thread survives a fork.
-            state = {"pid": os.getpid(), "store": _open_store(app.config),
-                     "data_lock": threading.Lock(),
-                     "executor": ThreadPoolExecutor(max_workers=1)}  # fmt: skip
-            app.extensions[EXTENSION] = state
-            # Nothing is lost in a restart: abandoned running jobs are queued again, and
-            # every queued job is (re)submitted. Claims in the database keep each to one run.
-            from routing.jobs import LEASE_SECONDS
-
-            state["store"].requeue_stale(LEASE_SECONDS)
-            for job_id in state["store"].queued():
-                _submit(app._get_current_object(), state, job_id)
-        return state
+    return job_state(EXTENSION, open_store=_open_store, queued=lambda store: store.queued(),
+                     submit=_submit, extra=lambda: {"data_lock": threading.Lock()})  # fmt: skip
 
 
 @bp.before_app_request
@@ -92,7 +77,9 @@ def _resume_jobs() -> None:
     app = current_app
     if app.extensions.get(EXTENSION + "_idle_pid") == os.getpid():
         return
-    if app.extensions.get(EXTENSION) is None and _nothing_to_resume(_store_url(app.config)):
+    state = app.extensions.get(EXTENSION)
+    opened = state is not None and state["pid"] == os.getpid()
+    if not opened and _nothing_to_resume(_store_url(app.config)):
         app.extensions[EXTENSION + "_idle_pid"] = os.getpid()
         return
     _state()
