@@ -818,7 +818,7 @@ def _exhausted(pg: ProfileGraph, dist: np.ndarray) -> bool:
     """Did a bounded search reach everything its source can reach (no edge leaves it)?"""
     reached = np.isfinite(dist)
     m = pg.matrix
-    return not (reached[pg.entry_tail] & ~reached[m.indices]).any()
+    return not (np.repeat(reached, np.diff(m.indptr)) & ~reached[m.indices]).any()
 
 
 def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:

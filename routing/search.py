@@ -108,12 +108,6 @@ class ProfileGraph:
         return self.matrix.T.tocsr()
 
     @cached_property
-    def entry_tail(self) -> np.ndarray:
-        """The row (tail node) of each CSR entry."""
-        m = self.matrix
-        return np.repeat(np.arange(m.shape[0], dtype=np.int32), np.diff(m.indptr))
-
-    @cached_property
     def _in_table(self) -> tuple[np.ndarray, np.ndarray]:
         """Per node, its in-neighbours and their edge ids, padded with -1 (n x max degree)."""
         m = self.matrix
