@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data web browser postgres run test lint bench gtfs clean
+.PHONY: all venv data web browser postgres nginx run test lint bench gtfs clean
 
 all: test
 
@@ -38,6 +38,11 @@ web: $(VENDOR)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# Debian's nginx for the test of the production front (deploy/nginx.conf, slow clients).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
 # Link (never copy into git) the real data from ../shared/data; say clearly if it is absent.
 data:
 	@if [ ! -d "$(SHARED)/almaty" ]; then \
@@ -62,7 +67,7 @@ postgres:
 run: venv data web
 	$(BIN)/inclusive-routing serve --host $(HOST) --port $(PORT)
 
-test: venv data web browser postgres
+test: venv data web browser postgres nginx
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable --timeout=900
 
