@@ -43,8 +43,10 @@ from flask import Flask
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
+from routing.cost.profiles import PROFILES
 from routing.errors import DataError
 from server import release_freed_memory
+from server.state import EXTENSION
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,18 @@ class MemoryGuard:
             worker.alive = False  # gthread: stop accepting, finish, exit; the master forks anew
 
 
+def prepare_profiles(app: Flask) -> None:
+    """Prepare every named profile's search graph in the master, before the fork.
+
+    The workers then share those arrays (copy-on-write) instead of each building its own,
+    and their first requests do not pay for them: in a burst right after start-up, that
+    preparation in the route lane made the queue look slow and shed requests.
+    """
+    network = app.extensions[EXTENSION]["router"].network
+    for profile in PROFILES.values():
+        network.costs(profile)
+
+
 def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | None = None) -> None:
     """Serve ``app`` with gunicorn until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     settings: dict[str, Any] = {
@@ -174,6 +188,7 @@ def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | N
         "post_request": MemoryGuard(options.max_worker_rss_mb),
     }  # fmt: skip
     limit_malloc_arenas(options.malloc_arenas)  # before any thread or worker exists
+    prepare_profiles(app)
     gunicorn_util.write_error = write_json_error  # workers are forked after this
     _Gunicorn(app, settings).run()
     sys.stderr.flush()
