@@ -26,9 +26,11 @@ served while a queue that does not drain is refused at once. Per lane:
 - the wait allowed (the *budget*) is ``max_wait_s`` (``heavy_max_wait_s`` in the heavy
   lane) while the lane's queue empties now and then (a burst), and only
   ``standing_wait_s`` once the queue has stayed non-empty for ``standing_after_s`` (a
-  standing queue: the lane is overloaded). This is CoDel adapted to
-  request queues, as in Maurer, "Fail at scale" (ACM Queue 13(8), 2015): a queue is fine
-  while it drains; one that never drains only adds delay;
+  standing queue: the lane is overloaded), until the slot has been busy less than
+  ``BUSY_SHARE_TO_RECOVER`` of the time lately (the overload is over; a queue that only
+  empties for a moment under the short budget is still overloaded). This is CoDel adapted
+  to request queues, as in Maurer, "Fail at scale" (ACM Queue 13(8), 2015): a queue is
+  fine while it drains; one that never drains only adds delay;
 - a newcomer whose expected wait is over the budget gets 503 ``overloaded`` with
   ``Retry-After`` at once; one that waits and has no turn within its budget gets it then;
 - ``max_waiting`` still bounds the number waiting, as a safety limit: each waiting request
@@ -47,6 +49,7 @@ starts and one line with the count when it ends, not a line per request.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -125,6 +128,10 @@ SPARE_THREADS = 4
 #: Weight of the newest service time in a lane's estimate.
 SERVICE_WEIGHT = 0.2
 
+#: A standing queue is over once the slot was busy less than this share of the time lately
+#: (weighted over about ``standing_after_s``): the lane has room again.
+BUSY_SHARE_TO_RECOVER = 0.9
+
 
 def threads_needed(options: SheddingOptions) -> int:
     """Fewest server threads per process so that every request reaches its lane.
@@ -176,9 +183,23 @@ class Lane:
         self.queue: deque[Ticket] = deque()
         self.service_s: float | None = None
         self.nonempty_since: float | None = None  # when the queue last became non-empty
+        self.stood = False  # the queue stood, and the lane has had no room since
+        self._busy = 0.0  # share of recent time the slot was busy, as of _busy_at
+        self._busy_at: float | None = None
+
+    def busy_share(self, now: float) -> float:
+        """Share of recent time the slot was busy (exponentially weighted, time constant
+        ``standing_after_s``)."""
+        if self._busy_at is None:
+            return 0.0
+        decay = math.exp(-(now - self._busy_at) / self.options.standing_after_s)
+        return self._busy * decay + (1.0 - decay) * (self.running is not None)
 
     def standing(self, now: float) -> bool:
-        """Has the queue stayed non-empty for ``standing_after_s``?"""
+        """Is the queue standing: non-empty for ``standing_after_s``, now or earlier with the
+        slot busy nearly all the time since?"""
+        if self.stood and self.busy_share(now) >= BUSY_SHARE_TO_RECOVER:
+            return True
         since = self.nonempty_since
         return since is not None and now - since >= self.options.standing_after_s
 
@@ -200,13 +221,13 @@ class Lane:
             The queue is full, or the expected wait is over the budget.
         """
         ticket = Ticket(now)
+        standing = self.stood = self.standing(now)
         if self.running is None and not self.queue:
             self._start(ticket, now)
             return ticket
         opts = self.options
         if len(self.queue) >= opts.max_waiting:
             raise Shed(f"the {self.name} queue is full")
-        standing = self.standing(now)
         budget = min(opts.standing_wait_s if standing else opts.wait_for(self.name), limit_s)
         expected = self.expected_wait(now)
         if expected > budget:
@@ -242,6 +263,7 @@ class Lane:
         Returns the ticket started (its thread is to be woken), or None.
         """
         done = self.running
+        self._account(now)
         if done is not None:
             took = now - done.started
             est = self.service_s
@@ -255,7 +277,13 @@ class Lane:
         self._start(ticket, now)
         return ticket
 
+    def _account(self, now: float) -> None:
+        """Fold the time since the last change into the busy share (before a change)."""
+        self._busy, self._busy_at = self.busy_share(now), now
+
     def _start(self, ticket: Ticket, now: float) -> None:
+        if self.running is None:
+            self._account(now)
         ticket.admitted = True
         ticket.started = now
         self.running = ticket

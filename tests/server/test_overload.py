@@ -75,7 +75,7 @@ def test_a_newcomer_expected_to_wait_past_the_budget_is_refused_at_once() -> Non
     assert lane.finish(t + 2.0) is waiter
 
 
-def test_a_standing_queue_gets_the_short_budget_and_a_draining_one_the_long() -> None:
+def test_a_standing_queue_gets_the_short_budget_until_the_lane_has_room_again() -> None:
     opts = SheddingOptions(max_waiting=16, max_wait_s=1.0, standing_wait_s=0.02,
                            standing_after_s=0.5)  # fmt: skip
     lane = Lane(ROUTE, opts)
@@ -94,17 +94,31 @@ def test_a_standing_queue_gets_the_short_budget_and_a_draining_one_the_long() ->
     assert lane.standing(now) and len(lane.queue) == 5
     with pytest.raises(Shed, match=r"\(standing queue, 5 waiting\)"):
         lane.arrive(now)
-    for _ in range(4):  # drain to one waiting
+    for _ in range(3):  # 2 waiting
+        lane.finish(now)
+        now += 0.01
+    # Overloaded for a second more: twice as many newcomers as the lane serves; those
+    # expected within 20 ms wait, the others are refused at once.
+    for _ in range(100):
+        lane.finish(now)
+        assert lane.arrive(now + 0.001).budget_s == pytest.approx(0.02)  # 9 + 10 ms
+        with pytest.raises(Shed, match="standing queue, 2 waiting"):
+            lane.arrive(now + 0.001)  # 9 + 20 ms
+        now += 0.01
+    assert lane.busy_share(now) > 0.9
+    while lane.queue:  # the queue empties for a moment, a request still computing:
         now += 0.01
         lane.finish(now)
-    short = lane.arrive(now + 0.005)  # 5 + 10 ms expected: within 20 ms
-    assert not short.admitted and short.budget_s == pytest.approx(0.02)
-    while lane.queue:  # the queue empties: no longer standing
+    assert lane.running is not None and lane.standing(now)  # still overloaded
+    assert lane.arrive(now).budget_s == pytest.approx(0.02)
+    for _ in range(2):
         now += 0.01
         lane.finish(now)
-    assert not lane.standing(now + 10)
-    lane.arrive(now + 0.001)
-    assert lane.arrive(now + 0.001).budget_s == pytest.approx(1.0)
+    assert lane.running is None and not lane.queue  # all done: the lane is idle
+    # 0.1 s idle: busy less than 90 % of the time lately, the overload is over.
+    assert lane.busy_share(now + 0.1) < 0.9 and not lane.standing(now + 0.1)
+    assert lane.arrive(now + 0.1).admitted
+    assert lane.arrive(now + 0.1).budget_s == pytest.approx(1.0)
 
 
 def test_the_time_limit_caps_the_wait_and_the_queue_length_stays_bounded() -> None:
