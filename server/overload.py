@@ -99,7 +99,7 @@ class SheddingOptions:
     """
 
     max_waiting: int = 16
-    max_wait_s: float = 0.25
+    max_wait_s: float = 0.1
     heavy_max_wait_s: float = 1.0
     standing_wait_s: float = 0.02
     standing_after_s: float = 0.5
