@@ -107,7 +107,8 @@ class StopAt(Deadline):
 
 
 #: The planner's steps for a new profile, in order (each has a checkpoint after or before it).
-PLAN_STEPS = ["the profile's edge costs", "the day's timetable", "snapping the stops",
+PLAN_STEPS = ["the profile's edge costs", "the day's trips", "the day's patterns",
+              "the feed's footpaths", "the day's timetable", "snapping the stops",
               "the transfer walks", "the stop links", "the profile's footpaths",
               "the chained footpaths", "the service view", "the access walks",
               "the egress walks", "a McRAPTOR round", "the journeys", "an itinerary"]  # fmt: skip
@@ -128,8 +129,9 @@ def test_a_plan_stops_at_each_planner_step_and_its_caches_stay_sound(almaty_rout
     plan(TransitPlanner.from_gtfs(almaty_router, FIXTURE), 1.201, recorder)
     names = iter(recorder.seen)
     assert all(step in names for step in PLAN_STEPS), recorder.seen  # in this order
-    for n, step in enumerate(["the profile's edge costs", "the transfer walks",
-                              "the stop links", "a McRAPTOR round", "an itinerary"]):  # fmt: skip
+    for n, step in enumerate(["the profile's edge costs", "the day's patterns",
+                              "the transfer walks", "the stop links", "a McRAPTOR round",
+                              "an itinerary"]):  # fmt: skip
         speed = 1.202 + n / 1000
         planner = TransitPlanner.from_gtfs(almaty_router, FIXTURE)
         with pytest.raises(DeadlineExceededError, match=f"stopped during {step}"):
