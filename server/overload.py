@@ -87,9 +87,11 @@ class SheddingOptions:
         and then: a request expected to wait longer is refused at once, one still waiting
         after it is refused then.
     standing_wait_s
-        Wait budget once the queue has stayed non-empty for ``standing_after_s``.
+        Wait budget once the queue has stayed non-empty for ``standing_after_s``, until the
+        slot has been busy less than :data:`BUSY_SHARE_TO_RECOVER` of the time lately.
     standing_after_s
-        How long a queue may stay non-empty before it counts as standing.
+        How long a queue may stay non-empty before it counts as standing (also the time
+        constant of the busy share).
     retry_after_s
         The ``Retry-After`` given with a 503.
     quiet_s
