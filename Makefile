@@ -69,7 +69,13 @@ test: venv data web browser postgres
 lint: venv
 	$(BIN)/python -m ruff check .
 
-bench: venv data
+# Benchmark peers (Valhalla), installed for `make bench` only: the `bench` extra.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: venv data $(BENCH_STAMP)
 	mkdir -p .benchmarks
 	$(BIN)/python -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
 		--benchmark-json=.benchmarks/latest.json \
