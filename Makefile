@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data web browser postgres run test lint bench gtfs clean
+.PHONY: all venv data web browser postgres run test lint bench bench-valhalla gtfs clean
 
 all: test
 
@@ -81,6 +81,13 @@ bench: venv data $(BENCH_STAMP)
 		--benchmark-json=.benchmarks/latest.json \
 		--benchmark-columns=min,median,mean,max,rounds --benchmark-sort=name
 	$(BIN)/python benchmarks/ratios.py .benchmarks/latest.json
+
+# Valhalla beside us only (benchmarks/test_valhalla_peer.py), with the ratios.
+bench-valhalla: venv data $(BENCH_STAMP)
+	mkdir -p .benchmarks
+	$(BIN)/python -m pytest benchmarks/test_valhalla_peer.py -q -p no:cacheprovider \
+		--benchmark-only --benchmark-json=.benchmarks/valhalla.json --benchmark-sort=name
+	$(BIN)/python benchmarks/ratios.py .benchmarks/valhalla.json
 
 gtfs: venv data
 	$(BIN)/inclusive-routing gtfs build --out data/gtfs/almaty-gtfs.zip
