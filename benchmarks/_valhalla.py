@@ -91,7 +91,7 @@ def srtm1_from_srtm3(heights: np.ndarray) -> np.ndarray:
     return out
 
 
-def _write_elevation(dem: Sequence[Path], folder: Path) -> None:
+def write_elevation(dem: Sequence[Path], folder: Path) -> None:
     """Our DEM tiles as Valhalla's layout: ``<folder>/N43/N43E076.hgt`` (SRTM1)."""
     for path in dem:
         if path.suffix.lower() == ".zip":
@@ -191,7 +191,7 @@ def _build(osm: Path, dem: Sequence[Path], folder: Path) -> dict:
         config = base_config(tiles)
         config["mjolnir"]["logging"]["type"] = "std_out"  # the counts below come from it
         if dem:
-            _write_elevation(dem, work / "elevation")
+            write_elevation(dem, work / "elevation")
             config["additional_data"]["elevation"] = str(work / "elevation")
         (work / "build.json").write_text(json.dumps(config))
         started = time.perf_counter()

@@ -98,13 +98,23 @@ def _costing(profile_name: str) -> dict:
 
 
 def _points(router, count: int, seed: int = SEED) -> list[tuple[float, float]]:
-    """Seeded node positions every compared profile can leave and enter."""
+    """Seeded node positions every compared profile can leave, enter and snap to (a node
+    on a crossing alone is usable but not snappable: snapping avoids crossing edges)."""
     net, g = router.network, router.graph
     usable = np.ones(g.n_nodes, dtype=bool)
     for name in PEER_COSTING:
         usable &= net.costs(get_profile(name)).costs.node_usable
-    nodes = np.random.default_rng(seed).choice(np.flatnonzero(usable), count, replace=False)
-    return [(float(g.node_lat[v]), float(g.node_lon[v])) for v in nodes]
+    order = np.random.default_rng(seed).permutation(np.flatnonzero(usable))
+    chosen: list[tuple[float, float]] = []
+    for start in range(0, len(order), count):
+        batch = [(float(g.node_lat[v]), float(g.node_lon[v])) for v in order[start:start + count]]
+        ok = np.ones(len(batch), dtype=bool)
+        for name in PEER_COSTING:
+            ok &= [s.snap is not None for s in snap_points(net, batch, get_profile(name), "p")]
+        chosen += [p for p, keep in zip(batch, ok.tolist(), strict=True) if keep]
+        if len(chosen) >= count:
+            return chosen[:count]
+    raise ValueError(f"fewer than {count} snappable nodes")
 
 
 def _locations(points) -> list[dict]:
@@ -143,6 +153,7 @@ def test_valhalla_tiles_built_once_and_rebuilt_when_damaged(benchmark, shared_da
                                 load=_valhalla.load_average(),
                                 note=json.dumps(tiles.manifest["counts"]))  # fmt: skip
     assert tiles.manifest["counts"]["elevation_rejected"] == 0
+    _check_heights(tiles, dem, tmp_path / "elevation")
     name, size = next(iter(tiles.manifest["tiles"].items()))
     stamp = (tiles.folder / name).stat().st_mtime_ns
     assert _valhalla.build_tiles(osm, dem, tmp_path).folder == tiles.folder
@@ -151,6 +162,25 @@ def test_valhalla_tiles_built_once_and_rebuilt_when_damaged(benchmark, shared_da
         f.truncate(size // 2)
     again = _valhalla.build_tiles(osm, dem, tmp_path)
     assert (again.folder / name).stat().st_size == size
+
+
+def _check_heights(tiles: _valhalla.Tiles, dem: list[Path], folder: Path) -> None:
+    """Valhalla's heights from our resampled DEM equal our engine's within rounding."""
+    from valhalla import Actor
+
+    from routing.graph.elevation import ElevationModel
+
+    _valhalla.write_elevation(dem, folder)
+    config = tiles.config
+    config["additional_data"]["elevation"] = str(folder)
+    (folder / "valhalla.json").write_text(json.dumps(config))
+    rng = np.random.default_rng(SEED)
+    lat, lon = 43.20 + 0.10 * rng.random(300), 76.85 + 0.15 * rng.random(300)
+    found = Actor(str(folder / "valhalla.json")).height(
+        {"shape": _locations(zip(lat.tolist(), lon.tolist(), strict=True))})["height"]
+    theirs = np.array([np.nan if h is None else h for h in found], dtype=float)
+    ours = ElevationModel.from_files(dem).sample(lat, lon)
+    assert np.isfinite(theirs).all() and np.abs(theirs - ours).max() < 1.0
 
 
 # -- matrix -------------------------------------------------------------------------------
@@ -189,7 +219,8 @@ def test_matrix(benchmark, request, shared_data, peer_note, engine, city, size, 
                                         f"of pairs")  # fmt: skip
         return
     net, profile = router.network, get_profile(profile_name)
-    snap_points(net, points[:2], profile, "sources")  # profile prepared
+    first = [s.snap for s in snap_points(net, points[:2], profile, "sources")]
+    net.matrix(first, first, profile)  # profile prepared, compiled search loaded
 
     def run():
         # The server's snapping (a point no usable way is near becomes None, as Valhalla
