@@ -280,6 +280,18 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def memory_mb(pid: int) -> dict[str, float]:
+    """RSS, PSS (shared pages split between their users) and private memory of ``pid``, MB:
+    RSS counts every shared library page and, for a forked worker, the pages it shares
+    with its parent, so PSS and private say more when two servers are compared."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
+            "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}  # fmt: skip
+
+
 def children(pid: int) -> list[int]:
     """Direct child processes of ``pid`` (e.g. gunicorn's workers)."""
     found = []

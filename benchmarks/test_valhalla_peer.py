@@ -486,7 +486,7 @@ def test_server_rss(benchmark, request, almaty_router, engine):
                  for name in PROFILE_NAMES]  # fmt: skip
         workers = _valhalla.children(pid)  # gunicorn's master is the process we started
         assert len(workers) == 1, workers
-        extra = {"master_rss_mb": round(_valhalla.rss_mb(pid), 1)}
+        extra = {f"master_{k}": v for k, v in _valhalla.memory_mb(pid).items()}
         pid = workers[0]
     else:
         extra = {}  # one process: prime_server's workers are its threads
@@ -496,10 +496,10 @@ def test_server_rss(benchmark, request, almaty_router, engine):
             for kind in ("foot", "wheelchair", "blind")]  # fmt: skip
     statuses = benchmark.pedantic(lambda: [_get(conn, p) for p in paths], rounds=1, iterations=1)
     conn.close()
-    rss = round(_valhalla.rss_mb(pid), 1)
+    memory = _valhalla.memory_mb(pid)
     benchmark.group = "valhalla server memory"
-    _describe(benchmark, engine, "rss", "almaty", "all", rss_mb=rss, **extra)
-    benchmark.extra_info["note"] = (f"{engine} server RSS {rss} MB (the answering process) "
-                                    f"after {len(paths)} profiles {extra or ''}")  # fmt: skip
+    _describe(benchmark, engine, "rss", "almaty", "all", **memory, **extra)
+    benchmark.extra_info["note"] = (f"{engine} server, the answering process after "
+                                    f"{len(paths)} profiles: {memory} {extra or ''}")  # fmt: skip
     print(benchmark.extra_info["note"])
-    assert statuses.count(200) >= 1 and rss > 0
+    assert statuses.count(200) >= 1 and memory["rss_mb"] > 0
