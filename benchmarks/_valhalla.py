@@ -272,14 +272,6 @@ def valhalla_service(tiles: Tiles, *, threads: int = 1) -> Iterator[tuple[int, i
                 proc.wait()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of one process (``VmRSS``), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 def memory_mb(pid: int) -> dict[str, float]:
     """RSS, PSS (shared pages split between their users) and private memory of ``pid``, MB:
     RSS counts every shared library page and, for a forked worker, the pages it shares

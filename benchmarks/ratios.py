@@ -28,6 +28,7 @@ BASELINES = {
     "ours_peer_isochrone": ("valhalla_isochrone", "valhalla/ours"),
     "ours_peer_route": ("valhalla_route", "valhalla/ours"),
     "ours_peer_http": ("valhalla_http", "valhalla/ours"),
+    "ours_peer_new_value": ("valhalla_new_value", "valhalla/ours"),
 }
 
 

@@ -353,6 +353,36 @@ def test_route(benchmark, almaty_router, shared_data, engine, profile_name):
     assert lengths
 
 
+# -- first request with a new option value ------------------------------------------------
+A, B = (43.2380, 76.9455), (43.2497, 76.9454)  # Republic Square -> Abai Opera
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_route_new_option_value(benchmark, almaty_router, shared_data, engine):
+    """Each round asks with a value never asked before: ours a new ``max_uphill`` (a new
+    cost model and search graph, then cached), Valhalla a new ``walking_speed`` with
+    ``type: wheelchair`` (Valhalla builds its costing per request anyway)."""
+    values = iter(np.linspace(0.06, 0.11, 400).tolist())
+    benchmark.group = "valhalla route almaty, new option value"
+    _describe(benchmark, engine, "new_value", "almaty", "wheelchair_manual")
+    if engine == "valhalla":
+        actor = _actor(shared_data, "almaty")
+
+        def one():
+            speed = 3.0 + 20 * next(values)  # km/h, 4.2-5.2
+            return actor.route(json.dumps({
+                "locations": _locations([A, B]), "costing": "pedestrian",
+                "costing_options": {"pedestrian": {"type": "wheelchair",
+                                                   "walking_speed": speed}}}))  # fmt: skip
+    else:
+        def one():
+            profile = get_profile("wheelchair_manual", {"max_uphill": next(values)})
+            return encode(almaty_router.route(A, B, profile).to_dict())
+
+    found = benchmark.pedantic(one, rounds=50, iterations=1)
+    assert found
+
+
 # -- /route over HTTP ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def valhalla_server(shared_data):
