@@ -26,10 +26,10 @@ import pytest
 from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES, get_profile
 from routing.errors import NoRouteError, OutsideAreaError
-from routing.transit.accessibility import NO
 from routing.transit.planner import ALMATY_TZ, TransitPlanner
 from routing.transit.raptor import RaptorOptions, raptor
 from routing.transit.timetable import NO_TRANSFER, Timetable
+from routing.tristate import NO
 
 PROFILES = list(PROFILE_NAMES)
 BASELINE_PROFILES = ["walk", "wheelchair_manual"]

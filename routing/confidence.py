@@ -23,6 +23,7 @@ import numpy as np
 from routing.cost.profiles import Profile
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
+from routing.tristate import UNKNOWN, YES
 
 
 def _relevant(profile: Profile) -> dict[str, bool]:
@@ -104,17 +105,17 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         signals = ckind == at.CROSSING_SIGNALS
         known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
         if care["audible"] and signals:
-            known["audible"] = int(e["crossing_sound"][i]) != at.UNKNOWN
+            known["audible"] = int(e["crossing_sound"][i]) != UNKNOWN
         if care["tactile"]:
-            known["tactile"] = int(e["crossing_tactile"][i]) != at.UNKNOWN
+            known["tactile"] = int(e["crossing_tactile"][i]) != UNKNOWN
         if care["kerb"]:
             known["kerb"] = int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
         crossings["total"] += 1
         crossings["built_at_junction" if built else "mapped"] += 1
         crossings["signalled"] += signals
-        crossings["audible_known"] += signals and int(e["crossing_sound"][i]) != at.UNKNOWN
-        crossings["audible_yes"] += signals and int(e["crossing_sound"][i]) == at.YES
-        crossings["tactile_known"] += int(e["crossing_tactile"][i]) != at.UNKNOWN
+        crossings["audible_known"] += signals and int(e["crossing_sound"][i]) != UNKNOWN
+        crossings["audible_yes"] += signals and int(e["crossing_sound"][i]) == YES
+        crossings["tactile_known"] += int(e["crossing_tactile"][i]) != UNKNOWN
         crossings["kerb_known"] += int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
         crossings["unsignalled_major"] += (not signals) and int(
             e["crossing_road_class"][i]
@@ -142,7 +143,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         "surface": e["surface"][w] != at.SURFACE_UNKNOWN,
         "grade": grade_known,
         "width": np.isfinite(e["width"][w]),
-        "lit": e["lit"][w] != at.UNKNOWN,
+        "lit": e["lit"][w] != UNKNOWN,
     }
     metres["total"] = float(length.sum())
     street = (e["kind"][w] == at.WAY_KIND["street"]) & (e["road_class"][w] >= 2)
@@ -177,7 +178,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
     for i in w[e["kind"][w] == at.WAY_KIND["steps"]].tolist():
         steps["flights"] += 1
         steps["count_known"] += int(e["step_count"][i]) >= 0
-        steps["handrail_known"] += int(e["handrail"][i]) != at.UNKNOWN
+        steps["handrail_known"] += int(e["handrail"][i]) != UNKNOWN
     heads = np.unique(graph.edge_v[w])
     heads = heads[n["has_kerb"][heads]]
     kerbs["total"] = len(heads)

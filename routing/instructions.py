@@ -16,6 +16,7 @@ from routing.cost.model import (
 from routing.geo import bearing_deg
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
+from routing.tristate import UNKNOWN, WORDS
 
 STEEP_GRADE = 0.05  # grades above this are announced
 _SAID_IN_CROSSING = UNKNOWN_KERB | UNKNOWN_TACTILE | UNKNOWN_SIGNAL_SOUND | UNKNOWN_CROSSING
@@ -71,10 +72,6 @@ _CONTROL_WORDS = {
 }
 
 
-def _tri_name(value: int) -> str:
-    return "yes" if value == at.YES else "no" if value == at.NO else "unknown"
-
-
 def _control(kind: int) -> str:
     return {
         at.CROSSING_SIGNALS: "traffic_signals",
@@ -96,8 +93,8 @@ def mapped_crossing_params(
         "road_class": at.ROAD_CLASS_NAMES.get(road_class, "path") if road_class else None,
         "lanes": None,
         "control": _control(kind),
-        "audible": _tri_name(sound) if kind == at.CROSSING_SIGNALS else None,
-        "tactile": _tri_name(tactile),
+        "audible": WORDS[sound] if kind == at.CROSSING_SIGNALS else None,
+        "tactile": WORDS[tactile],
         "kerb": _kerb_word(kerb),
         "island": False,
         "rails": False,
@@ -109,22 +106,16 @@ def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     """The facts of a crossing edge, as stable codes and numbers (for any language)."""
     e = graph.edge
     kind = int(e["crossing_kind"][edge])
-    control = {
-        at.CROSSING_SIGNALS: "traffic_signals",
-        at.CROSSING_MARKED: "marked",
-        at.CROSSING_UNMARKED: "unmarked",
-    }.get(kind, "unknown")
     lanes = int(e["lanes"][edge])
     return {
         "road": str(graph.names[graph.edge_name[edge]]),
         "road_class": at.ROAD_CLASS_NAMES.get(int(e["crossing_road_class"][edge]), "path"),
         "lanes": lanes if lanes > 0 else None,
-        "control": control,
-        "audible": _tri_name(int(e["crossing_sound"][edge])) if kind == at.CROSSING_SIGNALS
+        "control": _control(kind),
+        "audible": WORDS[int(e["crossing_sound"][edge])] if kind == at.CROSSING_SIGNALS
         else None,
-        "tactile": _tri_name(int(e["crossing_tactile"][edge])),
-        "kerb": "unknown" if int(e["crossing_kerb"][edge]) == at.KERB_UNKNOWN
-        else at.KERB_NAMES[int(e["crossing_kerb"][edge])].split()[0],
+        "tactile": WORDS[int(e["crossing_tactile"][edge])],
+        "kerb": _kerb_word(int(e["crossing_kerb"][edge])),
         "island": bool(e["crossing_island"][edge]),
         "rails": bool(e["rails"][edge]) or int(e["rail_crossings"][edge]) > 0,
         "mapped": not bool(e["crossing_built"][edge]),
@@ -290,7 +281,7 @@ def build_steps(
         if kind != at.WAY_KIND["crossing"] and e["rail_crossings"][i] > 0:
             # A walkway over a tram or railway line with no crossing mapped there.
             rail_params = {
-                **mapped_crossing_params(at.CROSSING_UNKNOWN, at.UNKNOWN, at.UNKNOWN,
+                **mapped_crossing_params(at.CROSSING_UNKNOWN, UNKNOWN, UNKNOWN,
                                          at.KERB_UNKNOWN, "", 0),  # fmt: skip
                 "road_class": "path",
                 "rails": True,
@@ -327,8 +318,8 @@ def build_steps(
                 params = {
                     "count": count if count >= 0 else None,
                     "direction": "up" if up else "down" if up is False else "unknown",
-                    "handrail": _tri_name(int(e["handrail"][i])),
-                    "ramp": _tri_name(int(e["ramp"][i])),
+                    "handrail": WORDS[int(e["handrail"][i])],
+                    "ramp": WORDS[int(e["ramp"][i])],
                 }
                 text = render(code, params)
             elif kind == at.WAY_KIND["elevator"]:

@@ -17,7 +17,6 @@ planning endpoints answer 503.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,10 @@ from flask.typing import ResponseReturnValue
 
 from routing.dispatch.carnet import CarNetwork, load_car_network
 from routing.dispatch.city import check_booking, check_vehicle, parse_clock
-from routing.dispatch.service import LEASE_SECONDS, run_plan_job, worker_name
+from routing.dispatch.service import run_plan_job, worker_name
 from routing.dispatch.storage import ConflictError, DispatchStore, NotFoundError
 from routing.errors import InvalidInputError, RoutingError
+from server.background import job_state
 from server.openapi import errors, json_body, ref
 
 bp = Blueprint("dispatch", __name__)
@@ -43,20 +43,9 @@ class DispatchUnavailableError(RoutingError):
 
 
 def _state() -> dict[str, Any]:
-    app = current_app
-    with app.extensions.setdefault(EXTENSION + "_lock", threading.Lock()):
-        state = app.extensions.get(EXTENSION)
-        if state is None:
-            state = {"store": _open_store(app.config), "network": None,
-                     "executor": ThreadPoolExecutor(max_workers=1),
-                     "network_lock": threading.Lock()}  # fmt: skip
-            app.extensions[EXTENSION] = state
-            # Jobs a restart interrupted are run again: nothing is lost. Each job is claimed
-            # in the database before it runs, so with several workers it still runs once.
-            state["store"].requeue_stale(LEASE_SECONDS)
-            for plan_id in state["store"].queued_plans():
-                _submit(app, state, plan_id)
-        return state
+    return job_state(EXTENSION, open_store=_open_store, queued=DispatchStore.queued_plans,
+                     submit=_submit,
+                     extra=lambda: {"network": None, "network_lock": threading.Lock()})  # fmt: skip
 
 
 def dispatch_store() -> DispatchStore:

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from flask.typing import ResponseReturnValue
 
 from routing.errors import InvalidInputError, RoutingError
 from routing.jobs import LEASE_SECONDS, ConflictError, JobStore, run_with_heartbeat, worker_name
+from server.background import job_state
 from server.openapi import errors, json_body, ref
 
 log = logging.getLogger(__name__)
@@ -56,21 +55,8 @@ class PayloadTooLargeError(RoutingError):
 
 
 def _state() -> dict[str, Any]:
-    app = current_app
-    with app.extensions.setdefault(EXTENSION + "_lock", threading.Lock()):
-        state = app.extensions.get(EXTENSION)
-        if state is None or state["pid"] != os.getpid():
-            # One per process: neither a database engine nor a job thread survives a fork.
-            state = {"pid": os.getpid(), "store": _open_store(app.config),
-                     "data_lock": threading.Lock(),
-                     "executor": ThreadPoolExecutor(max_workers=1)}  # fmt: skip
-            app.extensions[EXTENSION] = state
-            # Nothing is lost in a restart: abandoned running jobs are queued again, and
-            # every queued job is (re)submitted. Claims in the database keep each to one run.
-            state["store"].requeue_stale(LEASE_SECONDS)
-            for job_id in state["store"].queued():
-                _submit(app._get_current_object(), state, job_id)
-        return state
+    return job_state(EXTENSION, open_store=_open_store, queued=JobStore.queued,
+                     submit=_submit, extra=lambda: {"data_lock": threading.Lock()})  # fmt: skip
 
 
 @bp.before_app_request

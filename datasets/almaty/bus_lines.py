@@ -57,7 +57,8 @@ from datasets.almaty.cleanup import CleanupReport, clean_visits
 from datasets.almaty.service import ServiceConfig, StopMatching
 from routing.errors import DataError
 from routing.geo import LocalProjection, haversine_m
-from routing.transit.gtfs import format_time
+from routing.transit.gtfs import ACCESSIBILITY_TO_GTFS, format_time
+from routing.tristate import NO, UNKNOWN, YES
 
 logger = logging.getLogger(__name__)
 
@@ -385,9 +386,9 @@ def build_buses(
             }
         )
         if svc.low_floor_share is None or 0 < svc.low_floor_share < 1:
-            accessible = 0
+            accessible = UNKNOWN
         else:
-            accessible = 1 if svc.low_floor_share == 1 else 2
+            accessible = YES if svc.low_floor_share == 1 else NO
         for d, visits in route_dirs[route]:
             shape_id = f"bus:{route}:{d.direction}"
             km = np.round(d.cum_m / 1000.0, 4)
@@ -441,7 +442,7 @@ def build_buses(
                 )
 
     limited_as = cfg.wheelchair_limited_as
-    wheelchair_counts: dict[int, int] = {0: 0, 1: 0, 2: 0}
+    wheelchair_counts = dict.fromkeys(ACCESSIBILITY_TO_GTFS, 0)
     for s in stops:
         t = s.tags
         name = t.get("name:ru") or t.get("name")
@@ -486,7 +487,7 @@ def build_buses(
                 "stop_lat": round(syn["lat"], 7),
                 "stop_lon": round(syn["lon"], 7),
                 "location_type": 0,
-                "wheelchair_boarding": 0,
+                "wheelchair_boarding": UNKNOWN,
             }
         )
         tables["translations"].append(
@@ -518,7 +519,9 @@ def build_buses(
         "stops_unserved": len(stops) - len(served),
         "stop_visits": visits_total,
         "visits_dropped_too_close": dropped_total,
-        "wheelchair_boarding_counts": {str(k): v for k, v in wheelchair_counts.items()},
+        "wheelchair_boarding_counts": {  # by the GTFS number written
+            str(ACCESSIBILITY_TO_GTFS[k]): v for k, v in wheelchair_counts.items()
+        },
         "template_trips": len(tables["trips"]),
         "frequencies": len(tables["frequencies"]),
         "thresholds": {
@@ -526,7 +529,7 @@ def build_buses(
             "centerline_tolerance_m": cfg.centerline_tolerance_m,
             "min_stop_spacing_m": cfg.min_stop_spacing_m,
             "revisit_gap_m": cfg.revisit_gap_m,
-            "wheelchair_limited_as": cfg.wheelchair_limited_as,
+            "wheelchair_limited_as": ACCESSIBILITY_TO_GTFS[cfg.wheelchair_limited_as],
         },
         "default_service": {
             "days": list(config.bus_default.days),

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from datasets.almaty._common import load_json, number_in
 from routing.errors import DataError
+from routing.graph.attributes import tri
+from routing.tristate import UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -64,26 +66,22 @@ def load_bus_stops(path: Path) -> tuple[list[BusStop], str | None]:
     return list(stops.values()), base
 
 
-def wheelchair_boarding_code(tag: str | None, *, limited_as: int = 0) -> int:
-    """GTFS ``wheelchair_boarding`` from an OSM ``wheelchair`` tag.
+def wheelchair_boarding_code(tag: str | None, *, limited_as: int = UNKNOWN) -> int:
+    """A stop's ``wheelchair_boarding`` (a :mod:`routing.tristate` code) from its OSM tag.
 
     Parameters
     ----------
     tag : str or None
-        The tag's value.
+        The ``wheelchair`` tag's value.
     limited_as : int
-        Code for ``limited`` (GTFS has none; 0 = unknown by default).
+        Code for ``limited`` (GTFS has none; unknown by default).
 
     Returns
     -------
     int
-        1 (yes, designated), 2 (no), ``limited_as`` (limited) or 0 (absent or other).
+        Yes (yes, designated), no (no), ``limited_as`` (limited) or unknown (absent or other).
     """
     value = (tag or "").strip().lower()
-    if value in ("yes", "designated"):
-        return 1
-    if value == "no":
-        return 2
     if value == "limited":
         return limited_as
-    return 0
+    return tri(value, yes=("yes", "designated"))

@@ -27,6 +27,7 @@ from datasets.almaty.bus_lines import build_buses, bus_service_id
 from datasets.almaty.metro import build_metro
 from datasets.almaty.service import load_service_config
 from routing.cache import atomic_write
+from routing.transit.gtfs import ACCESSIBILITY_TO_GTFS
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 """GTFS files written, in zip order, with their columns (``stop_accessibility`` is extra)."""
 
+# Columns that hold routing.tristate codes in the built tables and GTFS's numbers on disk.
+_ACCESSIBILITY_COLUMNS = {"stops": "wheelchair_boarding", "trips": "wheelchair_accessible"}
+
 
 # --------------------------------------------------------------------------- results
 
@@ -117,7 +121,8 @@ class FeedBuildResult:
     ----------
     tables : dict of str to list of dict
         GTFS file stem (``"stops"``, ``"stop_times"``, ...) to its rows; the columns of
-        each file are :data:`FIELDS`.
+        each file are :data:`FIELDS`. ``wheelchair_boarding`` and ``wheelchair_accessible``
+        hold :mod:`routing.tristate` codes; :func:`write_gtfs_zip` writes GTFS's numbers.
     report : dict
         Figures of the build (metro trips, run-time spread, stops matched, routes kept,
         ...) and ``warnings``, a list of plain-language strings.
@@ -308,6 +313,9 @@ def write_gtfs_zip(result: FeedBuildResult, out_path: Path) -> Path:
                 rows = result.tables.get(name)
                 if not rows:
                     continue
+                column = _ACCESSIBILITY_COLUMNS.get(name)
+                if column:
+                    rows = [{**row, column: ACCESSIBILITY_TO_GTFS[row[column]]} for row in rows]
                 # fixed timestamp: the same inputs give a byte-identical zip
                 info = zipfile.ZipInfo(f"{name}.txt", date_time=(2026, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -16,6 +16,8 @@ from datasets.almaty._common import (
     strip_comments,
 )
 from routing.errors import DataError
+from routing.transit.gtfs import ACCESSIBILITY_FROM_GTFS
+from routing.tristate import UNKNOWN
 
 DEFAULT_SERVICE_CONFIG = Path(__file__).resolve().parent / "service.json"
 """The editable service-assumptions file shipped with the package."""
@@ -53,7 +55,7 @@ class StopMatching:
     centerline_tolerance_m: float = 3.0
     min_stop_spacing_m: float = 30.0
     revisit_gap_m: float = 120.0
-    wheelchair_limited_as: int = 0
+    wheelchair_limited_as: int = UNKNOWN  # a routing.tristate code
     merge_distance_m: float = 30.0
     max_hop_m: float = 20000.0
     min_matched_stops: int = 2
@@ -61,7 +63,8 @@ class StopMatching:
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """The parsed ``datasets/almaty/service.json``."""
+    """The parsed ``datasets/almaty/service.json`` (its GTFS ``wheelchair_*`` numbers as
+    :mod:`routing.tristate` codes)."""
 
     path: str
     start_date: date
@@ -146,6 +149,13 @@ def _parse_route_service(
     return RouteService(days, band_tuple, share)
 
 
+def _accessibility(value: Any, *, path: str, field: str) -> int:
+    """A GTFS ``wheelchair_*`` number of the config (0, 1 or 2) as a tristate code."""
+    if value not in tuple(ACCESSIBILITY_FROM_GTFS):
+        raise DataError(f"{path}: {field} must be 0, 1 or 2", path=path, field=field)
+    return ACCESSIBILITY_FROM_GTFS[value]
+
+
 def load_service_config(path: Path | None = None) -> ServiceConfig:
     """Read the service-assumptions file (default: the packaged ``datasets/almaty/service.json``).
 
@@ -190,10 +200,10 @@ def load_service_config(path: Path | None = None) -> ServiceConfig:
     metro = raw.get("metro", {})
     codes = {}
     for key in ("wheelchair_boarding", "wheelchair_accessible"):
-        value = metro.get(key, 0)
-        if value not in (0, 1, 2):
-            raise DataError(f"{p}: metro.{key} must be 0, 1 or 2", path=p, field=f"metro.{key}")
-        codes[key] = int(value)
+        if key in metro:
+            codes[key] = _accessibility(metro[key], path=p, field=f"metro.{key}")
+        else:
+            codes[key] = UNKNOWN
     st = raw.get("stops", {})
     defaults = StopMatching()
     kwargs: dict[str, float | int] = {}
@@ -213,12 +223,10 @@ def load_service_config(path: Path | None = None) -> ServiceConfig:
             low=low,
             high=high,
         )
-    limited = st.get("wheelchair_limited_as", defaults.wheelchair_limited_as)
-    if limited not in (0, 1, 2):
-        raise DataError(
-            f"{p}: stops.wheelchair_limited_as must be 0, 1 or 2",
-            path=p,
-            field="stops.wheelchair_limited_as",
+    limited = defaults.wheelchair_limited_as
+    if "wheelchair_limited_as" in st:
+        limited = _accessibility(
+            st["wheelchair_limited_as"], path=p, field="stops.wheelchair_limited_as"
         )
     bus = raw.get("bus")
     if not isinstance(bus, dict) or "default" not in bus:
@@ -241,7 +249,7 @@ def load_service_config(path: Path | None = None) -> ServiceConfig:
         metro_wheelchair_accessible=codes["wheelchair_accessible"],
         stops=StopMatching(
             **{**kwargs, "min_matched_stops": int(kwargs["min_matched_stops"])},  # type: ignore[arg-type]
-            wheelchair_limited_as=int(limited),
+            wheelchair_limited_as=limited,
         ),
         bus_default=default,
         bus_routes=routes,

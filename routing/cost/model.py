@@ -30,6 +30,7 @@ import numpy as np
 from routing.cost.profiles import Profile
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
+from routing.tristate import NO, UNKNOWN, YES
 
 # Why an edge is not allowed (bit flags).
 BLOCK_STEPS = 1 << 0
@@ -267,7 +268,7 @@ class CostModel:
         unknown = np.zeros(len(kind), dtype=np.uint16)
         block = np.zeros(len(kind), dtype=np.uint16)
         signals = kind == at.CROSSING_SIGNALS
-        cost += np.where(signals & (sound != at.YES), p.crossing_no_sound_s, 0.0)
+        cost += np.where(signals & (sound != YES), p.crossing_no_sound_s, 0.0)
         cost += np.where(kind == at.CROSSING_MARKED, p.crossing_unsignalled_s * factor, 0.0)
         cost += np.where(kind == at.CROSSING_UNMARKED, p.crossing_unmarked_s * factor, 0.0)
         cost += np.where(
@@ -275,16 +276,16 @@ class CostModel:
         )
         is_crossing = kind > at.CROSSING_NONE
         if p.crossing_no_sound_s > 0:
-            unknown |= np.where(signals & (sound == at.UNKNOWN), UNKNOWN_SIGNAL_SOUND, 0).astype(
+            unknown |= np.where(signals & (sound == UNKNOWN), UNKNOWN_SIGNAL_SOUND, 0).astype(
                 np.uint16
             )
-            cost += np.where(signals & (sound == at.UNKNOWN), p.unknown_cost_s, 0.0)
+            cost += np.where(signals & (sound == UNKNOWN), p.unknown_cost_s, 0.0)
         if p.no_tactile_s > 0:
-            cost += np.where(is_crossing & (tactile == at.NO), p.no_tactile_s, 0.0)
+            cost += np.where(is_crossing & (tactile == NO), p.no_tactile_s, 0.0)
             cost += np.where(
-                is_crossing & (tactile == at.UNKNOWN), p.no_tactile_s + p.unknown_cost_s, 0.0
+                is_crossing & (tactile == UNKNOWN), p.no_tactile_s + p.unknown_cost_s, 0.0
             )
-            unknown |= np.where(is_crossing & (tactile == at.UNKNOWN), UNKNOWN_TACTILE, 0).astype(
+            unknown |= np.where(is_crossing & (tactile == UNKNOWN), UNKNOWN_TACTILE, 0).astype(
                 np.uint16
             )
         if p.crossing_unsignalled_s > 0 or p.crossing_no_sound_s > 0:
@@ -327,7 +328,7 @@ class CostModel:
             penalty += np.where(kerb == at.KERB_ROLLED, 30.0, 0.0)
             penalty += np.where(n["has_kerb"] & (kerb == at.KERB_UNKNOWN), p.unknown_cost_s, 0.0)
             block |= np.where(n["wheelchair_barrier"], BLOCK_BARRIER, 0).astype(np.uint16)
-            block |= np.where(n["wheelchair"] == at.NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
+            block |= np.where(n["wheelchair"] == NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
         return block, seconds, penalty
 
 
@@ -456,7 +457,7 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
     up_known = where(np.isfinite(up_max) & ~steps)
     down_known = where(np.isfinite(down_max) & ~steps)
     surface, smooth = e["surface"], e["smoothness"]
-    surface_unknown = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != at.YES)
+    surface_unknown = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != YES)
     width = e["width"].astype(np.float64)
     sidewalk = e["sidewalk"]
     carriageway = street & (e["road_class"] >= 2)
@@ -473,7 +474,7 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
         n["elevator"] | n["closed"] | n["out_of_service"] | n["has_kerb"]
         | (n["kerb"] == at.KERB_RAISED) | (n["kerb"] == at.KERB_ROLLED)
         | np.isfinite(kerb_height)
-        | n["wheelchair_barrier"] | (n["wheelchair"] == at.NO)
+        | n["wheelchair_barrier"] | (n["wheelchair"] == NO)
     )  # fmt: skip
     fact_nodes = where(has_fact)
     fact_pos = np.full(graph.n_nodes, -1, dtype=np.int64)
@@ -499,7 +500,7 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
         always_blocked=always,
         steps=where(steps),
         step_count=step_count[steps],
-        steps_no_ramp=where(steps & (e["ramp"] != at.YES)),
+        steps_no_ramp=where(steps & (e["ramp"] != YES)),
         steps_uncounted=where(steps & (step_count < 0)),
         conveying=select(e["conveying"]),
         elevator=where(elevator_kind),
@@ -517,7 +518,7 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
         surface_unknown_not_steps=select(surface_unknown & ~steps),
         width_known=where(np.isfinite(width)),
         width=width[np.isfinite(width)],
-        wheelchair_no=select(e["wheelchair"] == at.NO),
+        wheelchair_no=select(e["wheelchair"] == NO),
         wheelchair_limited=select(e["wheelchair_limited"]),
         no_sidewalk=select(carriageway & (sidewalk == at.SIDEWALK_NO)),
         separate=select(carriageway & (sidewalk == at.SIDEWALK_SEPARATE)),
@@ -525,9 +526,9 @@ def _build_facts(graph: CompiledGraph) -> EdgeFacts:
         sidewalk_unknown=select(
             (carriageway | (kind == at.WAY_KIND["sidewalk"])) & (sidewalk == at.SIDEWALK_UNKNOWN)
         ),
-        unlit=select(e["lit"] == at.NO),
-        lit_unknown=select(e["lit"] == at.UNKNOWN),
-        tactile_guide=select(e["tactile_guide"] == at.YES),
+        unlit=select(e["lit"] == NO),
+        lit_unknown=select(e["lit"] == UNKNOWN),
+        tactile_guide=select(e["tactile_guide"] == YES),
         crossing_way=c,
         crossing_way_kind=way_kind,
         crossing_way_facts=tuple(column[first] for column in way_columns[:6]),

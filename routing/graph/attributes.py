@@ -1,7 +1,7 @@
 """Turn OSM tags into the small integer codes the cost models read.
 
-Every accessibility fact is three-valued: ``YES`` (1), ``NO`` (0) or ``UNKNOWN`` (-1).
-Unknown is never read as accessible; cost models price it and routes report it.
+Every accessibility fact is three-valued (:mod:`routing.tristate`): ``YES``, ``NO`` or
+``UNKNOWN``. Unknown is never read as accessible; cost models price it and routes report it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-UNKNOWN, NO, YES = -1, 0, 1
+from routing.tristate import NO, UNKNOWN, YES
 
 # Class of a road as a barrier to cross or a carriageway to walk on (0: not a road).
 ROAD_CLASS = {

@@ -26,6 +26,7 @@ from routing.graph import attributes as at
 from routing.graph import sidewalks as sw
 from routing.graph.osm_data import OsmData, OsmWay
 from routing.graph.sidewalks import Piece
+from routing.tristate import NO, UNKNOWN, YES
 
 #: Node tags that make a node a graph node even in the middle of a way.
 _NODE_FACT_KEYS = frozenset(
@@ -195,16 +196,16 @@ def ramp_code(tags: dict[str, str]) -> int:
     """
     wheelchair = tags.get("ramp:wheelchair")
     if wheelchair == "yes":
-        return at.YES
+        return YES
     if wheelchair in ("no", "separate"):
-        return at.NO
+        return NO
     ramp = tags.get("ramp")
     if ramp == "no":
-        return at.NO
+        return NO
     if ramp == "yes":
         others = [tags.get(k) for k in ("ramp:bicycle", "ramp:stroller", "ramp:luggage")]
-        return at.UNKNOWN if "yes" in others else at.YES
-    return at.UNKNOWN
+        return UNKNOWN if "yes" in others else YES
+    return UNKNOWN
 
 
 def build_walk_graph(
@@ -440,9 +441,9 @@ def build_walk_graph(
             elevation=float(node_z[i]),
             street_count=graph.out_degree(n),
             crossing_kind=at.CROSSING_NONE,
-            crossing_sound=at.UNKNOWN,
-            crossing_vibration=at.UNKNOWN,
-            crossing_tactile=at.UNKNOWN,
+            crossing_sound=UNKNOWN,
+            crossing_vibration=UNKNOWN,
+            crossing_tactile=UNKNOWN,
             crossing_road_class=0,
             kerb=kerb,
             kerb_height=kerb_height,
@@ -450,7 +451,7 @@ def build_walk_graph(
             elevator=False,
             out_of_service=False,
             wheelchair_barrier=tags.get("barrier") in WHEELCHAIR_BARRIERS,
-            wheelchair=at.UNKNOWN,
+            wheelchair=UNKNOWN,
             closed=False,
             level="",
         )

@@ -62,6 +62,7 @@ from scipy.spatial import cKDTree
 from routing.geo import EARTH_RADIUS_M
 from routing.graph import attributes as at
 from routing.graph.osm_import import STREET_HIGHWAYS
+from routing.tristate import UNKNOWN
 
 #: Roads whose centreline becomes two side edges plus crossings (PPR expands "streets").
 EXPANDED_HIGHWAYS = STREET_HIGHWAYS
@@ -796,12 +797,12 @@ def _crossing_piece(
         "smoothness": 0,
         "width": math.nan,
         "lit": at.tri(tags.get("lit"), yes=("yes",)),
-        "wheelchair": at.UNKNOWN,
+        "wheelchair": UNKNOWN,
         "wheelchair_limited": False,
         "step_count": -1,
-        "ramp": at.UNKNOWN,
-        "handrail": at.UNKNOWN,
-        "tactile_guide": at.UNKNOWN,
+        "ramp": UNKNOWN,
+        "handrail": UNKNOWN,
+        "tactile_guide": UNKNOWN,
         "closed": False,
         "conveying": False,
         "tunnel": False,

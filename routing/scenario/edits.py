@@ -39,6 +39,7 @@ from routing.graph.compiled import CompiledGraph
 from routing.network import StreetNetwork
 from routing.scenario.spec import StreetEdit
 from routing.search import ProfileGraph
+from routing.tristate import NO, YES
 
 LatLon = tuple[float, float]
 
@@ -322,7 +323,7 @@ def _apply_one(w: _Writer, edit: StreetEdit, site: Site) -> int:
     crossing_nodes = n[g.node["crossing_kind"][n] > at.CROSSING_NONE]
     changed = 0
     if f == "tactile_paving":
-        v = at.YES if a == "add" else at.NO
+        v = YES if a == "add" else NO
         changed += w.set_edges("crossing_tactile", crossing_edges, v)
         changed += w.set_nodes("crossing_tactile", crossing_nodes, v)
     elif f in ("audible_signal", "signals"):
@@ -330,13 +331,13 @@ def _apply_one(w: _Writer, edit: StreetEdit, site: Site) -> int:
             changed += w.set_edges("crossing_kind", crossing_edges, at.CROSSING_SIGNALS)
             changed += w.set_nodes("crossing_kind", crossing_nodes, at.CROSSING_SIGNALS)
             if f == "audible_signal":
-                changed += w.set_edges("crossing_sound", crossing_edges, at.YES)
-                changed += w.set_nodes("crossing_sound", crossing_nodes, at.YES)
+                changed += w.set_edges("crossing_sound", crossing_edges, YES)
+                changed += w.set_nodes("crossing_sound", crossing_nodes, YES)
         elif f == "audible_signal":  # the lights stay, silent
-            changed += w.set_edges("crossing_sound", crossing_edges, at.NO)
-            changed += w.set_nodes("crossing_sound", crossing_nodes, at.NO)
+            changed += w.set_edges("crossing_sound", crossing_edges, NO)
+            changed += w.set_nodes("crossing_sound", crossing_nodes, NO)
         else:  # no signals: a marked crossing, and no sound either
-            for name, v in (("crossing_kind", at.CROSSING_MARKED), ("crossing_sound", at.NO)):
+            for name, v in (("crossing_kind", at.CROSSING_MARKED), ("crossing_sound", NO)):
                 changed += w.set_edges(name, crossing_edges, v)
                 changed += w.set_nodes(name, crossing_nodes, v)
     elif f == "lowered_kerb":
@@ -348,7 +349,7 @@ def _apply_one(w: _Writer, edit: StreetEdit, site: Site) -> int:
         changed += w.set_nodes("kerb", kerbs, kerb)
         changed += w.set_nodes("kerb_height", kerbs, height)
     elif f == "ramp":
-        changed += w.set_edges("ramp", e, at.YES if a == "add" else at.NO)
+        changed += w.set_edges("ramp", e, YES if a == "add" else NO)
     elif f == "elevator" and a == "add":
         changed += w.set_edges("kind", e, at.WAY_KIND["elevator"])
         changed += w.set_edges("step_count", e, 0)

@@ -71,7 +71,7 @@ from routing.cost.profiles import Profile
 from routing.errors import NoRouteError, OutsideAreaError, ScenarioError
 from routing.geo import haversine_m
 from routing.scenario.execute import map_batches
-from routing.transit.accessibility import NO, UNKNOWN, YES, StopFacts, TransitAccessibility
+from routing.transit.accessibility import StopFacts, TransitAccessibility
 from routing.transit.gtfs import (
     Calendar,
     Feed,
@@ -83,6 +83,7 @@ from routing.transit.gtfs import (
 )
 from routing.transit.planner import TransitPlanner
 from routing.transit.raptor import UNREACHED, stop_arrivals_by_departure
+from routing.tristate import CODES, NO, UNKNOWN, WORDS, YES
 
 #: GTFS ``route_type`` values of buses and trolleybuses (basic and extended).
 BUS_ROUTE_TYPES = frozenset({3, 11, 800}) | frozenset(range(700, 800))
@@ -92,7 +93,7 @@ _ID = {"type": "string", "minLength": 1, "maxLength": 64}
 _LAT = {"type": "number", "minimum": -90, "maximum": 90}
 _LON = {"type": "number", "minimum": -180, "maximum": 180}
 _SECONDS = {"type": "integer", "minimum": 0, "maximum": 86400}
-_TRI = {"enum": ["yes", "no", "unknown"]}
+_TRI = {"enum": list(CODES)}
 
 #: JSON Schema (2020-12) of ONE transit edit, embeddable under ``$defs``.
 TRANSIT_EDIT_SCHEMA: dict[str, Any] = {
@@ -266,7 +267,7 @@ class NewStation:
         out = {"type": "new_station", "route": self.route, "stop_id": self.stop_id,
                "name": self.name, "lat": self.lat, "lon": self.lon, "after": self.after,
                "run_from_previous_s": self.run_from_previous_s, "dwell_s": self.dwell_s,
-               "wheelchair_boarding": _TRI_WORD[self.wheelchair_boarding]}  # fmt: skip
+               "wheelchair_boarding": WORDS[self.wheelchair_boarding]}  # fmt: skip
         if self.before is not None:
             out.update(before=self.before, run_to_next_s=self.run_to_next_s)
         return out
@@ -288,7 +289,7 @@ class RouteStop:
             out.update(lat=self.lat, lon=self.lon)
         if self.name:
             out["name"] = self.name
-        out["wheelchair_boarding"] = _TRI_WORD[self.wheelchair_boarding]
+        out["wheelchair_boarding"] = WORDS[self.wheelchair_boarding]
         return out
 
 
@@ -331,8 +332,6 @@ def _hhmm(seconds: int) -> str:
 
 TransitEdit = LowFloorShare | StationAccess | NewStation | NewBusRoute
 
-_TRI_CODE = {"yes": YES, "no": NO, "unknown": UNKNOWN}
-_TRI_WORD = {v: k for k, v in _TRI_CODE.items()}
 
 
 def _error(message: str, *, field: str) -> ScenarioError:
@@ -471,7 +470,7 @@ def _parse_new_station(obj: Mapping, path: str) -> NewStation:
         run_from_previous_s=int(r.number("run_from_previous_s", 1, 86400, integer=True)),
         run_to_next_s=None if run_next is None else int(run_next),
         dwell_s=int(r.number("dwell_s", 0, 86400, required=False, integer=True) or 0),
-        wheelchair_boarding=r.choice("wheelchair_boarding", _TRI_CODE, UNKNOWN),
+        wheelchair_boarding=r.choice("wheelchair_boarding", CODES, UNKNOWN),
         path=path,
     )
 
@@ -498,7 +497,7 @@ def _parse_new_bus_route(obj: Mapping, path: str) -> NewBusRoute:
             lat=None if at[0] is None else float(at[0]),
             lon=None if at[1] is None else float(at[1]),
             name=s.text("name", required=False, max_len=200) or "",
-            wheelchair_boarding=s.choice("wheelchair_boarding", _TRI_CODE, UNKNOWN),
+            wheelchair_boarding=s.choice("wheelchair_boarding", CODES, UNKNOWN),
         ))  # fmt: skip
     run_times = obj.get("run_times_s")
     speed = r.number("speed_kmh", 0.1, 120, required=False)

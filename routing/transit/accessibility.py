@@ -30,26 +30,24 @@ from pathlib import Path
 import numpy as np
 
 from routing.errors import OverlayError
+from routing.transit.gtfs import ACCESSIBILITY_FROM_GTFS
+from routing.tristate import CODES, NO, UNKNOWN, YES
 
-YES, NO, UNKNOWN = 1, 2, 0  # GTFS convention: 0 unknown, 1 accessible, 2 not
-
+# A fact's words, and GTFS's numbers as the same files may use them (2 is no).
 _TRI = {
-    "yes": YES,
-    "1": YES,
+    **CODES,
     "true": YES,
-    "no": NO,
-    "2": NO,
     "false": NO,
-    "unknown": UNKNOWN,
-    "0": UNKNOWN,
     "": UNKNOWN,
+    **{str(number): code for number, code in ACCESSIBILITY_FROM_GTFS.items()},
 }
+_OUT_OF_SERVICE = "out_of_service"
 _STOP_FIELDS = ("wheelchair_boarding", "step_free", "elevator", "tactile_navigation", "note")
 
 
 @dataclass(frozen=True)
 class StopFacts:
-    """Accessibility facts of one stop or station (GTFS codes: 0 unknown, 1 yes, 2 no)."""
+    """Accessibility facts of one stop or station (:mod:`routing.tristate` codes)."""
 
     wheelchair_boarding: int = UNKNOWN
     step_free: int = UNKNOWN
@@ -59,7 +57,7 @@ class StopFacts:
 
     @property
     def wheelchair(self) -> int:
-        """Can a wheelchair user board here: 1 yes, 2 no, 0 unknown."""
+        """Can a wheelchair user board here: yes, no or unknown."""
         if self.wheelchair_boarding == NO or self.step_free == NO or self.elevator_out_of_service:
             return NO
         if self.wheelchair_boarding == YES or self.step_free == YES or self.elevator == YES:
@@ -85,17 +83,14 @@ class TransitAccessibility:
 
 def _tri(path: Path, line: int, name: str, value: str, *, extra: tuple[str, ...] = ()) -> int:
     text = value.strip().lower()
-    if text in extra:
-        return -1
     if text not in _TRI:
         allowed = "yes, no, unknown" + "".join(f", {e}" for e in extra)
-        raise OverlayError(
-            f"{path} line {line}: {name} '{value}' is not one of {allowed}",
-            path=str(path),
-            line=line,
-            field=name,
-        )
+        raise _row_error(path, line, name, f"{name} '{value}' is not one of {allowed}")
     return _TRI[text]
+
+
+def _row_error(path: Path, line: int, field: str, message: str) -> OverlayError:
+    return OverlayError(f"{path} line {line}: {message}", path=str(path), line=line, field=field)
 
 
 def read_transit_overlays(paths) -> TransitAccessibility:
@@ -114,11 +109,8 @@ def read_transit_overlays(paths) -> TransitAccessibility:
             elif "stop_id" in header:
                 _read_stops(path, reader, header, result)
             else:
-                raise OverlayError(
-                    f"{path} line 1: header needs 'route,low_floor_share' or 'stop_id,...'",
-                    path=str(path),
-                    line=1,
-                    field="header",
+                raise _row_error(
+                    path, 1, "header", "header needs 'route,low_floor_share' or 'stop_id,...'"
                 )
     return result
 
@@ -127,30 +119,19 @@ def _read_routes(path, reader, header, result: TransitAccessibility) -> None:
     unknown = set(header) - {"route", "low_floor_share", "note"}
     if unknown or "route" not in header:
         bad = sorted(unknown)[0] if unknown else "route"
-        raise OverlayError(
-            f"{path} line 1: unexpected or missing column '{bad}'",
-            path=str(path),
-            line=1,
-            field=bad,
-        )
+        raise _row_error(path, 1, bad, f"unexpected or missing column '{bad}'")
     for line, row in enumerate(reader, start=2):
         route = (row.get("route") or "").strip()
         if not route:
-            raise OverlayError(
-                f"{path} line {line}: route is empty", path=str(path), line=line, field="route"
-            )
+            raise _row_error(path, line, "route", "route is empty")
         text = (row.get("low_floor_share") or "").strip()
         try:
             share = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
         except ValueError:
             share = math.nan
         if not 0.0 <= share <= 1.0:
-            raise OverlayError(
-                f"{path} line {line}: low_floor_share '{text}' is not a share from 0 to 1",
-                path=str(path),
-                line=line,
-                field="low_floor_share",
-            )
+            message = f"low_floor_share '{text}' is not a share from 0 to 1"
+            raise _row_error(path, line, "low_floor_share", message)
         if route == "*":
             result.default_low_floor_share = share
         else:
@@ -161,29 +142,24 @@ def _read_stops(path, reader, header, result: TransitAccessibility) -> None:
     unknown = set(header) - {"stop_id", *_STOP_FIELDS}
     if unknown:
         bad = sorted(unknown)[0]
-        raise OverlayError(
-            f"{path} line 1: unexpected column '{bad}' (allowed: stop_id, "
-            f"{', '.join(_STOP_FIELDS)})",
-            path=str(path),
-            line=1,
-            field=bad,
-        )
+        allowed = ", ".join(("stop_id", *_STOP_FIELDS))
+        raise _row_error(path, 1, bad, f"unexpected column '{bad}' (allowed: {allowed})")
     for line, row in enumerate(reader, start=2):
         stop_id = (row.get("stop_id") or "").strip()
         if not stop_id:
-            raise OverlayError(
-                f"{path} line {line}: stop_id is empty", path=str(path), line=line, field="stop_id"
-            )
-        elevator = _tri(
-            path, line, "elevator", row.get("elevator") or "", extra=("out_of_service",)
+            raise _row_error(path, line, "stop_id", "stop_id is empty")
+        elevator_text = row.get("elevator") or ""
+        out_of_service = elevator_text.strip().lower() == _OUT_OF_SERVICE
+        elevator = NO if out_of_service else _tri(
+            path, line, "elevator", elevator_text, extra=(_OUT_OF_SERVICE,)
         )
         result.stops[stop_id] = StopFacts(
             wheelchair_boarding=_tri(
                 path, line, "wheelchair_boarding", row.get("wheelchair_boarding") or ""
             ),
             step_free=_tri(path, line, "step_free", row.get("step_free") or ""),
-            elevator=NO if elevator == -1 else elevator,
-            elevator_out_of_service=elevator == -1,
+            elevator=elevator,
+            elevator_out_of_service=out_of_service,
             tactile_navigation=_tri(
                 path, line, "tactile_navigation", row.get("tactile_navigation") or ""
             ),

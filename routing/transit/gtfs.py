@@ -13,6 +13,8 @@ Small tables are dicts of frozen dataclasses keyed by id (in file order); ``stop
 (the one large table) is columnar numpy arrays, sorted by trip then ``stop_sequence``.
 The feed is read as written: missing intermediate times stay :data:`NO_TIME` and
 frequencies stay templates; :mod:`routing.transit.timetable` interpolates and expands.
+Only ``wheelchair_boarding`` / ``wheelchair_accessible`` are converted as they are read,
+from GTFS's numbers to the engine's :mod:`routing.tristate` codes.
 """
 
 from __future__ import annotations
@@ -34,12 +36,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from routing.errors import GtfsError
+from routing.tristate import NO, UNKNOWN, YES
 
 #: Value of an empty ``arrival_time`` / ``departure_time`` in :class:`StopTimes`.
 NO_TIME = -1
 
-#: ``wheelchair_boarding`` / ``wheelchair_accessible`` values.
-WHEELCHAIR_UNKNOWN, WHEELCHAIR_YES, WHEELCHAIR_NO = 0, 1, 2
+#: GTFS's number for each :mod:`routing.tristate` code in ``wheelchair_boarding`` and
+#: ``wheelchair_accessible`` (0 unknown, 1 yes, 2 no), and back. Only reading and writing
+#: GTFS files uses these numbers: a :class:`Feed` holds tristate codes.
+ACCESSIBILITY_TO_GTFS = MappingProxyType({UNKNOWN: 0, YES: 1, NO: 2})
+ACCESSIBILITY_FROM_GTFS = MappingProxyType({n: code for code, n in ACCESSIBILITY_TO_GTFS.items()})
 
 #: ``location_type`` values.
 STOP_OR_PLATFORM, STATION, ENTRANCE, GENERIC_NODE, BOARDING_AREA = 0, 1, 2, 3, 4
@@ -91,7 +97,7 @@ class Stop:
     stop_lon: float
     location_type: int = STOP_OR_PLATFORM
     parent_station: str = ""
-    wheelchair_boarding: int = WHEELCHAIR_UNKNOWN
+    wheelchair_boarding: int = UNKNOWN
     stop_code: str = ""
     stop_desc: str = ""
     platform_code: str = ""
@@ -124,7 +130,7 @@ class Trip:
     direction_id: int | None = None
     block_id: str = ""
     shape_id: str = ""
-    wheelchair_accessible: int = WHEELCHAIR_UNKNOWN
+    wheelchair_accessible: int = UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -481,6 +487,11 @@ class _Row:
             raise self.error(field, f"{field} '{value}' is less than {minimum}")
         return number
 
+    def accessibility(self, field: str) -> int:
+        """A ``wheelchair_*`` field as a :mod:`routing.tristate` code (empty: unknown)."""
+        number = self.integer(field, choices=frozenset(ACCESSIBILITY_FROM_GTFS))
+        return UNKNOWN if number is None else ACCESSIBILITY_FROM_GTFS[number]
+
     def number(
         self, field: str, *, required: bool = False, low: float = -np.inf, high: float = np.inf
     ) -> float:
@@ -663,7 +674,7 @@ def _read_stops(source: _Source) -> dict[str, Stop]:
             stop_lon=row.number("stop_lon", required=located, low=-180.0, high=180.0),
             location_type=location_type,
             parent_station=parent,
-            wheelchair_boarding=row.integer("wheelchair_boarding", default=0, choices=(0, 1, 2)),
+            wheelchair_boarding=row.accessibility("wheelchair_boarding"),
             stop_code=row.text("stop_code"),
             stop_desc=row.text("stop_desc"),
             platform_code=row.text("platform_code"),
@@ -834,9 +845,7 @@ def _read_trips(
             direction_id=row.integer("direction_id", choices=(0, 1)),
             block_id=row.text("block_id"),
             shape_id=shape_id,
-            wheelchair_accessible=row.integer(
-                "wheelchair_accessible", default=0, choices=(0, 1, 2)
-            ),  # type: ignore[arg-type]
+            wheelchair_accessible=row.accessibility("wheelchair_accessible"),
         )
     return trips
 

@@ -49,7 +49,7 @@ from routing.deadline import accepts_deadline
 from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError, RoutingError
 from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
-from routing.transit.accessibility import NO, UNKNOWN, YES, TransitAccessibility, thin_by_share
+from routing.transit.accessibility import TransitAccessibility, thin_by_share
 from routing.transit.gtfs import Feed
 from routing.transit.mcraptor import TransitCosts, mc_raptor
 from routing.transit.raptor import (
@@ -66,6 +66,7 @@ from routing.transit.raptor import (
     stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
+from routing.tristate import CODES, NO, UNKNOWN, WORDS, YES
 
 ALMATY_TZ = "Asia/Almaty"
 _MODE = {
@@ -77,7 +78,6 @@ _MODE = {
     700: "bus",
     800: "trolleybus",
 }
-_TRI_WORD = {YES: "yes", NO: "no", UNKNOWN: "unknown"}
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class ServiceView(NamedTuple):
 
     timetable: Timetable
     links: _StopLinks
-    stop_wheelchair: np.ndarray  # per stop: 0 unknown, 1 yes, 2 no (overlays applied)
+    stop_wheelchair: np.ndarray  # per stop: a routing.tristate code (overlays applied)
     stop_tactile: np.ndarray  # per stop: tactile guidance, same codes
     trip_wheelchair: np.ndarray  # per trip, after low-floor shares
 
@@ -362,12 +362,12 @@ class TransitPlanner:
         return hit
 
     def _stop_facts(self, tt: Timetable) -> tuple[np.ndarray, np.ndarray]:
-        """Per stop: wheelchair boarding (0/1/2) and tactile guidance (0/1/2), overlays applied."""
+        """Per stop: wheelchair boarding and tactile guidance (tristate), overlays applied."""
         wheel = tt.stop_wheelchair.astype(np.int8).copy()
-        tactile = np.zeros(tt.n_stops, dtype=np.int8)
+        tactile = np.full(tt.n_stops, UNKNOWN, dtype=np.int8)
         for i, stop_id in enumerate(tt.stop_ids):
             extra = self.stop_extras.get(stop_id, {})
-            tactile[i] = {"yes": YES, "no": NO}.get(extra.get("tactile_paving", ""), UNKNOWN)
+            tactile[i] = CODES.get(extra.get("tactile_paving", ""), UNKNOWN)
             parent = tt.stop_parent[i]
             for key in (stop_id, tt.stop_ids[parent] if parent >= 0 else None):
                 facts = self.accessibility.stops.get(key) if key else None
@@ -380,7 +380,7 @@ class TransitPlanner:
         return wheel, tactile
 
     def _trip_wheelchair(self, tt: Timetable) -> np.ndarray:
-        """Per trip 0/1/2 after applying low-floor shares (see accessibility module)."""
+        """Per trip (tristate) after applying low-floor shares (see accessibility module)."""
         wheel = tt.trip_wheelchair.astype(np.int8).copy()
         for r, route_id in enumerate(tt.route_ids):
             share = self.accessibility.share_for(route_id, tt.route_short_names[r])
@@ -1049,8 +1049,8 @@ class TransitPlanner:
             "name": tt.stop_names[s],
             "lat": round(float(tt.stop_lat[s]), 6),
             "lon": round(float(tt.stop_lon[s]), 6),
-            "wheelchair_boarding": _TRI_WORD[int(view.stop_wheelchair[s])],
-            "tactile_guidance": _TRI_WORD[int(view.stop_tactile[s])],
+            "wheelchair_boarding": WORDS[int(view.stop_wheelchair[s])],
+            "tactile_guidance": WORDS[int(view.stop_tactile[s])],
         }
 
     def _walk_leg(
@@ -1283,7 +1283,7 @@ class TransitPlanner:
             "arrival": at(leg.alight_time).isoformat(),
             "duration_s": int(leg.alight_time - leg.board_time),
             "intermediate_stops": max(0, len(stops) - 2),
-            "accessible_vehicle": _TRI_WORD[int(view.trip_wheelchair[trip])],
+            "accessible_vehicle": WORDS[int(view.trip_wheelchair[trip])],
             "geometry": {
                 "type": "LineString",
                 "coordinates": [

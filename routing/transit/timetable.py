@@ -48,6 +48,7 @@ from routing.transit.gtfs import (
     Transfer,
     active_service_ids,
 )
+from routing.tristate import UNKNOWN
 
 DAY = 86_400
 
@@ -69,13 +70,14 @@ class Timetable:
     stop_location_type, stop_parent
         GTFS ``location_type`` and index of ``parent_station`` (-1 if none).
     stop_wheelchair
-        ``wheelchair_boarding`` 0 unknown / 1 yes / 2 no, a child's 0 taking its parent's.
+        ``wheelchair_boarding`` as a :mod:`routing.tristate` code, an unknown child taking
+        its parent's.
     route_ids, route_short_names, route_long_names, route_types
         Every route of the feed, in file order.
     trip_ids
         Feed ``trip_id`` of each trip; repeated for trips expanded from ``frequencies.txt``.
     trip_pattern, trip_route, trip_wheelchair, trip_direction, trip_headsigns
-        Per trip; ``trip_wheelchair`` is ``wheelchair_accessible`` 0/1/2 and
+        Per trip; ``trip_wheelchair`` is ``wheelchair_accessible`` (a tristate code) and
         ``trip_direction`` is -1 where ``direction_id`` is empty.
     trip_day_offset
         0 for trips of ``service_date``, -86400 for those of the day before, +86400 for
@@ -195,9 +197,9 @@ class Timetable:
         stops = [feed.stops[s] for s in stop_ids]
         parent = np.array([stop_index.get(s.parent_station, -1) for s in stops], dtype=np.int32)
         wheelchair = np.array([s.wheelchair_boarding for s in stops], dtype=np.int8)
-        # Children with 0 inherit from their parent (boarding area -> platform -> station).
+        # Unknown children inherit from their parent (boarding area -> platform -> station).
         for _ in range(3):
-            inherit = (wheelchair == 0) & (parent >= 0)
+            inherit = (wheelchair == UNKNOWN) & (parent >= 0)
             wheelchair[inherit] = wheelchair[parent[inherit]]
 
         route_ids = tuple(feed.routes)

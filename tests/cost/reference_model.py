@@ -31,6 +31,7 @@ from routing.cost.model import (
     EdgeCosts,
 )
 from routing.graph import attributes as at
+from routing.tristate import NO, UNKNOWN, YES
 
 
 class ReferenceCostModel(cm.CostModel):
@@ -72,7 +73,7 @@ class ReferenceCostModel(cm.CostModel):
         step_count = e["step_count"]
         reluctance = np.where(steps, reluctance * p.stairs_reluctance, reluctance)
         if p.wheelchair:
-            blocked |= np.where(steps & (e["ramp"] != at.YES), BLOCK_STEPS, 0).astype(np.uint16)
+            blocked |= np.where(steps & (e["ramp"] != YES), BLOCK_STEPS, 0).astype(np.uint16)
             blocked |= np.where(e["conveying"], BLOCK_ESCALATOR, 0).astype(np.uint16)
         elif not p.allow_steps:
             blocked |= np.where(steps, BLOCK_STEPS, 0).astype(np.uint16)
@@ -121,7 +122,7 @@ class ReferenceCostModel(cm.CostModel):
                 blocked |= np.where(loose, BLOCK_SURFACE, 0).astype(np.uint16)
             else:
                 reluctance = np.where(loose, reluctance * p.unpaved_reluctance**2, reluctance)
-            unknown_surface = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != at.YES)
+            unknown_surface = (surface == at.SURFACE_UNKNOWN) & (e["wheelchair"] != YES)
             if p.wheelchair:
                 unknown |= np.where(unknown_surface & ~steps, UNKNOWN_SURFACE, 0).astype(np.uint16)
                 reluctance = np.where(
@@ -132,7 +133,7 @@ class ReferenceCostModel(cm.CostModel):
             blocked |= np.where(np.isfinite(width) & (width < p.min_width), BLOCK_WIDTH, 0).astype(
                 np.uint16
             )
-            blocked |= np.where(e["wheelchair"] == at.NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
+            blocked |= np.where(e["wheelchair"] == NO, BLOCK_WHEELCHAIR_NO, 0).astype(np.uint16)
             reluctance = np.where(e["wheelchair_limited"], reluctance * 1.5, reluctance)
 
         # Walking on a carriageway: with no sidewalk at all, or beside a separate one.
@@ -157,11 +158,11 @@ class ReferenceCostModel(cm.CostModel):
 
         # Lighting and tactile guidance.
         if p.unlit_reluctance > 1.0:
-            reluctance = np.where(e["lit"] == at.NO, reluctance * p.unlit_reluctance, reluctance)
-            unknown |= np.where(e["lit"] == at.UNKNOWN, UNKNOWN_LIT, 0).astype(np.uint16)
+            reluctance = np.where(e["lit"] == NO, reluctance * p.unlit_reluctance, reluctance)
+            unknown |= np.where(e["lit"] == UNKNOWN, UNKNOWN_LIT, 0).astype(np.uint16)
         if p.tactile_guide_reluctance < 1.0:
             reluctance = np.where(
-                e["tactile_guide"] == at.YES, reluctance * p.tactile_guide_reluctance, reluctance
+                e["tactile_guide"] == YES, reluctance * p.tactile_guide_reluctance, reluctance
             )
 
         # Crossing ways: cost by control, sound, tactile, kerb; spread by length share.

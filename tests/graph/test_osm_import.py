@@ -13,6 +13,7 @@ from routing.errors import DataError
 from routing.graph import attributes as at
 from routing.graph.osm_import import read_osm
 from routing.graph.pipeline import load_graph
+from routing.tristate import UNKNOWN, YES
 
 
 def test_almaty_import_reports_dangling_references(shared_data):
@@ -35,11 +36,11 @@ def test_helsinki_accessibility_tags_reach_the_graph(helsinki_graph):
     # Crossing nodes on roads became crossing edges (two directions each).
     mapped = (kind == at.WAY_KIND["crossing"]) & ~g.edge["crossing_built"] & g.edge["built"]
     assert mapped.sum() > 2 * 300
-    assert (g.edge["crossing_sound"][mapped] == at.YES).sum() > 2 * 10
-    assert ((g.edge["crossing_sound"] == at.YES) & (kind == at.WAY_KIND["crossing"])).sum() > 10
-    assert (g.edge["crossing_tactile"] != at.UNKNOWN).sum() > 0
+    assert (g.edge["crossing_sound"][mapped] == YES).sum() > 2 * 10
+    assert ((g.edge["crossing_sound"] == YES) & (kind == at.WAY_KIND["crossing"])).sum() > 10
+    assert (g.edge["crossing_tactile"] != UNKNOWN).sum() > 0
     assert g.node["elevator"].sum() > 0
-    assert (g.edge["wheelchair"] != at.UNKNOWN).sum() > 0
+    assert (g.edge["wheelchair"] != UNKNOWN).sum() > 0
 
 
 def test_osm_xml_and_bz2_give_the_same_graph(tmp_path):

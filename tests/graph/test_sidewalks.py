@@ -15,6 +15,7 @@ from routing.graph.build import build_walk_graph, ramp_code
 from routing.graph.compiled import CompiledGraph
 from routing.graph.osm_import import read_osm
 from routing.graph.pipeline import load_graph
+from routing.tristate import NO, UNKNOWN, YES
 
 CROSSING = at.WAY_KIND["crossing"]
 
@@ -136,11 +137,11 @@ def test_tram_crossing_is_a_priced_rail_crossing(mapped):
 @pytest.mark.parametrize(
     ("tags", "expected"),
     [
-        ({"highway": "steps", "ramp:wheelchair": "separate"}, at.NO),
-        ({"highway": "steps", "ramp": "yes", "ramp:wheelchair": "no"}, at.NO),
-        ({"highway": "steps", "ramp": "yes", "ramp:bicycle": "yes"}, at.UNKNOWN),
-        ({"highway": "steps", "ramp": "yes"}, at.YES),
-        ({"highway": "steps", "ramp:wheelchair": "yes"}, at.YES),
+        ({"highway": "steps", "ramp:wheelchair": "separate"}, NO),
+        ({"highway": "steps", "ramp": "yes", "ramp:wheelchair": "no"}, NO),
+        ({"highway": "steps", "ramp": "yes", "ramp:bicycle": "yes"}, UNKNOWN),
+        ({"highway": "steps", "ramp": "yes"}, YES),
+        ({"highway": "steps", "ramp:wheelchair": "yes"}, YES),
     ],
 )
 def test_ramp_rule(tags, expected):

@@ -15,6 +15,7 @@ from routing.network import StreetNetwork
 from routing.scenario import ScenarioData, load_scenario, parse_scenario, run_scenario
 from routing.scenario.edits import EditedNetwork, SiteIndex, apply_street_edits
 from routing.scenario.spec import scenario_schema, transit_supported
+from routing.tristate import YES
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = {"cell_m": 250, "trip_radius_m": 800}  # Helsinki centre: ~30 origins
@@ -155,7 +156,7 @@ def test_an_audible_signal_at_a_crossing_a_blind_route_uses_lowers_its_cost(hels
     e = g.edge
     silent = np.flatnonzero((e["kind"] == at.WAY_KIND["crossing"])
                             & (e["crossing_kind"] == at.CROSSING_SIGNALS)
-                            & (e["crossing_sound"] != at.YES))  # fmt: skip
+                            & (e["crossing_sound"] != YES))  # fmt: skip
     # A blind route over a silent signalled crossing: from one end of it to 150 m beyond.
     route = None
     for edge in silent[:: max(len(silent) // 40, 1)]:

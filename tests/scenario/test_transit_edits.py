@@ -29,6 +29,7 @@ from routing.scenario.transit import (
     travel_times,
 )
 from routing.transit.planner import TransitPlanner
+from routing.tristate import NO, UNKNOWN, YES
 
 STOPS = {
     "RMBK": ("Raiymbek batyr", 43.27111, 76.94466),
@@ -226,9 +227,9 @@ def test_a_share_marks_trips_evenly_by_departure(planner):
                                & (tt.trip_direction == direction))  # fmt: skip
         first = np.array([tt.trip_stop_times(int(t))[2][0] for t in trips])
         flags = view.trip_wheelchair[trips[np.argsort(first)]]
-        assert flags.tolist() == [2, 1] * (len(trips) // 2)  # every second bus, in order
+        assert flags.tolist() == [NO, YES] * (len(trips) // 2)  # every second bus, in order
     metro = np.flatnonzero(tt.trip_route == tt.route_ids.index("M"))
-    assert (view.trip_wheelchair[metro] == 1).all()  # '*' means buses, not the metro
+    assert (view.trip_wheelchair[metro] == YES).all()  # '*' means buses, not the metro
 
 
 def test_elevator_out_of_service_removes_the_station_for_wheelchair_users(planner):
@@ -255,7 +256,7 @@ def test_new_station_appears_in_journeys_with_the_given_run_times(planner):
     lat, lon = 43.2563, 76.9466  # between Zhibek Zholy and Almaly
     edit = NewStation("M1", "NEW", "New station", lat, lon, after="ZZ", before="ALM",
                       run_from_previous_s=60, run_to_next_s=70, dwell_s=20,
-                      wheelchair_boarding=1)  # fmt: skip
+                      wheelchair_boarding=YES)  # fmt: skip
     edited = apply_transit_edits(planner, [edit])
     assert "NEW" not in planner.feed.stops and len(planner.timetable(DAY).stop_ids) == 6
     tt = edited.timetable(DAY)
@@ -396,8 +397,8 @@ def test_the_example_scenarios_apply_to_the_almaty_feed(almaty_planner):
     view = after_buses.search_inputs(near, near, DAY, WHEELCHAIR).view
     tt = view.timetable
     bus = np.isin(tt.route_types[tt.trip_route], [3, 11])
-    assert bus.sum() > 1000 and (view.trip_wheelchair[bus] == 1).all()
-    assert (before.trip_wheelchair[bus] == 0).all()  # unknown in the base feed
+    assert bus.sum() > 1000 and (view.trip_wheelchair[bus] == YES).all()
+    assert (before.trip_wheelchair[bus] == UNKNOWN).all()  # unknown in the base feed
     assert (view.trip_wheelchair[~bus] == before.trip_wheelchair[~bus]).all()  # metro as was
     alm = tt.stop_index["metro:ALM"]
     view = (
@@ -405,6 +406,6 @@ def test_the_example_scenarios_apply_to_the_almaty_feed(almaty_planner):
         .search_inputs(near, near, DAY, WHEELCHAIR)
         .view
     )
-    assert before.stop_wheelchair[alm] == 0 and view.stop_wheelchair[alm] == 2
+    assert before.stop_wheelchair[alm] == UNKNOWN and view.stop_wheelchair[alm] == NO
     changed = np.flatnonzero(view.stop_wheelchair != before.stop_wheelchair)
     assert changed.tolist() == [alm]

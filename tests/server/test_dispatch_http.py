@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from routing.dispatch.storage import DispatchStore
 from server import create_app
 
 VEHICLES = [
@@ -65,7 +68,7 @@ def dispatch_app(router, shared_data, tmp_path):
     return make
 
 
-def test_plan_replan_and_restart(dispatch_app):
+def test_plan_replan_and_restart(dispatch_app, tmp_path):
     client = dispatch_app().test_client()
     assert client.post("/dispatch/vehicles", json={"vehicles": VEHICLES}).status_code == 201
     assert client.post("/dispatch/bookings", json={"bookings": BOOKINGS}).status_code == 201
@@ -129,15 +132,26 @@ def test_plan_replan_and_restart(dispatch_app):
     assert again["result"]["plan"]["locked"]
     assert all(s["start"] >= 9 * 3600 + 300 for key, (_, s) in new.items() if key[0] == "b4")
 
-    # A restart (a new app on the same database) still has everything.
+    # A restart (a new app on the same database) still has everything, and runs the plan
+    # queued when the server stopped.
+    queued = DispatchStore(f"sqlite:///{tmp_path / 'dispatch.sqlite'}").new_plan(
+        {"time_limit": 1.0}, None
+    )
     client2 = dispatch_app().test_client()
     assert [b["id"] for b in client2.get("/dispatch/bookings").get_json()["bookings"]] == [
         "b1",
         "b2",
         "b4",
     ]
+    give_up = time.monotonic() + 600  # only keeps a broken job from hanging the suite
+    while (plan := client2.get(f"/dispatch/plans/{queued}").get_json())["status"] in (
+        "queued", "running"
+    ) and time.monotonic() < give_up:
+        time.sleep(0.2)
+    assert plan["status"] == "done", plan
+    assert plan["result"]["kpis"]["served"] == 3  # b1, b2 and the late b4
     plans = client2.get("/dispatch/plans").get_json()["plans"]
-    assert [p["status"] for p in plans] == ["done", "done"]
+    assert [p["status"] for p in plans] == ["done", "done", "done"]
     assert client2.get(f"/dispatch/plans/{again['id']}").get_json()["result"]["kpis"]["served"] == 3
 
 

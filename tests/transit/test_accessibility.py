@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from routing.errors import OverlayError
-from routing.transit.accessibility import NO, UNKNOWN, YES, read_transit_overlays, thin_by_share
+from routing.transit.accessibility import read_transit_overlays, thin_by_share
+from routing.tristate import NO, UNKNOWN, YES
 
 
 def test_route_and_stop_files(tmp_path):
@@ -16,6 +17,7 @@ def test_route_and_stop_files(tmp_path):
     stops.write_text(
         "stop_id,wheelchair_boarding,elevator,tactile_navigation\n"
         "metro:ABA,,yes,yes\nmetro:ALM,,out_of_service,\nbus:1,no,,\n"
+        "bus:2,2,,1\nbus:3,1,,0\n"  # GTFS's numbers: 2 no, 1 yes, 0 unknown
     )
     acc = read_transit_overlays([routes, stops])
     assert acc.share_for("bus:32", "32") == 0.6
@@ -25,6 +27,9 @@ def test_route_and_stop_files(tmp_path):
     assert acc.stops["metro:ALM"].wheelchair == NO
     assert acc.stops["bus:1"].wheelchair == NO
     assert acc.stops["metro:ALM"].tactile_navigation == UNKNOWN
+    assert acc.stops["metro:ALM"].elevator_out_of_service
+    assert (acc.stops["bus:2"].wheelchair, acc.stops["bus:2"].tactile_navigation) == (NO, YES)
+    assert (acc.stops["bus:3"].wheelchair, acc.stops["bus:3"].tactile_navigation) == (YES, UNKNOWN)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +40,7 @@ def test_route_and_stop_files(tmp_path):
         ("route,low_floor_share\n,0.5\n", 2, "route"),
         ("route,low_floor_share,colour\n32,0.5,red\n", 1, "colour"),
         ("stop_id,elevator\nmetro:ABA,maybe\n", 2, "elevator"),
+        ("stop_id,step_free\nmetro:ABA,-1\n", 2, "step_free"),  # not a GTFS number
         ("stop_id,lift\nmetro:ABA,yes\n", 1, "lift"),
         ("name,share\nx,1\n", 1, "header"),
     ],

@@ -20,6 +20,7 @@ from routing.transit.gtfs import (
     load_feed,
     parse_time,
 )
+from routing.tristate import NO, UNKNOWN
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
 
@@ -55,14 +56,14 @@ def test_reads_every_table(feed: Feed) -> None:
     assert len(feed.stops) == 12
     assert feed.stops["B5"].stop_name == "Abai, metro bus"  # quoted comma
     assert feed.stops["M_ABAI"].parent_station == "ST_ABAI"
-    assert feed.stops["M_ABAI"].wheelchair_boarding == 0  # as written; inheritance is later
+    assert feed.stops["M_ABAI"].wheelchair_boarding == UNKNOWN  # as written; inheritance is later
     assert feed.stops["ST_ABAI"].location_type == 1
     assert feed.stops["E_ABAI"].location_type == 2
     assert feed.stops["M_RAIYM"].platform_code == "1"
     assert feed.routes["M1"].route_type == 1
     assert feed.routes["R12"].route_short_name == "12"
-    assert feed.trips["R12_0900"].wheelchair_accessible == 2
-    assert feed.trips["N1_2340"].wheelchair_accessible == 0
+    assert feed.trips["R12_0900"].wheelchair_accessible == NO  # GTFS 2
+    assert feed.trips["N1_2340"].wheelchair_accessible == UNKNOWN  # GTFS 0
     assert feed.trips["X9_1000"].direction_id is None
     assert feed.trips["R12_0800"].shape_id == "SH12"
     assert feed.calendars["WD"].weekdays == (True,) * 5 + (False,) * 2

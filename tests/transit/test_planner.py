@@ -14,6 +14,7 @@ from routing.cost import get_profile
 from routing.errors import InvalidInputError, NoRouteError
 from routing.transit.accessibility import read_transit_overlays
 from routing.transit.planner import TransitPlanner, parse_departure
+from routing.tristate import NO
 
 NEAR_RAIYMBEK = (43.2725, 76.9440)
 NEAR_MOMYSHULY = (43.2150, 76.8390)
@@ -144,7 +145,7 @@ def test_wheelchair_skips_stops_tagged_wheelchair_no(almaty_planner):
     tt, _, stop_wc, _, _ = almaty_planner._prepared(
         dt.date(2026, 12, 7), get_profile("wheelchair_manual")
     )
-    blocked = {tt.stop_ids[i] for i in np.flatnonzero(stop_wc == 2)}
+    blocked = {tt.stop_ids[i] for i in np.flatnonzero(stop_wc == NO)}
     assert len(blocked) >= 5  # the real OSM stops tagged wheelchair=no
     for stop_id in sorted(blocked)[:3]:
         s = tt.stop_index[stop_id]

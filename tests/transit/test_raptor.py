@@ -34,6 +34,7 @@ from routing.transit.raptor import (
     stop_arrivals_by_departure,
 )
 from routing.transit.timetable import Timetable
+from routing.tristate import YES
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
 TUESDAY = dt.date(2024, 3, 5)
@@ -105,7 +106,7 @@ def test_allowed_trip_hides_trips_that_are_not_wheelchair_accessible(tt: Timetab
     everyone = raptor(tt, access, egress, at("08:55:00"))
     assert [trip_named(tt, leg.trip) for leg in everyone[0].transit_legs] == ["R12_0900"]
     assert everyone[0].arrival_time == at("09:51:00")
-    wheelchair = RaptorOptions(allowed_trip=tt.trip_wheelchair == 1)
+    wheelchair = RaptorOptions(allowed_trip=tt.trip_wheelchair == YES)
     assert raptor(tt, access, egress, at("08:55:00"), wheelchair) == []  # 09:00 bus: no ramp
     # Earlier, every vehicle of both journeys is accessible.
     both = raptor(tt, access, {**egress, s["M_RAIYM"]: 120}, at("07:55:00"), wheelchair)
@@ -115,7 +116,7 @@ def test_allowed_trip_hides_trips_that_are_not_wheelchair_accessible(tt: Timetab
 def test_allowed_board_and_alight_follow_stop_accessibility(tt: Timetable) -> None:
     s = tt.stop_index
     access, egress = {s["B1"]: 120}, {s["B4"]: 60, s["M_RAIYM"]: 120}
-    step_free = tt.stop_wheelchair == 1  # B5 is unknown (0): not assumed accessible
+    step_free = tt.stop_wheelchair == YES  # B5 is unknown: not assumed accessible
     options = RaptorOptions(allowed_board=step_free, allowed_alight=step_free)
     journeys = raptor(tt, access, egress, at("07:55:00"), options)
     assert [(j.n_transit_legs, j.arrival_time) for j in journeys] == [(1, at("08:51:00"))]

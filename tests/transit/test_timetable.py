@@ -13,6 +13,7 @@ from transit_oracle import random_feed_tables, write_tables
 
 from routing.transit.gtfs import Feed, load_feed, parse_time
 from routing.transit.timetable import DAY, NO_TRANSFER, Timetable
+from routing.tristate import NO, UNKNOWN, YES
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
 TUESDAY = dt.date(2024, 3, 5)
@@ -236,11 +237,11 @@ def test_stop_index_of_patterns_and_events(tuesday: Timetable) -> None:
 
 def test_stop_wheelchair_inherits_from_the_parent_station(tuesday: Timetable) -> None:
     value = {s: int(tuesday.stop_wheelchair[tuesday.stop_index[s]]) for s in tuesday.stop_ids}
-    assert value["M_ABAI"] == 1  # 0 on the platform, 1 on its station
-    assert value["M_ALMALY"] == 2  # 0 on the platform, 2 on its station
-    assert value["M_RAIYM"] == 1  # its own value wins over the station's 0
-    assert value["B5"] == 0  # no parent: stays unknown
-    assert value["B3"] == 2
+    assert value["M_ABAI"] == YES  # unknown on the platform, yes on its station
+    assert value["M_ALMALY"] == NO  # unknown on the platform, no on its station
+    assert value["M_RAIYM"] == YES  # its own value wins over the station's unknown
+    assert value["B5"] == UNKNOWN  # no parent: stays unknown
+    assert value["B3"] == NO
     assert tuesday.stop_parent[tuesday.stop_index["M_ABAI"]] == tuesday.stop_index["ST_ABAI"]
     assert tuesday.stop_parent[tuesday.stop_index["B1"]] == -1
 
@@ -249,7 +250,7 @@ def test_trips_describe_themselves(tuesday: Timetable) -> None:
     (early,) = trips_of(tuesday, "R12_0800")
     (late,) = trips_of(tuesday, "R12_0900")
     (night,) = [t for t in trips_of(tuesday, "N1_2340") if tuesday.trip_day_offset[t] == 0]
-    assert tuesday.trip_wheelchair[[early, late, night]].tolist() == [1, 2, 0]
+    assert tuesday.trip_wheelchair[[early, late, night]].tolist() == [YES, NO, UNKNOWN]
     assert tuesday.trip_label(early) == "12 → Raiymbek"
     assert tuesday.route_short_names[tuesday.trip_route[early]] == "12"
     assert tuesday.route_long_names[tuesday.trip_route[early]] == "Dostyk - Raiymbek"

@@ -27,6 +27,8 @@ from datasets.almaty.command import gtfs_build_command, main
 from datasets.almaty.feed import FIELDS, FeedBuildResult, build_almaty_feed, write_gtfs_zip
 from datasets.almaty.service import load_service_config
 from routing.errors import DataError
+from routing.transit.gtfs import ACCESSIBILITY_FROM_GTFS, load_feed
+from routing.tristate import NO, UNKNOWN, YES
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +129,7 @@ def _gtfs_errors(feed: gk.Feed) -> list[str]:
         stops["stop_lat"].between(-90, 90).all() and stops["stop_lon"].between(-180, 180).all()
     ):
         errors.append("stops: coordinates out of range")
-    if not stops["wheelchair_boarding"].isin([0, 1, 2]).all():
+    if not stops["wheelchair_boarding"].isin(list(ACCESSIBILITY_FROM_GTFS)).all():
         errors.append("stops: wheelchair_boarding not in 0/1/2")
 
     required(routes, ["route_id", "agency_id", "route_type"], "routes")
@@ -400,18 +402,19 @@ def test_bus_timing_follows_configured_speed_and_headways(feed: gk.Feed) -> None
 
 def test_wheelchair_boarding_follows_the_osm_tag(feed: gk.Feed, osm_stops: dict) -> None:
     stops = feed.stops.set_index("stop_id")
-    expected = {"yes": 1, "no": 2, "limited": 0, None: 0}
+    expected = {"yes": YES, "no": NO, "limited": UNKNOWN, None: UNKNOWN}
     seen = set()
     for osm_id, e in osm_stops.items():
         tag = e.get("tags", {}).get("wheelchair")
         if tag in seen:
             continue
         seen.add(tag)
-        assert int(stops.loc[f"bus:{osm_id}", "wheelchair_boarding"]) == expected[tag], osm_id
+        written = int(stops.loc[f"bus:{osm_id}", "wheelchair_boarding"])
+        assert ACCESSIBILITY_FROM_GTFS[written] == expected[tag], osm_id
     assert seen == set(expected)
-    assert wheelchair_boarding_code("designated") == 1
-    assert wheelchair_boarding_code("limited", limited_as=1) == 1
-    assert wheelchair_boarding_code("bogus") == 0
+    assert wheelchair_boarding_code("designated") == YES
+    assert wheelchair_boarding_code("limited", limited_as=YES) == YES
+    assert wheelchair_boarding_code("bogus") == UNKNOWN
 
 
 def test_accessibility_tags_are_kept(feed_zip: Path, osm_stops: dict) -> None:
@@ -559,6 +562,9 @@ def test_service_config_overrides_and_errors(shared_data: Path, tmp_path: Path) 
             "low_floor_share": 1,
         }
     }
+    # GTFS numbers in the config (2 no, 1 yes): read as facts, written back as numbers.
+    raw["metro"].update(wheelchair_boarding=2, wheelchair_accessible=1)
+    raw["stops"]["wheelchair_limited_as"] = 1
     path = tmp_path / "service.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     result = build_almaty_feed(shared_data, service_config=path)
@@ -567,8 +573,29 @@ def test_service_config_overrides_and_errors(shared_data: Path, tmp_path: Path) 
         ("05:30:00", "24:30:00", 300)
     }
     trips = [t for t in result.table("trips") if t["route_id"] == "bus:1"]
-    assert {t["wheelchair_accessible"] for t in trips} == {1}
+    assert {t["wheelchair_accessible"] for t in trips} == {YES}
     assert result.report["bus"]["route_overrides"] == ["1"]
+    written = load_feed(write_gtfs_zip(result, tmp_path / "feed.zip"))
+    by_route = {
+        route: {t.wheelchair_accessible for t in written.trips.values() if t.route_id == route}
+        for route in ("bus:1", "metro:L1")
+    }
+    assert by_route == {"bus:1": {YES}, "metro:L1": {YES}}
+    stops = written.stops.values()
+    assert {s.wheelchair_boarding for s in stops if s.stop_id.startswith("metro:")} == {NO}
+    limited = [s for s in result.table("stop_accessibility") if s["wheelchair"] == "limited"]
+    assert limited and all(written.stops[s["stop_id"]].wheelchair_boarding == YES for s in limited)
+    with zipfile.ZipFile(tmp_path / "feed.zip") as z:
+        stops_txt = z.read("stops.txt").decode("utf-8")
+    numbers = {row["wheelchair_boarding"] for row in csv.DictReader(io.StringIO(stops_txt))}
+    assert numbers == {"0", "1", "2"}  # GTFS's numbers on disk
+
+    raw["metro"]["wheelchair_boarding"] = -1  # a tristate code is not a GTFS number
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        build_almaty_feed(shared_data, service_config=path)
+    assert info.value.field == "metro.wheelchair_boarding"
+    raw["metro"]["wheelchair_boarding"] = 0
 
     raw["bus"]["default"]["bands"][1]["start"] = "08:00"  # overlaps the morning band
     path.write_text(json.dumps(raw), encoding="utf-8")
