@@ -197,7 +197,8 @@ def _build(osm: Path, dem: Sequence[Path], folder: Path) -> dict:
         started = time.perf_counter()
         out = subprocess.run([str(bin_dir() / "valhalla_build_tiles"), "-c",
                               str(work / "build.json"), "-j", "1", str(osm)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+                             capture_output=True, text=True, check=True,
+                             cwd=work)  # it writes duplicateways.txt where it runs  # fmt: skip
         seconds = time.perf_counter() - started
         log = out.stdout + out.stderr
         found = {name: int(m.group(1)) for name, pattern in (
