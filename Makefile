@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data web browser postgres nginx run test lint bench gtfs clean
+.PHONY: all venv data web browser postgres nginx run test lint bench bench-valhalla gtfs clean
 
 all: test
 
@@ -74,12 +74,25 @@ test: venv data web browser postgres nginx
 lint: venv
 	$(BIN)/python -m ruff check .
 
-bench: venv data
+# Benchmark peers (Valhalla), installed for `make bench` only: the `bench` extra.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: venv data $(BENCH_STAMP)
 	mkdir -p .benchmarks
 	$(BIN)/python -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
 		--benchmark-json=.benchmarks/latest.json \
 		--benchmark-columns=min,median,mean,max,rounds --benchmark-sort=name
 	$(BIN)/python benchmarks/ratios.py .benchmarks/latest.json
+
+# Valhalla beside us only (benchmarks/test_valhalla_peer.py), with the ratios.
+bench-valhalla: venv data $(BENCH_STAMP)
+	mkdir -p .benchmarks
+	$(BIN)/python -m pytest benchmarks/test_valhalla_peer.py -q -p no:cacheprovider \
+		--benchmark-only --benchmark-json=.benchmarks/valhalla.json --benchmark-sort=name
+	$(BIN)/python benchmarks/ratios.py .benchmarks/valhalla.json
 
 gtfs: venv data
 	$(BIN)/inclusive-routing gtfs build --out data/gtfs/almaty-gtfs.zip
