@@ -1,4 +1,4 @@
-"""The street-search service beside networkx (and Valhalla where it can run), one run.
+"""The street-search service beside networkx, one run.
 
 Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-only``, then
 ``python benchmarks/ratios.py <json>`` prints median ratios against each baseline kind:
@@ -16,14 +16,11 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
 - the server's resident memory after routing with all six profiles is printed and stored in
   ``extra_info`` of ``test_server_rss_after_all_profiles`` (a subprocess, measured once).
 
-Valhalla: pyvalhalla 3.9.1 publishes no wheel for this Python (3.11); its source
-distribution needs the full C++ build (CMake, Boost, protobuf, ...), which this machine
-cannot do offline, so ``test_valhalla_matrix`` is skipped with that reason.
+Valhalla on the same OSM file and points: ``benchmarks/test_valhalla_peer.py``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -130,12 +127,6 @@ def test_matrix_2000_float32(benchmark, almaty_router):
     benchmark.extra_info.update(city="almaty", profile="walk-2000", kind="ours_matrix_2000")
     found = benchmark.pedantic(run, rounds=1, iterations=1)
     assert found.cost.dtype == np.float32 and found.reachable.mean() > 0.5
-
-
-def test_valhalla_matrix():
-    if importlib.util.find_spec("valhalla") is None:
-        pytest.skip("pyvalhalla 3.9.1 has no wheel for Python 3.11 (only the C++ source "
-                    "distribution, which needs CMake, Boost and protobuf to build); not run")
 
 
 # -- isochrone ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from routing.cost.profiles import Profile
-from routing.deadline import accepts_deadline
+from routing.deadline import accepts_deadline, checkpoint
 from routing.network import SearchTree, StreetNetwork
 from routing.snapping import Snap
 
@@ -129,6 +129,7 @@ def isochrone(
     """Walking isochrones from ``origin`` for each of ``minutes``."""
     limit_s = max(minutes) * 60.0
     tree = network.tree([origin], profile, limit=limit_s * max_cost_per_second(network, profile))
+    checkpoint("the isochrone's street search")
     x, y, t = reached_points(network, tree, limit_s)
     return Isochrone(profile, origin, "walk", contours_from_points(network, x, y, t, minutes,
                                                                   cell_m=cell_m))  # fmt: skip
@@ -150,11 +151,13 @@ def contours_from_points(network, x, y, t, minutes: Sequence[float], *, cell_m: 
     iy = np.floor((y - y0) / cell_m).astype(np.int64)
     np.minimum.at(grid, (iy, ix), t)
     grid = grey_erosion(grid, size=(3, 3))  # each reached cell lends its time to its neighbours
+    checkpoint("the isochrone's grid")
     gx = x0 + (np.arange(nx_) + 0.5) * cell_m
     gy = y0 + (np.arange(ny_) + 0.5) * cell_m
     gen = contourpy.contour_generator(gx, gy, grid, fill_type=contourpy.FillType.OuterOffset)
     contours = []
     for m in sorted(minutes, reverse=True):
+        checkpoint("a contour")
         polys, offsets = gen.filled(-1.0, m * 60.0)
         polygons = []
         for pts, offs in zip(polys, offsets, strict=True):

@@ -57,7 +57,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
-    threads: int = 32
+    threads: int = 40  # at least server.overload.threads_needed (38 by default)
     timeout_s: int = 60
     max_requests: int = 0
     keepalive_s: int = 5

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.deadline import checkpoint
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,
@@ -425,6 +426,7 @@ class _McSearch:
             live = np.flatnonzero(~beaten(ready.time, ready.cost, ready.unknown))
             if len(live) == 0:
                 break
+            checkpoint("a McRAPTOR round")
             # --- boardings: every pattern through the label's stop, earliest trip per class
             counts = tt.stop_ps_ptr[ready.stop[live] + 1] - tt.stop_ps_ptr[ready.stop[live]]
             owner = np.repeat(live, counts)
