@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 STAMP := $(VENV)/.installed
 
-.PHONY: all venv data web browser postgres run test lint bench gtfs clean
+.PHONY: all venv data web browser postgres nginx run test lint bench bench-valhalla gtfs clean
 
 all: test
 
@@ -38,6 +38,11 @@ web: $(VENDOR)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+# Debian's nginx for the test of the production front (deploy/nginx.conf, slow clients).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
 # Link (never copy into git) the real data from ../shared/data; say clearly if it is absent.
 data:
 	@if [ ! -d "$(SHARED)/almaty" ]; then \
@@ -62,19 +67,32 @@ postgres:
 run: venv data web
 	$(BIN)/inclusive-routing serve --host $(HOST) --port $(PORT)
 
-test: venv data web browser postgres
+test: venv data web browser postgres nginx
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider --benchmark-disable --timeout=900
 
 lint: venv
 	$(BIN)/python -m ruff check .
 
-bench: venv data
+# Benchmark peers (Valhalla), installed for `make bench` only: the `bench` extra.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: venv data $(BENCH_STAMP)
 	mkdir -p .benchmarks
 	$(BIN)/python -m pytest benchmarks -q -p no:cacheprovider --benchmark-only \
 		--benchmark-json=.benchmarks/latest.json \
 		--benchmark-columns=min,median,mean,max,rounds --benchmark-sort=name
 	$(BIN)/python benchmarks/ratios.py .benchmarks/latest.json
+
+# Valhalla beside us only (benchmarks/test_valhalla_peer.py), with the ratios.
+bench-valhalla: venv data $(BENCH_STAMP)
+	mkdir -p .benchmarks
+	$(BIN)/python -m pytest benchmarks/test_valhalla_peer.py -q -p no:cacheprovider \
+		--benchmark-only --benchmark-json=.benchmarks/valhalla.json --benchmark-sort=name
+	$(BIN)/python benchmarks/ratios.py .benchmarks/valhalla.json
 
 gtfs: venv data
 	$(BIN)/inclusive-routing gtfs build --out data/gtfs/almaty-gtfs.zip

@@ -23,6 +23,12 @@ BASELINES = {
     "ours_http_test_client": ("ours_inprocess", "in-process/http"),
     "ours_http_gunicorn": ("ours_inprocess", "in-process/http"),
     "ours_scenario_transit": ("distribution_per_origin", "per-origin/ours"),
+    # benchmarks/test_valhalla_peer.py: Valhalla on the same OSM file and points
+    "ours_peer_matrix": ("valhalla_matrix", "valhalla/ours"),
+    "ours_peer_isochrone": ("valhalla_isochrone", "valhalla/ours"),
+    "ours_peer_route": ("valhalla_route", "valhalla/ours"),
+    "ours_peer_http": ("valhalla_http", "valhalla/ours"),
+    "ours_peer_new_value": ("valhalla_new_value", "valhalla/ours"),
 }
 
 
@@ -53,6 +59,10 @@ def main(path: str) -> None:
             ratio = (f"  (graph {info['te_nodes']} nodes, {info['te_edges']} arcs, "
                      f"built in {info['te_build_s']} s)")  # fmt: skip
         print(f"{name:70s} median {median_ms:9.3f} ms{ratio}")
+        if "note" in info:  # what a figure alone does not say (e.g. peer differences)
+            min_ms = next(b["stats"]["min"] * 1000 for b in data["benchmarks"]
+                          if b["name"] == name)  # fmt: skip
+            print(f"    min {min_ms:.3f} ms, load {info.get('load', '?')}: {info['note']}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ Three ways to the same 50 seeded Almaty pairs, walk profile, one run:
   keep-alive loopback connection, as a client sees it.
 
 ``python benchmarks/ratios.py <json>`` prints each HTTP median over the in-process one.
-Valhalla over HTTP is not measured here: pyvalhalla 3.9.1 has no wheel for Python 3.11
-(see ``test_network_speed.py``), and its server is not packaged for this machine.
+Valhalla over HTTP on the same pairs: ``benchmarks/test_valhalla_peer.py``.
 """
 
 from __future__ import annotations

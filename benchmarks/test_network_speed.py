@@ -1,4 +1,4 @@
-"""The street-search service beside networkx (and Valhalla where it can run), one run.
+"""The street-search service beside networkx, one run.
 
 Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-only``, then
 ``python benchmarks/ratios.py <json>`` prints median ratios against each baseline kind:
@@ -16,14 +16,11 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
 - the server's resident memory after routing with all six profiles is printed and stored in
   ``extra_info`` of ``test_server_rss_after_all_profiles`` (a subprocess, measured once).
 
-Valhalla: pyvalhalla 3.9.1 publishes no wheel for this Python (3.11); its source
-distribution needs the full C++ build (CMake, Boost, protobuf, ...), which this machine
-cannot do offline, so ``test_valhalla_matrix`` is skipped with that reason.
+Valhalla on the same OSM file and points: ``benchmarks/test_valhalla_peer.py``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -132,12 +129,6 @@ def test_matrix_2000_float32(benchmark, almaty_router):
     assert found.cost.dtype == np.float32 and found.reachable.mean() > 0.5
 
 
-def test_valhalla_matrix():
-    if importlib.util.find_spec("valhalla") is None:
-        pytest.skip("pyvalhalla 3.9.1 has no wheel for Python 3.11 (only the C++ source "
-                    "distribution, which needs CMake, Boost and protobuf to build); not run")
-
-
 # -- isochrone ---------------------------------------------------------------------------
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
@@ -225,25 +216,30 @@ def test_cost_model_new_value(benchmark, almaty_graph, kind):
 # -- memory ------------------------------------------------------------------------------
 _RSS_SCRIPT = """
 import json, sys
-from routing.graph.pipeline import load_graph
-from routing.router import StreetRouter
-from routing.cost import PROFILE_NAMES, get_profile
-from server import create_app
-osm, cache, dem = sys.argv[1], sys.argv[2], sys.argv[3:]
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+python = rss()
+from routing.cost import PROFILE_NAMES
+from server import BLUEPRINTS, create_app
+for module in BLUEPRINTS:
+    __import__(module)
+imports = rss()
+osm, cache, dem = sys.argv[1], sys.argv[2], sys.argv[3:]
 app = create_app({"OSM": osm, "DEM": dem, "CACHE_DIR": cache})
 loaded = rss()
 client = app.test_client()
 for name in PROFILE_NAMES:
     client.get("/route?from=43.2380,76.9455&to=43.2497,76.9454&profile=" + name)
-print(json.dumps({"loaded_mb": loaded, "after_six_profiles_mb": rss()}))
+print(json.dumps({"python_mb": python, "imports_mb": imports, "loaded_mb": loaded,
+                  "after_six_profiles_mb": rss()}))
 """
 
 
-def test_server_rss_after_all_profiles(benchmark, shared_data, graph_cache):
+def test_server_rss_after_all_profiles(benchmark, shared_data, graph_cache, almaty_graph):
+    """A server process started from the graph cache (``almaty_graph`` fills it first: a
+    process that builds the graph holds the build's memory too)."""
     dem = sorted((shared_data / "almaty" / "dem").glob("*.hgt.zip"))
     osm = shared_data / "almaty/osm/almaty-2012.osm.pbf"
     cmd = [sys.executable, "-c", _RSS_SCRIPT, str(osm), str(graph_cache), *map(str, dem)]

@@ -3,7 +3,7 @@
 Built from the reached edges, not from a hull. One search from the snapped origin gives
 every node's seconds along the profile's cheapest path (Valhalla's ``secs`` beside its
 ``cost``). Every edge leaving a reached node is walked as far as time allows: its sample
-points (the snapping index's, every 10 m) carry the time at which they are reached. The
+points (every 10 m, see ``EdgeSampler.samples``) carry the time at which they are reached. The
 points are binned into a grid of ``cell_m`` cells holding the earliest time, spread to
 neighbouring cells (so a street is a band about a cell wide on each side, and a node
 reached in time sits inside its band), and each limit is a filled contour of that grid
@@ -17,12 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import contourpy
 import numpy as np
-from scipy.ndimage import grey_erosion
 
 from routing.cost.profiles import Profile
-from routing.deadline import accepts_deadline
+from routing.deadline import accepts_deadline, checkpoint
 from routing.network import SearchTree, StreetNetwork
 from routing.snapping import Snap
 
@@ -96,18 +94,11 @@ def reached_points(network: StreetNetwork, tree: SearchTree, limit_s: float):
     t_zero = np.concatenate([t_zero, extra_zero])
     if not len(edge_ids):
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    # The samples of those edges (sample_edge is sorted, so each edge's are one run); an
-    # edge without samples of its own uses those of its opposite, fractions flipped.
+    # The sample points of those edges; an edge without samples of its own uses those of
+    # its opposite, fractions flipped.
     flipped = ~sampler.sampled[edge_ids]
     sampled_ids = np.where(flipped, network.reverse_edge[edge_ids], edge_ids)
-    first = np.searchsorted(sampler.sample_edge, sampled_ids)
-    last = np.searchsorted(sampler.sample_edge, sampled_ids, side="right")
-    counts = last - first
-    which = np.repeat(np.arange(len(edge_ids)), counts)
-    ids = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    ids += np.repeat(first, counts)
-    seg = sampler.sample_seg[ids]
-    pts = sampler.points[ids]
+    pts, seg, which = sampler.samples(sampled_ids)
     along = sampler.seg_along[seg] + np.hypot(*(pts - sampler.seg_a[seg]).T)
     frac = along / sampler.edge_len[edge_ids[which]]
     frac = np.where(flipped[which], 1.0 - frac, frac)
@@ -138,6 +129,7 @@ def isochrone(
     """Walking isochrones from ``origin`` for each of ``minutes``."""
     limit_s = max(minutes) * 60.0
     tree = network.tree([origin], profile, limit=limit_s * max_cost_per_second(network, profile))
+    checkpoint("the isochrone's street search")
     x, y, t = reached_points(network, tree, limit_s)
     return Isochrone(profile, origin, "walk", contours_from_points(network, x, y, t, minutes,
                                                                   cell_m=cell_m))  # fmt: skip
@@ -145,6 +137,9 @@ def isochrone(
 
 def contours_from_points(network, x, y, t, minutes: Sequence[float], *, cell_m: float = CELL_M):
     """Filled contours of the earliest time on a grid of ``cell_m`` cells, per limit."""
+    import contourpy  # with scipy.ndimage ~1 MB, only for isochrones
+    from scipy.ndimage import grey_erosion
+
     limit_s = max(minutes) * 60.0
     empty = limit_s * 2.0 + 600.0  # "not reached": well above every limit
     margin = 3
@@ -156,11 +151,13 @@ def contours_from_points(network, x, y, t, minutes: Sequence[float], *, cell_m: 
     iy = np.floor((y - y0) / cell_m).astype(np.int64)
     np.minimum.at(grid, (iy, ix), t)
     grid = grey_erosion(grid, size=(3, 3))  # each reached cell lends its time to its neighbours
+    checkpoint("the isochrone's grid")
     gx = x0 + (np.arange(nx_) + 0.5) * cell_m
     gy = y0 + (np.arange(ny_) + 0.5) * cell_m
     gen = contourpy.contour_generator(gx, gy, grid, fill_type=contourpy.FillType.OuterOffset)
     contours = []
     for m in sorted(minutes, reverse=True):
+        checkpoint("a contour")
         polys, offsets = gen.filled(-1.0, m * 60.0)
         polygons = []
         for pts, offs in zip(polys, offsets, strict=True):

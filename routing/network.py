@@ -54,6 +54,12 @@ MATRIX_BATCH = 64
 #: again (see :meth:`StreetNetwork._offset_arrays`).
 POINT_CACHE_MIN = 256
 
+#: :meth:`StreetNetwork.path`'s first cost limit, in seconds at the profile's speed per
+#: metre as the crow flies (at least :data:`PATH_MIN_LIMIT`), and its growth per round.
+PATH_FIRST_LIMIT = 2.0
+PATH_MIN_LIMIT = 60.0
+PATH_GROWTH = 1.5
+
 
 @dataclass(frozen=True)
 class Offset:
@@ -334,34 +340,50 @@ class StreetNetwork:
     # -- searches -----------------------------------------------------------------------
     @accepts_deadline
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
-        """The cheapest path from ``source`` to ``target``, or None when there is none."""
+        """The cheapest path from ``source`` to ``target``, or None when there is none.
+
+        Searches bounded by a cost limit that grows (:data:`PATH_FIRST_LIMIT`,
+        :data:`PATH_GROWTH`) until the best arrival is within it: a bounded search settles
+        every node up to its limit exactly, so the answer is then the unbounded one. A search
+        costs far more than in proportion to its reach (24k nodes: ~3 ms for all, 0.15 ms
+        for 2,000), so the failed small rounds cost little next to one whole-graph search.
+        """
         pg = self.costs(profile)
         start = self._offsets(pg, source, reverse=False)
         arrivals = self._offsets(pg, target, reverse=True)
         direct = self._direct(pg, source, target)
-        n = self.graph.n_nodes
-        # A bounded search first (most routes are short), the full one if it falls short.
-        crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
-        bound = 6.0 * crow / profile.speed_mps + 1800.0
-        for limit in (bound, np.inf):
-            checkpoint("a street search")
-            best, arrive, pred = np.inf, None, None
-            if start:
+        best, arrive, pred, reached = np.inf, None, None, -1
+        if start and arrivals:
+            crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
+            limit = max(PATH_FIRST_LIMIT * crow / profile.speed_mps, PATH_MIN_LIMIT)
+            if direct is not None:  # nothing costlier than the walk along the edge can win
+                limit = min(limit, direct[0])
+            while True:
+                checkpoint("a street search")
                 dist, pred = self._search(pg, [start], limit=limit)
                 dist, pred = dist[0], pred[0]
                 for off in arrivals:
                     total = dist[off.node] + off.cost
                     if total < best:
                         best, arrive = total, off
-            if direct is not None and direct[0] <= best:
-                edge, t0, t1 = direct[3]
-                pieces = [self._piece(pg, edge, t0, t1)] if t1 > t0 else []
-                return StreetPath(profile, source, target, direct[0], pieces)
-            if arrive is not None and (best <= limit or not np.isfinite(limit)):
-                nodes = _node_path(pred, arrive.node, n)
-                return StreetPath(profile, source, target, float(best),
-                                  self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
-        return None
+                if best <= limit or (direct is not None and limit >= direct[0]):
+                    break
+                if not np.isfinite(limit):
+                    break
+                if not np.isfinite(best):  # grown nothing since the last round: all reached?
+                    reached, before = int(np.count_nonzero(dist < np.inf)), reached
+                    if reached == before and _exhausted(pg, dist):
+                        break  # the target is not reachable: a larger limit finds nothing more
+                limit *= PATH_GROWTH
+        if direct is not None and direct[0] <= best:
+            edge, t0, t1 = direct[3]
+            pieces = [self._piece(pg, edge, t0, t1)] if t1 > t0 else []
+            return StreetPath(profile, source, target, direct[0], pieces)
+        if arrive is None:
+            return None
+        nodes = _node_path(pred, arrive.node, self.graph.n_nodes)
+        return StreetPath(profile, source, target, float(best),
+                          self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
 
     @accepts_deadline
     def tree(
@@ -790,6 +812,13 @@ def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
         inverse[i] = j
     inverse[inverse < 0] = len(firsts)
     return firsts, inverse
+
+
+def _exhausted(pg: ProfileGraph, dist: np.ndarray) -> bool:
+    """Did a bounded search reach everything its source can reach (no edge leaves it)?"""
+    reached = np.isfinite(dist)
+    m = pg.matrix
+    return not (np.repeat(reached, np.diff(m.indptr)) & ~reached[m.indices]).any()
 
 
 def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
 from unidecode import unidecode
 
 from routing.errors import DataError
@@ -212,6 +211,8 @@ class PlaceIndex:
 
     def _matching_words(self, word: str) -> dict[int, float]:
         """Vocabulary indices matching ``word`` (equal 100, prefix 90, typo 60-85)."""
+        from rapidfuzz import fuzz, process  # on first search: a routing server never needs it
+
         out: dict[int, float] = {}
         lo = bisect.bisect_left(self._vocab, word)
         hi = bisect.bisect_left(self._vocab, word + "\x7f")
@@ -264,6 +265,8 @@ def _same_place(a: Place, b: Place) -> bool:
 
 def _prefix_ratio(query: str, choice: str, **_kwargs: Any) -> float:
     """Similarity of ``query`` to the start of ``choice`` (typo while typing a long word)."""
+    from rapidfuzz import fuzz
+
     if len(choice) <= len(query):
         return 0.0
     return fuzz.ratio(query, choice[: len(query)])

@@ -128,8 +128,9 @@ class StreetRouter:
         g = self.graph
         best: dict[int, tuple[int, str]] = {}
         rc = g.edge["road_class"]
+        names = g.names.tolist()  # one str per name, shared by its nodes (~1 MB less)
         for i in np.flatnonzero(rc > 0):
-            name = str(g.names[g.edge_name[i]])
+            name = names[g.edge_name[i]]
             for node in (int(g.edge_u[i]), int(g.edge_v[i])):
                 if name and best.get(node, (-1, ""))[0] < rc[i]:
                     best[node] = (int(rc[i]), name)

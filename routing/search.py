@@ -15,6 +15,7 @@ from scipy.sparse import csr_matrix
 
 from routing.cost.model import CostModel, EdgeCosts
 from routing.cost.profiles import Profile
+from routing.deadline import checkpoint
 from routing.graph.compiled import CompiledGraph
 
 
@@ -75,7 +76,9 @@ class ProfileGraph:
         depend on the profile: pass it to make a new profile cost only the cost model and
         a few array passes.
         """
-        return cls.from_costs(graph, profile, CostModel(profile).evaluate(graph), pairs=pairs)
+        costs = CostModel(profile).evaluate(graph)
+        checkpoint("the profile's edge costs")
+        return cls.from_costs(graph, profile, costs, pairs=pairs)
 
     @classmethod
     def from_costs(cls, graph: CompiledGraph, profile: Profile, costs: EdgeCosts, *,

@@ -19,8 +19,6 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from routing.jobs import LEASE_SECONDS
-
 
 def job_state(
     extension: str,
@@ -57,6 +55,8 @@ def job_state(
             state = {"pid": os.getpid(), "store": open_store(app.config),
                      "executor": ThreadPoolExecutor(max_workers=1), **extra()}  # fmt: skip
             app.extensions[extension] = state
+            from routing.jobs import LEASE_SECONDS  # with the store: SQLAlchemy, ~18 MB
+
             state["store"].requeue_stale(LEASE_SECONDS)
             for job_id in queued(state["store"]):
                 submit(app, state, job_id)

@@ -31,7 +31,7 @@ from routing.graph.pipeline import load_graph
 from routing.router import StreetRoute, StreetRouter
 from server.defaults import DATA_ENV, place_sources, resolve_defaults
 from server.jsonio import dumps
-from server.overload import LANES, SheddingOptions
+from server.overload import SheddingOptions, threads_needed
 from server.params import parse_key_value, parse_point, parse_profile
 from server.serving import ServeOptions
 
@@ -262,11 +262,17 @@ def _add_serve(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"threads per worker that take in requests (default "
                              f"{defaults.threads})")  # fmt: skip
     parser.add_argument("--max-waiting", type=int, default=SheddingOptions().max_waiting,
-                        help="requests per worker that may wait for the router; more get "
-                             "503 + Retry-After at once (default %(default)s)")  # fmt: skip
+                        help="most requests that may wait per lane and worker (a safety "
+                             "bound; admission goes by expected wait, see --max-wait) "
+                             "(default %(default)s)")  # fmt: skip
     parser.add_argument("--max-wait", type=float, default=SheddingOptions().max_wait_s,
                         metavar="SECONDS",
-                        help="longest wait for the router before a 503 (default "
+                        help="longest expected or actual wait for the /route lane before a "
+                             "503, while its queue drains now and then (default "
+                             "%(default)s)")  # fmt: skip
+    parser.add_argument("--heavy-max-wait", type=float,
+                        default=SheddingOptions().heavy_max_wait_s, metavar="SECONDS",
+                        help="the same for /plan, /matrix, /isochrone (default "
                              "%(default)s)")  # fmt: skip
     parser.add_argument("--time-limit", type=float, default=SheddingOptions().time_limit_s,
                         metavar="SECONDS",
@@ -303,17 +309,17 @@ def run_serve(args: argparse.Namespace) -> int:
     for name in ("workers", "threads"):
         if getattr(args, name) < 1:
             raise InvalidInputError(f"--{name} must be at least 1", field=name)
-    if args.max_waiting < 0 or args.max_wait <= 0:
-        raise InvalidInputError("--max-waiting must be >= 0 and --max-wait > 0",
+    if args.max_waiting < 0 or args.max_wait <= 0 or args.heavy_max_wait <= 0:
+        raise InvalidInputError("--max-waiting must be >= 0, --max-wait and --heavy-max-wait > 0",
                                 field="max_waiting")  # fmt: skip
     if args.time_limit <= 0 or args.heavy_time_limit <= 0:
         raise InvalidInputError("--time-limit and --heavy-time-limit must be > 0",
                                 field="time_limit")  # fmt: skip
-    least = 2 * len(LANES) * (args.max_waiting + 1)
+    least = threads_needed(SheddingOptions(max_waiting=args.max_waiting))
     if args.threads < least:
         # Otherwise requests queue in gunicorn's thread pool, unseen by the load shedder.
-        raise InvalidInputError(f"--threads must be at least twice (--max-waiting + 1) per "
-                                f"lane ({least})", field="threads")  # fmt: skip
+        raise InvalidInputError(f"--threads must be at least (--max-waiting + 1) per lane plus "
+                                f"spare threads ({least})", field="threads")  # fmt: skip
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     check_port_free(args.host, args.port)
@@ -334,6 +340,7 @@ def run_serve(args: argparse.Namespace) -> int:
         **(place_sources(resolve_defaults()) if args.osm is None else {}),
         "CORS_ORIGINS": list(args.cors_origin),
         "SHEDDING": SheddingOptions(max_waiting=args.max_waiting, max_wait_s=args.max_wait,
+                                    heavy_max_wait_s=args.heavy_max_wait,
                                     time_limit_s=args.time_limit,
                                     heavy_time_limit_s=args.heavy_time_limit),
     })  # fmt: skip

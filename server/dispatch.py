@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from routing.dispatch.carnet import CarNetwork, load_car_network
-from routing.dispatch.city import check_booking, check_vehicle, parse_clock
-from routing.dispatch.service import run_plan_job, worker_name
-from routing.dispatch.storage import ConflictError, DispatchStore, NotFoundError
 from routing.errors import InvalidInputError, RoutingError
 from server.background import job_state
 from server.openapi import errors, json_body, ref
+
+# The dispatch engine (OR-Tools, SQLAlchemy, osmium: ~50 MB per process) is imported on the
+# first dispatch request, so that a server that only routes does not hold it.
+if TYPE_CHECKING:
+    from routing.dispatch.carnet import CarNetwork
+    from routing.dispatch.storage import DispatchStore
 
 bp = Blueprint("dispatch", __name__)
 
@@ -43,7 +45,7 @@ class DispatchUnavailableError(RoutingError):
 
 
 def _state() -> dict[str, Any]:
-    return job_state(EXTENSION, open_store=_open_store, queued=DispatchStore.queued_plans,
+    return job_state(EXTENSION, open_store=_open_store, queued=lambda store: store.queued_plans(),
                      submit=_submit,
                      extra=lambda: {"network": None, "network_lock": threading.Lock()})  # fmt: skip
 
@@ -54,6 +56,8 @@ def dispatch_store() -> DispatchStore:
 
 
 def _open_store(config: Any) -> DispatchStore:
+    from routing.dispatch.storage import DispatchStore
+
     url = config.get("DISPATCH_DB")
     if url:
         return DispatchStore(url)
@@ -68,6 +72,8 @@ def _network(app: Any, state: dict[str, Any]) -> CarNetwork:
     if not osm:
         raise DispatchUnavailableError("dispatch planning is not configured (no OSM file for "
                                        "the car network)")  # fmt: skip
+    from routing.dispatch.carnet import load_car_network
+
     with state["network_lock"]:
         if state["network"] is None:
             state["network"] = load_car_network(osm, cache_dir=app.config.get("CACHE_DIR"))
@@ -75,6 +81,8 @@ def _network(app: Any, state: dict[str, Any]) -> CarNetwork:
 
 
 def _submit(app: Any, state: dict[str, Any], plan_id: int):
+    from routing.dispatch.service import run_plan_job, worker_name
+
     def job() -> None:
         with app.app_context():
             try:
@@ -107,6 +115,8 @@ def add_bookings() -> ResponseReturnValue:
     rows = body.get("bookings") if isinstance(body, dict) and "bookings" in body else [body]
     if not isinstance(rows, list) or not rows:
         raise InvalidInputError("bookings must be a non-empty list", field="bookings")
+    from routing.dispatch.city import check_booking
+
     checked = [check_booking(row) for row in rows]
     store = _state()["store"]
     return jsonify({"bookings": [store.put_booking(row) for row in checked]}), 201
@@ -139,6 +149,8 @@ def add_vehicles() -> ResponseReturnValue:
     rows = body.get("vehicles") if isinstance(body, dict) and "vehicles" in body else [body]
     if not isinstance(rows, list) or not rows:
         raise InvalidInputError("vehicles must be a non-empty list", field="vehicles")
+    from routing.dispatch.city import check_vehicle
+
     checked = [check_vehicle(row) for row in rows]
     store = _state()["store"]
     return jsonify({"vehicles": [store.put_vehicle(row) for row in checked]}), 201
@@ -168,6 +180,9 @@ def start_plan() -> ResponseReturnValue:
     replan = body.get("replan", False)
     if not isinstance(replan, bool):
         raise InvalidInputError("replan must be true or false", field="replan")
+    from routing.dispatch.city import parse_clock
+    from routing.jobs import ConflictError
+
     params: dict[str, Any] = {"time_limit": float(time_limit)}
     state = _state()
     _network(current_app, state)  # 503 now rather than a failed job later
@@ -212,6 +227,8 @@ def get_plan(plan_id: int) -> ResponseReturnValue:
 
 @bp.get("/dispatch/plans/<int:plan_id>/geojson")
 def get_plan_geojson(plan_id: int) -> ResponseReturnValue:
+    from routing.jobs import NotFoundError
+
     row = _plan_row(plan_id)
     if not row["result"]:
         raise NotFoundError(f"plan {plan_id} has no result yet (status {row['status']})")

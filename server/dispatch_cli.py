@@ -3,6 +3,9 @@ and ``dispatch validate`` (check a plan). Registered through :data:`server.cli.C
 
 Exit codes: 0 success (``validate``: the plan is valid), 1 failure or an invalid plan,
 2 bad input.
+
+The dispatch engine (OR-Tools, osmium: ~30 MB) is imported by the command that runs, not
+when the parser is built: ``serve`` builds the same parser and keeps its memory.
 """
 
 from __future__ import annotations
@@ -13,20 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from routing.dispatch.carnet import load_car_network
-from routing.dispatch.city import build_city_problem
-from routing.dispatch.darp import darp_answer, read_darp
-from routing.dispatch.day import generate_day
-from routing.dispatch.kpis import plan_kpis
-from routing.dispatch.plan_io import plan_from_dict, plan_geojson, plan_to_dict
-from routing.dispatch.solver import SolveOptions, darp_options, solve
-from routing.dispatch.substitution import (
-    find_substitutions,
-    replanned_hours_freed,
-    substitution_rows,
-    substitution_summary,
-)
-from routing.dispatch.validator import validate
 from routing.errors import DataError, InvalidInputError
 from server.cli import (
     EXIT_FAILURE,
@@ -158,6 +147,8 @@ def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _network(args: argparse.Namespace):
+    from routing.dispatch.carnet import load_car_network
+
     defaults = resolve_defaults()
     osm = args.osm or defaults.osm
     if not Path(osm).is_file():
@@ -175,6 +166,11 @@ def _read_json(path: Path, field: str) -> Any:
 
 
 def _solve(args: argparse.Namespace) -> int:
+    from routing.dispatch.darp import darp_answer, read_darp
+    from routing.dispatch.plan_io import plan_to_dict
+    from routing.dispatch.solver import darp_options, solve
+    from routing.dispatch.validator import validate
+
     problem = read_darp(args.darp)
     plan = solve(problem, darp_options(args.time_limit))
     violations = validate(problem, plan)
@@ -199,6 +195,13 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from routing.dispatch.city import build_city_problem
+    from routing.dispatch.day import generate_day
+    from routing.dispatch.kpis import plan_kpis
+    from routing.dispatch.plan_io import plan_geojson, plan_to_dict
+    from routing.dispatch.solver import SolveOptions, solve
+    from routing.dispatch.validator import validate
+
     osm, network = _network(args)
     if args.day:
         day = _read_json(args.day, "day")
@@ -251,6 +254,17 @@ def _kpi_text(kpis: dict[str, Any], seconds: float, factor: float) -> str:
 def _substitute(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from routing.dispatch.carnet import load_car_network
+    from routing.dispatch.city import build_city_problem
+    from routing.dispatch.plan_io import plan_from_dict
+    from routing.dispatch.solver import SolveOptions
+    from routing.dispatch.substitution import (
+        find_substitutions,
+        replanned_hours_freed,
+        substitution_rows,
+        substitution_summary,
+    )
+    from routing.dispatch.validator import validate
     from routing.transit.planner import TransitPlanner
 
     try:
@@ -308,6 +322,11 @@ def _substitute(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from routing.dispatch.city import build_city_problem
+    from routing.dispatch.darp import read_darp
+    from routing.dispatch.plan_io import plan_from_dict
+    from routing.dispatch.validator import validate
+
     if args.darp:
         problem = read_darp(args.darp)
     else:

@@ -19,27 +19,34 @@ URL; PostgreSQL works too), by default ``sqlite:///<CACHE_DIR>/../scenarios.sqli
 process's first request, jobs left ``running`` by a server that stopped (no heartbeat for
 :data:`routing.jobs.LEASE_SECONDS`) are **re-queued** and run again from the start, as
 are jobs still ``queued`` (not when the app is made: gunicorn forks its workers from
-that process, which must have no job thread then).
+that process, which must have no job thread then). The job machinery (SQLAlchemy, ~18 MB
+per process) is imported when a store is opened: a SQLite store with no queued or running
+job is not opened before the first ``/scenarios`` request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sqlite3
 import threading
 import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from routing.errors import InvalidInputError, RoutingError
-from routing.jobs import LEASE_SECONDS, ConflictError, JobStore, run_with_heartbeat, worker_name
 from server.background import job_state
 from server.openapi import errors, json_body, ref
+
+if TYPE_CHECKING:
+    from routing.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +62,7 @@ class PayloadTooLargeError(RoutingError):
 
 
 def _state() -> dict[str, Any]:
-    return job_state(EXTENSION, open_store=_open_store, queued=JobStore.queued,
+    return job_state(EXTENSION, open_store=_open_store, queued=lambda store: store.queued(),
                      submit=_submit, extra=lambda: {"data_lock": threading.Lock()})  # fmt: skip
 
 
@@ -65,7 +72,16 @@ def _resume_jobs() -> None:
 
     Not when the app is made: gunicorn forks its workers from the process that made the
     app, which would then run the jobs itself and be forked with a job thread running.
+    A SQLite store with nothing to resume stays closed until a scenario request.
     """
+    app = current_app
+    if app.extensions.get(EXTENSION + "_idle_pid") == os.getpid():
+        return
+    state = app.extensions.get(EXTENSION)
+    opened = state is not None and state["pid"] == os.getpid()
+    if not opened and _nothing_to_resume(_store_url(app.config)):
+        app.extensions[EXTENSION + "_idle_pid"] = os.getpid()
+        return
     _state()
 
 
@@ -74,14 +90,45 @@ def scenario_store() -> JobStore:
     return _state()["store"]
 
 
-def _open_store(config: Any) -> JobStore:
+def _store_url(config: Any) -> str:
     url = config.get("SCENARIO_DB")
     if not url and config.get("CACHE_DIR"):
         url = f"sqlite:///{Path(config['CACHE_DIR']).resolve().parent / 'scenarios.sqlite'}"
-    return JobStore(url or "sqlite://", "scenario")
+    return url or "sqlite://"
+
+
+def _open_store(config: Any) -> JobStore:
+    from routing.jobs import JobStore
+
+    return JobStore(_store_url(config), "scenario")
+
+
+def _nothing_to_resume(url: str) -> bool:
+    """True when the store at ``url`` is sure to hold no queued or running scenario job.
+
+    Read with the standard library's sqlite3 (read-only), so that a process serving routes
+    never imports SQLAlchemy. A database that is not SQLite, or that cannot be read as
+    :class:`routing.jobs.JobStore` writes it (table ``jobs``), counts as maybe holding some.
+    """
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return True  # a new in-memory database per process
+    if not url.startswith("sqlite:///"):
+        return False
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        return True
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("SELECT 1 FROM jobs WHERE kind = 'scenario' AND status IN "
+                             "('queued', 'running') LIMIT 1").fetchone()  # fmt: skip
+    except sqlite3.Error:
+        return False
+    return row is None
 
 
 def _submit(app: Any, state: dict[str, Any], job_id: str):
+    from routing.jobs import LEASE_SECONDS, run_with_heartbeat, worker_name
+
     def job() -> None:
         with app.app_context():
             store = state["store"]
@@ -212,6 +259,8 @@ def get_scenario(job_id: str) -> ResponseReturnValue:
 
 
 def _finished(job_id: str) -> dict[str, Any]:
+    from routing.jobs import ConflictError
+
     job = _state()["store"].get(job_id, with_result=True)
     if job["status"] != "done":
         raise ConflictError(f"scenario job {job_id} has no report: it is {job['status']}"

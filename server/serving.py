@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import gc
 import json
 import os
 import re
@@ -43,8 +44,10 @@ from flask import Flask
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
+from routing.cost import PROFILE_NAMES, get_profile
 from routing.errors import DataError
 from server import release_freed_memory
+from server.state import EXTENSION
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 2
-    threads: int = 32
+    threads: int = 40  # at least server.overload.threads_needed (38 by default)
     timeout_s: int = 60
     max_requests: int = 0
     keepalive_s: int = 5
@@ -149,6 +152,29 @@ class MemoryGuard:
             worker.alive = False  # gthread: stop accepting, finish, exit; the master forks anew
 
 
+def share_before_fork(app: Flask) -> None:
+    """Build in the master what every worker would build for itself, then freeze the heap.
+
+    The base profiles' search graphs (and the graph's cost facts they read) are prepared
+    once here, with one short search each (which builds the search rows and look-ups a
+    route reads), so the forked workers share them instead of each holding a copy (~50 MB
+    on Almaty); ``gc.freeze`` keeps the workers' garbage collector from writing into every
+    object they inherit, which would copy the pages holding them. See the Python docs of
+    ``gc.freeze``.
+    """
+    network = app.extensions[EXTENSION]["router"].network
+    g = network.graph
+    if g.n_edges:  # one short search each builds what a route reads (search rows, look-ups)
+        a, b = network.at_node(int(g.edge_u[0])), network.at_node(int(g.edge_v[0]))
+    for name in PROFILE_NAMES:
+        profile = get_profile(name)
+        network.costs(profile)
+        if g.n_edges:
+            network.path(a, b, profile)
+    release_freed_memory()
+    gc.freeze()
+
+
 def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | None = None) -> None:
     """Serve ``app`` with gunicorn until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     settings: dict[str, Any] = {
@@ -174,6 +200,7 @@ def serve(app: Flask, options: ServeOptions, *, on_ready: Callable[[], None] | N
         "post_request": MemoryGuard(options.max_worker_rss_mb),
     }  # fmt: skip
     limit_malloc_arenas(options.malloc_arenas)  # before any thread or worker exists
+    share_before_fork(app)
     gunicorn_util.write_error = write_json_error  # workers are forked after this
     _Gunicorn(app, settings).run()
     sys.stderr.flush()

@@ -89,3 +89,55 @@ def test_matrix_stops_between_batches(helsinki_router) -> None:
     assert clock.reads == 3  # the second of three batches was not started
     again = net.matrix(points, points, walk, batch=2, deadline=60.0)
     assert np.array_equal(again.cost, whole.cost)
+
+
+class StopAt(Deadline):
+    """A deadline that passes at the first checkpoint named ``where`` (None: never), and
+    records the name of every checkpoint it is asked about."""
+
+    def __init__(self, where: str | None = None) -> None:
+        super().__init__(3600.0)
+        self.where, self.seen = where, []
+
+    def check(self, where: str = "") -> None:
+        self.seen.append(where)
+        if where == self.where:
+            self.expires = float("-inf")
+        super().check(where)
+
+
+#: The planner's steps for a new profile, in order (each has a checkpoint after or before it).
+PLAN_STEPS = ["the profile's edge costs", "the day's trips", "the day's patterns",
+              "the feed's footpaths", "the day's timetable", "snapping the stops",
+              "the transfer walks", "the stop links", "the profile's footpaths",
+              "the chained footpaths", "the service view", "the access walks",
+              "the egress walks", "a McRAPTOR round", "the journeys", "an itinerary"]  # fmt: skip
+
+
+def test_a_plan_stops_at_each_planner_step_and_its_caches_stay_sound(almaty_router) -> None:
+    from routing.cost.profiles import get_profile
+    from routing.transit.planner import TransitPlanner, parse_departure
+
+    ends = ((43.2395, 76.9505), (43.2597, 76.9305))  # near stops B1 and B4 of the fixture
+    when = parse_departure("2024-03-05T07:45", tz=None)  # the fixture's Tuesday
+
+    def plan(planner: TransitPlanner, speed: float, deadline: Deadline | None = None):
+        profile = get_profile("walk", {"speed_mps": speed})  # new: every step runs
+        return planner.plan(*ends, when, profile, deadline=deadline).to_dict()
+
+    recorder = StopAt()
+    plan(TransitPlanner.from_gtfs(almaty_router, FIXTURE), 1.201, recorder)
+    names = iter(recorder.seen)
+    assert all(step in names for step in PLAN_STEPS), recorder.seen  # in this order
+    for n, step in enumerate(["the profile's edge costs", "the day's patterns",
+                              "the transfer walks", "the stop links", "a McRAPTOR round",
+                              "an itinerary"]):  # fmt: skip
+        speed = 1.202 + n / 1000
+        planner = TransitPlanner.from_gtfs(almaty_router, FIXTURE)
+        with pytest.raises(DeadlineExceededError, match=f"stopped during {step}"):
+            plan(planner, speed, StopAt(step))
+        # Stopped mid-way, the planner and the network still answer as fresh ones do.
+        fresh = plan(TransitPlanner.from_gtfs(almaty_router, FIXTURE), speed)
+        assert plan(planner, speed) == fresh
+        assert any(i["legs"][0]["mode"] != "walk" or len(i["legs"]) > 1
+                   for i in fresh["itineraries"])  # fmt: skip

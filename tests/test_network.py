@@ -10,9 +10,11 @@ import networkx as nx
 import numpy as np
 import pytest
 from network_oracle import path_totals, split_graph
+from scipy.sparse.csgraph import connected_components
 
 from routing.cost import get_profile
 from routing.errors import NoRouteError, OutsideAreaError
+from routing.geo import haversine_m
 from routing.network import StreetNetwork
 from routing.snapping import Snap
 
@@ -138,6 +140,69 @@ def test_path_agrees_with_matrix_and_its_pieces(networks):
         assert path.cost == pytest.approx(m.cost[i, j], rel=1e-9, abs=1e-6)
         assert path.seconds == pytest.approx(m.seconds[i, j], rel=1e-9, abs=1e-6)
         assert path.metres == pytest.approx(m.metres[i, j], rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_path_equals_networkx_for_short_and_long_pairs(networks, city, profile_name):
+    """Every ordered pair of a seeded sample: random points far apart, plus points 30 to
+    300 m from some of them (short routes, first search bound often enough)."""
+    net = networks[city]
+    profile = get_profile(profile_name)
+    far = _sample_points(net, profile, 8, seed=23)
+    rng = np.random.default_rng(23)
+    near = []
+    for snap in far[:4]:
+        for _ in range(20):  # a point 30-300 m away that snaps for the profile
+            bearing, metres = rng.uniform(0, 2 * np.pi), rng.uniform(30, 300)
+            lat = snap.lat + metres * np.cos(bearing) / 111_320
+            lon = snap.lon + metres * np.sin(bearing) / (111_320 * np.cos(np.radians(snap.lat)))
+            try:
+                near.append(net.snap((lat, lon), profile))
+                break
+            except (NoRouteError, OutsideAreaError):
+                continue
+    snaps = far + near
+    oracle = split_graph(net, profile, snaps)
+    found = {"short": 0, "long": 0, "none": 0}
+    for i, a in enumerate(snaps):
+        dist, paths = nx.single_source_dijkstra(oracle, ("p", i), weight="cost")
+        for j, b in enumerate(snaps):
+            path = net.path(a, b, profile)
+            expected = dist.get(("p", j), np.inf)
+            if not np.isfinite(expected):
+                assert path is None
+                found["none"] += 1
+                continue
+            totals = path_totals(oracle, paths[("p", j)])
+            assert path.cost == pytest.approx(expected, rel=1e-9, abs=1e-6)
+            assert (path.seconds, path.metres) == pytest.approx(tuple(totals[1:]), rel=1e-6,
+                                                                abs=1e-6)  # fmt: skip
+            crow = haversine_m(a.lat, a.lon, b.lat, b.lon)
+            found["short" if crow < 500 else "long"] += 1
+    assert found["short"] >= 4 and found["long"] >= 20, found
+
+
+def test_path_to_a_separate_component_is_none_both_ways(networks):
+    """The growing search stops once it has reached all it can (and finds no route)."""
+    net = networks["almaty"]
+    profile = get_profile("wheelchair_manual")
+    pg = net.costs(profile)
+    _, label = connected_components(pg.matrix, directed=True, connection="weak")
+    sizes = np.bincount(label)
+    g = net.graph
+    inside = np.isfinite(pg.costs.cost) & (label[g.edge_u] == label[g.edge_v])
+    # A point on an allowed edge of a small separate component, and one of the main one.
+    small = np.flatnonzero(inside & (sizes[label[g.edge_u]] < 50))
+    main = np.flatnonzero(inside & (label[g.edge_u] == np.argmax(sizes)))
+    island, home = (Snap(edge=int(e[0]), t=0.5, lat=float(g.node_lat[g.edge_u[e[0]]]),
+                         lon=float(g.node_lon[g.edge_u[e[0]]]), distance_m=0.0)
+                    for e in (small, main))  # fmt: skip
+    oracle = split_graph(net, profile, [home, island])
+    for a, b, i, j in ((home, island, 0, 1), (island, home, 1, 0)):
+        assert not nx.has_path(oracle, ("p", i), ("p", j))
+        assert net.path(a, b, profile) is None
+    assert net.path(home, home, profile).cost == 0
 
 
 def test_points_on_one_edge_are_joined_directly(networks):

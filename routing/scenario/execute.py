@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from routing.deadline import checkpoint
+
 Progress = Callable[[int, int], None]
 
 _JOB: Any = None  # the job of this worker process (process pool)
@@ -80,6 +82,7 @@ def map_batches(fn: Callable[..., Any], job: Any, tasks: Sequence[tuple], *, wor
                 tick()
     elif workers <= 1 or len(tasks) <= 1:
         for i, t in enumerate(tasks):
+            checkpoint("a scenario batch")  # in this process only: workers run to their end
             out[i] = fn(job, *t)
             done += 1
             tick()

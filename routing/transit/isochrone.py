@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from routing.cost.profiles import Profile
-from routing.deadline import accepts_deadline
+from routing.deadline import accepts_deadline, checkpoint
 from routing.isochrone import Isochrone, contours_from_points, max_cost_per_second, reached_points
 from routing.transit.planner import TransitPlanner, _localize
 from routing.transit.raptor import UNREACHED, stop_arrivals_by_departure
@@ -42,10 +42,13 @@ def transit_isochrone(
     moment = round((local - midnight).total_seconds())
     src = network.snap(origin, profile, "from")
     view = planner._prepared(date, profile)
+    checkpoint("the service view")
     acc_s, acc_c = planner._access(src, profile, view.links, reverse=False)
+    checkpoint("the access walks")
     access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
     (_, options), *_ = planner._searches(view, profile, planner.options)
     arrival = stop_arrivals_by_departure(view.timetable, access, [moment], options)[0]
+    checkpoint("the stop arrivals")
     elapsed = arrival - moment
     stops = [
         s for s in np.flatnonzero((arrival < UNREACHED) & (elapsed < limit_s)).tolist()
@@ -55,5 +58,6 @@ def transit_isochrone(
     start = [0.0] + [float(elapsed[s]) for s in stops]
     bound = limit_s * max(1.0, max_cost_per_second(network, profile))
     tree = network.tree(sources, profile, limit=bound, start_s=start)
+    checkpoint("the walks from the stops")
     x, y, t = reached_points(network, tree, limit_s)
     return Isochrone(profile, src, "transit", contours_from_points(network, x, y, t, minutes))

@@ -46,7 +46,7 @@ from scipy.spatial import cKDTree
 
 from routing.cost import get_profile
 from routing.cost.profiles import Profile
-from routing.deadline import accepts_deadline
+from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import InvalidInputError, NoRouteError, OutsideServiceError, RoutingError
 from routing.router import StreetRoute, StreetRouter
 from routing.snapping import Snap
@@ -401,10 +401,14 @@ class TransitPlanner:
             self._profiled.move_to_end(key)
             return hit
         tt = self.timetable(date)
+        checkpoint("the day's timetable")
         links = self.links(profile, tt)
+        checkpoint("the stop links")
         walks = [(a, b, s) for (a, b), (s, _) in links.transfers.items()]
         tt_p = tt.with_transfers(walks, replace_existing=False)
+        checkpoint("the profile's footpaths")
         tt_p = tt_p.with_chained_footpaths(self.options.max_chained_walk_s)
+        checkpoint("the chained footpaths")
         stop_wc, stop_tactile = self._stop_facts(tt)
         trip_wc = self._trip_wheelchair(tt)
         hit = ServiceView(tt_p, links, stop_wc, stop_tactile, trip_wc)
@@ -429,6 +433,7 @@ class TransitPlanner:
             for i, snap in zip(far, linked, strict=True):
                 if snap is not None:
                     snaps[i], link_m[i] = snap, snap.distance_m
+        checkpoint("snapping the stops")
         link_s = link_m / profile.speed_mps
         link_cost = np.where(link_m > 0, link_s + profile.unknown_cost_s, 0.0)
         links = _StopLinks(snaps, link_m=link_m, link_s=link_s, link_cost=link_cost)
@@ -455,6 +460,7 @@ class TransitPlanner:
         sources = np.unique(a)
         chunk = 64  # a few sources at a time: only their neighbours are targets
         for start in range(0, len(sources), chunk):
+            checkpoint("the transfer walks")
             src = sources[start : start + chunk]
             mine = np.flatnonzero(np.isin(a, src))
             dst = np.unique(b[mine])
@@ -595,6 +601,7 @@ class TransitPlanner:
                                       wanted=wanted)  # fmt: skip
             if journeys:
                 break
+        checkpoint("the journeys")
         walk = self._walk_route(src, dst, profile)
         if walk is not None and walk.duration_s > opts.walk_only_max_s:
             walk = None
@@ -740,8 +747,11 @@ class TransitPlanner:
         self, src: Snap, dst: Snap, date: dt.date, profile: Profile, opts: PlanOptions
     ) -> SearchInputs:
         view = self._prepared(date, profile)
+        checkpoint("the service view")
         acc_s, acc_c = self._access(src, profile, view.links, reverse=False)
+        checkpoint("the access walks")
         egr_s, egr_c = self._access(dst, profile, view.links, reverse=True)
+        checkpoint("the egress walks")
         access = {int(i): int(round(acc_s[i])) for i in np.flatnonzero(np.isfinite(acc_c))}
         egress = {int(i): int(round(egr_s[i])) for i in np.flatnonzero(np.isfinite(egr_c))}
         return SearchInputs(view, access, egress, acc_c, egr_c,
@@ -962,6 +972,7 @@ class TransitPlanner:
         reached = arrivals < UNREACHED
         out = []
         for point, snap in zip(targets, snaps, strict=True):
+            checkpoint("a target's walks")
             egr_s, egr_c = self._access(snap, profile, view.links, reverse=True)
             near = np.flatnonzero(np.isfinite(egr_c))
             best = np.full(len(moments), np.inf)
@@ -1127,6 +1138,7 @@ class TransitPlanner:
         """``search_cost``: the journey's cost beyond time from the McRAPTOR search; when
         given, the generalised cost is time + it (what the journeys were ranked by),
         otherwise it is added up here from the legs (the same terms, unrounded)."""
+        checkpoint("an itinerary")
         links = view.links
         legs: list[dict] = []
         warnings: list[dict] = []

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from routing.deadline import checkpoint
 from routing.geo import haversine_m
 from routing.transit.gtfs import (
     NO_PICKUP_OR_DROP_OFF,
@@ -208,7 +209,9 @@ class Timetable:
         instances = _trip_instances(
             feed, service_date, include_previous_day, include_next_day, report
         )
+        checkpoint("the day's trips")
         built = _build_patterns(feed, instances, route_index)
+        checkpoint("the day's patterns")
 
         stop_ps = np.argsort(built["ps_stop"], kind="stable").astype(np.int32)
         stop_ps_ptr = np.searchsorted(built["ps_stop"][stop_ps], np.arange(len(stop_ids) + 1))
@@ -219,6 +222,7 @@ class Timetable:
             feed, stop_index, lat, lon, footpath_speed_mps, report
         )
         footpath_ptr, footpath_to, footpath_seconds = _footpath_csr(pairs, len(stop_ids))
+        checkpoint("the feed's footpaths")
 
         key_span, key_origin, departure_key = _departure_key(
             built["event_departure"], built["pattern_trip_ptr"], built["ps_pattern"]
