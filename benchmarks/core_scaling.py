@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     modes = ([["--rate", f"{args.rate:g}"]] if args.rate else
              [["--concurrency", str(c)] for c in args.concurrency or [8]])  # fmt: skip
 
+    args.log_dir.mkdir(parents=True, exist_ok=True)
     runs: list[dict] = []
     for repeat in range(args.repeats):
         for config in configs:
