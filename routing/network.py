@@ -42,7 +42,7 @@ from routing.geo import LocalProjection, haversine_m
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
-from routing.snapping import EdgeSampler, Snap, unsnappable_edges
+from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsnappable_edges
 
 LatLon = tuple[float, float]
 
@@ -195,6 +195,8 @@ class StreetNetwork:
         self._pairs = EdgePairs.of(graph)
         self.unsnappable = unsnappable_edges(graph)
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
+        # Per cached profile: edges a point can leave / be reached on (off profile islands).
+        self._leavable: dict[Profile, tuple[np.ndarray, np.ndarray]] = {}
         # Per cached search graph and direction: its adjacency with spare virtual rows.
         self._virtual: dict[tuple, _VirtualRows | tuple] = {}
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
@@ -226,13 +228,37 @@ class StreetNetwork:
         with self._prepared_lock:
             self._prepared[profile] = (pg, usable)
             while len(self._prepared) > self.cache_size:
-                evicted.append(self._prepared.popitem(last=False)[1][0])
+                gone, (old_pg, _) = self._prepared.popitem(last=False)
+                evicted.append(old_pg)
+                self._leavable.pop(gone, None)
         with self._lock:
             for old in evicted:
                 for reverse in (False, True):
                     self._virtual.pop((id(old), reverse), None)
                     self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
+
+    def leavable_edges(self, profile: Profile, *, reverse: bool = False) -> np.ndarray:
+        """Per edge: usable, and a point on it can reach the profile's main network
+        (``reverse``: can be reached from it), i.e. it is not on a profile island.
+
+        Computed once per cached profile (:func:`routing.snapping.main_reach`).
+        """
+        pg, usable = self._prepare(profile)
+        with self._prepared_lock:
+            hit = self._leavable.get(profile)
+        if hit is None:
+            leaves, enters = main_reach(pg.matrix)
+            g, allowed = self.graph, np.isfinite(pg.costs.cost)
+            hit = tuple(
+                leavable_edges(usable, allowed, self.reverse_edge, g.edge_u, g.edge_v, ok,
+                               reverse=rev)  # fmt: skip
+                for ok, rev in ((leaves, False), (enters, True))
+            )
+            with self._prepared_lock:
+                if profile in self._prepared:
+                    self._leavable[profile] = hit
+        return hit[1 if reverse else 0]
 
     # -- snapping -----------------------------------------------------------------------
     def nearest_way(self, point: LatLon, field: str = "point") -> Snap:
@@ -250,8 +276,14 @@ class StreetNetwork:
             )
         return snap
 
-    def snap(self, point: LatLon, profile: Profile, field: str = "point") -> Snap:
+    def snap(self, point: LatLon, profile: Profile, field: str = "point", *,
+             leavable: bool = False, reverse: bool = False) -> Snap:  # fmt: skip
         """Nearest point on a way the profile may use.
+
+        With ``leavable``, a way on a profile island (:meth:`leavable_edges`; ``reverse``
+        for a destination) is skipped when a way off islands lies within the same snap
+        radius; when none does, the island's point is returned (and the caller explains
+        why nothing leaves it).
 
         Raises
         ------
@@ -282,6 +314,11 @@ class StreetNetwork:
                 f"'{profile.name}' {where}",
                 field=field,
             )
+        if leavable:
+            off_islands = self.leavable_edges(profile, reverse=reverse)
+            if not off_islands[snap.edge]:
+                snap = self.sampler.nearest(point[0], point[1], usable=off_islands,
+                                            within_m=reach) or snap  # fmt: skip
         return snap
 
     def at_node(self, node: int) -> Snap:

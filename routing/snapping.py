@@ -216,3 +216,66 @@ def unsnappable_edges(graph: CompiledGraph) -> np.ndarray:
 
     built_crossing = (graph.edge["kind"] == at.WAY_KIND["crossing"]) & graph.edge["built"]
     return fragment_edges(graph, np.ones(graph.n_edges, dtype=bool)) | built_crossing
+
+
+#: A strongly connected piece of a profile's search graph with at least this many nodes
+#: (or the largest piece, in a smaller graph) is part of the *main* network: an end that
+#: can reach one (an origin) or be reached from one (a destination) can be left. Smaller
+#: pieces are *profile islands* (a footway a wheelchair can only leave over steps).
+MAIN_PIECE_NODES = 200
+
+
+def main_reach(matrix, *, min_nodes: int = MAIN_PIECE_NODES) -> tuple[np.ndarray, np.ndarray]:
+    """Per node of a directed search graph: can it reach a main piece, is it reached from one.
+
+    One strongly connected components pass and two breadth-first searches from every main
+    node at once (a virtual node joined to them), all in ``scipy.sparse.csgraph``.
+
+    Returns
+    -------
+    leaves, enters
+        Boolean node arrays: a path leads from the node to a main piece / from a main
+        piece to the node (main nodes are both).
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = matrix.shape[0]
+    # Structure only: explicit zero costs must stay edges.
+    structure = csr_matrix((np.ones(matrix.nnz), matrix.indices, matrix.indptr), shape=(n, n))
+    _, label = connected_components(structure, directed=True, connection="strong")
+    size = np.bincount(label)
+    main = np.flatnonzero((size >= min(min_nodes, size.max()))[label])
+    enters = _reached_from(structure, main)
+    leaves = _reached_from(structure.T.tocsr(), main)
+    return leaves, enters
+
+
+def _reached_from(structure, sources: np.ndarray) -> np.ndarray:
+    """Nodes a path reaches from any of ``sources`` (a virtual node joined to them)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    n = structure.shape[0]
+    indptr = np.append(structure.indptr, structure.indptr[-1] + len(sources))
+    indices = np.concatenate([structure.indices, sources]).astype(np.int32)
+    joined = csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n + 1, n + 1))
+    order = breadth_first_order(joined, n, directed=True, return_predecessors=False)
+    out = np.zeros(n + 1, dtype=bool)
+    out[order] = True
+    return out[:n]
+
+
+def leavable_edges(
+    usable: np.ndarray, allowed: np.ndarray, reverse_edge: np.ndarray,
+    edge_u: np.ndarray, edge_v: np.ndarray, node_ok: np.ndarray, *, reverse: bool,
+) -> np.ndarray:  # fmt: skip
+    """Per usable edge: can a point on it leave towards (or, ``reverse``, be reached from)
+    a main piece, along the edge or its opposite (``node_ok`` from :func:`main_reach`)."""
+    rev = np.maximum(reverse_edge, 0)
+    back = np.where(reverse_edge >= 0, allowed[rev], False)
+    if not reverse:  # leave along the edge to its head, or back along the opposite to its tail
+        ok = (allowed & node_ok[edge_v]) | (back & node_ok[edge_u])
+    else:  # arrive along the edge from its tail, or along the opposite from its head
+        ok = (allowed & node_ok[edge_u]) | (back & node_ok[edge_v])
+    return usable & ok

@@ -40,7 +40,7 @@ def transit_isochrone(
     planner._check_calendar(date, False)
     midnight = dt.datetime.combine(date, dt.time(), tzinfo=local.tzinfo)
     moment = round((local - midnight).total_seconds())
-    src = network.snap(origin, profile, "from")
+    src = network.snap(origin, profile, "from", leavable=True)
     view = planner._prepared(date, profile)
     checkpoint("the service view")
     acc_s, acc_c = planner._access(src, profile, view.links, reverse=False)

@@ -586,8 +586,7 @@ class TransitPlanner:
         wanted = num_itineraries or opts.max_itineraries
         zone = ZoneInfo(self.tz)
         local = _localize(when, self.tz)
-        src = self.network.snap(origin, profile, "from")
-        dst = self.network.snap(destination, profile, "to")
+        src, dst = self._snap_ends(origin, destination, profile)
         self._check_calendar(local.date(), arrive_by)
         # An arrival too early in the day for today's trips may come from last night's.
         dates = [local.date()] + ([local.date() - dt.timedelta(days=1)] if arrive_by else [])
@@ -721,6 +720,16 @@ class TransitPlanner:
             shown = shown[: max(0, wanted - 1)] + known[:1]
         return shown
 
+    def _snap_ends(
+        self, origin: tuple[float, float], destination: tuple[float, float], profile: Profile
+    ) -> tuple[Snap, Snap]:
+        """Both ends on the nearest ways the profile can leave (origin) and reach
+        (destination) when one lies within the snap radius, else on the nearest usable way
+        (a profile island, explained by :meth:`_blocked_end` when no journey leaves it)."""
+        net = self.network
+        return (net.snap(origin, profile, "from", leavable=True),
+                net.snap(destination, profile, "to", leavable=True, reverse=True))  # fmt: skip
+
     def search_inputs(
         self,
         origin: tuple[float, float],
@@ -739,8 +748,7 @@ class TransitPlanner:
         opts = self.options
         if max_transfers is not None:
             opts = replace(opts, max_transfers=max_transfers)
-        src = self.network.snap(origin, profile, "from")
-        dst = self.network.snap(destination, profile, "to")
+        src, dst = self._snap_ends(origin, destination, profile)
         return self._search_inputs(src, dst, date, profile, opts)
 
     def _search_inputs(
@@ -958,8 +966,10 @@ class TransitPlanner:
             opts = replace(opts, max_transfers=max_transfers)
         zone = ZoneInfo(self.tz)
         local = _localize(when, self.tz)
-        src = self.network.snap(origin, profile, "from")
-        snaps = [self.network.snap(p, profile, f"targets[{i}]") for i, p in enumerate(targets)]
+        net = self.network
+        src = net.snap(origin, profile, "from", leavable=True)
+        snaps = [net.snap(p, profile, f"targets[{i}]", leavable=True, reverse=True)
+                 for i, p in enumerate(targets)]  # fmt: skip
         self._check_calendar(local.date(), False)
         midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=zone)
         start = round((local - midnight).total_seconds())
