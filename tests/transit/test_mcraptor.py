@@ -46,6 +46,17 @@ def extras(rng: np.random.Generator, walks: dict[int, int]) -> dict[int, int]:
     return {s: int(rng.integers(0, 200)) for s in walks}
 
 
+def walks_to(rng: np.random.Generator, located: list[int]) -> dict[int, int]:
+    """Walks of 0-399 s to two of the ``located`` stops."""
+    return {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+
+
+def query(rng: np.random.Generator, access: dict[int, int], egress: dict[int, int],
+          *times: int) -> tuple:
+    """One query: the walks, their extra costs (drawn now, in this order), then ``times``."""
+    return (access, egress, extras(rng, access), extras(rng, egress), *times)
+
+
 def assert_mc_matches_oracle(tt, options, costs, queries) -> int:
     """mc_raptor's Pareto set equals the oracle's on every query; count non-empty ones."""
     oracle = TimeExpandedOracle(tt, options, costs=costs)
@@ -79,10 +90,8 @@ def test_mc_raptor_matches_the_oracle_on_the_fixture(feed: Feed, date: str) -> N
         costs = random_costs(rng, tt)
         queries = []
         for _ in range(6):
-            access = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
-            egress = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
-            queries.append((access, egress, extras(rng, access), extras(rng, egress),
-                            int(rng.integers(5 * 3600, 11 * 3600))))  # fmt: skip
+            access, egress = walks_to(rng, located), walks_to(rng, located)
+            queries.append(query(rng, access, egress) + (int(rng.integers(5 * 3600, 11 * 3600)),))
         found += assert_mc_matches_oracle(tt, options, costs, queries)
     assert found > 0
 
@@ -102,8 +111,7 @@ def test_mc_raptor_matches_the_oracle_on_random_networks(
         queries = []
         for _ in range(4):
             access, egress = random_walks(rng, tt.n_stops), random_walks(rng, tt.n_stops)
-            queries.append((access, egress, extras(rng, access), extras(rng, egress),
-                            int(rng.integers(5 * 3600, 10 * 3600))))  # fmt: skip
+            queries.append(query(rng, access, egress) + (int(rng.integers(5 * 3600, 10 * 3600)),))
         found += assert_mc_matches_oracle(tt, options, costs, queries)
         several += sum(
             len(mc_raptor(tt, a, e, t, options, costs, access_cost=ac, egress_cost=ec))
@@ -201,11 +209,9 @@ def test_range_mc_raptor_matches_the_oracle_on_the_fixture(feed: Feed) -> None:
             costs = random_costs(rng, tt)
             queries = []
             for _ in range(6):
-                access = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
-                egress = {int(s): int(rng.integers(0, 400)) for s in rng.choice(located, size=2)}
+                access, egress = walks_to(rng, located), walks_to(rng, located)
                 start = int(rng.integers(5 * 3600, 30 * 3600))
-                queries.append((access, egress, extras(rng, access), extras(rng, egress),
-                                start, start + 3 * 3600))  # fmt: skip
+                queries.append(query(rng, access, egress, start, start + 3 * 3600))
             several += assert_range_mc_matches_oracle(tt, options, costs, queries)
     assert several > 0
 
@@ -226,7 +232,6 @@ def test_range_mc_raptor_matches_the_oracle_on_random_networks(
         for _ in range(2):
             access, egress = random_walks(rng, tt.n_stops), random_walks(rng, tt.n_stops)
             start = int(rng.integers(5 * 3600, 9 * 3600))
-            queries.append((access, egress, extras(rng, access), extras(rng, egress),
-                            start, start + 2400))  # fmt: skip
+            queries.append(query(rng, access, egress, start, start + 2400))
         several += assert_range_mc_matches_oracle(tt, options, costs, queries)
     assert several > 0
