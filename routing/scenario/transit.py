@@ -946,11 +946,15 @@ def _stop_walks(planner: TransitPlanner, point: LatLon, date: dt.date, profile: 
     return inputs, (inputs.egress if egress else inputs.access)
 
 
-def _snaps(planner: TransitPlanner, points: Sequence[LatLon], profile: Profile, what: str):
+def _snaps(planner: TransitPlanner, points: Sequence[LatLon], profile: Profile, what: str,
+           *, reverse: bool = False):  # fmt: skip
+    """Points snapped as the planner snaps journey ends (off profile islands when it can;
+    ``reverse`` for destinations), None where they cannot be."""
     out = []
     for i, point in enumerate(points):
         try:
-            out.append(planner.network.snap(point, profile, f"{what}[{i}]"))
+            out.append(planner.network.snap(point, profile, f"{what}[{i}]", leavable=True,
+                                            reverse=reverse))  # fmt: skip
         except (OutsideAreaError, NoRouteError):
             out.append(None)
     return out
@@ -1073,7 +1077,7 @@ def travel_times(
         planner, profile, date, moments, np.array(stops, dtype=np.int64),
         np.array(secs, dtype=np.float64), np.asarray(starts, dtype=np.int64),
         dests_a[starts] if len(dests) else np.zeros(0, dtype=np.int64),
-        _snaps(planner, destinations, profile, "destinations"),
+        _snaps(planner, destinations, profile, "destinations", reverse=True),
         [max(1, math.ceil(q / 100 * n_m)) - 1 for q in qs], known_accessible_only,
     )  # fmt: skip
     out = np.full((n_o, n_d, len(qs)), np.inf)
