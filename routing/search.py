@@ -134,19 +134,15 @@ class ProfileGraph:
         slot = (nbr[b] == np.asarray(a)[..., None]).argmax(axis=-1)
         return edge[b, slot]
 
-    @cached_property
-    def _pair_keys(self) -> np.ndarray:
-        """``a * n + b`` of every CSR entry, ascending (rows in order, sorted indices)."""
-        m = self.matrix
-        n = m.shape[0]
-        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(m.indptr))
-        return rows * n + m.indices
-
     def edge_between(self, a: int, b: int) -> int:
         """Id of the cheapest allowed edge a->b (both must be adjacent).
 
-        One binary search over the entries' sorted ``a * n + b`` keys (built once per
-        search graph): walk instructions call this once per node of a path.
+        One binary search in row ``a`` of the adjacency (its column indices are sorted,
+        one entry per node pair): nothing is built per search graph, so a profile asked
+        once (a new override value) pays nothing for it. Walk instructions call this once
+        per node of a path.
         """
-        pos = self._pair_keys.searchsorted(a * self.matrix.shape[0] + b)
+        m = self.matrix
+        start, end = int(m.indptr[a]), int(m.indptr[a + 1])
+        pos = start + int(m.indices[start:end].searchsorted(b))
         return int(self.entry_edge[pos])

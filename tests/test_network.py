@@ -305,3 +305,5 @@ def test_search_graph_keeps_the_lowest_id_cheapest_of_parallel_edges(networks):
             continue
         assert kept[pair] == min(e for e in edges if cost[e] == low)
         assert m[pair[0], pair[1]] == low
+    # edge_between (one binary search in the tail's row) finds every kept entry.
+    assert all(pg.edge_between(a, b) == e for (a, b), e in kept.items())
