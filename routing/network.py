@@ -197,6 +197,8 @@ class StreetNetwork:
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
         # Per cached profile: edges a point can leave / be reached on (off profile islands).
         self._leavable: dict[Profile, tuple[np.ndarray, np.ndarray]] = {}
+        # Per cached profile: (how many, which) edges it allows (see _same_allowed).
+        self._allowed: dict[Profile, tuple[int, np.ndarray]] = {}
         # Per cached search graph and direction: its adjacency with spare virtual rows.
         self._virtual: dict[tuple, _VirtualRows | tuple] = {}
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
@@ -221,22 +223,50 @@ class StreetNetwork:
                 return hit
         pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
-        rev = self.reverse_edge
-        usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-        usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
+        same = self._same_allowed(profile, allowed)
+        if same is not None:  # e.g. a speed override: other seconds, the same ways allowed
+            usable, leavable = same
+        else:
+            rev = self.reverse_edge
+            usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
+            usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
+            leavable = None
         evicted = []
         with self._prepared_lock:
             self._prepared[profile] = (pg, usable)
+            self._allowed[profile] = (int(np.count_nonzero(allowed)), allowed)
+            if leavable is not None:
+                self._leavable[profile] = leavable
             while len(self._prepared) > self.cache_size:
                 gone, (old_pg, _) = self._prepared.popitem(last=False)
                 evicted.append(old_pg)
                 self._leavable.pop(gone, None)
+                self._allowed.pop(gone, None)
         with self._lock:
             for old in evicted:
                 for reverse in (False, True):
                     self._virtual.pop((id(old), reverse), None)
                     self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
+
+    def _same_allowed(self, profile: Profile, allowed: np.ndarray):
+        """(usable, leavable or None) of a cached profile of the same name whose allowed
+        edges are exactly ``allowed``, else None.
+
+        Both depend only on which edges are allowed, so a new override value that changes
+        costs but no edge's permission (a speed, a reluctance) shares them instead of
+        recomputing them (the island search behind ``leavable`` takes milliseconds).
+        """
+        count = int(np.count_nonzero(allowed))
+        with self._prepared_lock:
+            candidates = [(p, self._allowed[p], usable)
+                          for p, (_, usable) in reversed(self._prepared.items())
+                          if p.name == profile.name and self._allowed[p][0] == count]  # fmt: skip
+        for other, (_, other_allowed), usable in candidates:  # the most recent first
+            if np.array_equal(other_allowed, allowed):
+                with self._prepared_lock:
+                    return usable, self._leavable.get(other)
+        return None
 
     def leavable_edges(self, profile: Profile, *, reverse: bool = False) -> np.ndarray:
         """Per edge: usable, and a point on it can reach the profile's main network

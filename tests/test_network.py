@@ -307,3 +307,43 @@ def test_search_graph_keeps_the_lowest_id_cheapest_of_parallel_edges(networks):
         assert m[pair[0], pair[1]] == low
     # edge_between (one binary search in the tail's row) finds every kept entry.
     assert all(pg.edge_between(a, b) == e for (a, b), e in kept.items())
+
+
+def test_a_new_override_value_answers_as_a_network_built_from_scratch(almaty_graph, networks):
+    """A network that has answered with the base profile and other values first (sharing
+    what does not depend on the value) gives what a fresh network gives for that value."""
+    net = networks["almaty"]
+    base = get_profile("wheelchair_manual")
+    faster = get_profile("wheelchair_manual", {"speed_mps": 1.3})  # same ways allowed
+    steeper = get_profile("wheelchair_manual", {"max_uphill": 0.09})  # more ways allowed
+    a, b = _sample_points(net, base, 2, seed=11)
+    for profile in (base, steeper, faster):
+        net.leavable_edges(profile)  # the island search, cached per profile
+        net.path(a, b, profile)
+    # The speed override shares the base's structures; the grade one cannot.
+    assert net.usable_edges(faster) is net.usable_edges(base)
+    assert net.leavable_edges(faster) is net.leavable_edges(base)
+    assert not np.array_equal(net.usable_edges(steeper), net.usable_edges(base))
+    for profile in (faster, steeper):
+        fresh = StreetNetwork(almaty_graph)
+        pg, scratch = net.costs(profile), fresh.costs(profile)
+        for name in ("seconds", "cost", "blocked", "unknown", "node_usable"):
+            assert np.array_equal(getattr(pg.costs, name), getattr(scratch.costs, name))
+        assert (pg.matrix != scratch.matrix).nnz == 0
+        assert np.array_equal(pg.entry_edge, scratch.entry_edge)
+        assert np.array_equal(net.usable_edges(profile), fresh.usable_edges(profile))
+        for reverse in (False, True):
+            assert np.array_equal(net.leavable_edges(profile, reverse=reverse),
+                                  fresh.leavable_edges(profile, reverse=reverse))  # fmt: skip
+        src, dst = net.snap((a.lat, a.lon), profile), net.snap((b.lat, b.lon), profile)
+        assert src == fresh.snap((a.lat, a.lon), profile)
+        for reverse in (False, True):
+            assert net.snap((b.lat, b.lon), profile, leavable=True, reverse=reverse) == \
+                fresh.snap((b.lat, b.lon), profile, leavable=True, reverse=reverse)
+        got, want = net.path(src, dst, profile), fresh.path(src, dst, profile)
+        assert got is not None and want is not None
+        assert got.cost == want.cost and len(got.pieces) == len(want.pieces) > 0
+        for x, y in zip(got.pieces, want.pieces, strict=True):
+            assert (x.edge, x.fraction, x.seconds, x.length_m) == \
+                (y.edge, y.fraction, y.seconds, y.length_m)
+            assert np.array_equal(x.geometry, y.geometry)

@@ -448,6 +448,7 @@ class EditedNetwork(StreetNetwork):
             raise ValueError("an edited graph must keep the base graph's nodes and edges")
         self.__dict__.update(base.__dict__)  # shared, read-only: topology and snapping
         self._prepared = OrderedDict()  # never the base's cached costs
+        self._allowed, self._leavable = {}, {}  # per profile of this graph, like _prepared
         self.graph = graph
         self.base = base
         self.changed_edges = np.asarray(changed_edges, dtype=np.int64)
