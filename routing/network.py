@@ -194,6 +194,10 @@ class StreetNetwork:
         self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
         self.unsnappable = unsnappable_edges(graph)
+        # Per edge: its reverse, or itself where it has none (a profile's usable edges in
+        # three passes), and whether a point may be snapped onto it at all.
+        self._reverse_or_self = np.where(self.reverse_edge >= 0, self.reverse_edge, edges)
+        self._snappable = ~self.unsnappable
         self._prepared: OrderedDict[Profile, tuple[ProfileGraph, np.ndarray]] = OrderedDict()
         # Per cached profile: edges a point can leave / be reached on (off profile islands).
         self._leavable: dict[Profile, tuple[np.ndarray, np.ndarray]] = {}
@@ -223,18 +227,19 @@ class StreetNetwork:
                 return hit
         pg = ProfileGraph.build(self.graph, profile, pairs=self._pairs)
         allowed = np.isfinite(pg.costs.cost)
-        same = self._same_allowed(profile, allowed)
+        count = int(np.count_nonzero(allowed))
+        same = self._same_allowed(profile, allowed, count)
         if same is not None:  # e.g. a speed override: other seconds, the same ways allowed
             usable, leavable = same
         else:
-            rev = self.reverse_edge
-            usable = allowed | np.where(rev >= 0, allowed[np.maximum(rev, 0)], False)
-            usable &= ~self.unsnappable  # fragments and crossings (see snapping.py)
+            # Allowed one way or the other; never fragments or crossings (see snapping.py).
+            usable = allowed | allowed[self._reverse_or_self]
+            usable &= self._snappable
             leavable = None
         evicted = []
         with self._prepared_lock:
             self._prepared[profile] = (pg, usable)
-            self._allowed[profile] = (int(np.count_nonzero(allowed)), allowed)
+            self._allowed[profile] = (count, allowed)
             if leavable is not None:
                 self._leavable[profile] = leavable
             while len(self._prepared) > self.cache_size:
@@ -249,15 +254,14 @@ class StreetNetwork:
                     self._virtual.pop(("weighted", id(old), reverse), None)
         return pg, usable
 
-    def _same_allowed(self, profile: Profile, allowed: np.ndarray):
+    def _same_allowed(self, profile: Profile, allowed: np.ndarray, count: int):
         """(usable, leavable or None) of a cached profile of the same name whose allowed
-        edges are exactly ``allowed``, else None.
+        edges are exactly ``allowed`` (``count`` of them), else None.
 
         Both depend only on which edges are allowed, so a new override value that changes
         costs but no edge's permission (a speed, a reluctance) shares them instead of
         recomputing them (the island search behind ``leavable`` takes milliseconds).
         """
-        count = int(np.count_nonzero(allowed))
         with self._prepared_lock:
             candidates = [(p, self._allowed[p], usable)
                           for p, (_, usable) in reversed(self._prepared.items())
