@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_raptor import NETWORKS, random_options, random_walks
+from test_raptor import NETWORKS, TUESDAY, random_options, random_walks
 from transit_oracle import (
     TimeExpandedOracle,
     check_journey,
@@ -22,9 +22,6 @@ from routing.transit.gtfs import Feed, load_feed, parse_time
 from routing.transit.mcraptor import TransitCosts, dominated, mc_raptor, range_mc_raptor
 from routing.transit.raptor import RaptorOptions, TransitLeg, range_raptor, raptor
 from routing.transit.timetable import Timetable
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
-TUESDAY = dt.date(2024, 3, 5)
 
 
 def random_costs(rng: np.random.Generator, tt: Timetable) -> TransitCosts:
