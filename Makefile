@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 all: test
 
 # The compiled search kernels (routing/**/*.pyx, Cython) are built by this install too.
-$(STAMP): setup.cfg setup.py pyproject.toml $(wildcard routing/*.pyx routing/*/*.pyx)
+$(STAMP): setup.cfg setup.py pyproject.toml $(wildcard routing/*.pyx routing/*/*.pyx routing/*.pxd)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -18,48 +18,7 @@ from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
-cdef enum:
-    NOT_QUEUED = -1
-    SETTLED = -2
-
-
-cdef inline void _put(double* keys, int* heap, int* where, Py_ssize_t j, double key,
-                      int node) noexcept nogil:
-    keys[j] = key
-    heap[j] = node
-    where[node] = <int>j
-
-
-cdef inline void _sift_up(double* keys, int* heap, int* where, Py_ssize_t j, double key,
-                          int node) noexcept nogil:
-    cdef Py_ssize_t parent
-    while j > 0:
-        parent = (j - 1) >> 2
-        if keys[parent] <= key:
-            break
-        _put(keys, heap, where, j, keys[parent], heap[parent])
-        j = parent
-    _put(keys, heap, where, j, key, node)
-
-
-cdef inline void _sift_down(double* keys, int* heap, int* where, Py_ssize_t size,
-                            double key, int node) noexcept nogil:
-    cdef Py_ssize_t j = 0, first, child, c, last
-    cdef double child_key
-    while True:
-        first = 4 * j + 1
-        if first >= size:
-            break
-        child, child_key = first, keys[first]
-        last = first + 4 if first + 4 < size else size
-        for c in range(first + 1, last):
-            if keys[c] < child_key:
-                child, child_key = c, keys[c]
-        if child_key >= key:
-            break
-        _put(keys, heap, where, j, child_key, heap[child])
-        j = child
-    _put(keys, heap, where, j, key, node)
+from routing._heap cimport NOT_QUEUED, SETTLED, _pop, _push
 
 
 cdef void _search_one(
@@ -84,19 +43,13 @@ cdef void _search_one(
             dist[v] = start_cost[i]
             seconds[v] = start_seconds[i]
             metres[v] = start_metres[i]
-            if where[v] == NOT_QUEUED:
-                size += 1
-                where[v] = <int>(size - 1)
-            _sift_up(keys, heap, where, where[v], start_cost[i], v)
+            size = _push(keys, heap, where, size, start_cost[i], v)
     while size > 0 and left > 0:
         d = keys[0]
         u = heap[0]
         if d > limit:
             break
-        size -= 1
-        if size > 0:
-            _sift_down(keys, heap, where, size, keys[size], heap[size])
-        where[u] = SETTLED
+        size = _pop(keys, heap, where, size)
         if want[u] >= 0:
             out_cost[want[u]] = d
             out_seconds[want[u]] = seconds[u]
@@ -112,10 +65,7 @@ cdef void _search_one(
                 dist[v] = nd
                 seconds[v] = seconds[u] + w_seconds[e]
                 metres[v] = metres[u] + w_metres[e]
-                if where[v] == NOT_QUEUED:
-                    size += 1
-                    where[v] = <int>(size - 1)
-                _sift_up(keys, heap, where, where[v], nd, v)
+                size = _push(keys, heap, where, size, nd, v)
     for i in range(n_touched):  # ready for the next search
         dist[touched[i]] = INFINITY
         where[touched[i]] = NOT_QUEUED

@@ -41,6 +41,27 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
+def run_tasks(work, count: int, per_task: int) -> list:
+    """``work(a, b)`` over ``range(count)`` in slices of ``per_task``, on a thread per core.
+
+    Idle threads take the next slice, so a thread the system holds back does not hold the
+    others. Returns the slices' results in order.
+    """
+    tasks = [(a, min(a + per_task, count)) for a in range(0, count, per_task)]
+    return [done.result() for done in [_pool().submit(work, a, b) for a, b in tasks]]
+
+
+def links_arrays(links) -> tuple[np.ndarray, ...]:
+    """Per-row lists of (node, cost, seconds, metres) as flat arrays: (starts, node, cost,
+    seconds, metres), row ``r``'s links at ``starts[r]:starts[r+1]``."""
+    starts = np.zeros(len(links) + 1, dtype=np.int64)
+    np.cumsum([len(row) for row in links], out=starts[1:])
+    flat = [link for row in links for link in row]
+    node = np.array([x[0] for x in flat], dtype=np.int32)
+    cost, seconds, metres = (np.array([x[i] for x in flat], dtype=np.float64) for i in (1, 2, 3))
+    return starts, node, cost, seconds, metres
+
+
 def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
     """(cost, seconds, metres), each rows x wanted nodes, from one search per row of links.
 
@@ -54,11 +75,7 @@ def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
     indptr = np.asarray(graph.indptr, dtype=np.int64)
     indices = np.asarray(graph.indices, dtype=np.int32)
     w_cost = np.asarray(graph.data, dtype=np.float64)
-    starts = np.zeros(len(links) + 1, dtype=np.int64)
-    np.cumsum([len(row) for row in links], out=starts[1:])
-    flat = [link for row in links for link in row]
-    node = np.array([x[0] for x in flat], dtype=np.int32)
-    cost, seconds, metres = (np.array([x[i] for x in flat], dtype=np.float64) for i in (1, 2, 3))
+    starts, node, cost, seconds, metres = links_arrays(links)
     column = np.full(n, -1, dtype=np.int32)
     column[want] = np.arange(len(want))
     shape = (len(links), len(want))
@@ -69,7 +86,5 @@ def search_many(graph, weights, links, want: np.ndarray, *, limit: float):
                      starts[a : b + 1], node, cost, seconds, metres, column, len(want),
                      float(limit), *(x[a:b] for x in out))  # fmt: skip
 
-    tasks = [(a, min(a + ROWS_PER_TASK, len(links))) for a in range(0, len(links), ROWS_PER_TASK)]
-    for done in [_pool().submit(rows, a, b) for a, b in tasks]:
-        done.result()
+    run_tasks(rows, len(links), ROWS_PER_TASK)
     return out

@@ -59,12 +59,14 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-@pytest.mark.parametrize("limit", [np.inf, 1e9], ids=["compiled", "bounded-scipy"])
-def test_matrix_equals_networkx(networks, city, profile_name, limit):
+@pytest.mark.parametrize(("limit", "hierarchy"), [(np.inf, False), (1e9, None), (np.inf, True)],
+                         ids=["compiled", "bounded-scipy", "hierarchy"])  # fmt: skip
+def test_matrix_equals_networkx(networks, city, profile_name, limit, hierarchy):
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
-    m = net.matrix(snaps, snaps, profile, batch=7, limit=limit)  # several batches, one uneven
+    # Several batches, one uneven (Dijkstra); or the contraction hierarchy.
+    m = net.matrix(snaps, snaps, profile, batch=7, limit=limit, hierarchy=hierarchy)
     oracle = split_graph(net, profile, snaps)
     for i in range(len(snaps)):
         _assert_row(oracle, ("p", i), (m.cost[i], m.seconds[i], m.metres[i]), len(snaps))
@@ -73,7 +75,7 @@ def test_matrix_equals_networkx(networks, city, profile_name, limit):
     # Fewer targets than sources: searched backward from the targets, same values; repeated
     # and unsnapped points are searched once / left unreachable.
     few = [snaps[3], None, snaps[5], snaps[3]]
-    back = net.matrix(snaps, few, profile, batch=7, limit=limit)
+    back = net.matrix(snaps, few, profile, batch=7, limit=limit, hierarchy=hierarchy)
     for name in ("cost", "seconds", "metres"):
         expected = getattr(m, name)[:, [3, 5]]
         found = getattr(back, name)
