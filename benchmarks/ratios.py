@@ -17,6 +17,7 @@ BASELINES = {
     "ours_plan": ("networkx_te", "networkx/ours"),
     "ours_mcraptor": ("ours_raptor", "raptor/mcraptor"),
     "ours_matrix": ("networkx_matrix", "networkx/ours"),
+    "ours_matrix_dijkstra": ("networkx_matrix", "networkx/ours"),
     "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
     "ours_new_override": ("ours_same_profile", "cached/new"),
     "ours_cost_tables": ("reference_cost_whole_array", "whole-array/tables"),

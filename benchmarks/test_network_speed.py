@@ -3,8 +3,10 @@
 Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-only``, then
 ``python benchmarks/ratios.py <json>`` prints median ratios against each baseline kind:
 
-- matrix 100 x 100 and 1,000 x 1,000 on Almaty (and 100 x 100 on Helsinki): ours vs one
-  networkx Dijkstra per source on the same weights (``networkx_matrix``);
+- matrix 100 x 100 and 1,000 x 1,000 on Almaty (and 100 x 100 on Helsinki): ours (on the
+  profile's contraction hierarchy, built before the timing: ``test_hierarchy_build`` times
+  the build) vs one networkx Dijkstra per source on the same weights (``networkx_matrix``),
+  and ours without the hierarchy (``ours_matrix_dijkstra``, 100 x 100);
 - isochrone 5/10/15 minutes: ours (polygons from reached edges) vs the osmnx recipe
   (``nx.ego_graph`` by time, then a convex hull of the nodes) (``networkx_isochrone``);
 - first request with a new override value vs the same request with a cached profile
@@ -60,13 +62,50 @@ def test_matrix(benchmark, request, city, size, profile_name):
     router = request.getfixturevalue(f"{city}_router")
     profile = get_profile(profile_name)
     _, snaps = _nodes(router, profile, size)
-    router.network.matrix(snaps[:2], snaps[:2], profile)  # profile prepared
+    # Profile prepared and its contraction hierarchy built (timed in test_hierarchy_build).
+    router.network.matrix(snaps[:2], snaps[:2], profile, hierarchy=True)
     benchmark.group = f"matrix {city} {size}x{size}"
     benchmark.extra_info.update(city=city, profile=f"{profile_name}-{size}", kind="ours_matrix")
     rounds = 5 if size <= 100 else 2
     found = benchmark.pedantic(lambda: router.network.matrix(snaps, snaps, profile),
                                rounds=rounds, iterations=1, warmup_rounds=1)  # fmt: skip
     assert found.cost.shape == (size, size)
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_matrix_dijkstra(benchmark, request, city, profile_name):
+    """100 x 100 without the hierarchy: one compiled Dijkstra search per source (what a
+    small matrix of a new override value runs)."""
+    router = request.getfixturevalue(f"{city}_router")
+    profile = get_profile(profile_name)
+    _, snaps = _nodes(router, profile, 100)
+    router.network.matrix(snaps[:2], snaps[:2], profile, hierarchy=False)
+    benchmark.group = f"matrix {city} 100x100"
+    benchmark.extra_info.update(city=city, profile=f"{profile_name}-100",
+                                kind="ours_matrix_dijkstra")  # fmt: skip
+    found = benchmark.pedantic(
+        lambda: router.network.matrix(snaps, snaps, profile, hierarchy=False),
+        rounds=3, iterations=1, warmup_rounds=1)  # fmt: skip
+    assert found.cost.shape == (100, 100)
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_hierarchy_build(benchmark, request, city, profile_name):
+    """The one-time cost of a profile's contraction hierarchy (its memory in extra_info)."""
+    from routing.contraction import ContractionHierarchy
+
+    router = request.getfixturevalue(f"{city}_router")
+    net = router.network
+    graph, weights = net._weighted(net.costs(get_profile(profile_name)), reverse=False)
+    benchmark.group = f"hierarchy build {city}"
+    benchmark.extra_info.update(city=city, profile=profile_name, kind="ours_hierarchy_build")
+    ch = benchmark.pedantic(lambda: ContractionHierarchy.build(graph, *weights), rounds=3,
+                            iterations=1)  # fmt: skip
+    benchmark.extra_info.update(megabytes=round(ch.nbytes / 1e6, 2), shortcuts=ch.n_shortcuts,
+                                arcs=int(graph.nnz), nodes=ch.n_nodes)  # fmt: skip
+    assert ch.n_nodes == graph.shape[0]
 
 
 @pytest.mark.parametrize(("city", "size"), [("almaty", 100), ("almaty", 1000),
@@ -114,7 +153,7 @@ def test_matrix_2000_float32(benchmark, almaty_router):
     profile = get_profile("walk")
     _, snaps = _nodes(almaty_router, profile, 2000)
     net = almaty_router.network
-    net.matrix(snaps[:2], snaps[:2], profile)
+    net.matrix(snaps[:2], snaps[:2], profile, hierarchy=True)  # built outside the timing
 
     def run():
         tracemalloc.start()

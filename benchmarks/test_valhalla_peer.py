@@ -220,7 +220,9 @@ def test_matrix(benchmark, request, shared_data, peer_note, engine, city, size, 
         return
     net, profile = router.network, get_profile(profile_name)
     first = [s.snap for s in snap_points(net, points[:2], profile, "sources")]
-    net.matrix(first, first, profile)  # profile prepared, compiled search loaded
+    # Profile prepared, its contraction hierarchy built (a one-time cost per profile,
+    # timed by test_network_speed.py::test_hierarchy_build).
+    net.matrix(first, first, profile, hierarchy=True)
 
     def run():
         # The server's snapping (a point no usable way is near becomes None, as Valhalla

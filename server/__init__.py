@@ -157,6 +157,7 @@ def _load_router(config: Mapping[str, Any]) -> tuple[StreetRouter, dict[str, Any
                "overlays": [str(p) for p in overlays], "gtfs": None, "transit_overlays": [],
                "cache_dir": str(cache_dir) if cache_dir else None}  # fmt: skip
     router = StreetRouter(graph, cache_size=config["PROFILE_CACHE_SIZE"])
+    router.network.cache_dir = Path(cache_dir) if cache_dir else None  # matrix hierarchies
     release_freed_memory()
     return router, sources
 

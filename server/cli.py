@@ -131,7 +131,9 @@ def load_router(sources: GraphSources, progress: Callable[[str], None] | None = 
     """Load (or build and cache) the graph and wrap it in a router."""
     graph = load_graph(sources.osm, dem=sources.dem, overlays=sources.overlays,
                        cache_dir=sources.cache_dir, progress=progress)  # fmt: skip
-    return StreetRouter(graph)
+    router = StreetRouter(graph)
+    router.network.cache_dir = sources.cache_dir  # matrix hierarchies are kept there too
+    return router
 
 
 # -- shared transit options -------------------------------------------------------------
