@@ -57,9 +57,9 @@ from datasets.almaty._common import (
     parse_date,
 )
 from datasets.almaty.service import ServiceConfig
+from routing.clock import format_time
 from routing.errors import DataError
 from routing.geo import haversine_m
-from routing.transit.gtfs import format_time
 
 logger = logging.getLogger(__name__)
 

@@ -11,15 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from routing.clock import parse_time
 from routing.errors import GtfsError
-from routing.transit.gtfs import (
-    NO_TIME,
-    Feed,
-    active_service_ids,
-    format_time,
-    load_feed,
-    parse_time,
-)
+from routing.transit.gtfs import NO_TIME, Feed, active_service_ids, load_feed
 from routing.tristate import NO, UNKNOWN
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
@@ -148,16 +142,6 @@ def test_bom_crlf_blank_lines_and_spaces_are_accepted(tmp_path: Path) -> None:
 )
 def test_active_service_ids(feed: Feed, date: str, services: set[str]) -> None:
     assert active_service_ids(feed, dt.date.fromisoformat(date)) == services
-
-
-def test_time_helpers() -> None:
-    assert parse_time("8:06:00") == 8 * 3600 + 360
-    assert parse_time("25:01:02") == 90062
-    assert format_time(90062) == "25:01:02"
-    assert format_time(-600) == "-00:10:00"
-    for bad in ("8:6x:00", "08:60:00", "0800", ""):
-        with pytest.raises(ValueError):
-            parse_time(bad)
 
 
 # --------------------------------------------------------------------------------------
