@@ -15,11 +15,11 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from routing.clock import format_hhmm
-from routing.cost.profiles import PROFILE_NAMES, PROFILES
+from routing.cost.profiles import PROFILES
 from routing.errors import InvalidInputError
 from server.dispatch import dispatch_store
 from server.i18n import N_, catalogue, gettext, request_lang
-from server.openapi import errors
+from server.openapi import errors, profile_names
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -36,7 +36,7 @@ LANGUAGE_LABELS = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "E
 def index() -> ResponseReturnValue:
     """The trip planner page; its script talks to ``/places``, ``/route``, ``/plan``..."""
     lang = request_lang()
-    names = list(PROFILE_NAMES) + [n for n in PROFILES if n not in PROFILE_NAMES]
+    names = profile_names()
     body = render_template(
         "index.html",
         lang=lang,

@@ -290,21 +290,18 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
             opp_rows,
         )
     )
-    if "blind" in doc["profiles"]:
-        e = doc["profiles"]["blind"]
-        parts.append(
-            _table(
-                "Unsignalled major-road crossings per blind trip (mean)",
-                ["profile", "before", "after"],
-                [
-                    [
-                        "Blind",
-                        _fmt(e["before"].get("unsignalled_major_crossings_per_trip")),
-                        _fmt(e["after"].get("unsignalled_major_crossings_per_trip")),
-                    ]
-                ],
-            )
-        )
+    crossing_rows = [
+        [
+            _label(p),
+            _fmt(e["before"].get("unsignalled_major_crossings_per_trip")),
+            _fmt(e["after"].get("unsignalled_major_crossings_per_trip")),
+        ]
+        for p, e in doc["profiles"].items()
+        if "unsignalled_major_crossings_per_trip" in e["before"]  # counted for this profile
+    ]
+    if crossing_rows:
+        parts.append(_table("Unsignalled major-road crossings per trip (mean)",
+                            ["profile", "before", "after"], crossing_rows))  # fmt: skip
 
     if doc["gaps"]:
         parts.append("<h2>Gaps to walking</h2>")

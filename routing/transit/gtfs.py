@@ -269,6 +269,18 @@ class Feed:
     trip_index: Mapping[str, int]
     files: tuple[str, ...]
 
+    @property
+    def timezone(self) -> str:
+        """The feed's ``agency_timezone``: local time of its times and calendar days.
+
+        The loader checks that there is one, shared by every agency.
+        """
+        zones = {a.agency_timezone for a in self.agencies.values()}
+        if len(zones) != 1:
+            raise GtfsError(f"{self.path}: needs one agency_timezone, has {sorted(zones)}",
+                            path=self.path, field="agency_timezone")  # fmt: skip
+        return zones.pop()
+
     def frequencies_of(self, trip_id: str) -> tuple[Frequency, ...]:
         """The ``frequencies.txt`` rows of one trip, by start time (empty if scheduled)."""
         return self._frequencies_by_trip.get(trip_id, ())

@@ -78,6 +78,15 @@ def test_reads_every_table(feed: Feed) -> None:
     assert "transfers.txt" in feed.files and "shapes.txt" in feed.files
 
 
+def test_timezone_is_the_agencies_one(feed: Feed) -> None:
+    assert feed.timezone == "Asia/Almaty"
+    (agency,) = feed.agencies.values()
+    other = dataclasses.replace(agency, agency_id="B", agency_timezone="Europe/Helsinki")
+    for agencies in ({}, {"A": agency, "B": other}):  # the loader lets neither through
+        with pytest.raises(GtfsError, match="agency_timezone"):
+            _ = dataclasses.replace(feed, agencies=agencies).timezone
+
+
 def test_stop_times_are_columns_sorted_by_trip_and_sequence(feed: Feed) -> None:
     st = feed.stop_times
     assert len(st) == 22
