@@ -14,14 +14,8 @@ from typing import Any
 
 import numpy as np
 
-PROFILE_LABELS = {
-    "walk": "Walking",
-    "wheelchair_manual": "Manual wheelchair",
-    "wheelchair_electric": "Electric wheelchair",
-    "blind": "Blind",
-    "low_vision": "Low vision",
-    "reduced_mobility": "Reduced mobility",
-}
+from routing.cost.profiles import PROFILES
+
 #: Most areas listed in the per-area table and bars when areas are grid cells.
 TOP_AREAS = 25
 
@@ -37,7 +31,8 @@ padding:.5rem 1rem}
 
 
 def _label(profile: str) -> str:
-    return PROFILE_LABELS.get(profile, profile)
+    """The profile's own label (as in the web app); the name for one this engine lacks."""
+    return PROFILES[profile].label if profile in PROFILES else profile
 
 
 def _fmt(x: Any, digits: int = 2, *, pct: bool = False, signed: bool = False) -> str:
