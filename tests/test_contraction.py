@@ -139,6 +139,11 @@ def _fixture_points(net, profile, rng, count):
         e = int(rng.choice(usable))
         t = float(rng.choice([0.0, 1.0, rng.uniform(), rng.uniform()]))
         points.append(Snap(edge=e, t=t, lat=0.0, lon=0.0, distance_m=0.0))
+    # Two more on the first point's edge, one of them given on its reverse edge.
+    first, rev = points[0], int(net.reverse_edge[points[0].edge])
+    points.append(Snap(edge=first.edge, t=0.5 * (1 + first.t), lat=0.0, lon=0.0, distance_m=0.0))
+    if rev >= 0:
+        points.append(Snap(edge=rev, t=0.5 * (1 - first.t), lat=0.0, lon=0.0, distance_m=0.0))
     return points
 
 
@@ -150,8 +155,8 @@ def test_matrix_on_the_hierarchy_equals_dijkstra_on_fixtures(fixture):
     for name in PROFILES:
         profile = get_profile(name)
         points = _fixture_points(net, profile, rng, 14)
-        sources = points[:9] + [None, points[0]]
-        targets = points[5:] + [None, points[1]]
+        sources = points[:9] + [None, points[0]] + points[14:]
+        targets = points[5:] + [None, points[1], points[0]]
         slow = net.matrix(sources, targets, profile, hierarchy=False)
         fast = net.matrix(sources, targets, profile, hierarchy=True)
         _assert_same(slow, fast)
@@ -198,10 +203,13 @@ def test_building_waits_until_it_pays_and_is_kept_on_disk(tmp_path, monkeypatch)
     graph = router_for("mapped_sidewalks.osm.xml").graph
     net = StreetNetwork(graph, cache_dir=tmp_path)
     profile = get_profile("wheelchair_manual")
-    points = _fixture_points(net, profile, np.random.default_rng(5), 8)
+    points = _fixture_points(net, profile, np.random.default_rng(5), 8)[:8]
     expected = net.matrix(points, points, profile, hierarchy=False)
     net.matrix(points, points, profile)  # 8 Dijkstra searches: no build
     net.matrix(points, points, profile)  # 16
+    monkeypatch.setattr(network_module, "HIERARCHY_SEARCH_RATIO", 4)
+    for _ in range(30):  # one source, 8 targets: lopsided, never counted towards a build
+        net.matrix(points[:1], points, profile)
     assert not list(tmp_path.glob("hierarchy-*.npz"))
     _assert_same(expected, net.matrix(points, points, profile))  # 24 >= 20: built, saved
     files = list(tmp_path.glob("hierarchy-*.npz"))
