@@ -983,6 +983,16 @@ class _HierarchySlot:
     looked: bool = False  # the disk cache was looked at
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
+    def __reduce__(self):
+        # A copy in another process (a pickled planner) has other search graphs: a dead
+        # slot, dropped on first use there (weak references do not pickle).
+        return _HierarchySlot, (_no_graph,)
+
+
+def _no_graph() -> None:
+    """A weak reference whose object is gone."""
+    return None
+
 
 def _count(points: Sequence[Snap | None]) -> int:
     return sum(p is not None for p in points)
