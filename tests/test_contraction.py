@@ -225,3 +225,20 @@ def test_building_waits_until_it_pays_and_is_kept_on_disk(tmp_path, monkeypatch)
     _assert_same(net.matrix(small, small, profile, hierarchy=False),
                  third.matrix(small, small, profile))  # fmt: skip
     assert [slot.hierarchy is not None for slot in third._hierarchies.values()] == [True]
+
+
+def test_a_network_with_a_hierarchy_pickles_for_worker_processes():
+    """Scenario jobs send the planner (and its network) pickled to worker processes."""
+    import io
+    import pickle
+
+    from routing.scenario.transit import _SearchPickler
+
+    net = router_for("mapped_sidewalks.osm.xml").network
+    profile = get_profile("walk")
+    points = _fixture_points(net, profile, np.random.default_rng(9), 6)
+    expected = net.matrix(points, points, profile, hierarchy=True)
+    buffer = io.BytesIO()
+    _SearchPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(net)
+    copy = pickle.loads(buffer.getvalue())
+    _assert_same(expected, copy.matrix(points, points, profile, hierarchy=True))
