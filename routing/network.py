@@ -74,6 +74,10 @@ HIERARCHY_BUILD_SEARCHES = 300
 #: (e.g. one source, thousands of targets) stays on Dijkstra.
 HIERARCHY_SEARCH_RATIO = 40
 
+#: Hierarchies kept in memory per network (~8.5 MB each on Almaty; the least recently used
+#: beyond this are dropped and loaded again from the cache folder, ~15 ms, when asked).
+HIERARCHIES_KEPT = 6
+
 #: Source rows per hierarchy query batch (bounds the float64 work arrays besides the answer).
 HIERARCHY_BATCH = 256
 
@@ -625,7 +629,14 @@ class StreetNetwork:
                     slot.looked = True
                 if slot.hierarchy is None:
                     slot.searched += searches
-            return slot.hierarchy
+            found = slot.hierarchy
+        if found is not None:
+            with self._lock:  # beyond HIERARCHIES_KEPT, the least recently used are dropped
+                holding = [s for s in self._hierarchies.values() if s.hierarchy is not None]
+            for old in holding[: max(len(holding) - HIERARCHIES_KEPT, 0)]:
+                with old.lock:
+                    old.hierarchy, old.looked = None, False
+        return found
 
     def _load_hierarchy(self, pg: ProfileGraph, *, build: bool) -> ContractionHierarchy | None:
         """From the disk cache, else built (and saved there) when ``build``, else None."""

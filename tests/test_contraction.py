@@ -242,3 +242,19 @@ def test_a_network_with_a_hierarchy_pickles_for_worker_processes():
     _SearchPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(net)
     copy = pickle.loads(buffer.getvalue())
     _assert_same(expected, copy.matrix(points, points, profile, hierarchy=True))
+
+
+def test_only_the_most_recent_hierarchies_stay_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(network_module, "HIERARCHIES_KEPT", 2)
+    net = StreetNetwork(router_for("mapped_sidewalks.osm.xml").graph, cache_dir=tmp_path)
+    names = ["walk", "wheelchair_manual", "blind"]
+    answers = {}
+    for name in names:
+        profile = get_profile(name)
+        points = _fixture_points(net, profile, np.random.default_rng(4), 6)
+        answers[name] = (points, net.matrix(points, points, profile, hierarchy=True))
+    held = [slot.hierarchy is not None for slot in net._hierarchies.values()]
+    assert held == [False, True, True]  # the first one dropped from memory
+    points, expected = answers["walk"]  # asked again: loaded from the cache folder
+    _assert_same(expected, net.matrix(points, points, get_profile("walk"), hierarchy=True))
+    assert len(list(tmp_path.glob("hierarchy-*.npz"))) == 3
