@@ -59,14 +59,15 @@ MATRIX_BATCH = 64
 #: again (see :meth:`StreetNetwork._offset_arrays`).
 POINT_CACHE_MIN = 256
 
-#: Unbounded matrices use the search graph's contraction hierarchy (about 1.3 s of CPU to
-#: build on Almaty, then ~0.1 ms per search against ~4 ms for a Dijkstra search): loaded
+#: Unbounded matrices use the search graph's contraction hierarchy (~1.0-1.2 s to build on
+#: Almaty, then ~0.03 ms per upward search against ~1-4 ms per Dijkstra search): loaded
 #: from disk for a matrix of at least HIERARCHY_LOAD_SEARCHES searches, built once the
 #: search graph's matrices have run HIERARCHY_BUILD_SEARCHES Dijkstra searches in all
-#: (counting the one asked), so that a one-off override value never pays a build for a
-#: small matrix, and no caller pays more than about twice the cheaper way.
+#: (counting the one asked; about what a build costs, so that the Dijkstra searches run
+#: before it cost no more than the build itself: a one-off override value never pays a
+#: build for a small matrix, and a 1,000 x 1,000 builds at once).
 HIERARCHY_LOAD_SEARCHES = 16
-HIERARCHY_BUILD_SEARCHES = 300
+HIERARCHY_BUILD_SEARCHES = 800
 
 #: A hierarchy query runs one upward search per distinct source *and* target (~0.03 ms
 #: each on Almaty), Dijkstra one whole-graph search (~2-4 ms) per point of the smaller side
