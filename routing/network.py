@@ -27,6 +27,7 @@ by arriving over either end; two points on one edge are also joined directly.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,10 +36,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from routing._path import PathSearch, min_cost_per_metre
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
-from routing.geo import LocalProjection, haversine_m
+from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
@@ -54,11 +56,9 @@ MATRIX_BATCH = 64
 #: again (see :meth:`StreetNetwork._offset_arrays`).
 POINT_CACHE_MIN = 256
 
-#: :meth:`StreetNetwork.path`'s first cost limit, in seconds at the profile's speed per
-#: metre as the crow flies (at least :data:`PATH_MIN_LIMIT`), and its growth per round.
-PATH_FIRST_LIMIT = 2.0
-PATH_MIN_LIMIT = 60.0
-PATH_GROWTH = 1.5
+#: Nodes :meth:`StreetNetwork.path`'s search settles between two deadline checks (a
+#: whole-city search of ~24k nodes is a few chunks of well under a millisecond each).
+PATH_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,10 @@ class StreetNetwork:
         self._virtual: dict[tuple, _VirtualRows | tuple] = {}
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
         self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
+        # Per search graph: the arrays and cost per metre of path()'s A* (dropped with it).
+        self._astar: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._node_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self._path_searches: list[PathSearch] = []  # idle work arrays, one per thread at most
         self._lock = threading.Lock()
         self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
@@ -413,48 +417,83 @@ class StreetNetwork:
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
         """The cheapest path from ``source`` to ``target``, or None when there is none.
 
-        Searches bounded by a cost limit that grows (:data:`PATH_FIRST_LIMIT`,
-        :data:`PATH_GROWTH`) until the best arrival is within it: a bounded search settles
-        every node up to its limit exactly, so the answer is then the unbounded one. A search
-        costs far more than in proportion to its reach (24k nodes: ~3 ms for all, 0.15 ms
-        for 2,000), so the failed small rounds cost little next to one whole-graph search.
+        A compiled A* (:mod:`routing._path`) from the source's links to the target's,
+        estimating the cost still to go from straight-line distance at the search graph's
+        least cost per metre, which never overestimates: the answer is Dijkstra's. It
+        settles :data:`PATH_CHUNK` nodes between deadline checks. A walk along the one edge
+        both points lie on bounds it (and wins ties).
         """
         pg = self.costs(profile)
         start = self._offsets(pg, source, reverse=False)
         arrivals = self._offsets(pg, target, reverse=True)
         direct = self._direct(pg, source, target)
-        best, arrive, pred, reached = np.inf, None, None, -1
+        bound = direct[0] if direct is not None else np.inf
+        best, nodes, entries, arrive = np.inf, None, None, None
         if start and arrivals:
-            crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
-            limit = max(PATH_FIRST_LIMIT * crow / profile.speed_mps, PATH_MIN_LIMIT)
-            if direct is not None:  # nothing costlier than the walk along the edge can win
-                limit = min(limit, direct[0])
-            while True:
+            indptr, indices, cost, k = self._astar_arrays(pg)
+            x, y = self._node_positions()
+            search = self._take_path_search()
+            try:
+                search.start(indptr, indices, cost, x, y, k,
+                             np.array([o.node for o in start], dtype=np.int32),
+                             np.array([o.cost for o in start], dtype=np.float64),
+                             np.array([o.node for o in arrivals], dtype=np.int32),
+                             np.array([o.cost for o in arrivals], dtype=np.float64),
+                             bound)  # fmt: skip
                 checkpoint("a street search")
-                dist, pred = self._search(pg, [start], limit=limit)
-                dist, pred = dist[0], pred[0]
-                for off in arrivals:
-                    total = dist[off.node] + off.cost
-                    if total < best:
-                        best, arrive = total, off
-                if best <= limit or (direct is not None and limit >= direct[0]):
-                    break
-                if not np.isfinite(limit):
-                    break
-                if not np.isfinite(best):  # grown nothing since the last round: all reached?
-                    reached, before = int(np.count_nonzero(dist < np.inf)), reached
-                    if reached == before and _exhausted(pg, dist):
-                        break  # the target is not reachable: a larger limit finds nothing more
-                limit *= PATH_GROWTH
+                while not search.advance(PATH_CHUNK):
+                    checkpoint("a street search")
+                best = search.best
+                if search.best_end >= 0 and best < bound:
+                    arrive = arrivals[search.best_end]
+                    nodes, entries = search.path()
+            finally:
+                self._give_back_path_search(search)
         if direct is not None and direct[0] <= best:
             edge, t0, t1 = direct[3]
             pieces = [self._piece(pg, edge, t0, t1)] if t1 > t0 else []
             return StreetPath(profile, source, target, direct[0], pieces)
         if arrive is None:
             return None
-        nodes = _node_path(pred, arrive.node, self.graph.n_nodes)
         return StreetPath(profile, source, target, float(best),
-                          self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
+                          self._pieces(pg, source, target, nodes, pg.entry_edge[entries],
+                                       arrive))  # fmt: skip
+
+    def _astar_arrays(self, pg: ProfileGraph):
+        """The search graph's CSR arrays as :class:`~routing._path.PathSearch` takes them,
+        and its least cost per metre of straight line (cached per search graph)."""
+        hit = self._astar.get(pg)
+        if hit is None:
+            m = pg.matrix
+            indptr = np.ascontiguousarray(m.indptr, dtype=np.int64)
+            indices = np.ascontiguousarray(m.indices, dtype=np.int32)
+            cost = np.ascontiguousarray(m.data, dtype=np.float64)
+            x, y = self._node_positions()
+            hit = (indptr, indices, cost, float(min_cost_per_metre(indptr, indices, cost, x, y)))
+            with self._lock:
+                self._astar[pg] = hit
+        return hit
+
+    def _node_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes' x and y in metres (the network's local projection)."""
+        if self._node_xy is None:
+            xy = self.projection.forward(self.graph.node_lat, self.graph.node_lon)
+            self._node_xy = (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]))
+        return self._node_xy
+
+    def _take_path_search(self) -> PathSearch:
+        n = self.graph.n_nodes
+        with self._lock:
+            while self._path_searches:
+                search = self._path_searches.pop()
+                if search.n == n:
+                    return search
+        return PathSearch(n)
+
+    def _give_back_path_search(self, search: PathSearch) -> None:
+        with self._lock:
+            if len(self._path_searches) < 4:  # as many as threads search at once, bounded
+                self._path_searches.append(search)
 
     @accepts_deadline
     def tree(
@@ -757,9 +796,10 @@ class StreetNetwork:
             length_m=float(g.edge["length"][edge]) * frac,
         )
 
-    def _pieces(self, pg: ProfileGraph, source: Snap, target: Snap, nodes: list[int],
-                arrive: Offset) -> list[RouteEdge]:  # fmt: skip
-        """The traversed pieces: off the source's edge, whole edges, onto the target's."""
+    def _pieces(self, pg: ProfileGraph, source: Snap, target: Snap, nodes: np.ndarray,
+                edges: np.ndarray, arrive: Offset) -> list[RouteEdge]:  # fmt: skip
+        """The traversed pieces: off the source's edge, whole ``edges`` (joining ``nodes``),
+        onto the target's."""
         g = self.graph
         pieces: list[RouteEdge] = []
 
@@ -768,12 +808,20 @@ class StreetNetwork:
                 pieces.append(self._piece(pg, edge, t0, t1))
 
         e = source.edge
-        if int(g.edge_v[e]) == nodes[0] and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_v[e]) == int(nodes[0]) and np.isfinite(pg.costs.cost[e]):
             add(e, source.t, 1.0)
         else:
             add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
-        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-            add(pg.edge_between(a, b), 0.0, 1.0)
+        if len(edges):  # whole edges: one look-up per array, not per edge
+            offsets = g.geometry_offsets
+            starts, ends = offsets[edges].tolist(), offsets[edges + 1].tolist()
+            seconds = pg.costs.seconds[edges].tolist()
+            metres = g.edge["length"][edges].tolist()
+            geometry = g.geometry
+            for edge, a, b, sec, met in zip(edges.tolist(), starts, ends, seconds, metres,
+                                            strict=True):  # fmt: skip
+                pieces.append(RouteEdge(edge=edge, fraction=1.0, geometry=geometry[a:b],
+                                        seconds=sec, length_m=met))  # fmt: skip
         e, rev = target.edge, int(self.reverse_edge[target.edge])
         if int(g.edge_u[e]) == arrive.node and np.isfinite(pg.costs.cost[e]):
             add(e, 0.0, target.t)
@@ -883,24 +931,6 @@ def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
         inverse[i] = j
     inverse[inverse < 0] = len(firsts)
     return firsts, inverse
-
-
-def _exhausted(pg: ProfileGraph, dist: np.ndarray) -> bool:
-    """Did a bounded search reach everything its source can reach (no edge leaves it)?"""
-    reached = np.isfinite(dist)
-    m = pg.matrix
-    return not (np.repeat(reached, np.diff(m.indptr)) & ~reached[m.indices]).any()
-
-
-def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:
-    """Nodes from the first real node after the virtual source to ``target``."""
-    path = [target]
-    while True:
-        p = int(pred[path[-1]])
-        if p >= n or p < 0:
-            break
-        path.append(p)
-    return path[::-1]
 
 
 def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
