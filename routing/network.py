@@ -337,7 +337,10 @@ class StreetNetwork:
         if not usable.any():
             raise NoRouteError(f"no way in this graph is usable with profile '{profile.name}'")
         reach = min(nearest.distance_m + self.snap_tolerance_m, self.max_snap_m)
-        snap = self.sampler.nearest(point[0], point[1], usable=usable, within_m=reach)
+        if usable[nearest.edge]:  # the nearest way is usable: it is the nearest usable one
+            snap = nearest
+        else:
+            snap = self.sampler.nearest(point[0], point[1], usable=usable, within_m=reach)
         if snap is None:
             farther = self.sampler.nearest(point[0], point[1], usable=usable,
                                            within_m=self.max_snap_m)  # fmt: skip
