@@ -239,7 +239,7 @@ def build_steps(
     """Group route pieces into steps with instructions."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_geometry: np.ndarray | None = None  # bearings are worked out only at a new step
+    prev_geometry: np.ndarray | None = None  # bearings are worked out only for a turn
     current: Step | None = None
     current_key = None
     # What every piece needs, looked up once per route (a few array reads, not a few
@@ -304,7 +304,6 @@ def build_steps(
             steps.append(_cross_step(rail_params, "", start))
             current_key = None
         if current is None or key != current_key:
-            bearing = _bearing(piece.geometry, at_end=False)
             built_crossing = kind == crossing and builts[idx]
             if current is None and not built_crossing:  # a route may start by crossing
                 maneuver = "depart"
@@ -341,7 +340,8 @@ def build_steps(
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(bearing - _bearing(prev_geometry, at_end=True))
+                    _turn(_bearing(piece.geometry, at_end=False)
+                          - _bearing(prev_geometry, at_end=True))
                     if prev_geometry is not None
                     else "continue"
                 )

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from routing.confidence import route_facts
+from routing.confidence import EdgeFacts, route_facts
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
 from routing.deadline import accepts_deadline
@@ -122,6 +122,7 @@ class StreetRouter:
         self.network = network
         self.graph = network.graph
         self.road_name_at_node = self._road_names_at_nodes()
+        self.edge_facts = EdgeFacts(self.graph)  # what confidence reads, per edge, once
 
     def _road_names_at_nodes(self) -> dict[int, str]:
         """Name of the biggest named road through each node (for crossing instructions)."""
@@ -185,7 +186,7 @@ class StreetRouter:
             line = np.concatenate([line, line])
         total_len = sum(p.length_m for p in pieces)
         unknown = pg.costs.unknown
-        facts, confidence = route_facts(g, pg.profile, pieces)
+        facts, confidence = route_facts(g, pg.profile, pieces, table=self.edge_facts)
         steps = build_steps(
             g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown
         )

@@ -132,8 +132,13 @@ class CompiledGraph:
             return None
         return cKDTree(self.landmark_xy(self.landmark_lat, self.landmark_lon))
 
+    @cached_property
+    def _landmark_lat0(self) -> float:
+        """The latitude of :meth:`landmark_xy`'s plane (the nodes' mean, worked out once)."""
+        return float(np.mean(self.node_lat)) if self.n_nodes else 0.0
+
     def landmark_xy(self, lat, lon) -> np.ndarray:
-        lat0 = float(np.mean(self.node_lat)) if self.n_nodes else 0.0
+        lat0 = self._landmark_lat0
         k = 111_195.0
         lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
         return np.stack([lon * k * np.cos(np.radians(lat0)), lat * k], axis=-1)
