@@ -462,6 +462,55 @@ def test_route_http(benchmark, request, almaty_router, engine):
     assert ok > len(statuses) // 2, statuses  # answers, not errors
 
 
+def test_route_http_interleaved(benchmark, request, almaty_router):
+    """Both servers on the same pairs, request by request: pair i is asked of one, then of
+    the other (who goes first alternates), 5 passes over the 50 pairs. Drifting load on a
+    shared machine then weighs on both alike; min and median per engine are in the note."""
+    ours_port, _ = request.getfixturevalue("our_server")
+    peer_port, _ = request.getfixturevalue("valhalla_server")
+    pairs = _route_pairs(almaty_router)
+    asked = {"ours": (http.client.HTTPConnection("127.0.0.1", ours_port, timeout=60),
+                      _paths("ours", pairs)),
+             "valhalla": (http.client.HTTPConnection("127.0.0.1", peer_port, timeout=60),
+                          _paths("valhalla", pairs))}  # fmt: skip
+    times: dict[str, list[float]] = {"ours": [], "valhalla": []}
+    statuses: dict[str, list[int]] = {"ours": [], "valhalla": []}
+
+    def run():
+        for rep in range(5):
+            for i in range(len(pairs)):
+                order = ("ours", "valhalla") if (rep + i) % 2 == 0 else ("valhalla", "ours")
+                for engine in order:
+                    conn, paths = asked[engine]
+                    t0 = time.perf_counter()
+                    statuses[engine].append(_get(conn, paths[i]))
+                    times[engine].append(time.perf_counter() - t0)
+
+    for engine in asked:  # warm both: first requests build per-profile state
+        conn, paths = asked[engine]
+        for path in paths[:3]:
+            _get(conn, path)
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    for conn, _ in asked.values():
+        conn.close()
+    ms = {k: 1000 * np.array(v) for k, v in times.items()}
+    figures = {f"{k}_{stat}_ms": round(float(f(v)), 3) for k, v in ms.items()
+               for stat, f in (("min", np.min), ("median", np.median))}  # fmt: skip
+    for stat in ("min", "median"):
+        figures[f"valhalla_over_ours_{stat}"] = round(
+            figures[f"valhalla_{stat}_ms"] / figures[f"ours_{stat}_ms"], 3)
+    benchmark.group = "valhalla route over HTTP, interleaved"
+    _describe(benchmark, "ours", "http_interleaved", "almaty", "walk", **figures)
+    ok = {k: sum(s == 200 for s in v) for k, v in statuses.items()}
+    benchmark.extra_info["note"] = (
+        f"per request, min / median ms: ours {figures['ours_min_ms']} / "
+        f"{figures['ours_median_ms']}, Valhalla {figures['valhalla_min_ms']} / "
+        f"{figures['valhalla_median_ms']} (valhalla/ours {figures['valhalla_over_ours_min']} "
+        f"at the min, {figures['valhalla_over_ours_median']} at the median); HTTP 200: ours "
+        f"{ok['ours']}, Valhalla {ok['valhalla']} of {len(statuses['ours'])}")  # fmt: skip
+    assert ok["ours"] > len(statuses["ours"]) // 2 and ok["valhalla"] > len(statuses["ours"]) // 2
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_route_http_overhead_paired(benchmark, request, almaty_router, shared_data, engine):
     """Per pair: the same request in process, then over HTTP; the difference is what the
