@@ -124,14 +124,25 @@ def limit_malloc_arenas(arenas: int) -> bool:
     return arenas > 0 and bool(libc.mallopt(M_ARENA_MAX, arenas))
 
 
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1e6 if hasattr(os, "sysconf") else 0.0
+_statm: tuple[int, int] | None = None  # (pid, open /proc/self/statm of that process)
+
+
 def resident_mb() -> float:
-    """This process's resident set size in MB (0.0 where /proc is missing)."""
+    """This process's resident set size in MB (0.0 where /proc is missing).
+
+    Read after every request, so the file stays open (per process: a forked worker opens
+    its own) and is read again from its start, which makes the kernel write it anew.
+    """
+    global _statm
+    pid = os.getpid()
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            pages = int(statm.read().split()[1])
+        if _statm is None or _statm[0] != pid:
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+        pages = int(os.pread(_statm[1], 128, 0).split()[1])
     except (OSError, ValueError, IndexError):
         return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return pages * _PAGE_MB
 
 
 class MemoryGuard:
