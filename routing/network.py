@@ -214,6 +214,17 @@ class StreetNetwork:
         self._lock = threading.Lock()
         self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
+    def __getstate__(self) -> dict:
+        """Pickled without path()'s per-process caches (weak references and search work
+        arrays): the copy (e.g. a scenario worker's) makes its own."""
+        state = self.__dict__.copy()
+        state["_astar"], state["_path_searches"] = None, []
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._astar = weakref.WeakKeyDictionary()
+
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
         """The profile's search graph (costs, seconds, CSR adjacency), cached."""
