@@ -9,8 +9,8 @@ Pairs of benchmarks, each on the same seeded points (``valhalla_*`` kinds are th
 
 - matrix 100 x 100 and 1,000 x 1,000: Valhalla ``sources_to_targets`` (Actor, in process,
   concise JSON) vs our snapping + ``StreetNetwork.matrix``;
-- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs ``routing.isochrone`` +
-  GeoJSON text;
+- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs snapping +
+  ``routing.isochrone`` + GeoJSON text (``Isochrone.to_json``, the ``/isochrone`` body);
 - one route: ``Actor.route`` (JSON text in and out) vs ``StreetRouter.route`` + JSON text;
 - ``/route`` over HTTP: ``valhalla_service`` (1 thread) vs ``inclusive-routing serve``
   (gunicorn, 1 worker), each over one keep-alive connection, on the 50 pairs of
@@ -296,9 +296,9 @@ def test_isochrone(benchmark, request, shared_data, engine, city, profile_name):
         return
     net, profile = router.network, get_profile(profile_name)
 
-    def run():
+    def run():  # what GET /isochrone answers: snapping, the polygons and the JSON text
         found = isochrone(net, net.snap(centre, profile, "from"), profile, MINUTES)
-        return encode(found.to_geojson())
+        return found.to_json()
 
     found = benchmark.pedantic(run, rounds=20, iterations=1, warmup_rounds=2)
     areas = _contour_areas(json.loads(found), centre[0])
