@@ -135,14 +135,9 @@ def reach_tree(
     The tree is by cost, so a cost bound must cover every node whose cheapest path takes
     at most ``limit_s``. ``limit_s`` times the largest cost per second of any edge always
     does, but it is loose (a crossing's penalty on a 1 s edge makes it 20-1300x for the
-    wheelchair profiles, where the nodes reached need 3-9x). So the bound starts at the
-    factor that sufficed last time for this search graph and doubles until the search is
-    complete: a node beyond the bound can only be reached in time through an edge from a
-    settled node (or a source's link) that arrives within ``limit_s``; when no such edge
-    leads to an unsettled node, every node beyond the bound takes longer (seconds never
-    decrease along a path), and every settled node's cost, path and seconds are those of an
-    unbounded search. The next search starts at half the factor when half would have
-    sufficed here (the nodes within a smaller bound are a prefix of this search's).
+    wheelchair profiles, where the nodes reached need 3-9x). So the bound starts near the
+    one the last search of this search graph needed and doubles until the search is
+    complete (:func:`_bound_needed`).
     """
     pg = network.costs(profile)
     state = _search_state(pg)
@@ -150,19 +145,21 @@ def reach_tree(
     links = [(o.node, o.seconds + start) for src, start in zip(sources, starts, strict=True)
              for o in network.offsets(profile, src)]  # fmt: skip
     most = max(1.0, state.most)
-    factor = first = min(state.factor, most)
+    factor = min(state.factor, most)
     while True:
         tree = network.tree(sources, profile, limit=limit_s * factor, start_s=start_s)
-        if factor >= most or not _escapes(pg, tree, links, limit_s, limit_s * factor):
+        needed = _bound_needed(pg, tree, links, limit_s)
+        if factor >= most or np.isfinite(needed):
             break
         checkpoint("the isochrone's street search")
         factor = min(factor * 2.0, most)
-    half = factor / 2.0
-    if factor == first and half >= 1.0 and not _escapes(pg, tree, links, limit_s,
-                                                        limit_s * half):  # fmt: skip
-        factor = half
-    state.factor = factor
+    # Some room: the next origin may need a little more than this one.
+    state.factor = max(1.0, _HINT_ROOM * needed / limit_s) if np.isfinite(needed) else factor
     return tree
+
+
+#: The next search's bound: this much above the one the last search needed.
+_HINT_ROOM = 1.125
 
 
 class _SearchState:
@@ -196,20 +193,44 @@ def max_cost_per_second(network: StreetNetwork, profile: Profile) -> float:
     return _search_state(network.costs(profile)).most
 
 
-def _escapes(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, float]],
-             limit_s: float, bound: float) -> bool:  # fmt: skip
-    """With the nodes of cost at most ``bound`` settled, does an edge from one reached
-    within ``limit_s`` (or a source's link) arrive at an unsettled node within ``limit_s``?"""
-    unsettled = ~(tree.cost <= bound)
-    if any(unsettled[node] and s <= limit_s for node, s in links):
-        return True
+def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, float]],
+                  limit_s: float) -> float:  # fmt: skip
+    """The smallest cost bound under which this search would be complete within
+    ``limit_s``; infinite when it is not complete under its own bound.
+
+    Settled nodes are those whose cost is within the bound. A node beyond the bound can
+    only be reached in time through an edge u -> x from a settled node u that arrives within
+    ``limit_s`` (or through a source's link): when every such "in-time" edge leads to a
+    settled x, every node beyond the bound takes longer (seconds never decrease along a
+    path), and every settled node's cost, path and seconds are those of an unbounded
+    search. So a bound B is complete when it covers every in-time link's node and falls in
+    no interval [cost(u), cost(x)) of an in-time edge; the nodes within a smaller bound
+    are a prefix of this search, so the smallest such B is read off this one search.
+    """
+    cost = tree.cost
+    ends = [cost[node] for node, s in links if s <= limit_s]
     m = pg.matrix
-    nodes = np.flatnonzero((tree.seconds <= limit_s) & ~unsettled)
+    nodes = np.flatnonzero(tree.seconds <= limit_s)
     lo = m.indptr[nodes]
     counts = m.indptr[nodes + 1] - lo
     entries = _ranges(lo, counts)
     arrive = np.repeat(tree.seconds[nodes], counts) + pg.costs.seconds[pg.entry_edge[entries]]
-    return bool((unsettled[m.indices[entries]] & (arrive <= limit_s)).any())
+    in_time = arrive <= limit_s
+    b = cost[m.indices[entries][in_time]]
+    if not np.isfinite(b).all() or not np.isfinite(ends).all():
+        return np.inf
+    # Every node reached in time is settled under a complete bound (else the in-time edge
+    # into the first unsettled node of its path straddles it): only intervals ending above
+    # the dearest such node can hold the bound; they are few (into nodes reached late).
+    lowest = max(float(cost[nodes].max(initial=0.0)), max(ends, default=0.0))
+    late = b > lowest
+    a, b = np.repeat(cost[nodes], counts)[in_time][late], b[late]
+    # The smallest bound >= lowest outside every [a, b): sweep the intervals by start.
+    order = np.argsort(a, kind="stable")
+    a, b = a[order], b[order]
+    covered = np.maximum.accumulate(np.concatenate([[lowest], b]))  # before interval i
+    gap = np.flatnonzero(a > covered[:-1])
+    return float(covered[gap[0]] if len(gap) else covered[-1])
 
 
 # -- the cells reached ----------------------------------------------------------------------
