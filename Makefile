@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 
 all: test
 
-$(STAMP): setup.cfg pyproject.toml
+# The compiled search kernels (routing/**/*.pyx, Cython) are built by this install too.
+$(STAMP): setup.cfg setup.py pyproject.toml $(wildcard routing/*.pyx routing/*/*.pyx)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

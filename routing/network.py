@@ -523,7 +523,7 @@ class StreetNetwork:
         ends = self._offset_arrays(pg, cols, reverse=not reverse)[0]
         ends = np.unique(ends[ends >= 0])
         bounded = np.isfinite(limit)
-        if not bounded:  # imported on first use: numba adds ~100 MB to a process
+        if not bounded:  # imported on first use: only matrices need the thread pool
             from routing._search_kernel import search_many
 
             graph, weights = self._weighted(pg, reverse=reverse)

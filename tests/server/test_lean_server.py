@@ -18,9 +18,9 @@ from server.scenarios import _nothing_to_resume
 from server.serving import share_before_fork
 from server.state import EXTENSION
 
-#: Packages of the dispatch engine, the job stores, the graph build and the matrix kernel:
-#: tens of MB each per process, none needed to answer ``/route``.
-NOT_FOR_ROUTES = ("ortools", "sqlalchemy", "osmium", "networkx", "numba", "matplotlib")
+#: Packages of the dispatch engine, the job stores, the graph build and figures: tens of
+#: MB each per process, none needed to answer ``/route``.
+NOT_FOR_ROUTES = ("ortools", "sqlalchemy", "osmium", "networkx", "matplotlib")
 
 _SCRIPT = """
 import json, sys
