@@ -147,7 +147,8 @@ def reach_tree(
     most = max(1.0, state.most)
     factor = min(state.factor, most)
     while True:
-        tree = network.tree(sources, profile, limit=limit_s * factor, start_s=start_s)
+        tree = network.tree(sources, profile, limit=limit_s * factor, start_s=start_s,
+                            parents=False)  # fmt: skip
         needed = _bound_needed(pg, tree, links, limit_s)
         if factor >= most or np.isfinite(needed):
             break
@@ -163,7 +164,8 @@ _HINT_ROOM = 1.125
 
 
 class _SearchState:
-    """Per search graph: the largest cost per second, and the last bound factor used."""
+    """Per search graph: the largest cost per second, the bound factor to start from, and
+    each node's dearest out-edge."""
 
     def __init__(self, pg: ProfileGraph) -> None:
         c = pg.costs
@@ -174,6 +176,12 @@ class _SearchState:
         else:
             self.most = float(np.max(c.cost[ok] / c.seconds[ok])) if ok.any() else 1.0
         self.factor = 1.0
+        # Per node, the cost of its dearest allowed out-edge (0 for none).
+        m = pg.matrix
+        full = np.diff(m.indptr) > 0
+        self.dearest = np.zeros(m.shape[0])
+        if m.nnz:
+            self.dearest[full] = np.maximum.reduceat(m.data, m.indptr[:-1][full])
 
 
 _states: weakref.WeakKeyDictionary[ProfileGraph, _SearchState] = weakref.WeakKeyDictionary()
@@ -209,20 +217,24 @@ def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, flo
     """
     cost = tree.cost
     ends = [cost[node] for node, s in links if s <= limit_s]
-    m = pg.matrix
     nodes = np.flatnonzero(tree.seconds <= limit_s)
+    # Every node reached in time is settled under a complete bound (else the in-time edge
+    # into the first unsettled node of its path straddles it): only intervals ending above
+    # the dearest such node can hold the bound, and only edges from nodes whose dearest
+    # edge leads above it can end there (or lead to an unsettled node): few, reached late.
+    lowest = max(float(cost[nodes].max(initial=0.0)), max(ends, default=0.0))
+    if not np.isfinite(lowest):
+        return np.inf
+    nodes = nodes[cost[nodes] + _search_state(pg).dearest[nodes] > lowest]
+    m = pg.matrix
     lo = m.indptr[nodes]
     counts = m.indptr[nodes + 1] - lo
     entries = _ranges(lo, counts)
     arrive = np.repeat(tree.seconds[nodes], counts) + pg.costs.seconds[pg.entry_edge[entries]]
     in_time = arrive <= limit_s
     b = cost[m.indices[entries][in_time]]
-    if not np.isfinite(b).all() or not np.isfinite(ends).all():
+    if not np.isfinite(b).all():
         return np.inf
-    # Every node reached in time is settled under a complete bound (else the in-time edge
-    # into the first unsettled node of its path straddles it): only intervals ending above
-    # the dearest such node can hold the bound; they are few (into nodes reached late).
-    lowest = max(float(cost[nodes].max(initial=0.0)), max(ends, default=0.0))
     late = b > lowest
     a, b = np.repeat(cost[nodes], counts)[in_time][late], b[late]
     # The smallest bound >= lowest outside every [a, b): sweep the intervals by start.
@@ -449,27 +461,33 @@ def contours_from_cells(
         fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False,
         z_interp=contourpy.ZInterp.Linear,
     )  # fmt: skip
-    contours = []
+    found = []  # per limit: points, ring offsets, polygon offsets (into its rings)
     for m in order:
         checkpoint("a contour")
         (pts,), (offsets,), (outer,) = gen.filled(-1.0, m * 60.0)
         if pts is None:
-            contours.append(Contour(float(m), np.zeros((0, 2)), np.zeros(1, dtype=np.int64),
-                                    np.zeros(1, dtype=np.int64)))  # fmt: skip
-            continue
-        offsets, outer = offsets.astype(np.int64), outer.astype(np.int64)
-        # RFC 7946: outer rings counter-clockwise, holes clockwise.
-        is_outer = np.zeros(len(offsets) - 1, dtype=bool)
-        is_outer[outer[:-1]] = True
-        flip = (_ring_areas(pts, offsets) > 0) != is_outer
-        if flip.any():
-            ring = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-            at = np.arange(len(pts))
-            at = np.where(flip[ring], offsets[ring] + offsets[ring + 1] - 1 - at, at)
-            pts = pts[at]
-        lat, lon = network.projection.inverse(pts)
-        contours.append(Contour(float(m), np.stack([lon, lat], axis=1), offsets, outer))
-    return contours
+            pts, offsets, outer = np.zeros((0, 2)), np.zeros(1), np.zeros(1)
+        found.append((pts, offsets.astype(np.int64), outer.astype(np.int64)))
+    # All limits' rings at once: RFC 7946 orientation (outer rings counter-clockwise,
+    # holes clockwise) and back to (lon, lat).
+    sizes = np.array([len(p) for p, _, _ in found])
+    ring_counts = np.array([len(o) - 1 for _, o, _ in found])
+    base, ring_base = np.cumsum(sizes) - sizes, np.cumsum(ring_counts) - ring_counts
+    pts = np.concatenate([p for p, _, _ in found])
+    shifted = list(zip(found, base, ring_base, strict=True))
+    offsets = np.concatenate([[0]] + [o[1:] + at for (_, o, _), at, _ in shifted])
+    is_outer = np.zeros(len(offsets) - 1, dtype=bool)
+    is_outer[np.concatenate([q[:-1] + at for (_, _, q), _, at in shifted])] = True
+    flip = (_ring_areas(pts, offsets) > 0) != is_outer
+    if flip.any():
+        ring = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        at = np.arange(len(pts))
+        pts = pts[np.where(flip[ring], offsets[ring] + offsets[ring + 1] - 1 - at, at)]
+    lat, lon = network.projection.inverse(pts)
+    lonlat = np.stack([lon, lat], axis=1)
+    return [Contour(float(m), lonlat[at : at + size], o - o[0], q)
+            for m, (_, o, q), at, size in zip(order, found, base.tolist(), sizes.tolist(),
+                                               strict=True)]  # fmt: skip
 
 
 def _spread(grid: np.ndarray) -> np.ndarray:

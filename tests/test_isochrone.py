@@ -69,7 +69,7 @@ def test_contours_hold_what_is_reached_and_little_else(request, city, point, pro
     origin = net.snap(point, profile)
     found = isochrone(net, origin, profile, [5, 10, 20])
     assert [c.minutes for c in found.contours] == [20, 10, 5]
-    tree = net.tree([origin], profile)
+    tree = net.tree([origin], profile, parents=False)  # the isochrone's own search
     areas = []
     for contour in found.contours:
         area, reached = _check_contour(net, profile, tree, contour)
@@ -129,7 +129,9 @@ def test_bounded_search_is_the_unbounded_one_within_the_limit(request, city, pro
     grew = False
     for node in np.random.default_rng(11).choice(nodes, 5, replace=False).tolist():
         origin = net.at_node(node)
-        full = net.tree([origin], profile)
+        full = net.tree([origin], profile, parents=False)
+        scipy_cost = net.tree([origin], profile).cost
+        assert np.allclose(full.cost, scipy_cost, rtol=1e-12, atol=0, equal_nan=True)
         links = [(o.node, o.seconds) for o in net.offsets(profile, origin)]
         for limit in (300.0, 1200.0):
             _search_state(pg).factor = 1.0  # from the tightest bound: it has to grow
@@ -138,15 +140,15 @@ def test_bounded_search_is_the_unbounded_one_within_the_limit(request, city, pro
             within = full.seconds <= limit
             assert np.array_equal(tree.seconds <= limit, within)
             for got, want in ((tree.cost, full.cost), (tree.seconds, full.seconds),
-                              (tree.parent, full.parent)):  # fmt: skip
+                              (tree.metres, full.metres)):  # fmt: skip
                 assert np.array_equal(got[within], want[within])
             # The bound it says it needs is the smallest complete one.
             needed = _bound_needed(pg, tree, links, limit)
             assert np.isfinite(needed) and needed <= tree.limit
-            assert np.isfinite(_bound_needed(pg, net.tree([origin], profile, limit=needed),
-                                             links, limit))  # fmt: skip
+            at = net.tree([origin], profile, limit=needed, parents=False)
+            assert np.isfinite(_bound_needed(pg, at, links, limit))
             if needed > 0:
-                below = net.tree([origin], profile, limit=needed * (1 - 1e-9))
+                below = net.tree([origin], profile, limit=needed * (1 - 1e-9), parents=False)
                 assert not np.isfinite(_bound_needed(pg, below, links, limit))
     if profile_name == "wheelchair_manual":
         assert grew  # penalties make cost outgrow seconds: the bound was raised
