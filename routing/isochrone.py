@@ -343,18 +343,20 @@ class CellIndex:
              limit_s: float, t_from: np.ndarray | None = None):  # fmt: skip
         """Cells of ``edges`` entered within ``limit_s``, and when: an edge is at fraction
         ``f`` of its length at ``t_zero + f * seconds``, from fraction ``t_from`` on."""
-        lo, counts = self.run_start[edges], self.run_count[edges]
-        runs = _ranges(lo, counts)
-        back = np.repeat(self.backward[edges], counts)
-        frac = self.enter[2 * runs + back] * (1.0 / _FRACTION_STEPS)
+        counts = self.run_count[edges]
+        # Entry 2 * run (+ 1 backwards) of ``enter`` for each run of each edge.
+        flat = _ranges(2 * self.run_start[edges] + self.backward[edges], counts, step=2)
+        runs = flat >> 1
+        scale = seconds * (1.0 / _FRACTION_STEPS)
+        time = np.repeat(t_zero, counts) + self.enter[flat] * np.repeat(scale, counts)
+        keep = time <= limit_s
         if t_from is not None:  # only from t_from on: runs left before it are dropped
             start = np.repeat(t_from, counts)
-            leave = 1.0 - self.enter[2 * runs + 1 - back] * (1.0 / _FRACTION_STEPS)
-            frac = np.maximum(frac, start)
-        time = np.repeat(t_zero, counts) + frac * np.repeat(seconds, counts)
-        keep = time <= limit_s
-        if t_from is not None:
-            keep &= leave >= start
+            frac = self.enter[flat] * (1.0 / _FRACTION_STEPS)
+            leave = 1.0 - self.enter[flat ^ 1] * (1.0 / _FRACTION_STEPS)
+            time = np.repeat(t_zero, counts) + np.maximum(frac, start) * np.repeat(seconds,
+                                                                                   counts)
+            keep = (time <= limit_s) & (leave >= start)
         return self.run_cell[runs[keep]], time[keep]
 
 
@@ -511,11 +513,14 @@ def _ring_areas(pts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return 0.5 * np.add.reduceat(cross, offsets[:-1])
 
 
-def _ranges(lo: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``lo[i], lo[i] + 1, ..., lo[i] + counts[i] - 1`` for every ``i``, concatenated."""
-    total = int(counts.sum())
+def _ranges(lo: np.ndarray, counts: np.ndarray, *, step: int = 1) -> np.ndarray:
+    """``lo[i], lo[i] + step, ..., lo[i] + (counts[i] - 1) * step`` for every ``i``,
+    concatenated."""
     ends = np.cumsum(counts)
-    return np.arange(total) + np.repeat(lo - (ends - counts), counts)
+    total = int(ends[-1]) if len(ends) else 0
+    if step == 1:
+        return np.arange(total) + np.repeat(lo - (ends - counts), counts)
+    return np.arange(0, step * total, step) + np.repeat(lo - step * (ends - counts), counts)
 
 
 def _words(texts: list[str]) -> np.ndarray:
