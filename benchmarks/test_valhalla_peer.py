@@ -275,6 +275,18 @@ def _contour_areas(geojson: dict, lat0: float) -> dict[float, float]:
     return dict(sorted(areas.items()))
 
 
+def _shape_counts(geojson: dict) -> str:
+    """Rings (of which holes) and points over all contours: how detailed the answer is."""
+    rings = holes = points = 0
+    for feature in geojson["features"]:
+        geom = feature["geometry"]
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        for poly in polys:
+            rings, holes = rings + len(poly), holes + len(poly) - 1
+            points += sum(len(ring) for ring in poly)
+    return f"{rings} rings ({holes} holes), {points} points"
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", list(PEER_COSTING))
@@ -292,7 +304,8 @@ def test_isochrone(benchmark, request, shared_data, engine, city, profile_name):
         found = benchmark.pedantic(lambda: actor.isochrone(query), rounds=20, iterations=1,
                                    warmup_rounds=2)  # fmt: skip
         _answers[key] = _contour_areas(json.loads(found), centre[0])
-        benchmark.extra_info["note"] = f"Valhalla contour areas km2 {_answers[key]}"
+        benchmark.extra_info["note"] = (f"Valhalla contour areas km2 {_answers[key]}; "
+                                        f"{_shape_counts(json.loads(found))}")  # fmt: skip
         return
     net, profile = router.network, get_profile(profile_name)
 
@@ -301,9 +314,10 @@ def test_isochrone(benchmark, request, shared_data, engine, city, profile_name):
         return found.to_json()
 
     found = benchmark.pedantic(run, rounds=20, iterations=1, warmup_rounds=2)
-    areas = _contour_areas(json.loads(found), centre[0])
+    body = json.loads(found)
+    areas = _contour_areas(body, centre[0])
     benchmark.extra_info["note"] = (f"contour areas km2: ours {areas}, Valhalla "
-                                    f"{_answers.get(key)}")  # fmt: skip
+                                    f"{_answers.get(key)}; ours {_shape_counts(body)}")  # fmt: skip
     assert len(areas) == len(MINUTES)
 
 
