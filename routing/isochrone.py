@@ -220,7 +220,7 @@ def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, flo
     """
     cost = tree.cost
     ends = [cost[node] for node, s in links if s <= limit_s]
-    nodes = np.flatnonzero(tree.seconds <= limit_s)
+    nodes = (tree.seconds <= limit_s).nonzero()[0]
     # Every node reached in time is settled under a complete bound (else the in-time edge
     # into the first unsettled node of its path straddles it): only intervals ending above
     # the dearest such node can hold the bound, and only edges from nodes whose dearest
@@ -233,18 +233,18 @@ def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, flo
     lo = m.indptr[nodes]
     counts = m.indptr[nodes + 1] - lo
     entries = _ranges(lo, counts)
-    arrive = np.repeat(tree.seconds[nodes], counts) + pg.costs.seconds[pg.entry_edge[entries]]
+    arrive = tree.seconds[nodes].repeat(counts) + pg.costs.seconds[pg.entry_edge[entries]]
     in_time = arrive <= limit_s
     b = cost[m.indices[entries][in_time]]
     if not np.isfinite(b).all():
         return np.inf
     late = b > lowest
-    a, b = np.repeat(cost[nodes], counts)[in_time][late], b[late]
+    a, b = cost[nodes].repeat(counts)[in_time][late], b[late]
     # The smallest bound >= lowest outside every [a, b): sweep the intervals by start.
-    order = np.argsort(a, kind="stable")
+    order = a.argsort(kind="stable")
     a, b = a[order], b[order]
     covered = np.maximum.accumulate(np.concatenate([[lowest], b]))  # before interval i
-    gap = np.flatnonzero(a > covered[:-1])
+    gap = (a > covered[:-1]).nonzero()[0]
     return float(covered[gap[0]] if len(gap) else covered[-1])
 
 
@@ -351,7 +351,7 @@ class CellIndex:
         flat = _ranges(2 * self.run_start[edges] + self.backward[edges], counts, step=2)
         runs = flat >> 1
         scale = seconds * (1.0 / _FRACTION_STEPS)
-        time = np.repeat(t_zero, counts) + self.enter[flat] * np.repeat(scale, counts)
+        time = t_zero.repeat(counts) + self.enter[flat] * scale.repeat(counts)
         keep = time <= limit_s
         if t_from is not None:  # only from t_from on: runs left before it are dropped
             start = np.repeat(t_from, counts)
@@ -392,14 +392,14 @@ def reached_cells(network: StreetNetwork, tree: SearchTree, limit_s: float, *,
     index = cell_index(network, cell_m)
     pg = network.costs(tree.profile)
     cost, seconds = pg.costs.cost, pg.costs.seconds
-    nodes = np.flatnonzero(tree.seconds <= limit_s)
+    nodes = (tree.seconds <= limit_s).nonzero()[0]
     node_s = tree.seconds[nodes]
     lo = index.out_ptr[nodes]
     counts = index.out_ptr[nodes + 1] - lo
     edges = _ranges(lo, counts)
     if index.out_edge is not None:
         edges = index.out_edge[edges]
-    t_zero = np.repeat(node_s, counts)
+    t_zero = node_s.repeat(counts)
     ok = np.isfinite(cost[edges])
     edges, t_zero = edges[ok], t_zero[ok]
     parts = [index.walk(edges, t_zero, seconds[edges], limit_s)]
@@ -458,7 +458,8 @@ def contours_from_cells(
     checkpoint("the isochrone's grid")
     gx = index.x0 + (c0 + np.arange(nx) + 0.5) * cell_m
     gy = index.y0 + (r0 + np.arange(ny) + 0.5) * cell_m
-    x, y = np.meshgrid(gx, gy)
+    x, y = np.empty((ny, nx)), np.empty((ny, nx))  # the grid's coordinates
+    x[:], y[:] = gx, gy[:, None]
     # The generator itself, not contourpy.contour_generator: that wrapper's masked-array
     # checks cost more than the contours of a small grid.
     gen = contourpy.SerialContourGenerator(
@@ -519,11 +520,11 @@ def _ring_areas(pts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 def _ranges(lo: np.ndarray, counts: np.ndarray, *, step: int = 1) -> np.ndarray:
     """``lo[i], lo[i] + step, ..., lo[i] + (counts[i] - 1) * step`` for every ``i``,
     concatenated."""
-    ends = np.cumsum(counts)
+    ends = counts.cumsum()
     total = int(ends[-1]) if len(ends) else 0
     if step == 1:
-        return np.arange(total) + np.repeat(lo - (ends - counts), counts)
-    return np.arange(0, step * total, step) + np.repeat(lo - step * (ends - counts), counts)
+        return np.arange(total) + (lo - (ends - counts)).repeat(counts)
+    return np.arange(0, step * total, step) + (lo - step * (ends - counts)).repeat(counts)
 
 
 def _words(texts: list[str]) -> np.ndarray:
