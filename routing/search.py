@@ -25,12 +25,10 @@ class EdgePairs:
 
     Profile-independent: computed once per graph and shared by every profile's build.
     Most pairs have one edge; the few with parallel edges are listed apart so that a
-    profile's build only compares costs there.
+    profile's build only compares costs there. Ids are int32 where they fit (every
+    profile's build reads these, and each profile keeps its entries' edge ids).
     """
 
-    order: np.ndarray  # edge ids in (u, v, id) order
-    group: np.ndarray  # pair number of each position of ``order``
-    starts: np.ndarray  # first position of each pair
     counts: np.ndarray  # edges per pair
     u: np.ndarray  # per pair
     v: np.ndarray  # per pair (int32, CSR column indices)
@@ -52,10 +50,15 @@ class EdgePairs:
         in_multi = np.flatnonzero(counts[group] > 1)
         multi_starts = np.zeros(len(multi), dtype=np.int64)
         np.cumsum(counts[multi][:-1], out=multi_starts[1:])
-        return cls(order=order, group=group, starts=starts, counts=counts,
-                   u=u[starts].astype(np.int64), v=v[starts].astype(np.int32),
-                   first_edge=order[starts], multi=multi, multi_order=order[in_multi],
-                   multi_starts=multi_starts)  # fmt: skip
+        ids = _id_dtype(graph.n_edges)
+        return cls(counts=counts.astype(ids), u=u[starts].astype(_id_dtype(graph.n_nodes)),
+                   v=v[starts].astype(np.int32), first_edge=order[starts].astype(ids),
+                   multi=multi, multi_order=order[in_multi], multi_starts=multi_starts)  # fmt: skip
+
+
+def _id_dtype(count: int) -> type:
+    """The narrowest of int32 / int64 that holds ids below ``count``."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +68,7 @@ class ProfileGraph:
     profile: Profile
     costs: EdgeCosts
     matrix: csr_matrix  # n x n; entry (u, v) = cost of the cheapest allowed edge u->v
-    entry_edge: np.ndarray  # edge id of each CSR entry (aligned with matrix.data)
+    entry_edge: np.ndarray  # edge id of each CSR entry (aligned with matrix.data; int32)
 
     @classmethod
     def build(cls, graph: CompiledGraph, profile: Profile, *,
@@ -97,7 +100,7 @@ class ProfileGraph:
             first = np.ones(len(hits), dtype=bool)
             first[1:] = group[1:] != group[:-1]
             cheapest[pairs.multi] = low
-            entry[pairs.multi[group[first]]] = pairs.multi_order[hits[first]]
+            entry[pairs.multi[group[first]]] = pairs.multi_order[hits[first]].astype(entry.dtype)
         keep = np.isfinite(cheapest)
         n = graph.n_nodes
         indptr = np.zeros(n + 1, dtype=np.int64)
