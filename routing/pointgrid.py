@@ -41,9 +41,9 @@ class PointGrid:
         span = self.maxes - self.mins
         area = float(max(span[0], 1.0) * max(span[1], 1.0))
         self.cell_m = max(float(cell_m), (area / (MAX_CELLS_PER_POINT * max(self.n, 1))) ** 0.5)
-        self.shape = (span // self.cell_m).astype(np.int64) + 1  # cells along x, y
-        nx, ny = (int(s) for s in self.shape)
         ix, iy = self._cell_of(pts)
+        nx, ny = (int(c.max(initial=0)) + 1 for c in (ix, iy))  # cells along x, y
+        self.shape = np.array([nx, ny], dtype=np.int64)
         cell = iy * nx + ix
         value = np.arange(self.n) if values is None else np.asarray(values)
         order = np.lexsort((value, cell))  # by cell, then value

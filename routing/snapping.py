@@ -37,7 +37,7 @@ class EdgeSampler:
     """
 
     def __init__(self, graph: CompiledGraph, projection: LocalProjection, *,
-                 step_m: float = 10.0, index_step_m: float = 40.0, cell_m: float = 40.0,
+                 step_m: float = 10.0, index_step_m: float = 40.0, cell_m: float = 100.0,
                  sampled: np.ndarray | None = None):  # fmt: skip
         self.graph = graph
         self.projection = projection
