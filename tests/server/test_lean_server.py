@@ -55,6 +55,20 @@ def test_a_server_that_only_routes_loads_no_dispatch_job_or_build_package(
     assert modules.isdisjoint(SCIPY_NOT_FOR_ROUTES), sorted(modules & set(SCIPY_NOT_FOR_ROUTES))
 
 
+def test_the_command_line_that_starts_a_server_loads_no_heavy_package():
+    # `inclusive-routing serve` builds the whole parser in the gunicorn master before the
+    # app: what the parser's modules import, every worker inherits.
+    script = ("import json, sys\nfrom server.cli import build_parser\nbuild_parser()\n"
+              "print(json.dumps(sorted(sys.modules)))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert "server.scenario_cli" in modules and "server.transit_cli" in modules
+    heavy = {m for m in modules if m.split(".")[0] in NOT_FOR_ROUTES}
+    heavy |= modules & {*SCIPY_NOT_FOR_ROUTES, "scipy.sparse.csgraph"}
+    assert not heavy, sorted(heavy)
+
+
 def test_the_resume_check_agrees_with_the_job_store(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
     assert _nothing_to_resume(url)  # no database yet
