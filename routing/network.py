@@ -30,9 +30,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
@@ -42,6 +42,9 @@ from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
 from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsnappable_edges
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
+    from scipy.sparse import csr_matrix
 
 LatLon = tuple[float, float]
 
@@ -591,6 +594,8 @@ class StreetNetwork:
         hit = self._virtual.get(key)
         if hit is not None and hit[0] is pg:
             return hit[1], hit[2]
+        from scipy.sparse import csr_matrix
+
         m = pg.matrix
         entry = np.arange(m.nnz)
         if reverse:  # carry each entry's position through the transpose
@@ -795,6 +800,8 @@ class _VirtualRows:
     room = 2048
 
     def __init__(self, pg: ProfileGraph, base: csr_matrix) -> None:
+        from scipy.sparse import csr_matrix
+
         n, nnz = base.shape[0], base.nnz
         self.pg, self.base, self.n, self.nnz = pg, base, n, nnz
         size = n + self.rows
@@ -813,6 +820,7 @@ class _VirtualRows:
                limit: float):  # fmt: skip
         """(dist, pred) over real nodes from one virtual row per entry of ``counts``."""
         # Imported on first use: csgraph brings scipy.linalg and OpenBLAS (~14 MB).
+        from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import dijkstra
 
         n, nnz, k, total = self.n, self.nnz, len(counts), len(nodes)

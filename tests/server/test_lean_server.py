@@ -30,6 +30,7 @@ _SCRIPT = """
 import json, sys
 from server import create_app
 app = create_app({"OSM": sys.argv[1], "CACHE_DIR": sys.argv[2]})
+print(json.dumps(sorted(sys.modules)))
 client = app.test_client()
 for profile in ("walk", "wheelchair_manual", "blind"):
     answer = client.get(sys.argv[3] + profile)
@@ -48,7 +49,10 @@ def test_a_server_that_only_routes_loads_no_dispatch_job_or_build_package(
     query = f"/route?from={latlon(KAIVOKATU)}&to={latlon(VILHONKATU)}&profile="
     out = subprocess.run([sys.executable, "-c", _SCRIPT, str(helsinki_osm), str(cache), query],
                          capture_output=True, text=True, check=True)  # fmt: skip
-    modules = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    started, modules = (set(json.loads(line)) for line in out.stdout.strip().splitlines()[-2:])
+    # Loaded, before any request: no scipy at all (its sparse matrices are made on first
+    # use from the search graph's arrays; snapping and landmarks use a numpy grid).
+    assert "routing.network" in started and not {m for m in started if m.startswith("scipy")}
     loaded = {m.split(".")[0] for m in modules}
     assert "routing" in loaded and "flask" in loaded and "routing.snapping" in modules
     assert loaded.isdisjoint(NOT_FOR_ROUTES), sorted(loaded & set(NOT_FOR_ROUTES))
