@@ -9,8 +9,9 @@ Parameters (query string, JSON object body or form), read by
     A profile name from ``/profiles``; every other key that is not listed here is one of its
     parameter overrides, as for ``/route`` (e.g. ``max_uphill=0.06``).
 ``time``
-    Departure, ISO 8601 (``2026-12-07T08:00``; without an offset it is Almaty local time,
-    UTC+05:00); missing means now. With ``arrive_by`` it is the latest arrival.
+    Departure, ISO 8601 (``2026-12-07T08:00``; without an offset it is the feed's local
+    time, its ``agency_timezone``: UTC+05:00 for Almaty); missing means now. With
+    ``arrive_by`` it is the latest arrival.
 ``arrive_by``
     ``true``: the latest departures that arrive by ``time`` (default ``false``).
 ``window``

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from routing.cost.profiles import PROFILE_NAMES, PROFILES
-from server.openapi import errors, json_body, ref
+from routing.cost.profiles import PROFILES
+from server.openapi import errors, json_body, profile_names, ref
 
 bp = Blueprint("profiles", __name__)
 
@@ -14,7 +14,7 @@ bp = Blueprint("profiles", __name__)
 @bp.get("/profiles")
 def list_profiles() -> ResponseReturnValue:
     """A JSON list: ``Profile.describe()`` of each profile, in the documented order."""
-    names = list(PROFILE_NAMES) + [n for n in PROFILES if n not in PROFILE_NAMES]
+    names = profile_names()
     return jsonify([PROFILES[name].describe() for name in names])
 
 

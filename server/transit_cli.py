@@ -55,7 +55,8 @@ def _add_plan(subparsers: Any) -> argparse.ArgumentParser:
     add_query_arguments(parser, endpoint="/plan", example="43.2725,76.9440")
     parser.add_argument("--time", metavar="ISO",
                         help="departure, ISO 8601 (e.g. 2026-12-07T08:00; without an offset it "
-                             "is Almaty local time, UTC+05:00); default now")  # fmt: skip
+                             "is the feed's local time, its agency_timezone); "
+                             "default now")  # fmt: skip
     parser.add_argument("--max-transfers", dest="max_transfers", metavar="N",
                         help="vehicle changes allowed, 0 to 6 (default 3)")  # fmt: skip
     parser.add_argument("--arrive-by", dest="arrive_by", action="store_true",

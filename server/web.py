@@ -14,11 +14,12 @@ from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from routing.cost.profiles import PROFILE_NAMES, PROFILES
+from routing.clock import format_hhmm
+from routing.cost.profiles import PROFILES
 from routing.errors import InvalidInputError
 from server.dispatch import dispatch_store
 from server.i18n import N_, catalogue, gettext, request_lang
-from server.openapi import errors
+from server.openapi import errors, profile_names
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -35,7 +36,7 @@ LANGUAGE_LABELS = (("kk", "Қазақша"), ("ru", "Русский"), ("en", "E
 def index() -> ResponseReturnValue:
     """The trip planner page; its script talks to ``/places``, ``/route``, ``/plan``..."""
     lang = request_lang()
-    names = list(PROFILE_NAMES) + [n for n in PROFILES if n not in PROFILE_NAMES]
+    names = profile_names()
     body = render_template(
         "index.html",
         lang=lang,
@@ -114,7 +115,7 @@ def _plan_view(row: dict) -> dict:
     for index, route in enumerate(routes):
         vehicles.append({
             "id": route["vehicle_id"], "pattern": index % len(VEHICLE_PATTERNS),
-            "start": _clock(route["start_time"]), "end": _clock(route["end_time"]),
+            "start": format_hhmm(route["start_time"]), "end": format_hhmm(route["end_time"]),
             "km": route["distance"] / 1000,
             "x0": 100 * (route["start_time"] - first) / span,
             "x1": 100 * (route["end_time"] - first) / span,
@@ -124,12 +125,7 @@ def _plan_view(row: dict) -> dict:
     ticks = [{"label": f"{h:02d}:00", "x": 100 * (h * 3600 - first) / span} for h in hours]
     return {"kpis": result["kpis"], "vehicles": vehicles, "ticks": ticks,
             "unserved": result["plan"]["unserved"], "violations": result.get("violations", []),
-            "first": _clock(first), "last": _clock(last)}  # fmt: skip
-
-
-def _clock(seconds: float) -> str:
-    minutes = int(round(seconds / 60))
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+            "first": format_hhmm(first), "last": format_hhmm(last)}  # fmt: skip
 
 
 OPENAPI = {

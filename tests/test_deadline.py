@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from routing.clock import parse_time
 from routing.deadline import Deadline, checkpoint, current, within
 from routing.errors import DeadlineExceededError
-from routing.transit.gtfs import load_feed, parse_time
+from routing.transit.gtfs import load_feed
 from routing.transit.raptor import RaptorOptions, range_raptor
 from routing.transit.timetable import Timetable
 

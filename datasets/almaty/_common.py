@@ -1,14 +1,14 @@
-"""Parsing helpers shared by the Almaty builders (geometry and GTFS times: the engine's,
-``routing.geo`` and ``routing.transit.gtfs``)."""
+"""Parsing helpers shared by the Almaty builders (geometry and times of day: the engine's,
+``routing.geo`` and ``routing.clock``)."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from routing.clock import parse_clock
 from routing.errors import DataError
 
 TIMEZONE = "Asia/Almaty"
@@ -30,12 +30,12 @@ def strip_comments(obj: Any) -> Any:
 
 def parse_hhmm(text: Any, *, path: str, field_name: str) -> int:
     """Seconds from ``HH:MM`` or ``HH:MM:SS`` (hours may exceed 23)."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(text).strip())
-    if match is None or int(match.group(2)) > 59 or int(match.group(3) or 0) > 59:
+    try:
+        return parse_clock(str(text).strip())
+    except ValueError:
         raise DataError(
             f"{path}: {field_name} must be HH:MM, got {text!r}", path=path, field=field_name
-        )
-    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3) or 0)
+        ) from None
 
 
 def parse_date(text: Any, *, path: str, field_name: str) -> date:

@@ -54,9 +54,10 @@ from datasets.almaty._common import (
 from datasets.almaty.bus_stops import BusStop, load_bus_stops, wheelchair_boarding_code
 from datasets.almaty.cleanup import CleanupReport, clean_visits
 from datasets.almaty.service import ServiceConfig, StopMatching
+from routing.clock import format_time
 from routing.errors import DataError
 from routing.geo import LocalProjection, haversine_m
-from routing.transit.gtfs import ACCESSIBILITY_TO_GTFS, format_time
+from routing.transit.gtfs import ACCESSIBILITY_TO_GTFS
 from routing.tristate import NO, UNKNOWN, YES
 
 if TYPE_CHECKING:

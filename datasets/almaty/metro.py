@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,9 @@ from datasets.almaty._common import (
     parse_date,
 )
 from datasets.almaty.service import ServiceConfig
+from routing.clock import format_time
 from routing.errors import DataError
 from routing.geo import haversine_m
-from routing.transit.gtfs import format_time
 
 logger = logging.getLogger(__name__)
 
@@ -502,6 +503,12 @@ def _holiday_exceptions(
                 f"holidays.json carries a note ({key}): the list may be incomplete for that period"
             )
     rows: list[dict[str, Any]] = []
+    def swap(day: date, removed: str, added: str) -> None:
+        """On ``day`` the ``added`` service runs instead of the ``removed`` one."""
+        text = day.strftime("%Y%m%d")
+        rows.append({"service_id": removed, "date": text, "exception_type": 2})
+        rows.append({"service_id": added, "date": text, "exception_type": 1})
+
     outside = on_weekend = weekday_holidays = working_applied = 0
     for d in holidays:
         if not config.start_date <= d <= config.end_date:
@@ -510,12 +517,7 @@ def _holiday_exceptions(
             on_weekend += 1  # weekend service runs anyway
         else:
             weekday_holidays += 1
-            rows.append(
-                {"service_id": "weekday", "date": d.strftime("%Y%m%d"), "exception_type": 2}
-            )
-            rows.append(
-                {"service_id": "weekend", "date": d.strftime("%Y%m%d"), "exception_type": 1}
-            )
+            swap(d, "weekday", "weekend")
     for d in working:
         if not config.start_date <= d <= config.end_date:
             outside += 1
@@ -523,12 +525,7 @@ def _holiday_exceptions(
             warnings.append(f"holidays.json: working day {d} is not a weekend day; ignored")
         else:
             working_applied += 1
-            rows.append(
-                {"service_id": "weekend", "date": d.strftime("%Y%m%d"), "exception_type": 2}
-            )
-            rows.append(
-                {"service_id": "weekday", "date": d.strftime("%Y%m%d"), "exception_type": 1}
-            )
+            swap(d, "weekend", "weekday")
     rows.sort(key=lambda r: (r["date"], r["service_id"]))
     return rows, {
         "holidays": len(holidays),

@@ -241,6 +241,8 @@ class Profile:
     comfortable_grade: float = 0.05
     #: Longest whole walk to the first vehicle and from the last one (seconds), transit only.
     max_access_walk_s: float = 1200.0
+    #: Scenario reports count the unsignalled major-road crossings on this profile's trips.
+    counts_unsignalled_crossings: bool = False
     parameters: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -405,6 +407,7 @@ PROFILES: dict[str, Profile] = {
     "blind": Profile(
         name="blind",
         warn_unknown_sidewalk=True,
+        counts_unsignalled_crossings=True,
         min_transfer_s=180,
         transfer_penalty_s=300.0,
         stop_no_tactile_s=120.0,

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -48,11 +47,11 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from routing.errors import DataError, OutsideAreaError
+from routing.geo import LocalProjection, haversine_m
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
-EARTH_RADIUS_M = 6_371_008.8
 
 #: Effective urban speed (km/h) per highway class when ``maxspeed`` is absent.
 CAR_SPEEDS_KMH: dict[str, float] = {
@@ -150,11 +149,12 @@ class CarNetwork:
         return int(self.tail.size)
 
     # -- snapping --------------------------------------------------------------------------
+    @cached_property
+    def _projection(self) -> LocalProjection:
+        return LocalProjection(float(np.mean(self.node_lat)), float(np.mean(self.node_lon)))
+
     def _xy(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-        lat0 = math.radians(float(np.mean(self.node_lat)))
-        return np.column_stack(
-            [np.radians(lon) * EARTH_RADIUS_M * math.cos(lat0), np.radians(lat) * EARTH_RADIUS_M]
-        )
+        return self._projection.forward(lat, lon)
 
     @cached_property
     def _kerb_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, cKDTree, np.ndarray]:
@@ -355,7 +355,7 @@ def build_car_network(osm: str | os.PathLike, options: CarOptions = CarOptions()
     tail, head, length, time_s, stop, way_of = [], [], [], [], [], []
     for way_id, refs, tags in ways:
         idx = np.searchsorted(ids, np.array(refs, dtype=np.int64))
-        seg = _haversine(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])
+        seg = haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])
         speed = _speed_kmh(tags, options) / 3.6
         direction = _direction(tags)
         can_stop = tags["highway"] not in NO_STOPPING
@@ -423,13 +423,6 @@ def _turns(tail, head, way, ids, restrictions, report) -> tuple[np.ndarray, np.n
         to.extend(allowed)
         ptr.append(len(to))
     return np.array(ptr, dtype=np.int64), np.array(to, dtype=np.int64)
-
-
-def _haversine(lat1, lon1, lat2, lon2) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(h))
 
 
 # -- cache ----------------------------------------------------------------------------------

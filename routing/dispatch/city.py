@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from routing import clock
 from routing.dispatch.carnet import CarNetwork, Kerb, period_factor
 from routing.dispatch.model import KIND_NEEDS, Break, DispatchProblem, Vehicle, city_booking
 from routing.errors import InvalidInputError
@@ -35,12 +36,9 @@ def parse_clock(value: Any, field: str) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         try:
-            parts = [int(p) for p in value.split(":")]
+            seconds = float(clock.parse_clock(value.strip()))
         except ValueError:
             raise InvalidInputError(f"{field} must be HH:MM", field=field) from None
-        if not 2 <= len(parts) <= 3:
-            raise InvalidInputError(f"{field} must be HH:MM", field=field)
-        seconds = parts[0] * 3600.0 + parts[1] * 60.0 + (parts[2] if len(parts) == 3 else 0)
     else:
         raise InvalidInputError(f"{field} must be a time", field=field)
     if not 0 <= seconds <= 2 * 86400:
@@ -49,8 +47,8 @@ def parse_clock(value: Any, field: str) -> float:
 
 
 def format_clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    """``HH:MM:SS`` of seconds after midnight, rounded to the second."""
+    return clock.format_time(round(seconds))
 
 
 def _point(value: Any, field: str) -> tuple[float, float]:

@@ -89,12 +89,14 @@ def find_substitutions(
     date: dt.date,
     *,
     plan: Plan | None = None,
-    tz: str = "Asia/Almaty",
+    tz: str | None = None,
 ) -> list[Substitution]:
-    """One :class:`Substitution` per booking of ``city`` (see the module docstring)."""
+    """One :class:`Substitution` per booking of ``city`` (see the module docstring); the
+    bookings' times are local times of ``tz``, by default the planner's (its feed's
+    ``agency_timezone``)."""
     problem = city.problem
     busy = _vehicle_time(plan)
-    midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(tz))
+    midnight = dt.datetime.combine(date, dt.time(), tzinfo=ZoneInfo(tz or planner.tz))
     out = []
     for booking in problem.bookings:
         name = _profile_name(booking)

@@ -17,6 +17,8 @@ import numpy as np
 
 from routing.pointgrid import PointGrid
 
+from routing.geo import LocalProjection
+
 if TYPE_CHECKING:
     import networkx as nx
 
@@ -135,10 +137,14 @@ class CompiledGraph:
         return PointGrid(self.landmark_xy(self.landmark_lat, self.landmark_lon), cell_m=100.0)
 
     def landmark_xy(self, lat, lon) -> np.ndarray:
-        lat0 = float(np.mean(self.node_lat)) if self.n_nodes else 0.0
-        k = 111_195.0
-        lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-        return np.stack([lon * k * np.cos(np.radians(lat0)), lat * k], axis=-1)
+        """Metres of the local plane of :attr:`landmark_index`."""
+        return self._landmark_projection.forward(lat, lon)
+
+    @cached_property
+    def _landmark_projection(self) -> LocalProjection:
+        if not self.n_nodes:
+            return LocalProjection(0.0, 0.0)
+        return LocalProjection(float(np.mean(self.node_lat)), float(np.mean(self.node_lon)))
 
     @property
     def n_nodes(self) -> int:

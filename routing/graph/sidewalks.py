@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from routing.geo import EARTH_RADIUS_M
+from routing.geo import EARTH_RADIUS_M, LocalProjection
 from routing.graph import attributes as at
 from routing.graph.osm_import import STREET_HIGHWAYS
 from routing.tristate import UNKNOWN
@@ -163,16 +163,11 @@ def side_offset_m(tags: dict[str, str]) -> float:
 
 
 def _xy(lat, lon, lat0: float, lon0: float) -> np.ndarray:
-    k = math.pi / 180 * EARTH_RADIUS_M
-    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    return np.stack([(lon - lon0) * k * math.cos(math.radians(lat0)), (lat - lat0) * k], axis=-1)
+    return LocalProjection(lat0, lon0).forward(lat, lon)
 
 
 def _latlon(xy: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
-    k = math.pi / 180 * EARTH_RADIUS_M
-    return np.stack(
-        [lat0 + xy[..., 1] / k, lon0 + xy[..., 0] / (k * math.cos(math.radians(lat0)))], -1
-    )
+    return np.stack(LocalProjection(lat0, lon0).inverse(xy), -1)
 
 
 def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -14,14 +14,8 @@ from typing import Any
 
 import numpy as np
 
-PROFILE_LABELS = {
-    "walk": "Walking",
-    "wheelchair_manual": "Manual wheelchair",
-    "wheelchair_electric": "Electric wheelchair",
-    "blind": "Blind",
-    "low_vision": "Low vision",
-    "reduced_mobility": "Reduced mobility",
-}
+from routing.cost.profiles import PROFILES
+
 #: Most areas listed in the per-area table and bars when areas are grid cells.
 TOP_AREAS = 25
 
@@ -37,7 +31,8 @@ padding:.5rem 1rem}
 
 
 def _label(profile: str) -> str:
-    return PROFILE_LABELS.get(profile, profile)
+    """The profile's own label (as in the web app); the name for one this engine lacks."""
+    return PROFILES[profile].label if profile in PROFILES else profile
 
 
 def _fmt(x: Any, digits: int = 2, *, pct: bool = False, signed: bool = False) -> str:
@@ -290,21 +285,18 @@ def render_html(doc: dict, *, lang: str = "en") -> str:
             opp_rows,
         )
     )
-    if "blind" in doc["profiles"]:
-        e = doc["profiles"]["blind"]
-        parts.append(
-            _table(
-                "Unsignalled major-road crossings per blind trip (mean)",
-                ["profile", "before", "after"],
-                [
-                    [
-                        "Blind",
-                        _fmt(e["before"].get("unsignalled_major_crossings_per_trip")),
-                        _fmt(e["after"].get("unsignalled_major_crossings_per_trip")),
-                    ]
-                ],
-            )
-        )
+    crossing_rows = [
+        [
+            _label(p),
+            _fmt(e["before"].get("unsignalled_major_crossings_per_trip")),
+            _fmt(e["after"].get("unsignalled_major_crossings_per_trip")),
+        ]
+        for p, e in doc["profiles"].items()
+        if "unsignalled_major_crossings_per_trip" in e["before"]  # counted for this profile
+    ]
+    if crossing_rows:
+        parts.append(_table("Unsignalled major-road crossings per trip (mean)",
+                            ["profile", "before", "after"], crossing_rows))  # fmt: skip
 
     if doc["gaps"]:
         parts.append("<h2>Gaps to walking</h2>")

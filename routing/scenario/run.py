@@ -151,10 +151,10 @@ def run_batch(job: _Job, variant: str, profile_name: str, start: int, stop: int)
     net = state[variant]
     origins, pois = _snaps(job, state, variant, profile)
     partners = [[origins[j] for j in job.partners[i]] for i in range(start, stop)]
-    blind = profile_name == "blind"
-    per_edge = m.unsignalled_major_crossings(net.graph) if blind else None
+    count = profile.counts_unsignalled_crossings
+    per_edge = m.unsignalled_major_crossings(net.graph) if count else None
     return m.measure_origins(net, profile, origins[start:stop], partners, pois,
-                             count_crossings=blind, crossings_per_edge=per_edge)  # fmt: skip
+                             count_crossings=count, crossings_per_edge=per_edge)  # fmt: skip
 
 
 # -- the result -------------------------------------------------------------------------

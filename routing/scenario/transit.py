@@ -67,6 +67,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from routing.clock import format_hhmm, parse_clock
 from routing.cost.profiles import Profile
 from routing.errors import NoRouteError, OutsideAreaError, ScenarioError
 from routing.geo import haversine_m
@@ -316,7 +317,8 @@ class NewBusRoute:
             "type": "new_bus_route", "route_id": self.route_id, "short_name": self.short_name,
             "mode": "trolleybus" if self.route_type == 11 else "bus",
             "stops": [s.to_dict() for s in self.stops], "headway_s": self.headway_s,
-            "start": _hhmm(self.start_s), "end": _hhmm(self.end_s), "dwell_s": self.dwell_s,
+            "start": format_hhmm(self.start_s), "end": format_hhmm(self.end_s),
+            "dwell_s": self.dwell_s,
             "low_floor": self.low_floor, "both_directions": self.both_directions,
         }  # fmt: skip
         if self.run_times_s is not None:
@@ -324,10 +326,6 @@ class NewBusRoute:
         else:
             out["speed_kmh"] = self.speed_kmh
         return out
-
-
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
 
 
 TransitEdit = LowFloorShare | StationAccess | NewStation | NewBusRoute
@@ -399,10 +397,13 @@ class _Reader:
 
 def _clock(reader: _Reader, name: str) -> int:
     text = reader.text(name, max_len=5)
-    if not re.match(_CLOCK, text):
+    try:
+        seconds = parse_clock(text, with_seconds=False)
+    except ValueError:
+        seconds = None
+    if seconds is None or seconds >= 36 * 3600:  # the limit of _CLOCK, the schema's pattern
         raise reader.fail(name, f"{text!r} is not a time HH:MM (hours may pass 24)")
-    hours, minutes = text.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
+    return seconds
 
 
 def parse_transit_edit(obj: dict, path: str) -> TransitEdit:

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from routing.clock import format_time, parse_time
 from routing.errors import GtfsError
 from routing.tristate import NO, UNKNOWN, YES
 
@@ -59,7 +60,6 @@ TRANSFER_IN_SEAT, TRANSFER_IN_SEAT_NOT_ALLOWED = 4, 5
 
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 
-_TIME_RE = re.compile(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
 _DATE_RE = re.compile(r"^\d{8}$")
 # Basic route types plus the Google "extended" ones (100..1799) that many feeds use.
 _ROUTE_TYPES = frozenset(range(0, 8)) | {11, 12} | frozenset(range(100, 1800))
@@ -269,6 +269,18 @@ class Feed:
     trip_index: Mapping[str, int]
     files: tuple[str, ...]
 
+    @property
+    def timezone(self) -> str:
+        """The feed's ``agency_timezone``: local time of its times and calendar days.
+
+        The loader checks that there is one, shared by every agency.
+        """
+        zones = {a.agency_timezone for a in self.agencies.values()}
+        if len(zones) != 1:
+            raise GtfsError(f"{self.path}: needs one agency_timezone, has {sorted(zones)}",
+                            path=self.path, field="agency_timezone")  # fmt: skip
+        return zones.pop()
+
     def frequencies_of(self, trip_id: str) -> tuple[Frequency, ...]:
         """The ``frequencies.txt`` rows of one trip, by start time (empty if scheduled)."""
         return self._frequencies_by_trip.get(trip_id, ())
@@ -285,28 +297,6 @@ class Feed:
 # --------------------------------------------------------------------------------------
 # Public helpers
 # --------------------------------------------------------------------------------------
-
-
-def parse_time(text: str) -> int:
-    """Seconds of a GTFS ``H:MM:SS``/``HH:MM:SS`` time (hours may exceed 24).
-
-    Raises
-    ------
-    ValueError
-        If ``text`` is not such a time.
-    """
-    match = _TIME_RE.match(text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not HH:MM:SS")
-    hours, minutes, seconds = (int(g) for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def format_time(seconds: int) -> str:
-    """``HH:MM:SS`` of seconds since midnight; negative values get a leading ``-``."""
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(int(seconds))
-    return f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def active_service_ids(feed: Feed, date: dt.date) -> set[str]:
@@ -510,11 +500,10 @@ class _Row:
         value = self.text(field, required=required)
         if not value:
             return NO_TIME
-        match = _TIME_RE.match(value)
-        if match is None:
-            raise self.error(field, f"{field} '{value}' is not HH:MM:SS")
-        hours, minutes, seconds = (int(g) for g in match.groups())
-        return hours * 3600 + minutes * 60 + seconds
+        try:
+            return parse_time(value)
+        except ValueError:
+            raise self.error(field, f"{field} '{value}' is not HH:MM:SS") from None
 
     def date(self, field: str) -> dt.date:
         value = self.text(field, required=True)
@@ -884,11 +873,10 @@ def _read_stop_times(
         return table.error(line, field, message)
 
     def parse(line: int, field: str, text: str) -> int:
-        match = _TIME_RE.match(text)
-        if match is None:
-            raise fail(line, field, f"{field} '{text}' is not HH:MM:SS")
-        hours, minutes, seconds = (int(g) for g in match.groups())
-        times[text] = value = hours * 3600 + minutes * 60 + seconds
+        try:
+            times[text] = value = parse_time(text)
+        except ValueError:
+            raise fail(line, field, f"{field} '{text}' is not HH:MM:SS") from None
         return value
 
     for line, values in table.raw_rows():

@@ -68,7 +68,6 @@ from routing.transit.raptor import (
 from routing.transit.timetable import Timetable
 from routing.tristate import CODES, NO, UNKNOWN, WORDS, YES
 
-ALMATY_TZ = "Asia/Almaty"
 _MODE = {
     0: "tram",
     1: "metro",
@@ -130,11 +129,12 @@ class PlanOptions:
     max_chained_walk_s: int = 600
 
 
-def parse_departure(text: str | None, *, tz: str | None = ALMATY_TZ) -> dt.datetime:
+def parse_departure(text: str | None, *, tz: str | None) -> dt.datetime:
     """An ISO 8601 time; missing means now.
 
-    A time without an offset is local time of ``tz``; with ``tz=None`` it stays naive, and
-    the planner reads it in its feed's ``agency_timezone`` (what the HTTP API does).
+    A time without an offset is local time of ``tz`` (e.g. a planner's ``tz``, its feed's
+    ``agency_timezone``); with ``tz=None`` it stays naive, and the planner reads it in its
+    feed's ``agency_timezone`` (what the HTTP API does).
     """
     if not text:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -160,12 +160,6 @@ def _localize(when: dt.datetime, tz: str, text: str = "") -> dt.datetime:
     except OverflowError:
         raise InvalidInputError(f"'time' {text or when!r} is out of range",
                                 field="time") from None  # fmt: skip
-
-
-def feed_timezone(feed: Feed) -> str:
-    """The feed's ``agency_timezone`` (the loader checks that all agencies share one)."""
-    zones = {a.agency_timezone for a in feed.agencies.values()}
-    return zones.pop() if len(zones) == 1 else ALMATY_TZ
 
 
 @dataclass
@@ -304,7 +298,7 @@ class TransitPlanner:
         self.feed = feed
         self.accessibility = accessibility or TransitAccessibility()
         self.stop_extras = stop_extras or {}
-        self.tz = tz or feed_timezone(feed)
+        self.tz = tz or feed.timezone
         self.options = options
         self._timetables: OrderedDict[dt.date, Timetable] = OrderedDict()
         self._profiled: OrderedDict[tuple, tuple] = OrderedDict()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from routing.cost import CostModel, get_profile
+from routing.cost.profiles import PROFILES
 from routing.errors import ScenarioError
 from routing.graph import attributes as at
 from routing.network import StreetNetwork
@@ -188,6 +189,11 @@ def test_empty_scenario_changes_no_metric(helsinki):
     assert set(doc["profiles"]) == {"walk", "wheelchair_manual", "wheelchair_electric", "blind",
                                     "low_vision", "reduced_mobility"}  # fmt: skip
     assert doc["profiles"]["blind"]["before"]["unsignalled_major_crossings_per_trip"] is not None
+    counted = {p for p, e in doc["profiles"].items()
+               if "unsignalled_major_crossings_per_trip" in e["before"]}  # fmt: skip
+    assert counted == {p.name for p in PROFILES.values() if p.counts_unsignalled_crossings}
+    assert counted == {"blind"}
+    assert "Unsignalled major-road crossings per trip" in result.to_html()
     assert set(doc["gaps"]) >= {"wheelchair_manual", "blind"}
 
 

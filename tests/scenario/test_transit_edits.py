@@ -15,6 +15,7 @@ import threading
 import numpy as np
 import pytest
 
+from routing.clock import format_time
 from routing.cost import get_profile
 from routing.errors import InvalidInputError, NoRouteError
 from routing.scenario.transit import (
@@ -50,10 +51,6 @@ def _near(stop: str, dlat: float = 0.0004) -> tuple[float, float]:
     return (lat + dlat, lon)
 
 
-def _clock(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
 def _write_feed(folder) -> None:
     folder.mkdir()
     (folder / "agency.txt").write_text(
@@ -82,7 +79,7 @@ def _write_feed(folder) -> None:
                 trip = f"{route}{direction}_{start}"
                 trips.append(f"{route},ALL,{trip},{direction},{access}")
                 for i, stop in enumerate(seq):
-                    t = _clock(start + i * run)
+                    t = format_time(start + i * run)
                     times.append(f"{trip},{t},{t},{stop},{i + 1}")
     (folder / "trips.txt").write_text("\n".join(trips) + "\n")
     (folder / "stop_times.txt").write_text("\n".join(times) + "\n")

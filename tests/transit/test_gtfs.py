@@ -11,15 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from routing.clock import parse_time
 from routing.errors import GtfsError
-from routing.transit.gtfs import (
-    NO_TIME,
-    Feed,
-    active_service_ids,
-    format_time,
-    load_feed,
-    parse_time,
-)
+from routing.transit.gtfs import NO_TIME, Feed, active_service_ids, load_feed
 from routing.tristate import NO, UNKNOWN
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "gtfs" / "almaty_mini"
@@ -82,6 +76,15 @@ def test_reads_every_table(feed: Feed) -> None:
     assert shape.lat.tolist() == [43.24, 43.245, 43.25, 43.26]
     assert shape.dist_traveled[-1] == 2900
     assert "transfers.txt" in feed.files and "shapes.txt" in feed.files
+
+
+def test_timezone_is_the_agencies_one(feed: Feed) -> None:
+    assert feed.timezone == "Asia/Almaty"
+    (agency,) = feed.agencies.values()
+    other = dataclasses.replace(agency, agency_id="B", agency_timezone="Europe/Helsinki")
+    for agencies in ({}, {"A": agency, "B": other}):  # the loader lets neither through
+        with pytest.raises(GtfsError, match="agency_timezone"):
+            _ = dataclasses.replace(feed, agencies=agencies).timezone
 
 
 def test_stop_times_are_columns_sorted_by_trip_and_sequence(feed: Feed) -> None:
@@ -148,16 +151,6 @@ def test_bom_crlf_blank_lines_and_spaces_are_accepted(tmp_path: Path) -> None:
 )
 def test_active_service_ids(feed: Feed, date: str, services: set[str]) -> None:
     assert active_service_ids(feed, dt.date.fromisoformat(date)) == services
-
-
-def test_time_helpers() -> None:
-    assert parse_time("8:06:00") == 8 * 3600 + 360
-    assert parse_time("25:01:02") == 90062
-    assert format_time(90062) == "25:01:02"
-    assert format_time(-600) == "-00:10:00"
-    for bad in ("8:6x:00", "08:60:00", "0800", ""):
-        with pytest.raises(ValueError):
-            parse_time(bad)
 
 
 # --------------------------------------------------------------------------------------

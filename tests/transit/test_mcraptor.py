@@ -18,7 +18,8 @@ from transit_oracle import (
     write_tables,
 )
 
-from routing.transit.gtfs import Feed, load_feed, parse_time
+from routing.clock import parse_time
+from routing.transit.gtfs import Feed, load_feed
 from routing.transit.mcraptor import TransitCosts, dominated, mc_raptor, range_mc_raptor
 from routing.transit.raptor import RaptorOptions, TransitLeg, range_raptor, raptor
 from routing.transit.timetable import Timetable

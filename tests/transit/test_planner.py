@@ -19,6 +19,13 @@ from routing.tristate import NO
 NEAR_RAIYMBEK = (43.2725, 76.9440)
 NEAR_MOMYSHULY = (43.2150, 76.8390)
 WEEKDAY_8 = "2026-12-07T08:00"  # a Monday
+
+
+def _local(text: str) -> dt.datetime:
+    """``text`` as the Almaty feed's local time (its agency_timezone)."""
+    return parse_departure(text, tz="Asia/Almaty")
+
+
 OVERLAYS = Path(__file__).resolve().parents[1] / "fixtures" / "transit_overlays"
 
 
@@ -33,7 +40,7 @@ def _schedule(shared_data, slug, day, direction):
 
 def test_weekday_morning_rides_the_metro_on_the_real_timetable(almaty_planner, shared_data):
     plan = almaty_planner.plan(
-        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("walk")
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, _local(WEEKDAY_8), get_profile("walk")
     )
     legs = _metro_legs(plan)
     assert legs, [leg["mode"] for it in plan.itineraries for leg in it.legs]
@@ -56,7 +63,7 @@ def test_weekday_morning_rides_the_metro_on_the_real_timetable(almaty_planner, s
 
 def test_itinerary_times_are_consistent(almaty_planner):
     plan = almaty_planner.plan(
-        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("blind")
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, _local(WEEKDAY_8), get_profile("blind")
     )
     for it in plan.itineraries:
         times = [(leg["departure"], leg["arrival"]) for leg in it.legs]
@@ -67,7 +74,7 @@ def test_itinerary_times_are_consistent(almaty_planner):
 
 def test_cached_walks_give_the_same_plan_as_fresh_searches(almaty_planner):
     planner, profile = almaty_planner, get_profile("blind")
-    when = parse_departure(WEEKDAY_8)
+    when = _local(WEEKDAY_8)
     cached = planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, profile)
     assert any(key[0] == profile for key in planner._walks)
     kept = planner.cache_walks
@@ -98,7 +105,7 @@ def test_a_feed_in_another_zone_reads_local_times_there(almaty_router, tmp_path)
 
 def test_holiday_runs_the_weekend_timetable(almaty_planner, shared_data):
     plan = almaty_planner.plan(
-        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure("2026-12-16T08:00"), get_profile("walk")
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, _local("2026-12-16T08:00"), get_profile("walk")
     )
     board = _metro_legs(plan)[0]["departure"][11:19]
     assert board in _schedule(shared_data, "RMBK", "weekend", "forward")
@@ -113,7 +120,7 @@ def test_time_zone_is_the_feeds_agency_timezone(almaty_planner):
     # in its feed's zone.
     assert parse_departure(WEEKDAY_8, tz=None).tzinfo is None
     with pytest.raises(InvalidInputError) as exc:
-        parse_departure("next monday")
+        _local("next monday")
     assert exc.value.field == "time"
 
 
@@ -123,7 +130,7 @@ def test_wheelchair_never_boards_inaccessible_trips_or_stops(almaty_router, alma
     )
     planner = TransitPlanner.from_gtfs(almaty_router, almaty_gtfs, accessibility=acc)
     plan = planner.plan(
-        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("wheelchair_manual")
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, _local(WEEKDAY_8), get_profile("wheelchair_manual")
     )
     for it in plan.itineraries:
         for leg in it.legs:
@@ -136,7 +143,7 @@ def test_wheelchair_never_boards_inaccessible_trips_or_stops(almaty_router, alma
             assert leg["from"]["stop_id"] != "metro:RMBK"
     # The walking profile is not bound by those facts and still boards at Raiymbek batyr.
     walk = planner.plan(
-        NEAR_RAIYMBEK, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("walk")
+        NEAR_RAIYMBEK, NEAR_MOMYSHULY, _local(WEEKDAY_8), get_profile("walk")
     )
     assert any(leg["from"]["stop_id"] == "metro:RMBK" for leg in _metro_legs(walk))
 
@@ -152,7 +159,7 @@ def test_wheelchair_skips_stops_tagged_wheelchair_no(almaty_planner):
         here = (float(tt.stop_lat[s]) + 0.0003, float(tt.stop_lon[s]))
         try:
             plan = almaty_planner.plan(
-                here, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), get_profile("wheelchair_manual")
+                here, NEAR_MOMYSHULY, _local(WEEKDAY_8), get_profile("wheelchair_manual")
             )
         except NoRouteError:
             continue
@@ -167,7 +174,7 @@ def test_wheelchair_skips_stops_tagged_wheelchair_no(almaty_planner):
 
 
 def test_unknown_accessibility_is_warned_and_priced(almaty_planner):
-    when = parse_departure(WEEKDAY_8)
+    when = _local(WEEKDAY_8)
     chair = almaty_planner.plan(
         NEAR_RAIYMBEK, NEAR_MOMYSHULY, when, get_profile("wheelchair_manual")
     )
@@ -196,7 +203,7 @@ def test_plans_exist_for_real_stop_pairs_across_the_city(almaty_planner):
             continue
         tried += 1
         try:
-            plan = almaty_planner.plan(pa, pb, parse_departure(WEEKDAY_8), get_profile("walk"))
+            plan = almaty_planner.plan(pa, pb, _local(WEEKDAY_8), get_profile("walk"))
         except NoRouteError:
             continue
         if any(leg["mode"] != "walk" for it in plan.itineraries for leg in it.legs):
@@ -225,7 +232,7 @@ def test_transfer_between_stops_on_one_edge_walks_along_it(almaty_planner):
 
 def test_from_equal_to_gives_no_pointless_ride(almaty_planner):
     plan = almaty_planner.plan(
-        NEAR_RAIYMBEK, NEAR_RAIYMBEK, parse_departure(WEEKDAY_8), get_profile("walk")
+        NEAR_RAIYMBEK, NEAR_RAIYMBEK, _local(WEEKDAY_8), get_profile("walk")
     )
     assert [leg["mode"] for it in plan.itineraries for leg in it.legs] == ["walk"]
 
@@ -233,7 +240,7 @@ def test_from_equal_to_gives_no_pointless_ride(almaty_planner):
 @pytest.mark.parametrize("text", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
 def test_far_dates_are_a_clear_400(text):
     with pytest.raises(InvalidInputError) as exc:
-        parse_departure(text)
+        _local(text)
     assert exc.value.field == "time"
 
 
@@ -243,7 +250,7 @@ def test_far_dates_are_a_clear_400(text):
 def test_late_evening_finds_the_first_morning_train_and_names_the_wait(almaty_planner, shared_data):
     # At the stations themselves: 23:50 on a Monday, after the last train to Momyshuly.
     rmbk, bm = (43.27111, 76.94466), (43.2164, 76.83784)
-    when = parse_departure("2026-12-07T23:50")
+    when = _local("2026-12-07T23:50")
     plan = almaty_planner.plan(rmbk, bm, when, get_profile("wheelchair_manual"))
     first_train = min(t for t in _schedule(shared_data, "RMBK", "weekday", "forward")
                       if t >= "04:00:00")  # fmt: skip
@@ -261,7 +268,7 @@ def test_late_evening_finds_the_first_morning_train_and_names_the_wait(almaty_pl
 
 def test_arrive_by_nine_is_the_latest_departure_by_the_oracle(almaty_planner):
     profile = get_profile("walk")
-    by = parse_departure("2026-12-08T09:00")
+    by = _local("2026-12-08T09:00")
     plan = almaty_planner.plan(NEAR_RAIYMBEK, NEAR_MOMYSHULY, by, profile, arrive_by=True,
                                max_transfers=1)  # fmt: skip
     assert plan.arrive_by and all(it.arrival <= by for it in plan.itineraries)
@@ -315,7 +322,7 @@ def test_generalised_cost_is_searched_and_keeps_the_known_only_journey(almaty_pl
     from routing.transit.raptor import raptor
 
     planner, profile = almaty_planner, get_profile(name)
-    when = parse_departure(WEEKDAY_8)
+    when = _local(WEEKDAY_8)
     midnight = when.replace(hour=0, minute=0)
     moment = round((when - midnight).total_seconds())
     inputs = planner.search_inputs(NEAR_RAIYMBEK, NEAR_MOMYSHULY, when.date(), profile)
@@ -353,7 +360,7 @@ def test_window_journeys_are_costed_in_the_search(almaty_planner, name):
     from routing.transit.raptor import range_raptor
 
     planner, profile = almaty_planner, get_profile(name)
-    when = parse_departure(WEEKDAY_8)
+    when = _local(WEEKDAY_8)
     midnight = when.replace(hour=0, minute=0)
     moment, span = round((when - midnight).total_seconds()), 1800
     end = moment + span
@@ -490,7 +497,7 @@ def test_an_origin_on_a_wheelchair_island_is_explained_like_route(almaty_planner
     for edge in stuck[:: max(1, len(stuck) // 4)][:4]:
         origin = midpoint(edge)
         with pytest.raises(NoRouteError) as caught:
-            almaty_planner.plan(origin, NEAR_MOMYSHULY, parse_departure(WEEKDAY_8), profile)
+            almaty_planner.plan(origin, NEAR_MOMYSHULY, _local(WEEKDAY_8), profile)
         body = caught.value.to_dict()
         assert body.get("blocked_end") == "origin", body["message"]
         assert "no trip connects" not in body["message"]

@@ -18,8 +18,9 @@ from transit_oracle import (
     write_tables,
 )
 
+from routing.clock import parse_time
 from routing.errors import InvalidInputError
-from routing.transit.gtfs import Feed, load_feed, parse_time
+from routing.transit.gtfs import Feed, load_feed
 from routing.transit.raptor import (
     UNREACHED,
     AccessLeg,

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from transit_oracle import random_feed_tables, write_tables
 
-from routing.transit.gtfs import Feed, load_feed, parse_time
+from routing.clock import parse_time
+from routing.transit.gtfs import Feed, load_feed
 from routing.transit.timetable import DAY, NO_TRANSFER, Timetable
 from routing.tristate import NO, UNKNOWN, YES
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from routing.transit.gtfs import format_time
+from routing.clock import format_time
 from routing.transit.mcraptor import TransitCosts
 from routing.transit.raptor import (
     AccessLeg,
