@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from routing.pointgrid import PointGrid
-
 from routing.geo import LocalProjection
+from routing.pointgrid import PointGrid
 
 if TYPE_CHECKING:
     import networkx as nx
