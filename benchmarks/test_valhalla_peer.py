@@ -9,8 +9,8 @@ Pairs of benchmarks, each on the same seeded points (``valhalla_*`` kinds are th
 
 - matrix 100 x 100 and 1,000 x 1,000: Valhalla ``sources_to_targets`` (Actor, in process,
   concise JSON) vs our snapping + ``StreetNetwork.matrix``;
-- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs ``routing.isochrone`` +
-  GeoJSON text;
+- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs snapping +
+  ``routing.isochrone`` + GeoJSON text (``Isochrone.to_json``, the ``/isochrone`` body);
 - one route: ``Actor.route`` (JSON text in and out) vs ``StreetRouter.route`` + JSON text;
 - ``/route`` over HTTP: ``valhalla_service`` (1 thread) vs ``inclusive-routing serve``
   (gunicorn, 1 worker), each over one keep-alive connection, on the 50 pairs of
@@ -276,6 +276,18 @@ def _contour_areas(geojson: dict, lat0: float) -> dict[float, float]:
     return dict(sorted(areas.items()))
 
 
+def _shape_counts(geojson: dict) -> str:
+    """Rings (of which holes) and points over all contours: how detailed the answer is."""
+    rings = holes = points = 0
+    for feature in geojson["features"]:
+        geom = feature["geometry"]
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        for poly in polys:
+            rings, holes = rings + len(poly), holes + len(poly) - 1
+            points += sum(len(ring) for ring in poly)
+    return f"{rings} rings ({holes} holes), {points} points"
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", list(PEER_COSTING))
@@ -293,18 +305,20 @@ def test_isochrone(benchmark, request, shared_data, engine, city, profile_name):
         found = benchmark.pedantic(lambda: actor.isochrone(query), rounds=20, iterations=1,
                                    warmup_rounds=2)  # fmt: skip
         _answers[key] = _contour_areas(json.loads(found), centre[0])
-        benchmark.extra_info["note"] = f"Valhalla contour areas km2 {_answers[key]}"
+        benchmark.extra_info["note"] = (f"Valhalla contour areas km2 {_answers[key]}; "
+                                        f"{_shape_counts(json.loads(found))}")  # fmt: skip
         return
     net, profile = router.network, get_profile(profile_name)
 
-    def run():
+    def run():  # what GET /isochrone answers: snapping, the polygons and the JSON text
         found = isochrone(net, net.snap(centre, profile, "from"), profile, MINUTES)
-        return encode(found.to_geojson())
+        return found.to_json()
 
     found = benchmark.pedantic(run, rounds=20, iterations=1, warmup_rounds=2)
-    areas = _contour_areas(json.loads(found), centre[0])
+    body = json.loads(found)
+    areas = _contour_areas(body, centre[0])
     benchmark.extra_info["note"] = (f"contour areas km2: ours {areas}, Valhalla "
-                                    f"{_answers.get(key)}")  # fmt: skip
+                                    f"{_answers.get(key)}; ours {_shape_counts(body)}")  # fmt: skip
     assert len(areas) == len(MINUTES)
 
 

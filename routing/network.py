@@ -120,7 +120,8 @@ class SearchTree:
     In a forward tree values run from the nearest source to the node; in a reverse tree
     from the node to the nearest source (then a node's ``parent`` is the next node on its
     way there). ``parent`` is -1 for unreached nodes and for nodes reached straight from a
-    source's edge. Nodes beyond ``limit`` (cost) are unreached (``inf``).
+    source's edge (None for a tree searched without parents). Nodes beyond ``limit``
+    (cost) are unreached (``inf``).
     """
 
     network: StreetNetwork
@@ -131,7 +132,7 @@ class SearchTree:
     cost: np.ndarray
     seconds: np.ndarray
     metres: np.ndarray
-    parent: np.ndarray
+    parent: np.ndarray | None
     start_s: tuple[float, ...] = ()  # per source: seconds already spent (0 when empty)
 
     def at(self, points: Sequence[Snap | None]) -> CostMatrix:
@@ -467,12 +468,16 @@ class StreetNetwork:
         reverse: bool = False,
         limit: float = np.inf,
         start_s: Sequence[float] | None = None,
+        parents: bool = True,
     ) -> SearchTree:
         """Costs, seconds and metres from the nearest of ``sources`` to every node.
 
         With ``reverse``, from every node to the nearest of ``sources``. ``limit`` bounds
         the cost searched (nodes beyond it are unreached). ``start_s`` gives each source
         seconds already spent (e.g. riding to a stop), counted as cost and time alike.
+        Without ``parents`` the search is the compiled one of :meth:`matrix`, carrying
+        seconds and metres as it goes (no sums along the tree afterwards; on equal costs
+        it may keep another of the cheapest paths than scipy's search).
         """
         pg = self.costs(profile)
         starts = tuple(float(x) for x in start_s) if start_s is not None else ()
@@ -486,6 +491,11 @@ class StreetNetwork:
             inf = np.full(n, np.inf)
             return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
                               inf.copy(), np.full(n, -1, dtype=np.int64), starts)  # fmt: skip
+        if not parents:
+            graph, weights = self._weighted(pg, reverse=reverse)
+            cost, seconds, metres = _compiled_tree(graph, weights, links, limit)
+            return SearchTree(self, profile, tuple(sources), reverse, limit, cost, seconds,
+                              metres, None, starts)  # fmt: skip
         dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
         seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
         parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
@@ -913,6 +923,26 @@ def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:
             break
         path.append(p)
     return path[::-1]
+
+
+def _compiled_tree(graph: csr_matrix, weights, links: list[Offset], limit: float):
+    """(cost, seconds, metres) per node of one compiled search from ``links`` (in this
+    thread: one search is too short to hand to the matrix's thread pool)."""
+    from routing._dijkstra import many_to_many
+
+    n = graph.shape[0]
+    out = [np.full((1, n), np.inf) for _ in range(3)]
+    # Costs kept above zero on the links, as in _search.
+    many_to_many(np.asarray(graph.indptr, dtype=np.int64),
+                 np.asarray(graph.indices, dtype=np.int32),
+                 np.asarray(graph.data, dtype=np.float64), weights[0], weights[1], n,
+                 np.array([0, len(links)], dtype=np.int64),
+                 np.array([o.node for o in links], dtype=np.int32),
+                 np.array([max(o.cost, 1e-9) for o in links], dtype=np.float64),
+                 np.array([o.seconds for o in links], dtype=np.float64),
+                 np.array([o.metres for o in links], dtype=np.float64),
+                 np.arange(n, dtype=np.int32), n, float(limit), *out)  # fmt: skip
+    return out[0][0], out[1][0], out[2][0]
 
 
 def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
