@@ -31,10 +31,9 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routing._path import PathSearch, min_cost_per_metre
 from routing.cost.profiles import Profile
@@ -45,6 +44,9 @@ from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
 from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsnappable_edges
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
+    from scipy.sparse import csr_matrix
 
 LatLon = tuple[float, float]
 
@@ -190,7 +192,7 @@ class StreetNetwork:
         )
         self.reverse_edge = _reverse_edges(graph)
         # One of each pair of opposite edges is sampled: both share a geometry.
-        edges = np.arange(graph.n_edges)
+        edges = np.arange(graph.n_edges, dtype=self.reverse_edge.dtype)
         sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
         self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
@@ -655,6 +657,8 @@ class StreetNetwork:
         hit = self._virtual.get(key)
         if hit is not None and hit[0] is pg:
             return hit[1], hit[2]
+        from scipy.sparse import csr_matrix
+
         m = pg.matrix
         entry = np.arange(m.nnz)
         if reverse:  # carry each entry's position through the transpose
@@ -868,6 +872,8 @@ class _VirtualRows:
     room = 2048
 
     def __init__(self, pg: ProfileGraph, base: csr_matrix) -> None:
+        from scipy.sparse import csr_matrix
+
         n, nnz = base.shape[0], base.nnz
         self.pg, self.base, self.n, self.nnz = pg, base, n, nnz
         size = n + self.rows
@@ -885,6 +891,10 @@ class _VirtualRows:
     def search(self, nodes: np.ndarray, costs: np.ndarray, counts: np.ndarray, *,
                limit: float):  # fmt: skip
         """(dist, pred) over real nodes from one virtual row per entry of ``counts``."""
+        # Imported on first use: csgraph brings scipy.linalg and OpenBLAS (~14 MB).
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
         n, nnz, k, total = self.n, self.nnz, len(counts), len(nodes)
         ends = nnz + np.cumsum(counts)
         if k >= self.rows or total > self.room:
@@ -909,11 +919,13 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     """For each edge, the edge running the other way along the same geometry (-1: none).
 
     Edges match on (tail, head, OSM way, length to the cm) swapped; where several edges
-    share a key, the last one is paired (as a dict keyed by it would keep).
+    share a key, the last one is paired (as a dict keyed by it would keep). Int32 where the
+    ids fit (kept for the network's life).
     """
     g, n = graph, graph.n_edges
+    ids = np.int32 if n < 2**31 else np.int64
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=ids)
     length = np.round(g.edge["length"].astype(np.float64), 2)
     fields = [("u", np.int64), ("v", np.int64), ("osmid", np.int64), ("length", np.float64)]
     forward, backward = np.empty(n, dtype=fields), np.empty(n, dtype=fields)
@@ -928,7 +940,7 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     keys, edges = keys[last], order[last]
     pos = np.minimum(np.searchsorted(keys, backward[edges]), len(keys) - 1)
     hit = keys[pos] == backward[edges]
-    rev = np.full(n, -1, dtype=np.int64)
+    rev = np.full(n, -1, dtype=ids)
     rev[edges[hit]] = edges[pos[hit]]
     return rev
 
