@@ -481,10 +481,9 @@ class StreetNetwork:
         and its least cost per metre of straight line (cached per search graph)."""
         hit = self._astar.get(pg)
         if hit is None:
-            m = pg.matrix
-            indptr = np.ascontiguousarray(m.indptr, dtype=np.int64)
-            indices = np.ascontiguousarray(m.indices, dtype=np.int32)
-            cost = np.ascontiguousarray(m.data, dtype=np.float64)
+            indptr = np.ascontiguousarray(pg.indptr, dtype=np.int64)
+            indices = np.ascontiguousarray(pg.indices, dtype=np.int32)
+            cost = np.ascontiguousarray(pg.data, dtype=np.float64)
             x, y = self._node_positions()
             hit = (indptr, indices, cost, float(min_cost_per_metre(indptr, indices, cost, x, y)))
             with self._lock:

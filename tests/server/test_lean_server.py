@@ -22,9 +22,9 @@ from server.state import EXTENSION
 #: MB each per process, none needed to answer ``/route``.
 NOT_FOR_ROUTES = ("ortools", "sqlalchemy", "osmium", "networkx", "matplotlib")
 #: Parts of scipy a route-only server does without (snapping and landmarks look up a numpy
-#: grid; transit imports its own on first use): scipy.spatial brings scipy.linalg, special
-#: and OpenBLAS, ~18 MB per process.
-SCIPY_NOT_FOR_ROUTES = ("scipy.spatial",)
+#: grid, paths are the compiled A*; transit imports its own on first use): scipy.spatial
+#: brings scipy.linalg, special and OpenBLAS, ~18 MB per process, scipy.sparse ~14 MB.
+SCIPY_NOT_FOR_ROUTES = ("scipy.spatial", "scipy.sparse")
 
 _SCRIPT = """
 import json, sys
