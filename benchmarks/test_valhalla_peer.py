@@ -9,14 +9,15 @@ Pairs of benchmarks, each on the same seeded points (``valhalla_*`` kinds are th
 
 - matrix 100 x 100 and 1,000 x 1,000: Valhalla ``sources_to_targets`` (Actor, in process,
   concise JSON) vs our snapping + ``StreetNetwork.matrix``;
-- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs ``routing.isochrone`` +
-  GeoJSON text;
+- isochrone 5/10/15 min: Valhalla ``isochrone`` (polygons) vs snapping +
+  ``routing.isochrone`` + GeoJSON text (``Isochrone.to_json``, the ``/isochrone`` body);
 - one route: ``Actor.route`` (JSON text in and out) vs ``StreetRouter.route`` + JSON text;
 - ``/route`` over HTTP: ``valhalla_service`` (1 thread) vs ``inclusive-routing serve``
   (gunicorn, 1 worker), each over one keep-alive connection, on the 50 pairs of
   ``test_http_speed.py``; and per pair, the HTTP time minus the in-process time of the
   same engine (paired overhead: median and p25);
-- resident memory of each server after answering (ours: after all six profiles).
+- resident memory of each server after answering (ours: after all six profiles), and of
+  the whole service (ours: gunicorn's master + its one worker) summed like for like.
 
 Profiles: ``walk`` beside Valhalla's ``pedestrian`` costing (``type: foot``);
 ``wheelchair_manual`` beside ``pedestrian`` with ``type: wheelchair`` (4 km/h, steps
@@ -277,6 +278,18 @@ def _contour_areas(geojson: dict, lat0: float) -> dict[float, float]:
     return dict(sorted(areas.items()))
 
 
+def _shape_counts(geojson: dict) -> str:
+    """Rings (of which holes) and points over all contours: how detailed the answer is."""
+    rings = holes = points = 0
+    for feature in geojson["features"]:
+        geom = feature["geometry"]
+        polys = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        for poly in polys:
+            rings, holes = rings + len(poly), holes + len(poly) - 1
+            points += sum(len(ring) for ring in poly)
+    return f"{rings} rings ({holes} holes), {points} points"
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", list(PEER_COSTING))
@@ -294,18 +307,20 @@ def test_isochrone(benchmark, request, shared_data, engine, city, profile_name):
         found = benchmark.pedantic(lambda: actor.isochrone(query), rounds=20, iterations=1,
                                    warmup_rounds=2)  # fmt: skip
         _answers[key] = _contour_areas(json.loads(found), centre[0])
-        benchmark.extra_info["note"] = f"Valhalla contour areas km2 {_answers[key]}"
+        benchmark.extra_info["note"] = (f"Valhalla contour areas km2 {_answers[key]}; "
+                                        f"{_shape_counts(json.loads(found))}")  # fmt: skip
         return
     net, profile = router.network, get_profile(profile_name)
 
-    def run():
+    def run():  # what GET /isochrone answers: snapping, the polygons and the JSON text
         found = isochrone(net, net.snap(centre, profile, "from"), profile, MINUTES)
-        return encode(found.to_geojson())
+        return found.to_json()
 
     found = benchmark.pedantic(run, rounds=20, iterations=1, warmup_rounds=2)
-    areas = _contour_areas(json.loads(found), centre[0])
+    body = json.loads(found)
+    areas = _contour_areas(body, centre[0])
     benchmark.extra_info["note"] = (f"contour areas km2: ours {areas}, Valhalla "
-                                    f"{_answers.get(key)}")  # fmt: skip
+                                    f"{_answers.get(key)}; ours {_shape_counts(body)}")  # fmt: skip
     assert len(areas) == len(MINUTES)
 
 
@@ -464,6 +479,55 @@ def test_route_http(benchmark, request, almaty_router, engine):
     assert ok > len(statuses) // 2, statuses  # answers, not errors
 
 
+def test_route_http_interleaved(benchmark, request, almaty_router):
+    """Both servers on the same pairs, request by request: pair i is asked of one, then of
+    the other (who goes first alternates), 5 passes over the 50 pairs. Drifting load on a
+    shared machine then weighs on both alike; min and median per engine are in the note."""
+    ours_port, _ = request.getfixturevalue("our_server")
+    peer_port, _ = request.getfixturevalue("valhalla_server")
+    pairs = _route_pairs(almaty_router)
+    asked = {"ours": (http.client.HTTPConnection("127.0.0.1", ours_port, timeout=60),
+                      _paths("ours", pairs)),
+             "valhalla": (http.client.HTTPConnection("127.0.0.1", peer_port, timeout=60),
+                          _paths("valhalla", pairs))}  # fmt: skip
+    times: dict[str, list[float]] = {"ours": [], "valhalla": []}
+    statuses: dict[str, list[int]] = {"ours": [], "valhalla": []}
+
+    def run():
+        for rep in range(5):
+            for i in range(len(pairs)):
+                order = ("ours", "valhalla") if (rep + i) % 2 == 0 else ("valhalla", "ours")
+                for engine in order:
+                    conn, paths = asked[engine]
+                    t0 = time.perf_counter()
+                    statuses[engine].append(_get(conn, paths[i]))
+                    times[engine].append(time.perf_counter() - t0)
+
+    for engine in asked:  # warm both: first requests build per-profile state
+        conn, paths = asked[engine]
+        for path in paths[:3]:
+            _get(conn, path)
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    for conn, _ in asked.values():
+        conn.close()
+    ms = {k: 1000 * np.array(v) for k, v in times.items()}
+    figures = {f"{k}_{stat}_ms": round(float(f(v)), 3) for k, v in ms.items()
+               for stat, f in (("min", np.min), ("median", np.median))}  # fmt: skip
+    for stat in ("min", "median"):
+        figures[f"valhalla_over_ours_{stat}"] = round(
+            figures[f"valhalla_{stat}_ms"] / figures[f"ours_{stat}_ms"], 3)
+    benchmark.group = "valhalla route over HTTP, interleaved"
+    _describe(benchmark, "ours", "http_interleaved", "almaty", "walk", **figures)
+    ok = {k: sum(s == 200 for s in v) for k, v in statuses.items()}
+    benchmark.extra_info["note"] = (
+        f"per request, min / median ms: ours {figures['ours_min_ms']} / "
+        f"{figures['ours_median_ms']}, Valhalla {figures['valhalla_min_ms']} / "
+        f"{figures['valhalla_median_ms']} (valhalla/ours {figures['valhalla_over_ours_min']} "
+        f"at the min, {figures['valhalla_over_ours_median']} at the median); HTTP 200: ours "
+        f"{ok['ours']}, Valhalla {ok['valhalla']} of {len(statuses['ours'])}")  # fmt: skip
+    assert ok["ours"] > len(statuses["ours"]) // 2 and ok["valhalla"] > len(statuses["ours"]) // 2
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_route_http_overhead_paired(benchmark, request, almaty_router, shared_data, engine):
     """Per pair: the same request in process, then over HTTP; the difference is what the
@@ -529,9 +593,17 @@ def test_server_rss(benchmark, request, almaty_router, engine):
     statuses = benchmark.pedantic(lambda: [_get(conn, p) for p in paths], rounds=1, iterations=1)
     conn.close()
     memory = _valhalla.memory_mb(pid)
+    # The whole service, like for like (one worker vs one thread): its processes' PSS summed,
+    # and every page it maps counted once (gunicorn's master RSS + the worker's own pages).
+    if engine == "ours":
+        service = {"service_pss_mb": round(memory["pss_mb"] + extra["master_pss_mb"], 1),
+                   "service_union_mb": round(memory["private_mb"] + extra["master_rss_mb"], 1)}
+    else:
+        service = {"service_pss_mb": memory["pss_mb"], "service_union_mb": memory["rss_mb"]}
     benchmark.group = "valhalla server memory"
-    _describe(benchmark, engine, "rss", "almaty", "all", **memory, **extra)
+    _describe(benchmark, engine, "rss", "almaty", "all", **memory, **extra, **service)
     benchmark.extra_info["note"] = (f"{engine} server, the answering process after "
-                                    f"{len(paths)} profiles: {memory} {extra or ''}")  # fmt: skip
+                                    f"{len(paths)} profiles: {memory} {extra or ''}; "
+                                    f"whole service: {service}")  # fmt: skip
     print(benchmark.extra_info["note"])
     assert statuses.count(200) >= 1 and memory["rss_mb"] > 0

@@ -38,7 +38,60 @@ def _relevant(profile: Profile) -> dict[str, bool]:
     }
 
 
-def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, float]:
+#: The way facts of :class:`EdgeFacts`, in the order of its bits.
+WAY_FACTS = ("sidewalk", "surface", "grade", "width", "lit")
+_GRADE_DEM, _GRADE_TAG, _CARRIAGEWAY, _STEPS = (1 << (len(WAY_FACTS) + i) for i in range(4))
+
+
+class EdgeFacts:
+    """What :func:`route_facts` reads of every edge, worked out once per graph.
+
+    ``crossing`` (a crossing counted as one: built at a junction, or mapped over its whole
+    length) and ``bits``: per way fact of :data:`WAY_FACTS` whether it is known, then
+    whether the grade comes from the elevation model or a tag, whether the edge runs on a
+    carriageway, and whether it is a flight of steps.
+    """
+
+    def __init__(self, graph: CompiledGraph) -> None:
+        e = graph.edge
+        kind = e["kind"]
+        self.crossing = (kind == at.WAY_KIND["crossing"]) & (
+            e["built"] | (e["crossing_share"] >= 0.999)
+        )
+        known = (
+            ~((e["sidewalk"] == at.SIDEWALK_UNKNOWN) & e["built"]),
+            e["surface"] != at.SURFACE_UNKNOWN,
+            np.isfinite(e["grade"]),
+            np.isfinite(e["width"]),
+            e["lit"] != UNKNOWN,
+            e["grade_source"] == 1,
+            e["grade_source"] == 2,
+            (kind == at.WAY_KIND["street"]) & (e["road_class"] >= 2),
+            kind == at.WAY_KIND["steps"],
+        )
+        bits = np.zeros(graph.n_edges, dtype=np.uint16)
+        for i, flag in enumerate(known):
+            bits |= flag.astype(np.uint16) << i
+        self.bits = bits
+
+
+#: The metre counts of a route's ways, after ``total``: (name, bit, counted when the bit is
+#: set or when it is not).
+_METRE_BITS = (
+    ("carriageway", _CARRIAGEWAY, True),
+    ("sidewalk_assumed", 1 << WAY_FACTS.index("sidewalk"), False),
+    ("surface_known", 1 << WAY_FACTS.index("surface"), True),
+    ("grade_dem", _GRADE_DEM, True),
+    ("grade_tag", _GRADE_TAG, True),
+    ("grade_unknown", 1 << WAY_FACTS.index("grade"), False),
+    ("width_known", 1 << WAY_FACTS.index("width"), True),
+    ("lit_known", 1 << WAY_FACTS.index("lit"), True),
+)
+_METRES = ("total", *(name for name, _, _ in _METRE_BITS))
+
+
+def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
+                table: EdgeFacts | None = None) -> tuple[dict, float]:  # fmt: skip
     """The fact breakdown of a route and its confidence (see the module docstring).
 
     Parameters
@@ -49,10 +102,13 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         The profile the route was made for (decides which facts matter).
     pieces
         The route's pieces (``edge``, ``length_m``, ``geometry``), in order.
+    table
+        The graph's :class:`EdgeFacts` (made here when not given: pass it when describing
+        many routes).
     """
     e, n = graph.edge, graph.node
+    table = table if table is not None else EdgeFacts(graph)
     care = _relevant(profile)
-    crossing_kind = at.WAY_KIND["crossing"]
     crossings = {
         "total": 0,
         "mapped": 0,
@@ -66,127 +122,119 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces) -> tuple[dict, f
         "rails": 0,  # tram/railway lines crossed (at a crossing or under a walkway)
     }
     kerbs = {"total": 0, "known": 0, "raised": 0}
-    metres = {
-        "total": 0.0,
-        "carriageway": 0.0,
-        "sidewalk_assumed": 0.0,
-        "surface_known": 0.0,
-        "grade_dem": 0.0,
-        "grade_tag": 0.0,
-        "grade_unknown": 0.0,
-        "width_known": 0.0,
-        "lit_known": 0.0,
-    }
     steps = {"flights": 0, "count_known": 0, "handrail_known": 0}
     crossing_scores: list[float] = []
     weakest: tuple[float, int, dict] | None = None
-    edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
-    lengths = np.fromiter((p.length_m for p in pieces), np.float64, len(pieces))
-    kind = e["kind"][edges]
-    is_crossing = (kind == crossing_kind) & (
-        e["built"][edges] | (e["crossing_share"][edges] >= 0.999)
-    )
+    # A route has tens of pieces: each per-edge value is read once as a list, and the rest
+    # is plain Python (a numpy call on a few values costs more than the values' work).
+    edge_list = [p.edge for p in pieces]
+    edges = np.array(edge_list, dtype=np.int64)
+    lengths = [p.length_m for p in pieces]
+    is_crossing = table.crossing[edges].tolist()
+    bits = table.bits[edges].tolist()
 
     def where(order: int) -> list[float]:
         lat, lon = pieces[order].geometry[0]
         return [round(float(lat), 6), round(float(lon), 6)]
 
-    rail_edges = edges[e["rail_crossings"][edges] > 0]
     # One per run of the same edge (a route's pieces may repeat an edge id in a row).
-    crossings["rails"] = int(np.count_nonzero(np.diff(rail_edges, prepend=-1)))
-    last_crossing = -1
-    for order in np.flatnonzero(is_crossing).tolist():
-        i = int(edges[order])
-        if i == last_crossing:
-            continue
-        last_crossing = i
-        ckind = int(e["crossing_kind"][i])
-        built = bool(e["crossing_built"][i])
-        signals = ckind == at.CROSSING_SIGNALS
-        known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
-        if care["audible"] and signals:
-            known["audible"] = int(e["crossing_sound"][i]) != UNKNOWN
-        if care["tactile"]:
-            known["tactile"] = int(e["crossing_tactile"][i]) != UNKNOWN
-        if care["kerb"]:
-            known["kerb"] = int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
-        crossings["total"] += 1
-        crossings["built_at_junction" if built else "mapped"] += 1
-        crossings["signalled"] += signals
-        crossings["audible_known"] += signals and int(e["crossing_sound"][i]) != UNKNOWN
-        crossings["audible_yes"] += signals and int(e["crossing_sound"][i]) == YES
-        crossings["tactile_known"] += int(e["crossing_tactile"][i]) != UNKNOWN
-        crossings["kerb_known"] += int(e["crossing_kerb"][i]) != at.KERB_UNKNOWN
-        crossings["unsignalled_major"] += (not signals) and int(
-            e["crossing_road_class"][i]
-        ) >= at.MAJOR_ROAD_CLASS
-        score = sum(known.values()) / len(known)
-        crossing_scores.append(score)
-        if weakest is None or score < weakest[0]:
-            weakest = (
-                score,
-                order,
-                {
-                    "kind": "crossing",
-                    "name": str(graph.names[graph.edge_name[i]]),
-                    "location": where(order),
-                    "unknown": sorted(k for k, v in known.items() if not v),
-                },
-            )
+    last_rail = -1
+    for i, rails in zip(edge_list, e["rail_crossings"][edges].tolist(), strict=True):
+        if rails > 0:
+            crossings["rails"] += i != last_rail
+            last_rail = i
+    orders = [order for order, crossing in enumerate(is_crossing) if crossing]
+    if orders:
+        at_crossings = edges[orders]
+        columns = [e[k][at_crossings].tolist() for k in (
+            "crossing_kind", "crossing_built", "crossing_sound", "crossing_tactile",
+            "crossing_kerb", "crossing_road_class")]  # fmt: skip
+        last_crossing = -1
+        for order, i, ckind, built, sound, tactile, kerb, road_class in zip(
+            orders, at_crossings.tolist(), *columns, strict=True
+        ):
+            if i == last_crossing:
+                continue
+            last_crossing = i
+            signals = ckind == at.CROSSING_SIGNALS
+            known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
+            if care["audible"] and signals:
+                known["audible"] = sound != UNKNOWN
+            if care["tactile"]:
+                known["tactile"] = tactile != UNKNOWN
+            if care["kerb"]:
+                known["kerb"] = kerb != at.KERB_UNKNOWN
+            crossings["total"] += 1
+            crossings["built_at_junction" if built else "mapped"] += 1
+            crossings["signalled"] += signals
+            crossings["audible_known"] += signals and sound != UNKNOWN
+            crossings["audible_yes"] += signals and sound == YES
+            crossings["tactile_known"] += tactile != UNKNOWN
+            crossings["kerb_known"] += kerb != at.KERB_UNKNOWN
+            crossings["unsignalled_major"] += (not signals) and road_class >= at.MAJOR_ROAD_CLASS
+            score = sum(known.values()) / len(known)
+            crossing_scores.append(score)
+            if weakest is None or score < weakest[0]:
+                weakest = (
+                    score,
+                    order,
+                    {
+                        "kind": "crossing",
+                        "name": str(graph.names[graph.edge_name[i]]),
+                        "location": where(order),
+                        "unknown": sorted(k for k, v in known.items() if not v),
+                    },
+                )
 
-    ways = np.flatnonzero(~is_crossing)
-    w, length = edges[ways], lengths[ways]
-    source = e["grade_source"][w]
-    grade_known = np.isfinite(e["grade"][w])
-    facts_known = {
-        "sidewalk": ~((e["sidewalk"][w] == at.SIDEWALK_UNKNOWN) & e["built"][w]),
-        "surface": e["surface"][w] != at.SURFACE_UNKNOWN,
-        "grade": grade_known,
-        "width": np.isfinite(e["width"][w]),
-        "lit": e["lit"][w] != UNKNOWN,
-    }
-    metres["total"] = float(length.sum())
-    street = (e["kind"][w] == at.WAY_KIND["street"]) & (e["road_class"][w] >= 2)
-    metres["carriageway"] = float(length[street].sum())
-    metres["sidewalk_assumed"] = float(length[~facts_known["sidewalk"]].sum())
-    metres["surface_known"] = float(length[facts_known["surface"]].sum())
-    metres["grade_dem"] = float(length[source == 1].sum())
-    metres["grade_tag"] = float(length[source == 2].sum())
-    metres["grade_unknown"] = float(length[~grade_known].sum())
-    metres["width_known"] = float(length[facts_known["width"]].sum())
-    metres["lit_known"] = float(length[facts_known["lit"]].sum())
-    columns = [k for k in facts_known if k == "sidewalk" or care[k]]
-    share = np.mean([facts_known[k] for k in columns], axis=0) if len(w) else np.zeros(0)
-    way_total = float(length.sum())
-    ways_share = float((share * length).sum() / way_total) if way_total > 0 else 1.0
-    long_enough = np.flatnonzero(length >= 10.0)
-    if len(long_enough):
-        j = int(long_enough[np.argmin(share[long_enough])])
-        order = int(ways[j])
-        if weakest is None or (share[j], order) < (weakest[0], weakest[1]):
-            i = int(edges[order])
+    ways = [order for order, crossing in enumerate(is_crossing) if not crossing]
+    metres = dict.fromkeys(_METRES, 0.0)
+    columns = [k for k in WAY_FACTS if k == "sidewalk" or care[k]]
+    cared = [1 << WAY_FACTS.index(k) for k in columns]
+    shares: list[float] = []
+    weighted = 0.0
+    for order in ways:
+        length, b = lengths[order], bits[order]
+        metres["total"] += length
+        for name, mask, when_set in _METRE_BITS:
+            if bool(b & mask) == when_set:
+                metres[name] += length
+        share = sum(1 for mask in cared if b & mask) / len(cared)
+        shares.append(share)
+        weighted += share * length
+    way_total = metres["total"]
+    ways_share = weighted / way_total if way_total > 0 else 1.0
+    long_enough = [j for j, order in enumerate(ways) if lengths[order] >= 10.0]
+    if long_enough:
+        j = min(long_enough, key=lambda j: shares[j])  # the first of the least known
+        order = ways[j]
+        if weakest is None or (shares[j], order) < (weakest[0], weakest[1]):
+            i = edge_list[order]
             weakest = (
-                float(share[j]),
+                shares[j],
                 order,
                 {
                     "kind": at.WAY_KIND_NAMES[int(e["kind"][i])],
                     "name": str(graph.names[graph.edge_name[i]]),
                     "location": where(order),
-                    "unknown": sorted(k for k in columns if not facts_known[k][j]),
+                    "unknown": sorted(k for k, mask in zip(columns, cared, strict=True)
+                                      if not bits[order] & mask),
                 },
             )
-    for i in w[e["kind"][w] == at.WAY_KIND["steps"]].tolist():
-        steps["flights"] += 1
-        steps["count_known"] += int(e["step_count"][i]) >= 0
-        steps["handrail_known"] += int(e["handrail"][i]) != UNKNOWN
-    heads = np.unique(graph.edge_v[w])
+    for order in ways:
+        if bits[order] & _STEPS:
+            i = edge_list[order]
+            steps["flights"] += 1
+            steps["count_known"] += int(e["step_count"][i]) >= 0
+            steps["handrail_known"] += int(e["handrail"][i]) != UNKNOWN
+    heads = np.unique(graph.edge_v[edges[ways]])
     heads = heads[n["has_kerb"][heads]]
+    kerb = n["kerb"][heads]
     kerbs["total"] = len(heads)
-    kerbs["known"] = int((n["kerb"][heads] != at.KERB_UNKNOWN).sum())
-    kerbs["raised"] = int((n["kerb"][heads] == at.KERB_RAISED).sum())
+    kerbs["known"] = int((kerb != at.KERB_UNKNOWN).sum())
+    kerbs["raised"] = int((kerb == at.KERB_RAISED).sum())
     kerbs["total"] += crossings["total"]  # each crossing has a kerb at both of its ends
     kerbs["known"] += crossings["kerb_known"]
-    crossings_share = float(np.mean(crossing_scores)) if crossing_scores else 1.0
+    crossings_share = (sum(crossing_scores) / len(crossing_scores)) if crossing_scores else 1.0
     confidence = (ways_share + crossings_share) / 2
     facts = {
         "crossings": crossings,

@@ -25,12 +25,15 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from routing._contraction import backward_spaces, contract, forward_scan
 from routing._search_kernel import links_arrays, run_tasks
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
+    from scipy.sparse import csr_matrix
 
 #: Settled nodes after which a witness search gives up: while ordering (simulating a
 #: contraction) and while contracting. A missed witness only adds a needless shortcut.

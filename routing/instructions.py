@@ -239,35 +239,49 @@ def build_steps(
     """Group route pieces into steps with instructions."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_geometry: np.ndarray | None = None  # bearings are worked out only at a new step
+    prev_geometry: np.ndarray | None = None  # bearings are worked out only for a turn
     current: Step | None = None
     current_key = None
+    # What every piece needs, looked up once per route (a few array reads, not a few
+    # dozen scalar reads per piece).
+    edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
+    tails, heads = graph.edge_u[edges], graph.edge_v[edges]
+    kinds = e["kind"][edges].tolist()
+    names = graph.names[graph.edge_name[edges]].tolist()
+    sides = e["street_side"][edges].tolist()
+    builts = e["built"][edges].tolist()
+    rails = e["rail_crossings"][edges].tolist()
+    ups, downs = e["grade_max_up"][edges].tolist(), e["grade_max_down"][edges].tolist()
+    unknowns = unknown_flags[edges].tolist()
+    tail_crossing = n["crossing_kind"][tails].tolist()
+    head_kerb = np.where(n["has_kerb"][heads], n["kerb"][heads], at.KERB_UNKNOWN).tolist()
+    head_lift = n["elevator"][heads].tolist()
+    tails, heads = tails.tolist(), heads.tolist()
+    crossing, steps_kind, elevator = (at.WAY_KIND[k] for k in ("crossing", "steps", "elevator"))
+    street = at.WAY_KIND["street"]
     for idx, piece in enumerate(pieces):
         i = piece.edge
-        kind = int(e["kind"][i])
+        kind = kinds[idx]
         kind_name = at.WAY_KIND_NAMES[kind]
-        name = str(graph.names[graph.edge_name[i]])
+        name = names[idx]
         label = name or kind_name
         start = tuple(piece.geometry[0])
-        side = int(e["street_side"][i])
         key = (
             name,
-            kind
-            if kind in (at.WAY_KIND["steps"], at.WAY_KIND["crossing"], at.WAY_KIND["elevator"])
-            else -1,
-            side,
-            int(graph.edge_u[i]) if kind == at.WAY_KIND["crossing"] and e["built"][i] else 0,
+            kind if kind in (steps_kind, crossing, elevator) else -1,
+            sides[idx],
+            tails[idx] if kind == crossing and builts[idx] else 0,
         )
         code, params = "", {}
         # Crossing node entered from a footway: announce it as its own step.
-        head = int(graph.edge_v[i])
+        head = heads[idx]
         if (
             idx > 0
-            and n["crossing_kind"][int(graph.edge_u[i])] > at.CROSSING_NONE
-            and kind != at.WAY_KIND["street"]
-            and int(e["kind"][pieces[idx - 1].edge]) != at.WAY_KIND["crossing"]
+            and tail_crossing[idx] > at.CROSSING_NONE
+            and kind != street
+            and kinds[idx - 1] != crossing
         ):
-            node = int(graph.edge_u[i])
+            node = tails[idx]
             node_params = mapped_crossing_params(
                 int(n["crossing_kind"][node]),
                 int(n["crossing_sound"][node]),
@@ -278,7 +292,7 @@ def build_steps(
             )
             steps.append(_cross_step(node_params, road_name_at_node.get(node, ""), start))
             current_key = None
-        if kind != at.WAY_KIND["crossing"] and e["rail_crossings"][i] > 0:
+        if kind != crossing and rails[idx] > 0:
             # A walkway over a tram or railway line with no crossing mapped there.
             rail_params = {
                 **mapped_crossing_params(at.CROSSING_UNKNOWN, UNKNOWN, UNKNOWN,
@@ -290,8 +304,7 @@ def build_steps(
             steps.append(_cross_step(rail_params, "", start))
             current_key = None
         if current is None or key != current_key:
-            bearing = _bearing(piece.geometry, at_end=False)
-            built_crossing = kind == at.WAY_KIND["crossing"] and e["built"][i]
+            built_crossing = kind == crossing and builts[idx]
             if current is None and not built_crossing:  # a route may start by crossing
                 maneuver = "depart"
                 text = f"Start on {label}" if name else f"Start along the {kind_name}"
@@ -299,7 +312,7 @@ def build_steps(
                 maneuver = code = "cross"
                 params = crossing_params(graph, i)
                 text = render(code, params)
-            elif kind == at.WAY_KIND["crossing"]:
+            elif kind == crossing:
                 maneuver = "cross"
                 code = "cross"
                 params = mapped_crossing_params(
@@ -311,7 +324,7 @@ def build_steps(
                     int(e["crossing_road_class"][i]),
                 )
                 text = render(code, params)
-            elif kind == at.WAY_KIND["steps"]:
+            elif kind == steps_kind:
                 maneuver = code = "steps"
                 count = int(e["step_count"][i])
                 up = e["grade"][i] > 0 if np.isfinite(e["grade"][i]) else None
@@ -322,20 +335,21 @@ def build_steps(
                     "ramp": WORDS[int(e["ramp"][i])],
                 }
                 text = render(code, params)
-            elif kind == at.WAY_KIND["elevator"]:
+            elif kind == elevator:
                 maneuver = "elevator"
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(bearing - _bearing(prev_geometry, at_end=True))
+                    _turn(_bearing(piece.geometry, at_end=False)
+                          - _bearing(prev_geometry, at_end=True))
                     if prev_geometry is not None
                     else "continue"
                 )
                 verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
                 text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
-                if side and name:
+                if sides[idx] and name:
                     code = "walk_side"
-                    params = {"maneuver": maneuver, "road": name, "side": SIDE_NAMES[side]}
+                    params = {"maneuver": maneuver, "road": name, "side": SIDE_NAMES[sides[idx]]}
                     text = render(code, params)
             current = Step(
                 instruction=text,
@@ -351,23 +365,23 @@ def build_steps(
         current.distance_m += piece.length_m
         current.duration_s += piece.seconds
         # The steepest sustained stretch inside the edge, not its average.
-        up, down = float(e["grade_max_up"][i]), float(e["grade_max_down"][i])
-        if kind != at.WAY_KIND["steps"] and max(up, down) > STEEP_GRADE:
+        up, down = ups[idx], downs[idx]
+        if kind != steps_kind and max(up, down) > STEEP_GRADE:
             word, grade = ("uphill", up) if up >= down else ("downhill", down)
             note = f"Steep {word} stretch (up to {grade * 100:.0f}%)."
             if note not in current.notes:
                 current.notes.append(note)
-        if n["has_kerb"][head] and n["kerb"][head] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
-            note = f"{at.KERB_NAMES[int(n['kerb'][head])].capitalize()} ahead."
+        if head_kerb[idx] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
+            note = f"{at.KERB_NAMES[head_kerb[idx]].capitalize()} ahead."
             if note not in current.notes:
                 current.notes.append(note)
-        if unknown_flags[i] and kind == at.WAY_KIND["crossing"]:
+        if unknowns[idx] and kind == crossing:
             for bit, text in UNKNOWN_NAMES.items():
                 if current.code == "cross" and bit & _SAID_IN_CROSSING:
                     continue  # the crossing sentence already says it is not known
-                if unknown_flags[i] & bit and f"Note: {text}." not in current.notes:
+                if unknowns[idx] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
-        if n["elevator"][head] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+        if head_lift[idx] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
             lift = {"levels": str(n["level"][head])} if str(n["level"][head]) else {}
             steps.append(
                 Step(

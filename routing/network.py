@@ -33,21 +33,24 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
+from routing._path import PathSearch, min_cost_per_metre
 from routing.cache import load_or_build
 from routing.contraction import ContractionHierarchy, hierarchy_key
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
-from routing.geo import LocalProjection, haversine_m
+from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
 from routing.search import EdgePairs, ProfileGraph
 from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsnappable_edges
+
+if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
+    from scipy.sparse import csr_matrix
 
 LatLon = tuple[float, float]
 
@@ -82,11 +85,9 @@ HIERARCHIES_KEPT = 6
 #: Source rows per hierarchy query batch (bounds the float64 work arrays besides the answer).
 HIERARCHY_BATCH = 256
 
-#: :meth:`StreetNetwork.path`'s first cost limit, in seconds at the profile's speed per
-#: metre as the crow flies (at least :data:`PATH_MIN_LIMIT`), and its growth per round.
-PATH_FIRST_LIMIT = 2.0
-PATH_MIN_LIMIT = 60.0
-PATH_GROWTH = 1.5
+#: Nodes :meth:`StreetNetwork.path`'s search settles between two deadline checks (a
+#: whole-city search of ~24k nodes is a few chunks of well under a millisecond each).
+PATH_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class SearchTree:
     In a forward tree values run from the nearest source to the node; in a reverse tree
     from the node to the nearest source (then a node's ``parent`` is the next node on its
     way there). ``parent`` is -1 for unreached nodes and for nodes reached straight from a
-    source's edge. Nodes beyond ``limit`` (cost) are unreached (``inf``).
+    source's edge (None for a tree searched without parents). Nodes beyond ``limit``
+    (cost) are unreached (``inf``).
     """
 
     network: StreetNetwork
@@ -157,7 +159,7 @@ class SearchTree:
     cost: np.ndarray
     seconds: np.ndarray
     metres: np.ndarray
-    parent: np.ndarray
+    parent: np.ndarray | None
     start_s: tuple[float, ...] = ()  # per source: seconds already spent (0 when empty)
 
     def at(self, points: Sequence[Snap | None]) -> CostMatrix:
@@ -222,7 +224,7 @@ class StreetNetwork:
         )
         self.reverse_edge = _reverse_edges(graph)
         # One of each pair of opposite edges is sampled: both share a geometry.
-        edges = np.arange(graph.n_edges)
+        edges = np.arange(graph.n_edges, dtype=self.reverse_edge.dtype)
         sampled = (self.reverse_edge < 0) | (edges < self.reverse_edge)
         self.sampler = EdgeSampler(graph, self.projection, sampled=sampled)
         self._pairs = EdgePairs.of(graph)
@@ -240,11 +242,26 @@ class StreetNetwork:
         self._virtual: dict[tuple, _VirtualRows | tuple] = {}
         # Offsets of long point lists passed again (the planner's stops): see _offset_arrays.
         self._point_offsets: OrderedDict[tuple, tuple] = OrderedDict()
+        # Per search graph: the arrays and cost per metre of path()'s A* (dropped with it).
+        self._astar: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._node_xy: tuple[np.ndarray, np.ndarray] | None = None
+        self._path_searches: list[PathSearch] = []  # idle work arrays, one per thread at most
         # Per search graph (by id, while it lives): its contraction hierarchy, or how many
         # Dijkstra searches its matrices ran (see HIERARCHY_BUILD_SEARCHES).
         self._hierarchies: OrderedDict[int, _HierarchySlot] = OrderedDict()
         self._lock = threading.Lock()
         self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
+
+    def __getstate__(self) -> dict:
+        """Pickled without path()'s per-process caches (weak references and search work
+        arrays): the copy (e.g. a scenario worker's) makes its own."""
+        state = self.__dict__.copy()
+        state["_astar"], state["_path_searches"] = None, []
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._astar = weakref.WeakKeyDictionary()
 
     # -- per profile --------------------------------------------------------------------
     def costs(self, profile: Profile) -> ProfileGraph:
@@ -369,7 +386,10 @@ class StreetNetwork:
         if not usable.any():
             raise NoRouteError(f"no way in this graph is usable with profile '{profile.name}'")
         reach = min(nearest.distance_m + self.snap_tolerance_m, self.max_snap_m)
-        snap = self.sampler.nearest(point[0], point[1], usable=usable, within_m=reach)
+        if usable[nearest.edge]:  # the nearest way is usable: it is the nearest usable one
+            snap = nearest
+        else:
+            snap = self.sampler.nearest(point[0], point[1], usable=usable, within_m=reach)
         if snap is None:
             farther = self.sampler.nearest(point[0], point[1], usable=usable,
                                            within_m=self.max_snap_m)  # fmt: skip
@@ -449,48 +469,82 @@ class StreetNetwork:
     def path(self, source: Snap, target: Snap, profile: Profile) -> StreetPath | None:
         """The cheapest path from ``source`` to ``target``, or None when there is none.
 
-        Searches bounded by a cost limit that grows (:data:`PATH_FIRST_LIMIT`,
-        :data:`PATH_GROWTH`) until the best arrival is within it: a bounded search settles
-        every node up to its limit exactly, so the answer is then the unbounded one. A search
-        costs far more than in proportion to its reach (24k nodes: ~3 ms for all, 0.15 ms
-        for 2,000), so the failed small rounds cost little next to one whole-graph search.
+        A compiled A* (:mod:`routing._path`) from the source's links to the target's,
+        estimating the cost still to go from straight-line distance at the search graph's
+        least cost per metre, which never overestimates: the answer is Dijkstra's. It
+        settles :data:`PATH_CHUNK` nodes between deadline checks. A walk along the one edge
+        both points lie on bounds it (and wins ties).
         """
         pg = self.costs(profile)
         start = self._offsets(pg, source, reverse=False)
         arrivals = self._offsets(pg, target, reverse=True)
         direct = self._direct(pg, source, target)
-        best, arrive, pred, reached = np.inf, None, None, -1
+        bound = direct[0] if direct is not None else np.inf
+        best, nodes, entries, arrive = np.inf, None, None, None
         if start and arrivals:
-            crow = float(haversine_m(source.lat, source.lon, target.lat, target.lon))
-            limit = max(PATH_FIRST_LIMIT * crow / profile.speed_mps, PATH_MIN_LIMIT)
-            if direct is not None:  # nothing costlier than the walk along the edge can win
-                limit = min(limit, direct[0])
-            while True:
+            indptr, indices, cost, k = self._astar_arrays(pg)
+            x, y = self._node_positions()
+            search = self._take_path_search()
+            try:
+                search.start(indptr, indices, cost, x, y, k,
+                             np.array([o.node for o in start], dtype=np.int32),
+                             np.array([o.cost for o in start], dtype=np.float64),
+                             np.array([o.node for o in arrivals], dtype=np.int32),
+                             np.array([o.cost for o in arrivals], dtype=np.float64),
+                             bound)  # fmt: skip
                 checkpoint("a street search")
-                dist, pred = self._search(pg, [start], limit=limit)
-                dist, pred = dist[0], pred[0]
-                for off in arrivals:
-                    total = dist[off.node] + off.cost
-                    if total < best:
-                        best, arrive = total, off
-                if best <= limit or (direct is not None and limit >= direct[0]):
-                    break
-                if not np.isfinite(limit):
-                    break
-                if not np.isfinite(best):  # grown nothing since the last round: all reached?
-                    reached, before = int(np.count_nonzero(dist < np.inf)), reached
-                    if reached == before and _exhausted(pg, dist):
-                        break  # the target is not reachable: a larger limit finds nothing more
-                limit *= PATH_GROWTH
+                while not search.advance(PATH_CHUNK):
+                    checkpoint("a street search")
+                best = search.best
+                if search.best_end >= 0 and best < bound:
+                    arrive = arrivals[search.best_end]
+                    nodes, entries = search.path()
+            finally:
+                self._give_back_path_search(search)
         if direct is not None and direct[0] <= best:
             edge, t0, t1 = direct[3]
             pieces = [self._piece(pg, edge, t0, t1)] if t1 > t0 else []
             return StreetPath(profile, source, target, direct[0], pieces)
         if arrive is None:
             return None
-        nodes = _node_path(pred, arrive.node, self.graph.n_nodes)
         return StreetPath(profile, source, target, float(best),
-                          self._pieces(pg, source, target, nodes, arrive))  # fmt: skip
+                          self._pieces(pg, source, target, nodes, pg.entry_edge[entries],
+                                       arrive))  # fmt: skip
+
+    def _astar_arrays(self, pg: ProfileGraph):
+        """The search graph's CSR arrays as :class:`~routing._path.PathSearch` takes them,
+        and its least cost per metre of straight line (cached per search graph)."""
+        hit = self._astar.get(pg)
+        if hit is None:
+            indptr = np.ascontiguousarray(pg.indptr, dtype=np.int64)
+            indices = np.ascontiguousarray(pg.indices, dtype=np.int32)
+            cost = np.ascontiguousarray(pg.data, dtype=np.float64)
+            x, y = self._node_positions()
+            hit = (indptr, indices, cost, float(min_cost_per_metre(indptr, indices, cost, x, y)))
+            with self._lock:
+                self._astar[pg] = hit
+        return hit
+
+    def _node_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes' x and y in metres (the network's local projection)."""
+        if self._node_xy is None:
+            xy = self.projection.forward(self.graph.node_lat, self.graph.node_lon)
+            self._node_xy = (np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]))
+        return self._node_xy
+
+    def _take_path_search(self) -> PathSearch:
+        n = self.graph.n_nodes
+        with self._lock:
+            while self._path_searches:
+                search = self._path_searches.pop()
+                if search.n == n:
+                    return search
+        return PathSearch(n)
+
+    def _give_back_path_search(self, search: PathSearch) -> None:
+        with self._lock:
+            if len(self._path_searches) < 4:  # as many as threads search at once, bounded
+                self._path_searches.append(search)
 
     @accepts_deadline
     def tree(
@@ -501,12 +555,16 @@ class StreetNetwork:
         reverse: bool = False,
         limit: float = np.inf,
         start_s: Sequence[float] | None = None,
+        parents: bool = True,
     ) -> SearchTree:
         """Costs, seconds and metres from the nearest of ``sources`` to every node.
 
         With ``reverse``, from every node to the nearest of ``sources``. ``limit`` bounds
         the cost searched (nodes beyond it are unreached). ``start_s`` gives each source
         seconds already spent (e.g. riding to a stop), counted as cost and time alike.
+        Without ``parents`` the search is the compiled one of :meth:`matrix`, carrying
+        seconds and metres as it goes (no sums along the tree afterwards; on equal costs
+        it may keep another of the cheapest paths than scipy's search).
         """
         pg = self.costs(profile)
         starts = tuple(float(x) for x in start_s) if start_s is not None else ()
@@ -520,6 +578,11 @@ class StreetNetwork:
             inf = np.full(n, np.inf)
             return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
                               inf.copy(), np.full(n, -1, dtype=np.int64), starts)  # fmt: skip
+        if not parents:
+            graph, weights = self._weighted(pg, reverse=reverse)
+            cost, seconds, metres = _compiled_tree(graph, weights, links, limit)
+            return SearchTree(self, profile, tuple(sources), reverse, limit, cost, seconds,
+                              metres, None, starts)  # fmt: skip
         dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
         seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
         parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
@@ -716,6 +779,8 @@ class StreetNetwork:
         hit = self._virtual.get(key)
         if hit is not None and hit[0] is pg:
             return hit[1], hit[2]
+        from scipy.sparse import csr_matrix
+
         m = pg.matrix
         entry = np.arange(m.nnz)
         if reverse:  # carry each entry's position through the transpose
@@ -881,9 +946,10 @@ class StreetNetwork:
             length_m=float(g.edge["length"][edge]) * frac,
         )
 
-    def _pieces(self, pg: ProfileGraph, source: Snap, target: Snap, nodes: list[int],
-                arrive: Offset) -> list[RouteEdge]:  # fmt: skip
-        """The traversed pieces: off the source's edge, whole edges, onto the target's."""
+    def _pieces(self, pg: ProfileGraph, source: Snap, target: Snap, nodes: np.ndarray,
+                edges: np.ndarray, arrive: Offset) -> list[RouteEdge]:  # fmt: skip
+        """The traversed pieces: off the source's edge, whole ``edges`` (joining ``nodes``),
+        onto the target's."""
         g = self.graph
         pieces: list[RouteEdge] = []
 
@@ -892,12 +958,20 @@ class StreetNetwork:
                 pieces.append(self._piece(pg, edge, t0, t1))
 
         e = source.edge
-        if int(g.edge_v[e]) == nodes[0] and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_v[e]) == int(nodes[0]) and np.isfinite(pg.costs.cost[e]):
             add(e, source.t, 1.0)
         else:
             add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
-        for a, b in zip(nodes[:-1], nodes[1:], strict=True):
-            add(pg.edge_between(a, b), 0.0, 1.0)
+        if len(edges):  # whole edges: one look-up per array, not per edge
+            offsets = g.geometry_offsets
+            starts, ends = offsets[edges].tolist(), offsets[edges + 1].tolist()
+            seconds = pg.costs.seconds[edges].tolist()
+            metres = g.edge["length"][edges].tolist()
+            geometry = g.geometry
+            for edge, a, b, sec, met in zip(edges.tolist(), starts, ends, seconds, metres,
+                                            strict=True):  # fmt: skip
+                pieces.append(RouteEdge(edge=edge, fraction=1.0, geometry=geometry[a:b],
+                                        seconds=sec, length_m=met))  # fmt: skip
         e, rev = target.edge, int(self.reverse_edge[target.edge])
         if int(g.edge_u[e]) == arrive.node and np.isfinite(pg.costs.cost[e]):
             add(e, 0.0, target.t)
@@ -920,6 +994,8 @@ class _VirtualRows:
     room = 2048
 
     def __init__(self, pg: ProfileGraph, base: csr_matrix) -> None:
+        from scipy.sparse import csr_matrix
+
         n, nnz = base.shape[0], base.nnz
         self.pg, self.base, self.n, self.nnz = pg, base, n, nnz
         size = n + self.rows
@@ -937,6 +1013,10 @@ class _VirtualRows:
     def search(self, nodes: np.ndarray, costs: np.ndarray, counts: np.ndarray, *,
                limit: float):  # fmt: skip
         """(dist, pred) over real nodes from one virtual row per entry of ``counts``."""
+        # Imported on first use: csgraph brings scipy.linalg and OpenBLAS (~14 MB).
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
         n, nnz, k, total = self.n, self.nnz, len(counts), len(nodes)
         ends = nnz + np.cumsum(counts)
         if k >= self.rows or total > self.room:
@@ -961,11 +1041,13 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     """For each edge, the edge running the other way along the same geometry (-1: none).
 
     Edges match on (tail, head, OSM way, length to the cm) swapped; where several edges
-    share a key, the last one is paired (as a dict keyed by it would keep).
+    share a key, the last one is paired (as a dict keyed by it would keep). Int32 where the
+    ids fit (kept for the network's life).
     """
     g, n = graph, graph.n_edges
+    ids = np.int32 if n < 2**31 else np.int64
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=ids)
     length = np.round(g.edge["length"].astype(np.float64), 2)
     fields = [("u", np.int64), ("v", np.int64), ("osmid", np.int64), ("length", np.float64)]
     forward, backward = np.empty(n, dtype=fields), np.empty(n, dtype=fields)
@@ -980,7 +1062,7 @@ def _reverse_edges(graph: CompiledGraph) -> np.ndarray:
     keys, edges = keys[last], order[last]
     pos = np.minimum(np.searchsorted(keys, backward[edges]), len(keys) - 1)
     hit = keys[pos] == backward[edges]
-    rev = np.full(n, -1, dtype=np.int64)
+    rev = np.full(n, -1, dtype=ids)
     rev[edges[hit]] = edges[pos[hit]]
     return rev
 
@@ -1030,22 +1112,24 @@ def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
     return firsts, inverse
 
 
-def _exhausted(pg: ProfileGraph, dist: np.ndarray) -> bool:
-    """Did a bounded search reach everything its source can reach (no edge leaves it)?"""
-    reached = np.isfinite(dist)
-    m = pg.matrix
-    return not (np.repeat(reached, np.diff(m.indptr)) & ~reached[m.indices]).any()
+def _compiled_tree(graph: csr_matrix, weights, links: list[Offset], limit: float):
+    """(cost, seconds, metres) per node of one compiled search from ``links`` (in this
+    thread: one search is too short to hand to the matrix's thread pool)."""
+    from routing._dijkstra import many_to_many
 
-
-def _node_path(pred: np.ndarray, target: int, n: int) -> list[int]:
-    """Nodes from the first real node after the virtual source to ``target``."""
-    path = [target]
-    while True:
-        p = int(pred[path[-1]])
-        if p >= n or p < 0:
-            break
-        path.append(p)
-    return path[::-1]
+    n = graph.shape[0]
+    out = [np.full((1, n), np.inf) for _ in range(3)]
+    # Costs kept above zero on the links, as in _search.
+    many_to_many(np.asarray(graph.indptr, dtype=np.int64),
+                 np.asarray(graph.indices, dtype=np.int32),
+                 np.asarray(graph.data, dtype=np.float64), weights[0], weights[1], n,
+                 np.array([0, len(links)], dtype=np.int64),
+                 np.array([o.node for o in links], dtype=np.int32),
+                 np.array([max(o.cost, 1e-9) for o in links], dtype=np.float64),
+                 np.array([o.seconds for o in links], dtype=np.float64),
+                 np.array([o.metres for o in links], dtype=np.float64),
+                 np.arange(n, dtype=np.int32), n, float(limit), *out)  # fmt: skip
+    return out[0][0], out[1][0], out[2][0]
 
 
 def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:

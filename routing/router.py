@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from routing.confidence import route_facts
+from routing.confidence import EdgeFacts, route_facts
 from routing.cost.model import BLOCK_REASONS, UNKNOWN_NAMES
 from routing.cost.profiles import PROFILES, Profile
 from routing.deadline import accepts_deadline
@@ -122,6 +122,7 @@ class StreetRouter:
         self.network = network
         self.graph = network.graph
         self.road_name_at_node = self._road_names_at_nodes()
+        self.edge_facts = EdgeFacts(self.graph)  # what confidence reads, per edge, once
 
     def _road_names_at_nodes(self) -> dict[int, str]:
         """Name of the biggest named road through each node (for crossing instructions)."""
@@ -174,15 +175,18 @@ class StreetRouter:
         barriers_for: ProfileGraph | None = None,
     ) -> StreetRoute:
         g = self.graph
-        geometry = [tuple(p) for piece in pieces for p in piece.geometry]
-        dedup = [pt for i, pt in enumerate(geometry) if i == 0 or pt != geometry[i - 1]]
-        if not dedup:  # origin and destination snap to the same point
-            dedup = [(src.lat, src.lon)]
-        if len(dedup) == 1:
-            dedup.append(dedup[0])
+        if pieces:  # the pieces' points, each repeated point once
+            points = np.concatenate([piece.geometry for piece in pieces])
+            new = np.ones(len(points), dtype=bool)
+            new[1:] = (points[1:] != points[:-1]).any(axis=1)
+            line = points[new]
+        else:  # origin and destination snap to the same point
+            line = np.array([(src.lat, src.lon)])
+        if len(line) == 1:
+            line = np.concatenate([line, line])
         total_len = sum(p.length_m for p in pieces)
         unknown = pg.costs.unknown
-        facts, confidence = route_facts(g, pg.profile, pieces)
+        facts, confidence = route_facts(g, pg.profile, pieces, table=self.edge_facts)
         steps = build_steps(
             g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown
         )
@@ -196,7 +200,7 @@ class StreetRouter:
             distance_m=total_len,
             duration_s=sum(p.seconds for p in pieces),
             cost=cost,
-            geometry=np.array(dedup),
+            geometry=line,
             steps=steps,
             warnings=warnings,
             confidence=confidence,
@@ -220,14 +224,17 @@ class StreetRouter:
     def _warnings(self, pg: ProfileGraph, pieces: list[RouteEdge]) -> list[dict]:
         g = self.graph
         out: list[dict] = []
-        flags = pg.costs.unknown
+        if not pieces:
+            return out
+        edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
+        flags = pg.costs.unknown[edges]
         for bit, text in UNKNOWN_NAMES.items():
-            hit = [p for p in pieces if flags[p.edge] & bit]
+            hit = np.flatnonzero(flags & bit).tolist()
             if not hit:
                 continue
-            metres = sum(p.length_m for p in hit)
-            count = len({int(g.edge["osmid"][p.edge]) for p in hit})
-            first = hit[0].geometry[0]
+            metres = sum(pieces[j].length_m for j in hit)
+            count = len(set(g.edge["osmid"][edges[hit]].tolist()))
+            first = pieces[hit[0]].geometry[0]
             out.append(
                 {
                     "code": "unknown_" + _UNKNOWN_CODES[bit],
@@ -238,15 +245,12 @@ class StreetRouter:
                     "location": [round(first[0], 6), round(first[1], 6)],
                 }
             )
-        steep = [
-            p
-            for p in pieces
-            if np.isfinite(g.edge["grade"][p.edge])
-            and abs(g.edge["grade"][p.edge]) > 0.05
-            and g.edge["kind"][p.edge] != at.WAY_KIND["steps"]
-        ]
-        if steep and pg.profile.warn_steep:
-            worst = max(steep, key=lambda p: abs(g.edge["grade"][p.edge]))
+        grade = np.abs(g.edge["grade"][edges])
+        steep = np.flatnonzero(
+            np.isfinite(grade) & (grade > 0.05) & (g.edge["kind"][edges] != at.WAY_KIND["steps"])
+        )
+        if len(steep) and pg.profile.warn_steep:
+            worst = pieces[int(steep[np.argmax(grade[steep])])]
             out.append(
                 {
                     "code": "steep",
@@ -256,16 +260,14 @@ class StreetRouter:
                     "location": [round(worst.geometry[0][0], 6), round(worst.geometry[0][1], 6)],
                 }
             )
-        limited = [p for p in pieces if g.edge["wheelchair_limited"][p.edge]]
-        if limited and pg.profile.wheelchair:
+        limited = np.flatnonzero(g.edge["wheelchair_limited"][edges])
+        if len(limited) and pg.profile.wheelchair:
+            first = pieces[int(limited[0])].geometry[0]
             out.append(
                 {
                     "code": "wheelchair_limited",
                     "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
-                    "location": [
-                        round(limited[0].geometry[0][0], 6),
-                        round(limited[0].geometry[0][1], 6),
-                    ],
+                    "location": [round(first[0], 6), round(first[1], 6)],
                 }
             )
         return out

@@ -1,22 +1,29 @@
-"""Shortest paths over a profile's edge costs, on scipy's compiled Dijkstra.
+"""Shortest paths over a profile's edge costs.
 
 A :class:`ProfileGraph` is a CSR adjacency of the *allowed* edges of one profile (the
 cheapest of parallel edges kept), built once per (graph, profile) and reused by every
 query. Queries run on arrays only; networkx is used in tests as the oracle.
+
+The adjacency is plain numpy arrays; its ``scipy.sparse`` view (:attr:`ProfileGraph.matrix`)
+is made on first use, so a process whose searches read the arrays (compiled kernels) never
+imports scipy.sparse (~14 MB per process).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from routing.cost.model import CostModel, EdgeCosts
 from routing.cost.profiles import Profile
 from routing.deadline import checkpoint
 from routing.graph.compiled import CompiledGraph
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,12 +32,10 @@ class EdgePairs:
 
     Profile-independent: computed once per graph and shared by every profile's build.
     Most pairs have one edge; the few with parallel edges are listed apart so that a
-    profile's build only compares costs there.
+    profile's build only compares costs there. Ids are int32 where they fit (every
+    profile's build reads these, and each profile keeps its entries' edge ids).
     """
 
-    order: np.ndarray  # edge ids in (u, v, id) order
-    group: np.ndarray  # pair number of each position of ``order``
-    starts: np.ndarray  # first position of each pair
     counts: np.ndarray  # edges per pair
     u: np.ndarray  # per pair
     v: np.ndarray  # per pair (int32, CSR column indices)
@@ -52,20 +57,31 @@ class EdgePairs:
         in_multi = np.flatnonzero(counts[group] > 1)
         multi_starts = np.zeros(len(multi), dtype=np.int64)
         np.cumsum(counts[multi][:-1], out=multi_starts[1:])
-        return cls(order=order, group=group, starts=starts, counts=counts,
-                   u=u[starts].astype(np.int64), v=v[starts].astype(np.int32),
-                   first_edge=order[starts], multi=multi, multi_order=order[in_multi],
-                   multi_starts=multi_starts)  # fmt: skip
+        ids = _id_dtype(graph.n_edges)
+        return cls(counts=counts.astype(ids), u=u[starts].astype(_id_dtype(graph.n_nodes)),
+                   v=v[starts].astype(np.int32), first_edge=order[starts].astype(ids),
+                   multi=multi, multi_order=order[in_multi], multi_starts=multi_starts)  # fmt: skip
+
+
+def _id_dtype(count: int) -> type:
+    """The narrowest of int32 / int64 that holds ids below ``count``."""
+    return np.int32 if count < 2**31 else np.int64
 
 
 @dataclass(frozen=True, eq=False)
 class ProfileGraph:
-    """Allowed edges of one profile as a CSR matrix plus the edge id of each entry."""
+    """Allowed edges of one profile as CSR arrays plus the edge id of each entry.
+
+    Row ``u`` holds entries ``indptr[u]:indptr[u + 1]``: head nodes ``indices`` (sorted,
+    one per node pair) and ``data``, the cost of the cheapest allowed edge u->v.
+    """
 
     profile: Profile
     costs: EdgeCosts
-    matrix: csr_matrix  # n x n; entry (u, v) = cost of the cheapest allowed edge u->v
-    entry_edge: np.ndarray  # edge id of each CSR entry (aligned with matrix.data)
+    indptr: np.ndarray  # n + 1 row starts (int32 while the entries fit)
+    indices: np.ndarray  # int32 head node of each entry
+    data: np.ndarray  # float64 cost of each entry
+    entry_edge: np.ndarray  # edge id of each entry (int32 while the ids fit)
 
     @classmethod
     def build(cls, graph: CompiledGraph, profile: Profile, *,
@@ -97,13 +113,31 @@ class ProfileGraph:
             first = np.ones(len(hits), dtype=bool)
             first[1:] = group[1:] != group[:-1]
             cheapest[pairs.multi] = low
-            entry[pairs.multi[group[first]]] = pairs.multi_order[hits[first]]
+            entry[pairs.multi[group[first]]] = pairs.multi_order[hits[first]].astype(entry.dtype)
         keep = np.isfinite(cheapest)
         n = graph.n_nodes
-        indptr = np.zeros(n + 1, dtype=np.int64)
+        indptr = np.zeros(n + 1, dtype=_id_dtype(int(np.count_nonzero(keep)) + 1))
         np.cumsum(np.bincount(pairs.u[keep], minlength=n), out=indptr[1:])
-        matrix = csr_matrix((cheapest[keep], pairs.v[keep], indptr), shape=(n, n))
-        return cls(profile=profile, costs=costs, matrix=matrix, entry_edge=entry[keep])
+        return cls(profile=profile, costs=costs, indptr=indptr,
+                   indices=pairs.v[keep].astype(np.int32, copy=False),
+                   data=cheapest[keep].astype(np.float64, copy=False),
+                   entry_edge=entry[keep])  # fmt: skip
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def nnz(self) -> int:
+        return len(self.indices)
+
+    @cached_property
+    def matrix(self) -> csr_matrix:
+        """The adjacency as a ``scipy.sparse`` CSR matrix (n x n) sharing the arrays."""
+        from scipy.sparse import csr_matrix
+
+        n = self.n_nodes
+        return csr_matrix((self.data, self.indices, self.indptr), shape=(n, n), copy=False)
 
     @cached_property
     def reversed_matrix(self) -> csr_matrix:
@@ -142,7 +176,6 @@ class ProfileGraph:
         once (a new override value) pays nothing for it. Walk instructions call this once
         per node of a path.
         """
-        m = self.matrix
-        start, end = int(m.indptr[a]), int(m.indptr[a + 1])
-        pos = start + int(m.indices[start:end].searchsorted(b))
+        start, end = int(self.indptr[a]), int(self.indptr[a + 1])
+        pos = start + int(self.indices[start:end].searchsorted(b))
         return int(self.entry_edge[pos])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
+from routing.pointgrid import PointGrid
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,16 @@ class EdgeSampler:
     ``sampled`` (per edge) limits both to some edges: an edge running the other way along
     the same geometry needs none of its own (half the index for two-way ways).
 
-    The look-up index is a KD-tree over the midpoints of *pieces*: each segment of a
-    sampled edge cut into pieces of at most ``index_step_m``. A piece's midpoint lies
-    within ``index_step_m / 2`` of every point of the piece, which is all the exact search
-    in :meth:`nearest` needs; a coarse index holds a fraction of the memory of one sample
-    every ``step_m`` (Almaty: 186k pieces instead of 620k samples). The ``step_m`` points
-    are made on demand (:meth:`samples`).
+    The look-up index is a grid (:class:`~routing.pointgrid.PointGrid`, cells of
+    ``cell_m``) over the midpoints of *pieces*: each segment of a sampled edge cut into
+    pieces of at most ``index_step_m``; a cell lists the segments of the pieces whose
+    midpoint lies in it. A piece's midpoint lies within ``index_step_m / 2`` of every point
+    of the piece, which is all the exact search in :meth:`nearest` needs. The ``step_m``
+    points are made on demand (:meth:`samples`).
     """
 
     def __init__(self, graph: CompiledGraph, projection: LocalProjection, *,
-                 step_m: float = 10.0, index_step_m: float = 40.0,
+                 step_m: float = 10.0, index_step_m: float = 40.0, cell_m: float = 100.0,
                  sampled: np.ndarray | None = None):  # fmt: skip
         self.graph = graph
         self.projection = projection
@@ -70,10 +70,9 @@ class EdgeSampler:
         self.seg_edge = seg_edge[keep].astype(np.int32)
         self.seg_len, self.seg_along = seg_len[keep], along0[keep]
         self.edge_len = np.maximum(edge_len, 1e-9)
-        points, self.piece_seg = self._points_on(np.arange(len(self.seg_len)), index_step_m)
-        # One index shared by all profiles: a profile only filters it. (Leaves of 32: the
-        # tree takes 2.5 MB instead of 4 on Almaty, and a query as long.)
-        self.tree = cKDTree(points, leafsize=32)
+        points, piece_seg = self._points_on(np.arange(len(self.seg_len)), index_step_m)
+        # One index shared by all profiles: a profile only filters it.
+        self.index = PointGrid(points, cell_m=cell_m, values=piece_seg, keep_points=False)
 
     def _points_on(self, segs: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
         """Midpoints of the pieces of at most ``step_m`` that ``segs`` are cut into, and
@@ -109,13 +108,15 @@ class EdgeSampler:
         *,
         usable: np.ndarray | None = None,
         within_m: float = np.inf,
-        k: int = 32,
+        radius_m: float = 60.0,
     ) -> Snap | None:
         """The exact nearest point on an edge with ``usable[edge]`` (any edge when None).
 
-        Samples lie at most ``step_m / 2`` from any point of their segment, so once the
-        best candidate found is nearer than the farthest sample looked at minus that, no
-        segment left out can be nearer; otherwise every sample within reach is looked at.
+        Pieces' midpoints lie at most ``index_step_m / 2`` (the slack) from any point of
+        their segment, so once the best candidate found within a square of half-side
+        ``r`` is nearer than ``r`` minus the slack, no segment left out can be nearer;
+        otherwise the square grows (from ``radius_m``, up to ``within_m`` plus the slack):
+        to the best distance found plus the slack, or threefold while none is found.
 
         Returns
         -------
@@ -123,25 +124,28 @@ class EdgeSampler:
             None when no such edge lies within ``within_m``.
         """
         p = self.projection.forward(lat, lon)
-        k = min(k, self.tree.n)
-        dist, nearest = self.tree.query(p, k=k)
-        dist, nearest = np.atleast_1d(dist), np.atleast_1d(nearest)
-        slack = self.index_step_m / 2
-        best = self._best_on(p, nearest, usable)
-        if best is None or best.distance_m + slack > dist[-1]:
-            reach = within_m if best is None else min(within_m, best.distance_m)
-            if not np.isfinite(reach):
-                reach = float(np.hypot(*(self.tree.maxes - self.tree.mins)))
-            if reach + slack > dist[-1]:
-                ball = np.asarray(self.tree.query_ball_point(p, reach + slack), dtype=np.int64)
-                best = self._best_on(p, ball, usable) or best
+        index, slack = self.index, self.index_step_m / 2
+        off = float(np.hypot(*np.maximum(np.maximum(index.mins - p, p - index.maxes), 0.0)))
+        # A square this large holds every midpoint near enough to matter.
+        if np.isfinite(within_m):
+            if off > within_m + slack:  # every segment is farther than within_m
+                return None
+            enough = within_m + slack
+        else:
+            enough = off + float(np.hypot(*(index.maxes - index.mins))) + slack
+        r = min(radius_m, enough)
+        while True:
+            best = self._best_segment(p, index.within_square(p, r), usable)
+            if (best is not None and best.distance_m + slack <= r) or r >= enough:
+                break
+            r = min(3 * r if best is None else best.distance_m + slack, enough)
         if best is None or best.distance_m > within_m:
             return None
         return best
 
-    def _best_on(self, p: np.ndarray, pieces: np.ndarray, usable: np.ndarray | None):
-        """Exact nearest point over the segments of ``pieces`` (usable edges only)."""
-        segs = np.unique(self.piece_seg[pieces])
+    def _best_segment(self, p: np.ndarray, segs: np.ndarray, usable: np.ndarray | None):
+        """Exact nearest point over segments ``segs`` (usable edges only)."""
+        segs = np.unique(segs)
         if usable is not None:
             segs = segs[usable[self.seg_edge[segs]]]
         if len(segs) == 0:
@@ -193,20 +197,39 @@ FRAGMENT_MAIN_FACTOR = 10
 
 def fragment_edges(graph: CompiledGraph, usable: np.ndarray) -> np.ndarray:
     """Per edge: does it lie on a fragment of the network made of ``usable`` edges."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = graph.n_nodes
-    u, v = graph.edge_u[usable], graph.edge_v[usable]
-    adjacency = coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
-    _, label = connected_components(adjacency, directed=False)
-    size = np.bincount(label, minlength=label.max() + 1)
+    label = component_roots(n, graph.edge_u[usable], graph.edge_v[usable])
+    size = np.bincount(label, minlength=n)
     # Nodes without usable edges are singleton components; they do not count as the main one.
     main = size.max() if len(size) else 0
     if main < MIN_FRAGMENT_NODES * FRAGMENT_MAIN_FACTOR:
         return np.zeros(graph.n_edges, dtype=bool)
     small = size[label] < MIN_FRAGMENT_NODES
     return small[graph.edge_u] & small[graph.edge_v]
+
+
+def component_roots(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per node of an undirected graph (edges ``u``-``v``), the lowest node of its connected
+    component: numpy only (at start-up; ``scipy.sparse.csgraph`` costs ~14 MB per process).
+
+    Roots hook onto the lowest root they share an edge with, and every pointer then jumps
+    to its root, until no edge joins two roots: a few rounds on a street network.
+    """
+    root = np.arange(n, dtype=np.int64)
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    while True:
+        ru, rv = root[u], root[v]
+        differ = ru != rv
+        if not differ.any():
+            return root
+        ru, rv = ru[differ], rv[differ]
+        low = np.minimum(ru, rv)
+        np.minimum.at(root, np.maximum(ru, rv), low)  # a root only ever points lower
+        while True:  # pointer jumping: every node to its root
+            up = root[root]
+            if np.array_equal(up, root):
+                break
+            root = up
 
 
 def unsnappable_edges(graph: CompiledGraph) -> np.ndarray:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from datasets.almaty.cache import ensure_almaty_gtfs
 from routing.cost import PROFILE_NAMES
 from routing.errors import DataError, InvalidInputError, NoRouteError, RoutingError
 from routing.graph.pipeline import load_graph
@@ -212,6 +211,8 @@ def transit_feed(
             if progress:
                 progress(f"transit: the Almaty feed from {defaults.transit_dir} "
                          f"(cached in {cache_dir})")  # fmt: skip
+            from datasets.almaty.cache import ensure_almaty_gtfs  # here: it loads scipy.spatial
+
             feed = ensure_almaty_gtfs(defaults.transit_dir, cache_dir)
         elif required:
             message = (defaults.missing_transit_message() if args.osm is None else

@@ -34,20 +34,30 @@ SECURITY_HEADERS = {
 }
 
 
+_SECURITY_KEYS = [(name.lower(), name, value) for name, value in SECURITY_HEADERS.items()]
+
+
 def add_headers(response: Response) -> Response:
-    """``after_request`` hook: Cache-Control, CORS and security headers."""
+    """``after_request`` hook: Cache-Control, CORS and security headers.
+
+    Headers the response already has are kept; the others are added in one go (werkzeug
+    looks a header name up by scanning the list, so one check each would scan it again).
+    """
     headers = response.headers
-    if "Cache-Control" not in headers:
+    present = {key.lower() for key in headers.keys()}
+    added = []
+    if "cache-control" not in present:
         if response.status_code >= 400:
-            headers["Cache-Control"] = "no-store"
+            added.append(("Cache-Control", "no-store"))
         elif request.endpoint in CACHEABLE_ENDPOINTS:
-            headers["Cache-Control"] = f"public, max-age={CACHEABLE_MAX_AGE_S}"
+            added.append(("Cache-Control", f"public, max-age={CACHEABLE_MAX_AGE_S}"))
         else:
-            headers["Cache-Control"] = "no-cache"
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    csp = current_app.config.get("CONTENT_SECURITY_POLICY") or DEFAULT_CSP
-    headers.setdefault("Content-Security-Policy", csp)
+            added.append(("Cache-Control", "no-cache"))
+    added.extend((name, value) for key, name, value in _SECURITY_KEYS if key not in present)
+    if "content-security-policy" not in present:
+        csp = current_app.config.get("CONTENT_SECURITY_POLICY") or DEFAULT_CSP
+        added.append(("Content-Security-Policy", csp))
+    headers.extend(added)
     _cors(response)
     return response
 

@@ -132,5 +132,5 @@ def run_isochrone(args: argparse.Namespace) -> int:
     profile = _profile_from(args)
     network = load_router(graph_sources(args), progress_printer()).network
     found = isochrone(network, network.snap(origin, profile, "from"), profile, minutes)
-    print(dumps(found.to_geojson()))
+    print(found.to_json())
     return EXIT_OK

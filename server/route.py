@@ -8,10 +8,11 @@ profile as an override (e.g. ``max_uphill=0.06``).
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
 from server.i18n import LANG_PARAM, language_asked, request_lang
+from server.jsonio import encode
 from server.messages import localize_route
 from server.openapi import errors, json_body, profile_parameters, profile_query_parameters, ref
 from server.overload import ROUTE
@@ -28,9 +29,14 @@ def route() -> ResponseReturnValue:
     with locked_router(ROUTE) as router:
         found = router.route(origin, destination, profile)
     if fmt == "geojson":
-        return jsonify(found.to_geojson())
-    return jsonify(localize_route(found.to_dict(), request_lang()) if language_asked()
-                   else found.to_dict())  # fmt: skip
+        body = found.to_geojson()
+    else:
+        body = found.to_dict()
+        if language_asked():
+            body = localize_route(body, request_lang())
+    # The body is plain JSON values already: encoded once, as jsonify would (compact).
+    return current_app.response_class(encode(body, separators=(",", ":")) + "\n",
+                                      mimetype="application/json")  # fmt: skip
 
 
 _POINT_PARAMS = [

@@ -45,7 +45,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 
 from routing.cost import PROFILE_NAMES, get_profile
-from routing.errors import DataError
+from routing.errors import DataError, RoutingError
 from server import release_freed_memory
 from server.state import EXTENSION
 
@@ -124,14 +124,25 @@ def limit_malloc_arenas(arenas: int) -> bool:
     return arenas > 0 and bool(libc.mallopt(M_ARENA_MAX, arenas))
 
 
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1e6 if hasattr(os, "sysconf") else 0.0
+_statm: tuple[int, int] | None = None  # (pid, open /proc/self/statm of that process)
+
+
 def resident_mb() -> float:
-    """This process's resident set size in MB (0.0 where /proc is missing)."""
+    """This process's resident set size in MB (0.0 where /proc is missing).
+
+    Read after every request, so the file stays open (per process: a forked worker opens
+    its own) and is read again from its start, which makes the kernel write it anew.
+    """
+    global _statm
+    pid = os.getpid()
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            pages = int(statm.read().split()[1])
+        if _statm is None or _statm[0] != pid:
+            _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+        pages = int(os.pread(_statm[1], 128, 0).split()[1])
     except (OSError, ValueError, IndexError):
         return 0.0
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return pages * _PAGE_MB
 
 
 class MemoryGuard:
@@ -157,12 +168,14 @@ def share_before_fork(app: Flask) -> None:
 
     The base profiles' search graphs (and the graph's cost facts they read) are prepared
     once here, with one short search each (which builds the search rows and look-ups a
-    route reads), so the forked workers share them instead of each holding a copy (~50 MB
-    on Almaty); ``gc.freeze`` keeps the workers' garbage collector from writing into every
-    object they inherit, which would copy the pages holding them. See the Python docs of
-    ``gc.freeze``.
+    route reads), and one route is described and written as JSON (what a worker's first
+    ``/route`` would otherwise make for itself, ~3 MB), so the forked workers share them
+    instead of each holding a copy (~50 MB on Almaty); ``gc.freeze`` keeps the workers'
+    garbage collector from writing into every object they inherit, which would copy the
+    pages holding them. See the Python docs of ``gc.freeze``.
     """
-    network = app.extensions[EXTENSION]["router"].network
+    router = app.extensions[EXTENSION]["router"]
+    network = router.network
     g = network.graph
     if g.n_edges:  # one short search each builds what a route reads (search rows, look-ups)
         a, b = network.at_node(int(g.edge_u[0])), network.at_node(int(g.edge_v[0]))
@@ -171,6 +184,13 @@ def share_before_fork(app: Flask) -> None:
         network.costs(profile)
         if g.n_edges:
             network.path(a, b, profile)
+    if g.n_edges:  # one described route and its JSON: what the first /route would make
+        try:  # (not through the app: its first-request hooks must run in each worker)
+            found = router.route((a.lat, a.lon), (b.lat, b.lon), get_profile(PROFILE_NAMES[0]))
+            with app.app_context():
+                app.json.dumps(found.to_dict())
+        except RoutingError:
+            pass  # nothing to warm on this graph; the workers build it on their first route
     release_freed_memory()
     gc.freeze()
 

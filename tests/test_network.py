@@ -349,3 +349,14 @@ def test_a_new_override_value_answers_as_a_network_built_from_scratch(almaty_gra
             assert (x.edge, x.fraction, x.seconds, x.length_m) == \
                 (y.edge, y.fraction, y.seconds, y.length_m)
             assert np.array_equal(x.geometry, y.geometry)
+
+
+def test_the_search_graph_arrays_are_its_sparse_matrix(networks):
+    # Searches read the arrays; the scipy view made on first use shares them (no copy).
+    pg = networks["helsinki"].costs(get_profile("walk"))
+    m = pg.matrix
+    for view, array in ((m.data, pg.data), (m.indices, pg.indices), (m.indptr, pg.indptr)):
+        assert np.shares_memory(view, array)
+    assert m.shape == (pg.n_nodes, pg.n_nodes) and m.nnz == pg.nnz == len(pg.entry_edge)
+    assert m.has_sorted_indices and pg.indices.dtype == pg.entry_edge.dtype == np.int32
+    assert np.array_equal(pg.data, pg.costs.cost[pg.entry_edge])

@@ -41,10 +41,9 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from datasets.almaty._common import (
     ACCESS_TAGS,
@@ -60,6 +59,9 @@ from routing.errors import DataError
 from routing.geo import LocalProjection, haversine_m
 from routing.transit.gtfs import ACCESSIBILITY_TO_GTFS
 from routing.tristate import NO, UNKNOWN, YES
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 logger = logging.getLogger(__name__)
 
@@ -293,6 +295,8 @@ def build_buses(
     lon = np.array([s.lon for s in stops])
     proj = LocalProjection(float(lat.mean()), float(lon.mean()))
     stops_xy = proj.forward(lat, lon)
+    from scipy.spatial import cKDTree  # here: `serve` imports this module, and needs none
+
     tree = cKDTree(stops_xy)
 
     tables: dict[str, list[dict[str, Any]]] = {

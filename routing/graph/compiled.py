@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from routing.geo import LocalProjection
+from routing.pointgrid import PointGrid
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -128,11 +128,12 @@ class CompiledGraph:
     landmark_name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
 
     @cached_property
-    def landmark_index(self) -> cKDTree | None:
-        """KD-tree over landmarks in metres of a local plane (None when there are none)."""
+    def landmark_index(self) -> PointGrid | None:
+        """Grid over landmarks in metres of a local plane (None when there are none): its
+        ``query(xy, distance_upper_bound=...)`` answers as ``cKDTree.query`` does."""
         if not len(self.landmark_lat):
             return None
-        return cKDTree(self.landmark_xy(self.landmark_lat, self.landmark_lon))
+        return PointGrid(self.landmark_xy(self.landmark_lat, self.landmark_lon), cell_m=100.0)
 
     def landmark_xy(self, lat, lon) -> np.ndarray:
         """Metres of the local plane of :attr:`landmark_index`."""

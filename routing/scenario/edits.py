@@ -24,11 +24,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from routing.cost.model import CostModel, EdgeCosts
 from routing.cost.profiles import Profile
@@ -40,6 +38,9 @@ from routing.network import StreetNetwork
 from routing.scenario.spec import StreetEdit
 from routing.search import ProfileGraph
 from routing.tristate import NO, YES
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 LatLon = tuple[float, float]
 
@@ -127,6 +128,11 @@ class SiteIndex:
                                    strict=True) if len(part)]  # fmt: skip
 
     def _crossings(self) -> list[Site]:
+        # scipy's graph and spatial modules on first use: the CLI that starts a server
+        # imports this module, and a route-only server needs neither (~20 MB).
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         g = self.graph
         edges = np.flatnonzero(g.edge["kind"] == at.WAY_KIND["crossing"])
         out: list[Site] = []
@@ -150,6 +156,8 @@ class SiteIndex:
     @cached_property
     def _trees(self) -> dict[str, tuple[cKDTree, np.ndarray]]:
         """Per kind, a KD-tree over every node of every site (and the node's site number)."""
+        from scipy.spatial import cKDTree
+
         out = {}
         for kind, sites in self._all.items():
             owner = np.concatenate([np.full(len(s.nodes), i) for i, s in enumerate(sites)]

@@ -19,7 +19,7 @@ import numpy as np
 
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
-from routing.isochrone import Isochrone, contours_from_points, max_cost_per_second, reached_points
+from routing.isochrone import Isochrone, contours_from_cells, reach_tree, reached_cells
 from routing.transit.planner import TransitPlanner, _localize
 from routing.transit.raptor import UNREACHED, stop_arrivals_by_departure
 
@@ -56,8 +56,7 @@ def transit_isochrone(
     ]  # fmt: skip
     sources = [src] + [view.links.snaps[s] for s in stops]
     start = [0.0] + [float(elapsed[s]) for s in stops]
-    bound = limit_s * max(1.0, max_cost_per_second(network, profile))
-    tree = network.tree(sources, profile, limit=bound, start_s=start)
+    tree = reach_tree(network, sources, profile, limit_s, start_s=start)
     checkpoint("the walks from the stops")
-    x, y, t = reached_points(network, tree, limit_s)
-    return Isochrone(profile, src, "transit", contours_from_points(network, x, y, t, minutes))
+    cells, t = reached_cells(network, tree, limit_s)
+    return Isochrone(profile, src, "transit", contours_from_cells(network, cells, t, minutes))

@@ -42,7 +42,6 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from routing.cost import get_profile
 from routing.cost.profiles import Profile
@@ -443,6 +442,8 @@ class TransitPlanner:
         idx = np.flatnonzero([s is not None for s in links.snaps])
         if len(idx) < 2:
             return {}
+        from scipy.spatial import cKDTree  # here: a server without transit never loads it
+
         xy = net.projection.forward(tt.stop_lat[idx], tt.stop_lon[idx])
         pairs = cKDTree(xy).query_pairs(self.options.max_transfer_m, output_type="ndarray")
         if len(pairs) == 0:

@@ -34,8 +34,6 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from routing.deadline import checkpoint
 from routing.geo import haversine_m
@@ -333,6 +331,9 @@ class Timetable:
         becomes a footpath ``a -> c``) lets a transfer be a walk past intermediate stops.
         Existing footpaths keep their time; pairs ``transfers.txt`` forbids stay absent.
         """
+        from scipy.sparse import csr_matrix  # here: a server without transit never loads them
+        from scipy.sparse.csgraph import dijkstra
+
         n = self.n_stops
         rows = np.repeat(np.arange(n), np.diff(self.footpath_ptr))
         if len(rows) == 0:
