@@ -23,11 +23,9 @@ from libc.math cimport INFINITY, sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
 
-import numpy as np
+from routing._heap cimport NOT_QUEUED, SETTLED, _sift_down, _sift_up
 
-cdef enum:
-    NOT_QUEUED = -1
-    SETTLED = -2
+import numpy as np
 
 #: ``k`` is multiplied by this, so that rounding never makes the estimate overshoot.
 K_MARGIN = 1.0 - 1e-9
@@ -57,45 +55,6 @@ def min_cost_per_metre(const int64_t[::1] indptr, const int32_t[::1] indices,
     if best == INFINITY or best <= 0.0:
         return 0.0
     return best * K_MARGIN
-
-
-cdef inline void _put(double* keys, int* heap, int* where, Py_ssize_t j, double key,
-                      int node) noexcept nogil:
-    keys[j] = key
-    heap[j] = node
-    where[node] = <int>j
-
-
-cdef inline void _sift_up(double* keys, int* heap, int* where, Py_ssize_t j, double key,
-                          int node) noexcept nogil:
-    cdef Py_ssize_t parent
-    while j > 0:
-        parent = (j - 1) >> 2
-        if keys[parent] <= key:
-            break
-        _put(keys, heap, where, j, keys[parent], heap[parent])
-        j = parent
-    _put(keys, heap, where, j, key, node)
-
-
-cdef inline void _sift_down(double* keys, int* heap, int* where, Py_ssize_t size,
-                            double key, int node) noexcept nogil:
-    cdef Py_ssize_t j = 0, first, child, c, last
-    cdef double child_key
-    while True:
-        first = 4 * j + 1
-        if first >= size:
-            break
-        child, child_key = first, keys[first]
-        last = first + 4 if first + 4 < size else size
-        for c in range(first + 1, last):
-            if keys[c] < child_key:
-                child, child_key = c, keys[c]
-        if child_key >= key:
-            break
-        _put(keys, heap, where, j, child_key, heap[child])
-        j = child
-    _put(keys, heap, where, j, key, node)
 
 
 cdef class PathSearch:
