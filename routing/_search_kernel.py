@@ -45,9 +45,12 @@ def run_tasks(work, count: int, per_task: int) -> list:
     """``work(a, b)`` over ``range(count)`` in slices of ``per_task``, on a thread per core.
 
     Idle threads take the next slice, so a thread the system holds back does not hold the
-    others. Returns the slices' results in order.
+    others. A lone slice runs in the calling thread (too short to hand over). Returns the
+    slices' results in order.
     """
     tasks = [(a, min(a + per_task, count)) for a in range(0, count, per_task)]
+    if len(tasks) == 1:
+        return [work(*tasks[0])]
     return [done.result() for done in [_pool().submit(work, a, b) for a, b in tasks]]
 
 

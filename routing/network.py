@@ -579,10 +579,15 @@ class StreetNetwork:
             return SearchTree(self, profile, tuple(sources), reverse, limit, inf, inf.copy(),
                               inf.copy(), np.full(n, -1, dtype=np.int64), starts)  # fmt: skip
         if not parents:
+            from routing._search_kernel import search_many
+
             graph, weights = self._weighted(pg, reverse=reverse)
-            cost, seconds, metres = _compiled_tree(graph, weights, links, limit)
-            return SearchTree(self, profile, tuple(sources), reverse, limit, cost, seconds,
-                              metres, None, starts)  # fmt: skip
+            # Costs kept above zero on the links, as in _search.
+            row = [(o.node, max(o.cost, 1e-9), o.seconds, o.metres) for o in links]
+            cost, seconds, metres = search_many(graph, weights, [row], np.arange(n),
+                                                limit=limit)  # fmt: skip
+            return SearchTree(self, profile, tuple(sources), reverse, limit, cost[0],
+                              seconds[0], metres[0], None, starts)  # fmt: skip
         dist, pred = self._search(pg, [links], limit=limit, reverse=reverse)
         seconds, metres = self._along(pg, dist, pred, [links], reverse=reverse)
         parent = np.where(pred[0] >= n, -1, pred[0]).astype(np.int64)
@@ -1110,26 +1115,6 @@ def _distinct(points: Sequence[Snap | None]) -> tuple[list[int], np.ndarray]:
         inverse[i] = j
     inverse[inverse < 0] = len(firsts)
     return firsts, inverse
-
-
-def _compiled_tree(graph: csr_matrix, weights, links: list[Offset], limit: float):
-    """(cost, seconds, metres) per node of one compiled search from ``links`` (in this
-    thread: one search is too short to hand to the matrix's thread pool)."""
-    from routing._dijkstra import many_to_many
-
-    n = graph.shape[0]
-    out = [np.full((1, n), np.inf) for _ in range(3)]
-    # Costs kept above zero on the links, as in _search.
-    many_to_many(np.asarray(graph.indptr, dtype=np.int64),
-                 np.asarray(graph.indices, dtype=np.int32),
-                 np.asarray(graph.data, dtype=np.float64), weights[0], weights[1], n,
-                 np.array([0, len(links)], dtype=np.int64),
-                 np.array([o.node for o in links], dtype=np.int32),
-                 np.array([max(o.cost, 1e-9) for o in links], dtype=np.float64),
-                 np.array([o.seconds for o in links], dtype=np.float64),
-                 np.array([o.metres for o in links], dtype=np.float64),
-                 np.arange(n, dtype=np.int32), n, float(limit), *out)  # fmt: skip
-    return out[0][0], out[1][0], out[2][0]
 
 
 def _path_sums(parent: np.ndarray, step: np.ndarray) -> np.ndarray:
