@@ -180,11 +180,10 @@ class _SearchState:
             self.most = float(np.max(c.cost[ok] / c.seconds[ok])) if ok.any() else 1.0
         self.factor = 1.0
         # Per node, the cost of its dearest allowed out-edge (0 for none).
-        m = pg.matrix
-        full = np.diff(m.indptr) > 0
-        self.dearest = np.zeros(m.shape[0])
-        if m.nnz:
-            self.dearest[full] = np.maximum.reduceat(m.data, m.indptr[:-1][full])
+        full = np.diff(pg.indptr) > 0
+        self.dearest = np.zeros(pg.n_nodes)
+        if pg.nnz:
+            self.dearest[full] = np.maximum.reduceat(pg.data, pg.indptr[:-1][full])
 
 
 _states: weakref.WeakKeyDictionary[ProfileGraph, _SearchState] = weakref.WeakKeyDictionary()
@@ -197,11 +196,6 @@ def _search_state(pg: ProfileGraph) -> _SearchState:
         with _states_lock:
             state = _states.setdefault(pg, _SearchState(pg))
     return state
-
-
-def max_cost_per_second(network: StreetNetwork, profile: Profile) -> float:
-    """The largest cost per real second of any allowed edge: bounds the search by cost."""
-    return _search_state(network.costs(profile)).most
 
 
 def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, float]],
@@ -229,13 +223,12 @@ def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, flo
     if not np.isfinite(lowest):
         return np.inf
     nodes = nodes[cost[nodes] + _search_state(pg).dearest[nodes] > lowest]
-    m = pg.matrix
-    lo = m.indptr[nodes]
-    counts = m.indptr[nodes + 1] - lo
+    lo = pg.indptr[nodes]
+    counts = pg.indptr[nodes + 1] - lo
     entries = _ranges(lo, counts)
     arrive = tree.seconds[nodes].repeat(counts) + pg.costs.seconds[pg.entry_edge[entries]]
     in_time = arrive <= limit_s
-    b = cost[m.indices[entries][in_time]]
+    b = cost[pg.indices[entries][in_time]]
     if not np.isfinite(b).all():
         return np.inf
     late = b > lowest
@@ -294,8 +287,7 @@ class CellIndex:
         dtype = np.int32 if width * height < 2**31 else np.int64
 
         def cell_of(xy: np.ndarray) -> np.ndarray:
-            col = np.floor((xy[:, 0] - x0) / cell_m).astype(dtype)
-            return np.floor((xy[:, 1] - y0) / cell_m).astype(dtype) * width + col
+            return _cell_numbers(xy[:, 0], xy[:, 1], x0, y0, cell_m, width, dtype)
 
         sampled = np.flatnonzero(sampler.sampled)
         counts = np.zeros(g.n_edges, dtype=np.int64)
@@ -333,8 +325,8 @@ class CellIndex:
                    None if by_tail else order.astype(np.int32))  # fmt: skip
 
     def cell_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        col = np.floor((np.asarray(x) - self.x0) / self.cell_m).astype(np.int64)
-        return np.floor((np.asarray(y) - self.y0) / self.cell_m).astype(np.int64) * self.width + col
+        return _cell_numbers(np.asarray(x), np.asarray(y), self.x0, self.y0, self.cell_m,
+                             self.width, np.int64)  # fmt: skip
 
     @property
     def nbytes(self) -> int:
@@ -361,6 +353,13 @@ class CellIndex:
                                                                                    counts)
             keep = (time <= limit_s) & (leave >= start)
         return self.run_cell[runs[keep]], time[keep]
+
+
+def _cell_numbers(x: np.ndarray, y: np.ndarray, x0: float, y0: float, cell_m: float,
+                  width: int, dtype: type) -> np.ndarray:  # fmt: skip
+    """Cell number (``row * width + column``) of each projected point."""
+    col = np.floor((x - x0) / cell_m).astype(dtype)
+    return np.floor((y - y0) / cell_m).astype(dtype) * width + col
 
 
 _indexes: weakref.WeakKeyDictionary[StreetNetwork, dict[float, CellIndex]] = (
