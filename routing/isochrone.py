@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from routing.arrays import concat_ranges
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
 from routing.network import SearchTree, StreetNetwork
@@ -225,7 +226,7 @@ def _bound_needed(pg: ProfileGraph, tree: SearchTree, links: list[tuple[int, flo
     nodes = nodes[cost[nodes] + _search_state(pg).dearest[nodes] > lowest]
     lo = pg.indptr[nodes]
     counts = pg.indptr[nodes + 1] - lo
-    entries = _ranges(lo, counts)
+    entries = concat_ranges(lo, counts)
     arrive = tree.seconds[nodes].repeat(counts) + pg.costs.seconds[pg.entry_edge[entries]]
     in_time = arrive <= limit_s
     b = cost[pg.indices[entries][in_time]]
@@ -340,7 +341,7 @@ class CellIndex:
         ``f`` of its length at ``t_zero + f * seconds``, from fraction ``t_from`` on."""
         counts = self.run_count[edges]
         # Entry 2 * run (+ 1 backwards) of ``enter`` for each run of each edge.
-        flat = _ranges(2 * self.run_start[edges] + self.backward[edges], counts, step=2)
+        flat = concat_ranges(2 * self.run_start[edges] + self.backward[edges], counts, step=2)
         runs = flat >> 1
         scale = seconds * (1.0 / _FRACTION_STEPS)
         time = t_zero.repeat(counts) + self.enter[flat] * scale.repeat(counts)
@@ -395,7 +396,7 @@ def reached_cells(network: StreetNetwork, tree: SearchTree, limit_s: float, *,
     node_s = tree.seconds[nodes]
     lo = index.out_ptr[nodes]
     counts = index.out_ptr[nodes + 1] - lo
-    edges = _ranges(lo, counts)
+    edges = concat_ranges(lo, counts)
     if index.out_edge is not None:
         edges = index.out_edge[edges]
     t_zero = node_s.repeat(counts)
@@ -514,16 +515,6 @@ def _ring_areas(pts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     cross[:-1] = x[:-1] * y[1:] - x[1:] * y[:-1]
     cross[offsets[1:] - 1] = 0.0  # no term from one ring's last point to the next's first
     return 0.5 * np.add.reduceat(cross, offsets[:-1])
-
-
-def _ranges(lo: np.ndarray, counts: np.ndarray, *, step: int = 1) -> np.ndarray:
-    """``lo[i], lo[i] + step, ..., lo[i] + (counts[i] - 1) * step`` for every ``i``,
-    concatenated."""
-    ends = counts.cumsum()
-    total = int(ends[-1]) if len(ends) else 0
-    if step == 1:
-        return np.arange(total) + (lo - (ends - counts)).repeat(counts)
-    return np.arange(0, step * total, step) + (lo - step * (ends - counts)).repeat(counts)
 
 
 def _words(texts: list[str]) -> np.ndarray:

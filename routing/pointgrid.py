@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from routing.arrays import concat_ranges
+
 #: At most this many cells per indexed point (a few far-off points must not make the
 #: grid huge: the cell grows instead).
 MAX_CELLS_PER_POINT = 4
@@ -79,7 +81,8 @@ class PointGrid:
             return np.concatenate([values[starts[row + x0] : starts[row + x1 + 1]]
                                    for row in range(y0 * nx, y1 * nx + 1, nx)])  # fmt: skip
         rows = np.arange(y0, y1 + 1) * nx
-        return values[_ranges(starts[rows + x0], starts[rows + x1 + 1])]
+        first = starts[rows + x0]
+        return values[concat_ranges(first, starts[rows + x1 + 1] - first)]
 
     def query(self, xy: np.ndarray, *,
               distance_upper_bound: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -102,7 +105,7 @@ class PointGrid:
         first = np.where(inside, self.starts[cell], 0)
         last = np.where(inside, self.starts[cell + 1], 0)
         owner = np.repeat(np.arange(len(q)), (last - first).sum(axis=1))
-        cand = self.values[_ranges(first.ravel(), last.ravel())].astype(np.int64)
+        cand = self.values[concat_ranges(first.ravel(), (last - first).ravel())].astype(np.int64)
         diff = self.points[cand] - q[owner]
         d = (diff * diff).sum(axis=1)  # squared, compared with r squared (as cKDTree does)
         near = d < r * r
@@ -113,13 +116,3 @@ class PointGrid:
         head[1:] = owner[1:] != owner[:-1]
         dist[owner[head]], idx[owner[head]] = np.sqrt(d[head]), cand[head]
         return dist, idx
-
-
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The concatenation of ``arange(s, e)`` for each pair."""
-    lengths = (ends - starts).astype(np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts.astype(np.int64) - (np.cumsum(lengths) - lengths), lengths)
-    return np.arange(total, dtype=np.int64) + offsets

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.arrays import concat_ranges
 from routing.deadline import checkpoint
 from routing.transit.raptor import (
     UNREACHED,
@@ -49,7 +50,6 @@ from routing.transit.raptor import (
     TransitLeg,
     _leaving_moments,
     _next_allowed_trip,
-    _ranges,
     _stop_mask,
     _stop_seconds,
     _within,
@@ -603,7 +603,7 @@ class _McSearch:
             counts = tt.stop_ps_ptr[ready.stop[live] + 1] - tt.stop_ps_ptr[ready.stop[live]]
             owner = np.repeat(live, counts)
             lo = tt.stop_ps_ptr[ready.stop[live]]
-            entries = tt.stop_ps[_ranges(lo, lo + counts)].astype(np.int64)
+            entries = tt.stop_ps[concat_ranges(lo, counts)].astype(np.int64)
             stop = ready.stop[owner]
             ok = tt.ps_can_board[entries]
             if self.board_ok is not None:
@@ -653,7 +653,7 @@ class _McSearch:
 
             # --- ride to every later stop of the pattern
             ends = tt.pattern_stop_ptr[e_pattern + 1]
-            at = _ranges(e_entry + 1, ends)
+            at = concat_ranges(e_entry + 1, ends - e_entry - 1)
             ev = np.repeat(np.arange(len(e_entry)), ends - e_entry - 1)
             a_stop = tt.ps_stop[at].astype(np.int64)
             ok = tt.ps_can_alight[at]
@@ -781,7 +781,7 @@ def _footpath_edges(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(owner, to, seconds, edge)`` of all footpaths leaving each owner's stop."""
     lo, hi = tt.footpath_ptr[stops], tt.footpath_ptr[stops + 1]
-    edge = _ranges(lo, hi)
+    edge = concat_ranges(lo, hi - lo)
     owner = np.repeat(np.asarray(owners, dtype=np.int64), hi - lo)
     return (owner, tt.footpath_to[edge].astype(np.int64),
             tt.footpath_seconds[edge].astype(np.int64), edge)  # fmt: skip

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from routing.arrays import concat_ranges
 from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import InvalidInputError
 from routing.transit.timetable import NO_TRANSFER, Timetable
@@ -451,14 +452,14 @@ def _leaving_moments(
     if board_ok is not None:
         index = index[board_ok[stops]]
     lo, hi = tt.stop_ps_ptr[stops[index]], tt.stop_ps_ptr[stops[index] + 1]
-    entries = tt.stop_ps[_ranges(lo, hi)].astype(np.int64)
+    entries = tt.stop_ps[concat_ranges(lo, hi - lo)].astype(np.int64)
     walker = np.repeat(index, hi - lo)
     walk = walks[walker]
     boardable = tt.ps_can_board[entries]
     entries, walk, walker = entries[boardable], walk[boardable], walker[boardable]
     pattern = tt.ps_pattern[entries].astype(np.int64)
     counts = np.diff(tt.pattern_trip_ptr)[pattern]
-    events = _ranges(tt.ps_event_ptr[entries], tt.ps_event_ptr[entries] + counts)
+    events = concat_ranges(tt.ps_event_ptr[entries], counts)
     owner = np.repeat(np.arange(len(entries)), counts)
     if opts.allowed_trip is not None:
         allowed = _stop_mask(opts.allowed_trip, tt.n_trips, "allowed_trip")
@@ -714,33 +715,23 @@ def _next_allowed_trip(allowed: np.ndarray | None, n_trips: int) -> np.ndarray |
     return np.append(following, n_trips)
 
 
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, e) for s, e in zip(starts, ends)])``, vectorised."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return np.arange(total, dtype=np.int64) + shift
-
-
 def _scan_entries(tt: Timetable, marked: np.ndarray) -> np.ndarray:
     """Pattern stops to scan: each touched pattern from its first marked stop to its end."""
-    entries = tt.stop_ps[_ranges(tt.stop_ps_ptr[marked], tt.stop_ps_ptr[marked + 1])]
+    lo = tt.stop_ps_ptr[marked]
+    entries = tt.stop_ps[concat_ranges(lo, tt.stop_ps_ptr[marked + 1] - lo)]
     if len(entries) == 0:
         return entries.astype(np.int64)
     first_position = np.full(tt.n_patterns, tt.max_pattern_stops, dtype=np.int64)
     np.minimum.at(first_position, tt.ps_pattern[entries], tt.ps_position[entries])
     pattern = np.flatnonzero(first_position < tt.max_pattern_stops)
-    return _ranges(
-        tt.pattern_stop_ptr[pattern] + first_position[pattern], tt.pattern_stop_ptr[pattern + 1]
-    )
+    first = tt.pattern_stop_ptr[pattern] + first_position[pattern]
+    return concat_ranges(first, tt.pattern_stop_ptr[pattern + 1] - first)
 
 
 def _footpaths(tt: Timetable, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(from, to, seconds)`` of all footpaths leaving ``stops``."""
     lo, hi = tt.footpath_ptr[stops], tt.footpath_ptr[stops + 1]
-    edges = _ranges(lo, hi)
+    edges = concat_ranges(lo, hi - lo)
     src = np.repeat(stops.astype(np.int64), hi - lo)
     return src, tt.footpath_to[edges].astype(np.int64), tt.footpath_seconds[edges].astype(np.int64)
 
