@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -235,8 +236,10 @@ def build_steps(
     *,
     road_name_at_node: dict[int, str],
     unknown_flags: np.ndarray,
+    landmarks: LandmarkCells | None = None,
 ) -> list[Step]:
-    """Group route pieces into steps with instructions."""
+    """Group route pieces into steps with instructions (``landmarks``: the graph's
+    :class:`LandmarkCells`, made here when not given: pass it when describing many routes)."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
     prev_geometry: np.ndarray | None = None  # bearings are worked out only for a turn
@@ -396,7 +399,7 @@ def build_steps(
             )
             current_key = None
         prev_geometry = piece.geometry
-    _add_landmarks(graph, steps)
+    _add_landmarks(graph, steps, landmarks)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
             step.instruction += f" for {step.distance_m:.0f} m"
@@ -414,22 +417,72 @@ def build_steps(
 LANDMARK_RADIUS_M = 30.0
 
 
-def _add_landmarks(graph: CompiledGraph, steps: list[Step]) -> None:
+class LandmarkCells:
+    """The landmarks near any point, looked up in plain Python (built once per graph).
+
+    Square cells of ``2 x radius`` in the plane of :meth:`CompiledGraph.landmark_xy`, each
+    listing the landmarks whose ``radius`` square (plus a metre against rounding) meets it:
+    a step's start finds every landmark within ``radius`` in its own cell's list, and most
+    cells have none. Answers as ``graph.landmark_index.query`` (a numpy grid) does, for a
+    route's dozen points without its dozens of numpy calls.
+    """
+
+    def __init__(self, graph: CompiledGraph, *, radius: float = LANDMARK_RADIUS_M) -> None:
+        self.radius = float(radius)
+        self.cell = 2.0 * self.radius
+        self.kind = graph.landmark_kind.tolist()
+        self.name = graph.landmark_name.tolist()
+        self.points = graph.landmark_xy(graph.landmark_lat, graph.landmark_lon).tolist()
+        self.graph = graph
+        cells: dict[tuple[int, int], list[int]] = {}
+        reach, c = self.radius + 1.0, self.cell
+        for i, (x, y) in enumerate(self.points):  # in index order: each list is ascending
+            for ix in range(math.floor((x - reach) / c), math.floor((x + reach) / c) + 1):
+                for iy in range(math.floor((y - reach) / c), math.floor((y + reach) / c) + 1):
+                    cells.setdefault((ix, iy), []).append(i)
+        self.cells = cells
+
+    def nearest(self, lats: list[float], lons: list[float]) -> list[tuple[float, int] | None]:
+        """Per point, (distance in metres, landmark) of the nearest landmark strictly within
+        the radius (the lowest index of equally near ones), or None."""
+        out: list[tuple[float, int] | None] = [None] * len(lats)
+        if not self.cells or not lats:
+            return out
+        c, points, cells = self.cell, self.points, self.cells
+        limit = self.radius * self.radius
+        for k, (x, y) in enumerate(self.graph.landmark_xy(lats, lons).tolist()):
+            near = cells.get((math.floor(x / c), math.floor(y / c)))
+            if near is None:
+                continue
+            best, found = limit, -1
+            for i in near:
+                px, py = points[i]
+                dx, dy = px - x, py - y
+                d = dx * dx + dy * dy
+                if d < best:  # strictly: of equally near ones the first (lowest index)
+                    best, found = d, i
+            if found >= 0:
+                out[k] = (math.sqrt(best), found)
+        return out
+
+
+def _add_landmarks(graph: CompiledGraph, steps: list[Step],
+                   landmarks: LandmarkCells | None = None) -> None:  # fmt: skip
     """Name the nearest bus stop, tram stop or metro entrance near each step's start."""
-    tree = graph.landmark_index
-    if tree is None or not steps:
+    if not steps or not len(graph.landmark_lat):
         return
-    xy = graph.landmark_xy([s.location[0] for s in steps], [s.location[1] for s in steps])
-    dist, idx = tree.query(xy, distance_upper_bound=LANDMARK_RADIUS_M)
+    landmarks = landmarks if landmarks is not None else LandmarkCells(graph)
+    found = landmarks.nearest([s.location[0] for s in steps], [s.location[1] for s in steps])
     last = -1
-    for step, d, i in zip(steps, dist.tolist(), idx.tolist(), strict=True):
-        if not np.isfinite(d) or i == last:
+    for step, near in zip(steps, found, strict=True):
+        if near is None or near[1] == last:
             continue
+        d, i = near
         last = i
         landmark = {
-            "kind": str(graph.landmark_kind[i]),
-            "name": str(graph.landmark_name[i]),
-            "distance_m": round(float(d), 1),
+            "kind": landmarks.kind[i],
+            "name": landmarks.name[i],
+            "distance_m": round(d, 1),
         }
         step.params = {**step.params, "landmark": landmark}
         step.notes.append(render("landmark", landmark))
