@@ -9,6 +9,7 @@ route that explain why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -228,50 +229,63 @@ class StreetRouter:
         out: list[dict] = []
         if not pieces:
             return out
+        # A route has tens of pieces: each per-edge value is read once as a list and the
+        # rest is plain Python (a numpy call on a few values costs more than their work).
         edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
-        flags = pg.costs.unknown[edges]
-        for bit, text in UNKNOWN_NAMES.items():
-            hit = np.flatnonzero(flags & bit).tolist()
-            if not hit:
-                continue
-            metres = sum(pieces[j].length_m for j in hit)
-            count = len(set(g.edge["osmid"][edges[hit]].tolist()))
-            first = pieces[hit[0]].geometry[0]
-            out.append(
-                {
-                    "code": "unknown_" + _UNKNOWN_CODES[bit],
-                    "message": f"{text.capitalize()} on {count} way(s) of this route "
-                    f"({metres:.0f} m); it may not be accessible.",
-                    "count": count,
-                    "length_m": round(metres, 1),
-                    "location": [round(first[0], 6), round(first[1], 6)],
-                }
-            )
-        grade = np.abs(g.edge["grade"][edges])
-        steep = np.flatnonzero(
-            np.isfinite(grade) & (grade > 0.05) & (g.edge["kind"][edges] != at.WAY_KIND["steps"])
-        )
-        if len(steep) and pg.profile.warn_steep:
-            worst = pieces[int(steep[np.argmax(grade[steep])])]
-            out.append(
-                {
-                    "code": "steep",
-                    "message": f"{len(steep)} steep stretch(es), up to "
-                    f"{abs(float(g.edge['grade'][worst.edge])) * 100:.0f}% "
-                    "(grades from 90 m elevation data are approximate).",
-                    "location": [round(worst.geometry[0][0], 6), round(worst.geometry[0][1], 6)],
-                }
-            )
-        limited = np.flatnonzero(g.edge["wheelchair_limited"][edges])
-        if len(limited) and pg.profile.wheelchair:
-            first = pieces[int(limited[0])].geometry[0]
-            out.append(
-                {
-                    "code": "wheelchair_limited",
-                    "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
-                    "location": [round(first[0], 6), round(first[1], 6)],
-                }
-            )
+        flags = pg.costs.unknown[edges].tolist()
+        present = 0
+        for f in flags:
+            present |= f
+        if present:
+            osmids = g.edge["osmid"][edges].tolist()
+            for bit, text in UNKNOWN_NAMES.items():
+                if not present & bit:
+                    continue
+                hit = [j for j, f in enumerate(flags) if f & bit]
+                metres = sum(pieces[j].length_m for j in hit)
+                count = len({osmids[j] for j in hit})
+                first = pieces[hit[0]].geometry[0]
+                out.append(
+                    {
+                        "code": "unknown_" + _UNKNOWN_CODES[bit],
+                        "message": f"{text.capitalize()} on {count} way(s) of this route "
+                        f"({metres:.0f} m); it may not be accessible.",
+                        "count": count,
+                        "length_m": round(metres, 1),
+                        "location": [round(first[0], 6), round(first[1], 6)],
+                    }
+                )
+        if pg.profile.warn_steep:
+            grades = g.edge["grade"][edges].tolist()
+            steep = [j for j, grade in enumerate(grades) if abs(grade) > 0.05 and isfinite(grade)]
+            if steep:
+                kinds = g.edge["kind"][edges].tolist()
+                steps_kind = at.WAY_KIND["steps"]
+                steep = [j for j in steep if kinds[j] != steps_kind]
+            if steep:
+                worst = pieces[max(steep, key=lambda j: abs(grades[j]))]  # the first steepest
+                out.append(
+                    {
+                        "code": "steep",
+                        "message": f"{len(steep)} steep stretch(es), up to "
+                        f"{abs(float(g.edge['grade'][worst.edge])) * 100:.0f}% "
+                        "(grades from 90 m elevation data are approximate).",
+                        "location": [round(worst.geometry[0][0], 6),
+                                     round(worst.geometry[0][1], 6)],
+                    }
+                )  # fmt: skip
+        if pg.profile.wheelchair:
+            limited = [j for j, lim in enumerate(g.edge["wheelchair_limited"][edges].tolist())
+                       if lim]  # fmt: skip
+            if limited:
+                first = pieces[limited[0]].geometry[0]
+                out.append(
+                    {
+                        "code": "wheelchair_limited",
+                        "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
+                        "location": [round(first[0], 6), round(first[1], 6)],
+                    }
+                )
         return out
 
     def _barriers(self, blocked_for: ProfileGraph, pieces: list[RouteEdge]) -> list[dict]:
