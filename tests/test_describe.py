@@ -67,3 +67,31 @@ def test_landmark_cells_take_the_nearest_and_of_equals_the_first(helsinki_graph)
     assert [round(a[0], 2) for a in got[:4]] == [15.0, 15.0, 29.99, 29.99]
     assert got == _grid_answer(graph, np.array([a[0] for a in asked]),
                                np.array([a[1] for a in asked]))  # fmt: skip
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+def test_edge_facts_keep_every_edges_crossing_and_kerb_facts(city, request):
+    from routing.confidence import _HEAD_KERB, _RAILS, EdgeFacts, _unpack
+
+    g = request.getfixturevalue(f"{city}_graph")
+    table = EdgeFacts(g)
+    e, head = g.edge, g.edge_v
+    columns = [g.node["kerb"][head]] + [e[k] for k in (
+        "crossing_kind", "crossing_built", "crossing_sound", "crossing_tactile",
+        "crossing_kerb", "crossing_road_class")]  # fmt: skip
+    want = np.stack([c.astype(np.int64) for c in columns], axis=1).tolist()
+    bits = table.bits.tolist()
+    assert [_unpack(b) for b in bits] == want
+    assert [bool(b & _RAILS) for b in bits] == (e["rail_crossings"] > 0).tolist()
+    assert [bool(b & _HEAD_KERB) for b in bits] == g.node["has_kerb"][head].tolist()
+    assert len({row[1] for row in want}) >= 4  # the check compares varied values
+
+
+def test_edge_facts_refuse_a_value_they_cannot_keep(helsinki_graph):
+    from routing.confidence import EdgeFacts
+
+    edge = dict(helsinki_graph.edge)
+    edge["crossing_road_class"] = edge["crossing_road_class"].copy()
+    edge["crossing_road_class"][7] = 16  # four bits are kept for it
+    with pytest.raises(ValueError, match="crossing_road_class"):
+        EdgeFacts(dataclasses.replace(helsinki_graph, edge=edge))
