@@ -40,34 +40,30 @@ def _relevant(profile: Profile) -> dict[str, bool]:
 
 #: The way facts of :class:`EdgeFacts`, in the order of its bits.
 WAY_FACTS = ("sidewalk", "surface", "grade", "width", "lit")
-_GRADE_DEM, _GRADE_TAG, _CARRIAGEWAY, _STEPS, _RAILS, _HEAD_KERB = (
-    1 << (len(WAY_FACTS) + i) for i in range(6))  # fmt: skip
+_GRADE_DEM, _GRADE_TAG, _CARRIAGEWAY, _STEPS, _RAILS, _HEAD_KERB, _CROSSING = (
+    1 << (len(WAY_FACTS) + i) for i in range(7))  # fmt: skip
 #: Above those flags, packed fields: (name, width in bits, added before packing); the head
 #: node's kerb first, then the crossing facts of :func:`route_facts`.
 _FIELDS = (("kerb", 3, 0), ("crossing_kind", 3, 0), ("crossing_built", 1, 0),
            ("crossing_sound", 2, 1), ("crossing_tactile", 2, 1), ("crossing_kerb", 3, 0),
            ("crossing_road_class", 4, 0))  # fmt: skip
-_FIELDS_SHIFT = len(WAY_FACTS) + 6
+_FIELDS_SHIFT = len(WAY_FACTS) + 7
 
 
 class EdgeFacts:
     """What :func:`route_facts` reads of every edge, worked out once per graph.
 
-    ``crossing`` (a crossing counted as one: built at a junction, or mapped over its whole
-    length) and ``bits``: per way fact of :data:`WAY_FACTS` whether it is known, then
-    whether the grade comes from the elevation model or a tag, whether the edge runs on a
-    carriageway, whether it is a flight of steps, whether it crosses tram or railway
-    lines, whether its head node has a kerb; then the head node's kerb and the edge's
-    crossing facts as small packed numbers (:data:`_FIELDS`), so a route reads one value
-    per piece.
+    ``bits``: per way fact of :data:`WAY_FACTS` whether it is known, then whether the
+    grade comes from the elevation model or a tag, whether the edge runs on a carriageway,
+    whether it is a flight of steps, whether it crosses tram or railway lines, whether its
+    head node has a kerb, whether it is a crossing counted as one (built at a junction, or
+    mapped over its whole length); then the head node's kerb and the edge's crossing facts
+    as small packed numbers (:data:`_FIELDS`), so a route reads one value per piece.
     """
 
     def __init__(self, graph: CompiledGraph) -> None:
         e, n = graph.edge, graph.node
         kind = e["kind"]
-        self.crossing = (kind == at.WAY_KIND["crossing"]) & (
-            e["built"] | (e["crossing_share"] >= 0.999)
-        )
         head = graph.edge_v
         known = (
             ~((e["sidewalk"] == at.SIDEWALK_UNKNOWN) & e["built"]),
@@ -81,6 +77,7 @@ class EdgeFacts:
             kind == at.WAY_KIND["steps"],
             e["rail_crossings"] > 0,
             n["has_kerb"][head],
+            (kind == at.WAY_KIND["crossing"]) & (e["built"] | (e["crossing_share"] >= 0.999)),
         )
         bits = np.zeros(graph.n_edges, dtype=np.uint32)
         for i, flag in enumerate(known):
@@ -158,10 +155,8 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
     # A route has tens of pieces: each per-edge value is read once as a list, and the rest
     # is plain Python (a numpy call on a few values costs more than the values' work).
     edge_list = [p.edge for p in pieces]
-    edges = np.array(edge_list, dtype=np.int64)
     lengths = [p.length_m for p in pieces]
-    is_crossing = table.crossing[edges].tolist()
-    bits = table.bits[edges].tolist()
+    bits = table.bits[edge_list].tolist()
 
     def where(order: int) -> list[float]:
         lat, lon = pieces[order].geometry[0]
@@ -173,7 +168,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
         if b & _RAILS:
             crossings["rails"] += i != last_rail
             last_rail = i
-    orders = [order for order, crossing in enumerate(is_crossing) if crossing]
+    orders = [order for order, b in enumerate(bits) if b & _CROSSING]
     if orders:
         last_crossing = -1
         for order in orders:
@@ -212,7 +207,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
                     },
                 )
 
-    ways = [order for order, crossing in enumerate(is_crossing) if not crossing]
+    ways = [order for order, b in enumerate(bits) if not b & _CROSSING]
     metres = dict.fromkeys(_METRES, 0.0)
     columns = [k for k in WAY_FACTS if k == "sidewalk" or care[k]]
     cared = [1 << WAY_FACTS.index(k) for k in columns]
@@ -255,7 +250,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
     kerb_at: dict[int, int] = {}  # the kerbs at the ways' head nodes, each node once
     with_kerb = [order for order in ways if bits[order] & _HEAD_KERB]
     if with_kerb:
-        heads = graph.edge_v[edges[with_kerb]].tolist()
+        heads = graph.edge_v[[edge_list[order] for order in with_kerb]].tolist()
         for node, order in zip(heads, with_kerb, strict=True):
             kerb_at[node] = _unpack(bits[order])[0]
     kerbs["total"] = len(kerb_at)

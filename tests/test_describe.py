@@ -8,6 +8,16 @@ import dataclasses
 import numpy as np
 import pytest
 
+from routing.confidence import (
+    _CROSSING,
+    _FIELDS,
+    _FIELDS_SHIFT,
+    _HEAD_KERB,
+    _RAILS,
+    EdgeFacts,
+    _unpack,
+)
+from routing.graph import attributes as at
 from routing.instructions import LANDMARK_RADIUS_M, LandmarkCells
 
 
@@ -71,7 +81,7 @@ def test_landmark_cells_take_the_nearest_and_of_equals_the_first(helsinki_graph)
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 def test_edge_facts_keep_every_edges_crossing_and_kerb_facts(city, request):
-    from routing.confidence import _HEAD_KERB, _RAILS, EdgeFacts, _unpack
+    assert _FIELDS_SHIFT + sum(width for _, width, _ in _FIELDS) <= 32  # fits EdgeFacts.bits
 
     g = request.getfixturevalue(f"{city}_graph")
     table = EdgeFacts(g)
@@ -84,12 +94,12 @@ def test_edge_facts_keep_every_edges_crossing_and_kerb_facts(city, request):
     assert [_unpack(b) for b in bits] == want
     assert [bool(b & _RAILS) for b in bits] == (e["rail_crossings"] > 0).tolist()
     assert [bool(b & _HEAD_KERB) for b in bits] == g.node["has_kerb"][head].tolist()
+    whole = (e["kind"] == at.WAY_KIND["crossing"]) & (e["built"] | (e["crossing_share"] >= 0.999))
+    assert [bool(b & _CROSSING) for b in bits] == whole.tolist()
     assert len({row[1] for row in want}) >= 4  # the check compares varied values
 
 
 def test_edge_facts_refuse_a_value_they_cannot_keep(helsinki_graph):
-    from routing.confidence import EdgeFacts
-
     edge = dict(helsinki_graph.edge)
     edge["crossing_road_class"] = edge["crossing_road_class"].copy()
     edge["crossing_road_class"][7] = 16  # four bits are kept for it
