@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
@@ -209,10 +210,11 @@ def _turn(delta: float) -> str:
     return "turn around"
 
 
-def _bearing(points: np.ndarray, *, at_end: bool) -> float:
-    if len(points) < 2:
+def _bearing(coords: list[list[float]], first: int, end: int, *, at_end: bool) -> float:
+    """Bearing of the first (or last) segment of the points ``coords[first:end]``."""
+    if end - first < 2:
         return 0.0
-    a, b = (points[-2], points[-1]) if at_end else (points[0], points[1])
+    a, b = (coords[end - 2], coords[end - 1]) if at_end else (coords[first], coords[first + 1])
     return bearing_deg(a[0], a[1], b[0], b[1])
 
 
@@ -242,7 +244,6 @@ def build_steps(
     :class:`LandmarkCells`, made here when not given: pass it when describing many routes)."""
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_geometry: np.ndarray | None = None  # bearings are worked out only for a turn
     current: Step | None = None
     current_key = None
     # What every piece needs, looked up once per route (a few array reads, not a few
@@ -260,6 +261,10 @@ def build_steps(
     head_kerb = np.where(n["has_kerb"][heads], n["kerb"][heads], at.KERB_UNKNOWN).tolist()
     head_lift = n["elevator"][heads].tolist()
     tails, heads = tails.tolist(), heads.tolist()
+    # The pieces' points as plain floats, converted once: piece k's are
+    # coords[bounds[k]:bounds[k + 1]] (bearings are worked out only for a turn).
+    coords = np.concatenate([p.geometry for p in pieces]).tolist() if pieces else []
+    bounds = [0, *accumulate(len(p.geometry) for p in pieces)]
     crossing, steps_kind, elevator = (at.WAY_KIND[k] for k in ("crossing", "steps", "elevator"))
     street = at.WAY_KIND["street"]
     for idx, piece in enumerate(pieces):
@@ -268,7 +273,7 @@ def build_steps(
         kind_name = at.WAY_KIND_NAMES[kind]
         name = names[idx]
         label = name or kind_name
-        start = tuple(piece.geometry[0])
+        start = tuple(coords[bounds[idx]])
         key = (
             name,
             kind if kind in (steps_kind, crossing, elevator) else -1,
@@ -343,11 +348,11 @@ def build_steps(
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(_bearing(piece.geometry, at_end=False)
-                          - _bearing(prev_geometry, at_end=True))
-                    if prev_geometry is not None
+                    _turn(_bearing(coords, bounds[idx], bounds[idx + 1], at_end=False)
+                          - _bearing(coords, bounds[idx - 1], bounds[idx], at_end=True))
+                    if idx > 0
                     else "continue"
-                )
+                )  # fmt: skip
                 verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
                 text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
                 if sides[idx] and name:
@@ -393,12 +398,11 @@ def build_steps(
                     params=lift,
                     maneuver="elevator",
                     name="",
-                    location=tuple(piece.geometry[-1]),
+                    location=tuple(coords[bounds[idx + 1] - 1]),
                     kind="elevator",
                 )
             )
             current_key = None
-        prev_geometry = piece.geometry
     _add_landmarks(graph, steps, landmarks)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
@@ -406,7 +410,7 @@ def build_steps(
         if not step.instruction.endswith("."):
             step.instruction += "."
     if pieces:
-        last = tuple(pieces[-1].geometry[-1])
+        last = tuple(coords[-1])
         steps.append(
             Step(instruction="You have arrived.", maneuver="arrive", name="", location=last)
         )
