@@ -104,24 +104,34 @@ def mapped_crossing_params(
     }
 
 
+#: The per-edge columns a crossing step reads, in the order :func:`_crossing_params` takes.
+_CROSSING_COLUMNS = ("crossing_kind", "lanes", "crossing_road_class", "crossing_sound",
+                     "crossing_tactile", "crossing_kerb", "crossing_island", "rails",
+                     "rail_crossings", "crossing_built")  # fmt: skip
+
+
 def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     """The facts of a crossing edge, as stable codes and numbers (for any language)."""
     e = graph.edge
-    kind = int(e["crossing_kind"][edge])
-    lanes = int(e["lanes"][edge])
+    return _crossing_params(str(graph.names[graph.edge_name[edge]]),
+                            *(e[k][edge].item() for k in _CROSSING_COLUMNS))  # fmt: skip
+
+
+def _crossing_params(road: str, kind: int, lanes: int, road_class: int, sound: int,
+                     tactile: int, kerb: int, island: bool, rails: bool, rail_crossings: int,
+                     built: bool) -> dict:  # fmt: skip
     return {
-        "road": str(graph.names[graph.edge_name[edge]]),
-        "road_class": at.ROAD_CLASS_NAMES.get(int(e["crossing_road_class"][edge]), "path"),
+        "road": road,
+        "road_class": at.ROAD_CLASS_NAMES.get(road_class, "path"),
         "lanes": lanes if lanes > 0 else None,
         "control": _control(kind),
-        "audible": WORDS[int(e["crossing_sound"][edge])] if kind == at.CROSSING_SIGNALS
-        else None,
-        "tactile": WORDS[int(e["crossing_tactile"][edge])],
-        "kerb": _kerb_word(int(e["crossing_kerb"][edge])),
-        "island": bool(e["crossing_island"][edge]),
-        "rails": bool(e["rails"][edge]) or int(e["rail_crossings"][edge]) > 0,
-        "mapped": not bool(e["crossing_built"][edge]),
-    }  # fmt: skip
+        "audible": WORDS[sound] if kind == at.CROSSING_SIGNALS else None,
+        "tactile": WORDS[tactile],
+        "kerb": _kerb_word(kerb),
+        "island": bool(island),
+        "rails": bool(rails) or rail_crossings > 0,
+        "mapped": not bool(built),
+    }
 
 
 def _cross_step(params: dict, name: str, location) -> Step:
@@ -267,6 +277,12 @@ def build_steps(
     bounds = [0, *accumulate(len(p.geometry) for p in pieces)]
     crossing, steps_kind, elevator = (at.WAY_KIND[k] for k in ("crossing", "steps", "elevator"))
     street = at.WAY_KIND["street"]
+    # The crossing facts of the route's crossing pieces, one read per column.
+    at_crossing = [idx for idx, kind in enumerate(kinds) if kind == crossing]
+    crossing_facts: dict[int, tuple] = {}
+    if at_crossing:
+        columns = [e[k][edges[at_crossing]].tolist() for k in _CROSSING_COLUMNS]
+        crossing_facts = dict(zip(at_crossing, zip(*columns, strict=True), strict=True))
     for idx, piece in enumerate(pieces):
         i = piece.edge
         kind = kinds[idx]
@@ -318,19 +334,16 @@ def build_steps(
                 text = f"Start on {label}" if name else f"Start along the {kind_name}"
             elif built_crossing:
                 maneuver = code = "cross"
-                params = crossing_params(graph, i)
+                params = _crossing_params(name, *crossing_facts[idx])
                 text = render(code, params)
             elif kind == crossing:
                 maneuver = "cross"
                 code = "cross"
+                ckind, _, road_class, sound, tactile, kerb, *_ = crossing_facts[idx]
                 params = mapped_crossing_params(
-                    int(e["crossing_kind"][i]),
-                    int(e["crossing_sound"][i]),
-                    int(e["crossing_tactile"][i]),
-                    int(e["crossing_kerb"][i]),
-                    _crossed_road(graph, pieces, idx, road_name_at_node),
-                    int(e["crossing_road_class"][i]),
-                )
+                    ckind, sound, tactile, kerb,
+                    _crossed_road(graph, pieces, idx, road_name_at_node), road_class,
+                )  # fmt: skip
                 text = render(code, params)
             elif kind == steps_kind:
                 maneuver = code = "steps"
