@@ -213,13 +213,18 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
     cared = [1 << WAY_FACTS.index(k) for k in columns]
     shares: list[float] = []
     weighted = 0.0
+    counted: dict[int, tuple[tuple[str, ...], float]] = {}  # per bits: metre counts, share
     for order in ways:
         length, b = lengths[order], bits[order]
+        if b not in counted:
+            counted[b] = (
+                tuple(name for name, mask, when_set in _METRE_BITS if bool(b & mask) == when_set),
+                sum(1 for mask in cared if b & mask) / len(cared),
+            )
+        names, share = counted[b]
         metres["total"] += length
-        for name, mask, when_set in _METRE_BITS:
-            if bool(b & mask) == when_set:
-                metres[name] += length
-        share = sum(1 for mask in cared if b & mask) / len(cared)
+        for name in names:  # each count adds its pieces in route order, as before
+            metres[name] += length
         shares.append(share)
         weighted += share * length
     way_total = metres["total"]

@@ -281,7 +281,8 @@ def build_steps(
     at_crossing = [idx for idx, kind in enumerate(kinds) if kind == crossing]
     crossing_facts: dict[int, tuple] = {}
     if at_crossing:
-        columns = [e[k][edges[at_crossing]].tolist() for k in _CROSSING_COLUMNS]
+        chosen = edges[at_crossing]
+        columns = [e[k][chosen].tolist() for k in _CROSSING_COLUMNS]
         crossing_facts = dict(zip(at_crossing, zip(*columns, strict=True), strict=True))
     for idx, piece in enumerate(pieces):
         i = piece.edge
