@@ -35,8 +35,13 @@ def haversine_m(lat1, lon1, lat2, lon2):
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Initial bearing from point 1 to point 2, degrees clockwise from north."""
-    la1, la2 = math.radians(lat1), math.radians(lat2)
-    dlon = math.radians(lon2 - lon1)
-    x = math.sin(dlon) * math.cos(la2)
-    y = math.cos(la1) * math.sin(la2) - math.sin(la1) * math.cos(la2) * math.cos(dlon)
-    return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
+    la1, la2 = _radians(lat1), _radians(lat2)
+    dlon = _radians(lon2 - lon1)
+    cos_la2 = _cos(la2)
+    x = _sin(dlon) * cos_la2
+    y = _cos(la1) * _sin(la2) - _sin(la1) * cos_la2 * _cos(dlon)
+    return (_degrees(_atan2(x, y)) + 360.0) % 360.0
+
+
+# Bound once: bearings are worked out for every turn of every route.
+_radians, _degrees, _sin, _cos, _atan2 = math.radians, math.degrees, math.sin, math.cos, math.atan2
