@@ -252,7 +252,7 @@ class StreetRouter:
                         f"({metres:.0f} m); it may not be accessible.",
                         "count": count,
                         "length_m": round(metres, 1),
-                        "location": [round(first[0], 6), round(first[1], 6)],
+                        "location": _rounded(first),
                     }
                 )
         if pg.profile.warn_steep:
@@ -270,8 +270,7 @@ class StreetRouter:
                         "message": f"{len(steep)} steep stretch(es), up to "
                         f"{abs(float(g.edge['grade'][worst.edge])) * 100:.0f}% "
                         "(grades from 90 m elevation data are approximate).",
-                        "location": [round(worst.geometry[0][0], 6),
-                                     round(worst.geometry[0][1], 6)],
+                        "location": _rounded(worst.geometry[0]),
                     }
                 )  # fmt: skip
         if pg.profile.wheelchair:
@@ -283,7 +282,7 @@ class StreetRouter:
                     {
                         "code": "wheelchair_limited",
                         "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
-                        "location": [round(first[0], 6), round(first[1], 6)],
+                        "location": _rounded(first),
                     }
                 )
         return out
@@ -385,6 +384,12 @@ class StreetRouter:
             + ", ".join(f"{v} x {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
             + ")"
         )
+
+
+def _rounded(point: np.ndarray) -> list[float]:
+    """A warning's (lat, lon) to 6 decimals, rounded as numpy rounds (as warnings always
+    were), as plain floats (a body of plain values is encoded without conversions)."""
+    return [float(round(point[0], 6)), float(round(point[1], 6))]
 
 
 _UNKNOWN_CODES = {
