@@ -438,11 +438,13 @@ LANDMARK_RADIUS_M = 30.0
 class LandmarkCells:
     """The landmarks near any point, looked up in plain Python (built once per graph).
 
-    Square cells of ``2 x radius`` in the plane of :meth:`CompiledGraph.landmark_xy`, each
-    listing the landmarks whose ``radius`` square (plus a metre against rounding) meets it:
-    a step's start finds every landmark within ``radius`` in its own cell's list, and most
-    cells have none. Answers as ``graph.landmark_index.query`` (a numpy grid) does, for a
-    route's dozen points without its dozens of numpy calls.
+    Square cells of ``2 x radius`` metres, keyed straight from latitude and longitude
+    (degrees times the metres per degree of the plane of
+    :meth:`CompiledGraph.landmark_xy`), each listing the landmarks whose ``radius`` square
+    (plus a metre against rounding) meets it. Most of a route's steps start in a cell with
+    none; the few others are measured exactly in that plane. Answers as
+    ``graph.landmark_index.query`` (a numpy grid) does, for a route's dozen points without
+    its dozens of numpy calls.
     """
 
     def __init__(self, graph: CompiledGraph, *, radius: float = LANDMARK_RADIUS_M) -> None:
@@ -453,25 +455,39 @@ class LandmarkCells:
         self.points = graph.landmark_xy(graph.landmark_lat, graph.landmark_lon).tolist()
         self.graph = graph
         cells: dict[tuple[int, int], list[int]] = {}
-        reach, c = self.radius + 1.0, self.cell
-        for i, (x, y) in enumerate(self.points):  # in index order: each list is ascending
-            for ix in range(math.floor((x - reach) / c), math.floor((x + reach) / c) + 1):
-                for iy in range(math.floor((y - reach) / c), math.floor((y + reach) / c) + 1):
-                    cells.setdefault((ix, iy), []).append(i)
+        if self.points:
+            lat0, lon0 = float(graph.landmark_lat[0]), float(graph.landmark_lon[0])
+            (x0, y0), (x1, _), (_, y1) = graph.landmark_xy(
+                [lat0, lat0, lat0 + 1.0], [lon0, lon0 + 1.0, lon0]).tolist()  # fmt: skip
+            self._per_lon, self._per_lat = (x1 - x0) / self.cell, (y1 - y0) / self.cell
+            reach = (self.radius + 1.0) / self.cell
+            for i, (lat, lon) in enumerate(zip(graph.landmark_lat.tolist(),
+                                               graph.landmark_lon.tolist(), strict=True)):
+                x, y = lon * self._per_lon, lat * self._per_lat  # in cells
+                for ix in range(math.floor(x - reach), math.floor(x + reach) + 1):
+                    for iy in range(math.floor(y - reach), math.floor(y + reach) + 1):
+                        cells.setdefault((ix, iy), []).append(i)  # each list ascending
         self.cells = cells
 
     def nearest(self, lats: list[float], lons: list[float]) -> list[tuple[float, int] | None]:
         """Per point, (distance in metres, landmark) of the nearest landmark strictly within
         the radius (the lowest index of equally near ones), or None."""
         out: list[tuple[float, int] | None] = [None] * len(lats)
-        if not self.cells or not lats:
+        cells = self.cells
+        if not cells:
             return out
-        c, points, cells = self.cell, self.points, self.cells
-        limit = self.radius * self.radius
-        for k, (x, y) in enumerate(self.graph.landmark_xy(lats, lons).tolist()):
-            near = cells.get((math.floor(x / c), math.floor(y / c)))
-            if near is None:
-                continue
+        per_lon, per_lat, floor = self._per_lon, self._per_lat, math.floor
+        asked, candidates = [], []
+        for k, (lat, lon) in enumerate(zip(lats, lons, strict=True)):
+            near = cells.get((floor(lon * per_lon), floor(lat * per_lat)))
+            if near is not None:
+                asked.append(k)
+                candidates.append(near)
+        if not asked:
+            return out
+        points, limit = self.points, self.radius * self.radius
+        xy = self.graph.landmark_xy([lats[k] for k in asked], [lons[k] for k in asked]).tolist()
+        for k, (x, y), near in zip(asked, xy, candidates, strict=True):
             best, found = limit, -1
             for i in near:
                 px, py = points[i]
