@@ -284,10 +284,12 @@ def build_steps(
         chosen = edges[at_crossing]
         columns = [e[k][chosen].tolist() for k in _CROSSING_COLUMNS]
         crossing_facts = dict(zip(at_crossing, zip(*columns, strict=True), strict=True))
+    kind_names, kerb_names, kerb_unknown = at.WAY_KIND_NAMES, at.KERB_NAMES, at.KERB_UNKNOWN
+    no_crossing, steep = at.CROSSING_NONE, STEEP_GRADE
     for idx, piece in enumerate(pieces):
         i = piece.edge
         kind = kinds[idx]
-        kind_name = at.WAY_KIND_NAMES[kind]
+        kind_name = kind_names[kind]
         name = names[idx]
         label = name or kind_name
         start = tuple(coords[bounds[idx]])
@@ -302,7 +304,7 @@ def build_steps(
         head = heads[idx]
         if (
             idx > 0
-            and tail_crossing[idx] > at.CROSSING_NONE
+            and tail_crossing[idx] > no_crossing
             and kind != street
             and kinds[idx - 1] != crossing
         ):
@@ -367,12 +369,13 @@ def build_steps(
                     if idx > 0
                     else "continue"
                 )  # fmt: skip
-                verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
-                text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
                 if sides[idx] and name:
                     code = "walk_side"
                     params = {"maneuver": maneuver, "road": name, "side": SIDE_NAMES[sides[idx]]}
                     text = render(code, params)
+                else:
+                    verb = "Continue" if maneuver == "continue" else maneuver.capitalize()
+                    text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
             current = Step(
                 instruction=text,
                 maneuver=maneuver,
@@ -388,13 +391,13 @@ def build_steps(
         current.duration_s += piece.seconds
         # The steepest sustained stretch inside the edge, not its average.
         up, down = ups[idx], downs[idx]
-        if kind != steps_kind and max(up, down) > STEEP_GRADE:
+        if kind != steps_kind and max(up, down) > steep:
             word, grade = ("uphill", up) if up >= down else ("downhill", down)
             note = f"Steep {word} stretch (up to {grade * 100:.0f}%)."
             if note not in current.notes:
                 current.notes.append(note)
-        if head_kerb[idx] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
-            note = f"{at.KERB_NAMES[head_kerb[idx]].capitalize()} ahead."
+        if head_kerb[idx] != kerb_unknown and piece.fraction >= 0.999:
+            note = f"{kerb_names[head_kerb[idx]].capitalize()} ahead."
             if note not in current.notes:
                 current.notes.append(note)
         if unknowns[idx] and kind == crossing:
