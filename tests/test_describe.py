@@ -105,3 +105,34 @@ def test_edge_facts_refuse_a_value_they_cannot_keep(helsinki_graph):
     edge["crossing_road_class"][7] = 16  # four bits are kept for it
     with pytest.raises(ValueError, match="crossing_road_class"):
         EdgeFacts(dataclasses.replace(helsinki_graph, edge=edge))
+
+
+def test_wheelchair_limited_ways_are_warned_for_wheelchairs_only(helsinki_router):
+    """Neither extract tags wheelchair=limited, so two of a route's ways are marked here."""
+    import copy
+
+    from routing.cost import get_profile
+
+    g = helsinki_router.graph
+    route = helsinki_router.route((60.1710, 24.9414), (60.1688, 24.9320),
+                                  get_profile("wheelchair_manual"))  # fmt: skip
+    pieces = helsinki_router.network.path(
+        helsinki_router.network.snap((60.1710, 24.9414), get_profile("wheelchair_manual"), "from"),
+        helsinki_router.network.snap((60.1688, 24.9320), get_profile("wheelchair_manual"), "to"),
+        get_profile("wheelchair_manual")).pieces  # fmt: skip
+    assert [p.edge for p in pieces] == route.edges and len(pieces) > 6
+    limited = g.edge["wheelchair_limited"].copy()
+    limited[[pieces[2].edge, pieces[5].edge]] = True
+    marked = copy.copy(helsinki_router)
+    marked.graph = dataclasses.replace(g, edge={**g.edge, "wheelchair_limited": limited})
+    for name, warned in (("wheelchair_manual", True), ("walk", False)):
+        pg = helsinki_router.network.costs(get_profile(name))
+        got = [w for w in marked._warnings(pg, pieces) if w["code"] == "wheelchair_limited"]
+        if not warned:
+            assert got == []
+            continue
+        first = pieces[2].geometry[0]
+        assert got == [{"code": "wheelchair_limited",
+                        "message": "2 way(s) are marked wheelchair=limited.",
+                        "location": [float(np.round(first[0], 6)),
+                                     float(np.round(first[1], 6))]}]  # fmt: skip
