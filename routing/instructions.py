@@ -242,16 +242,67 @@ def _crossed_road(
     return ""
 
 
+#: What :func:`build_steps` reads of every edge, packed in :attr:`StepTables.packed`:
+#: (name, width in bits), from the lowest bit.
+_STEP_FIELDS = (("kind", 4), ("street_side", 3), ("built", 1), ("rails", 1),
+                ("tail_crossing", 3), ("head_kerb", 3), ("head_lift", 1))  # fmt: skip
+
+
+class StepTables:
+    """What :func:`build_steps` reads of every edge, worked out once per graph.
+
+    ``packed`` holds per edge (uint16, :data:`_STEP_FIELDS`): the way kind, the street
+    side, whether it was built (not mapped), whether it crosses rails, the crossing kind of
+    its tail node, the kerb at its head node (unknown where none is mapped) and whether its
+    head node is an elevator: a route reads one value per piece instead of a dozen columns
+    of the edge and node tables. ``landmarks`` are the graph's :class:`LandmarkCells`.
+    """
+
+    def __init__(self, graph: CompiledGraph) -> None:
+        e, n = graph.edge, graph.node
+        tail, head = graph.edge_u, graph.edge_v
+        columns = {
+            "kind": e["kind"],
+            "street_side": e["street_side"],
+            "built": e["built"],
+            "rails": e["rail_crossings"] > 0,
+            "tail_crossing": n["crossing_kind"][tail],
+            "head_kerb": np.where(n["has_kerb"][head], n["kerb"][head], at.KERB_UNKNOWN),
+            "head_lift": n["elevator"][head],
+        }
+        packed = np.zeros(graph.n_edges, dtype=np.uint16)
+        shift = 0
+        for name, width in _STEP_FIELDS:
+            values = columns[name].astype(np.int64)
+            if len(values) and (values.min() < 0 or values.max() >= 1 << width):
+                raise ValueError(f"edge field {name!r} out of the {width} bits kept for it")
+            packed |= values.astype(np.uint16) << shift
+            shift += width
+        self.packed = packed
+        self.landmarks = LandmarkCells(graph)
+
+    def unpack(self, edges: np.ndarray) -> list[list[int]]:
+        """Per field of :data:`_STEP_FIELDS`, its values on ``edges`` (one list each)."""
+        packed = self.packed[edges].tolist()
+        out, shift = [], 0
+        for _, width in _STEP_FIELDS:
+            mask = (1 << width) - 1
+            out.append([(v >> shift) & mask for v in packed])
+            shift += width
+        return out
+
+
 def build_steps(
     graph: CompiledGraph,
     pieces: list[RouteEdge],
     *,
     road_name_at_node: dict[int, str],
     unknown_flags: np.ndarray,
-    landmarks: LandmarkCells | None = None,
+    tables: StepTables | None = None,
 ) -> list[Step]:
-    """Group route pieces into steps with instructions (``landmarks``: the graph's
-    :class:`LandmarkCells`, made here when not given: pass it when describing many routes)."""
+    """Group route pieces into steps with instructions (``tables``: the graph's
+    :class:`StepTables`, made here when not given: pass them when describing many routes)."""
+    tables = tables if tables is not None else StepTables(graph)
     e, n = graph.edge, graph.node
     steps: list[Step] = []
     current: Step | None = None
@@ -259,18 +310,10 @@ def build_steps(
     # What every piece needs, looked up once per route (a few array reads, not a few
     # dozen scalar reads per piece).
     edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
-    tails, heads = graph.edge_u[edges], graph.edge_v[edges]
-    kinds = e["kind"][edges].tolist()
+    kinds, sides, builts, rails, tail_crossing, head_kerb, head_lift = tables.unpack(edges)
     names = graph.names[graph.edge_name[edges]].tolist()
-    sides = e["street_side"][edges].tolist()
-    builts = e["built"][edges].tolist()
-    rails = e["rail_crossings"][edges].tolist()
     ups, downs = e["grade_max_up"][edges].tolist(), e["grade_max_down"][edges].tolist()
     unknowns = unknown_flags[edges].tolist()
-    tail_crossing = n["crossing_kind"][tails].tolist()
-    head_kerb = np.where(n["has_kerb"][heads], n["kerb"][heads], at.KERB_UNKNOWN).tolist()
-    head_lift = n["elevator"][heads].tolist()
-    tails, heads = tails.tolist(), heads.tolist()
     # The pieces' points as plain floats, converted once: piece k's are
     # coords[bounds[k]:bounds[k + 1]] (bearings are worked out only for a turn).
     coords = np.concatenate([p.geometry for p in pieces]).tolist() if pieces else []
@@ -297,18 +340,17 @@ def build_steps(
             name,
             kind if kind in (steps_kind, crossing, elevator) else -1,
             sides[idx],
-            tails[idx] if kind == crossing and builts[idx] else 0,
+            int(graph.edge_u[i]) if kind == crossing and builts[idx] else 0,
         )
         code, params = "", {}
         # Crossing node entered from a footway: announce it as its own step.
-        head = heads[idx]
         if (
             idx > 0
             and tail_crossing[idx] > no_crossing
             and kind != street
             and kinds[idx - 1] != crossing
         ):
-            node = tails[idx]
+            node = int(graph.edge_u[i])
             node_params = mapped_crossing_params(
                 int(n["crossing_kind"][node]),
                 int(n["crossing_sound"][node]),
@@ -407,6 +449,7 @@ def build_steps(
                 if unknowns[idx] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
         if head_lift[idx] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+            head = int(graph.edge_v[i])
             lift = {"levels": str(n["level"][head])} if str(n["level"][head]) else {}
             steps.append(
                 Step(
@@ -420,7 +463,7 @@ def build_steps(
                 )
             )
             current_key = None
-    _add_landmarks(graph, steps, landmarks)
+    _add_landmarks(graph, steps, tables.landmarks)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
             step.instruction += f" for {step.distance_m:.0f} m"

@@ -21,7 +21,7 @@ from routing.deadline import accepts_deadline
 from routing.errors import NoRouteError
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
-from routing.instructions import LandmarkCells, RouteEdge, Step, build_steps
+from routing.instructions import RouteEdge, Step, StepTables, build_steps
 from routing.network import StreetNetwork, StreetPath
 from routing.search import ProfileGraph
 from routing.snapping import Snap
@@ -124,7 +124,7 @@ class StreetRouter:
         self.graph = network.graph
         self.road_name_at_node = self._road_names_at_nodes()
         self.edge_facts = EdgeFacts(self.graph)  # what confidence reads, per edge, once
-        self.landmarks = LandmarkCells(self.graph)  # the landmarks near each step, by cell
+        self.step_tables = StepTables(self.graph)  # what steps read, per edge, once
 
     def _road_names_at_nodes(self) -> dict[int, str]:
         """Name of the biggest named road through each node (for crossing instructions)."""
@@ -191,7 +191,7 @@ class StreetRouter:
         facts, confidence = route_facts(g, pg.profile, pieces, table=self.edge_facts)
         steps = build_steps(
             g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown,
-            landmarks=self.landmarks,
+            tables=self.step_tables,
         )
         if not steps:
             steps = [Step(instruction="You are already at your destination.", maneuver="arrive",

@@ -18,7 +18,7 @@ from routing.confidence import (
     _unpack,
 )
 from routing.graph import attributes as at
-from routing.instructions import LANDMARK_RADIUS_M, LandmarkCells
+from routing.instructions import LANDMARK_RADIUS_M, LandmarkCells, StepTables
 
 
 def _grid_answer(graph, lats, lons):
@@ -136,3 +136,24 @@ def test_wheelchair_limited_ways_are_warned_for_wheelchairs_only(helsinki_router
                         "message": "2 way(s) are marked wheelchair=limited.",
                         "location": [float(np.round(first[0], 6)),
                                      float(np.round(first[1], 6))]}]  # fmt: skip
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+def test_step_tables_keep_every_edges_step_facts(city, request):
+    g = request.getfixturevalue(f"{city}_graph")
+    e, n, tail, head = g.edge, g.node, g.edge_u, g.edge_v
+    edges = np.arange(g.n_edges)
+    want = [e["kind"], e["street_side"], e["built"], e["rail_crossings"] > 0,
+            n["crossing_kind"][tail], np.where(n["has_kerb"][head], n["kerb"][head], 0),
+            n["elevator"][head]]  # fmt: skip
+    got = StepTables(g).unpack(edges)
+    assert got == [column.astype(np.int64).tolist() for column in want]
+    assert len(set(got[0])) >= 7 and len(set(got[1])) == 5  # varied values compared
+
+
+def test_step_tables_refuse_a_value_they_cannot_keep(helsinki_graph):
+    edge = dict(helsinki_graph.edge)
+    edge["street_side"] = edge["street_side"].copy()
+    edge["street_side"][3] = 8  # three bits are kept for it
+    with pytest.raises(ValueError, match="street_side"):
+        StepTables(dataclasses.replace(helsinki_graph, edge=edge))
