@@ -42,7 +42,7 @@ from routing.cache import load_or_build
 from routing.contraction import ContractionHierarchy, hierarchy_key
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
-from routing.errors import NoRouteError, OutsideAreaError
+from routing.errors import NoRouteError, OutsideAreaError, RoutingError
 from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
@@ -429,11 +429,36 @@ class StreetNetwork:
         self, points: Sequence[LatLon], profile: Profile, *, max_distance_m: float
     ) -> list[Snap | None]:
         """Each point on the nearest usable way within ``max_distance_m`` (None: none)."""
+        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
+        return self.sampler.nearest_many(lat, lon, usable=self.usable_edges(profile),
+                                         within_m=max_distance_m)  # fmt: skip
+
+    def snap_all(self, points: Sequence[LatLon], profile: Profile,
+                 field: str = "points") -> list[Snap | RoutingError]:  # fmt: skip
+        """:meth:`snap` of each point (named ``field[i]``), the error in place of the snap
+        of a point that has none: the same snaps, from two compiled passes over all points
+        (nearest way, then nearest usable way where the nearest is not usable)."""
+        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
         usable = self.usable_edges(profile)
-        return [
-            self.sampler.nearest(float(lat), float(lon), usable=usable, within_m=max_distance_m)
-            for lat, lon in points
-        ]
+        out: list = self.sampler.nearest_many(lat, lon)
+        fine = [s is not None and s.distance_m <= self.max_snap_m for s in out]
+        if not usable.any():
+            fine = [False] * len(out)
+        again = [i for i, s in enumerate(out) if fine[i] and not usable[s.edge]]
+        if again:
+            reach = [min(out[i].distance_m + self.snap_tolerance_m, self.max_snap_m)
+                     for i in again]  # fmt: skip
+            found = self.sampler.nearest_many(lat[again], lon[again], usable=usable,
+                                              within_m=np.array(reach))  # fmt: skip
+            for i, snap in zip(again, found, strict=True):
+                out[i], fine[i] = snap, snap is not None
+        for i, ok in enumerate(fine):
+            if not ok:  # the error snap() raises, with its message (rare: one at a time)
+                try:
+                    out[i] = self.snap(points[i], profile, f"{field}[{i}]")
+                except RoutingError as err:
+                    out[i] = err
+        return out
 
     # -- offsets of snapped points ------------------------------------------------------
     def offsets(self, profile: Profile, snap: Snap, *, reverse: bool = False) -> list[Offset]:
