@@ -16,7 +16,8 @@ class LocalProjection:
         self.lat0, self.lon0 = lat0, lon0
         self._kx = np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
         self._ky = np.radians(1.0) * EARTH_RADIUS_M
-        self._fx, self._fy = float(self._kx), float(self._ky)  # the same values, as floats
+        # Metres per degree of longitude and latitude: the same values, as plain floats.
+        self.x_per_degree, self.y_per_degree = float(self._kx), float(self._ky)
 
     def forward(self, lat, lon) -> np.ndarray:
         lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
@@ -24,11 +25,12 @@ class LocalProjection:
 
     def point_xy(self, lat: float, lon: float) -> tuple[float, float]:
         """:meth:`forward` of one point in plain floats (the same values, no arrays)."""
-        return (float(lon) - self.lon0) * self._fx, (float(lat) - self.lat0) * self._fy
+        x = (float(lon) - self.lon0) * self.x_per_degree
+        return x, (float(lat) - self.lat0) * self.y_per_degree
 
     def point_latlon(self, x: float, y: float) -> tuple[float, float]:
         """:meth:`inverse` of one point in plain floats."""
-        return y / self._fy + self.lat0, x / self._fx + self.lon0
+        return y / self.y_per_degree + self.lat0, x / self.x_per_degree + self.lon0
 
     def inverse(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xy = np.asarray(xy, dtype=np.float64)

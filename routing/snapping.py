@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from routing._nearest import SegmentIndex
+from routing._snapping import SegmentIndex, partial_line
 from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.pointgrid import PointGrid
@@ -135,7 +135,7 @@ class EdgeSampler:
         otherwise the square grows (from ``radius_m``, up to ``within_m`` plus the slack):
         to the best distance found plus the slack, or threefold while none is found. Of
         equally near segments the first (in edge order) wins. The search is compiled
-        (:class:`routing._nearest.SegmentIndex`).
+        (:class:`routing._snapping.SegmentIndex`).
 
         Returns
         -------
@@ -186,19 +186,12 @@ class EdgeSampler:
         return Snap(edge=edge, t=min(max(t, 0.0), 1.0), lat=lat, lon=lon, distance_m=distance)
 
     def partial_geometry(self, edge: int, t0: float, t1: float) -> np.ndarray:
-        """(lat, lon) points of ``edge`` between fractions t0 <= t1."""
-        geom = self.graph.edge_geometry(edge)
-        xy = self.projection.forward(geom[:, 0], geom[:, 1])
-        seg = np.hypot(*np.diff(xy, axis=0).T)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
-        total = max(cum[-1], 1e-9)
-        s0, s1 = t0 * total, t1 * total
-        inner = (cum > s0) & (cum < s1)
-        xs = np.interp([s0, s1], cum, xy[:, 0])
-        ys = np.interp([s0, s1], cum, xy[:, 1])
-        pts = np.vstack([[xs[0], ys[0]], xy[inner], [xs[1], ys[1]]])
-        lat, lon = self.projection.inverse(pts)
-        return np.stack([lat, lon], axis=1)
+        """(lat, lon) points of ``edge`` between fractions t0 <= t1 (compiled:
+        :func:`routing._snapping.partial_line`)."""
+        offsets, proj = self.graph.geometry_offsets, self.projection
+        geom = self.graph.geometry[offsets[edge] : offsets[edge + 1]]
+        return partial_line(geom, proj.lat0, proj.lon0, proj.x_per_degree,
+                            proj.y_per_degree, t0, t1)
 
 
 def _mask(usable: np.ndarray | None) -> np.ndarray | None:

@@ -259,6 +259,26 @@ def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
         assert near == (snap if snap.distance_m <= 5.0 else None)
 
 
+def test_partial_geometry_is_the_numpy_interpolation_along_the_edge(networks):
+    """The compiled cut of an edge's line gives, bit for bit, numpy's interpolation of
+    the running length (ends at the fractions, the points strictly between)."""
+    net = networks["helsinki"]
+    g, proj = net.graph, net.projection
+    rng = np.random.default_rng(8)
+    for edge in rng.choice(g.n_edges, 300, replace=False).tolist():
+        geom = g.edge_geometry(edge)
+        xy = proj.forward(geom[:, 0], geom[:, 1])
+        cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        total = max(cum[-1], 1e-9)
+        # Random fractions, the ends, and fractions exactly at the line's own points.
+        t0, t1 = sorted(rng.choice([0.0, 1.0, *rng.random(2), *(cum / total)], 2))
+        s0, s1 = t0 * total, t1 * total
+        ends = [[np.interp(s, cum, xy[:, 0]), np.interp(s, cum, xy[:, 1])] for s in (s0, s1)]
+        pts = np.vstack([ends[0], xy[(cum > s0) & (cum < s1)], ends[1]])
+        want = np.stack(proj.inverse(pts), axis=1)
+        assert net.sampler.partial_geometry(edge, t0, t1).tobytes() == want.tobytes()
+
+
 def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
     from routing_helpers import router_for
 
