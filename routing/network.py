@@ -27,6 +27,7 @@ by arriving over either end; two points on one edge are also joined directly.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import weakref
 from collections import OrderedDict
@@ -473,20 +474,18 @@ class StreetNetwork:
     def _offsets(self, pg: ProfileGraph, snap: Snap, *, reverse: bool) -> list[Offset]:
         g, c = self.graph, pg.costs
         e, rev = snap.edge, int(self.reverse_edge[snap.edge])
-        length = g.edge["length"]
         t = snap.t
         if not reverse:  # along e to its head, or along rev back to e's tail
-            links = [(e, int(g.edge_v[e]), 1.0 - t), (rev, int(g.edge_u[e]), t)]
+            links = ((e, int(g.edge_v[e]), 1.0 - t), (rev, int(g.edge_u[e]), t))
         else:  # from e's tail along e, or from e's head along rev
-            links = [(e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t)]
+            links = ((e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t))
         out = []
         for edge, node, frac in links:
             if frac == 0.0:  # the point is at this node, whatever its edge allows
                 out.append(Offset(node, 0.0, 0.0, 0.0))
-            elif edge >= 0 and np.isfinite(c.cost[edge]):
-                out.append(Offset(node, float(c.cost[edge]) * frac,
-                                  float(c.seconds[edge]) * frac,
-                                  float(length[edge]) * frac))  # fmt: skip
+            elif edge >= 0 and math.isfinite(cost := float(c.cost[edge])):
+                out.append(Offset(node, cost * frac, float(c.seconds[edge]) * frac,
+                                  float(g.edge["length"][edge]) * frac))  # fmt: skip
         return out
 
     # -- searches -----------------------------------------------------------------------
@@ -988,7 +987,7 @@ class StreetNetwork:
                 pieces.append(self._piece(pg, edge, t0, t1))
 
         e = source.edge
-        if int(g.edge_v[e]) == int(nodes[0]) and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_v[e]) == int(nodes[0]) and math.isfinite(pg.costs.cost[e]):
             add(e, source.t, 1.0)
         else:
             add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
@@ -1003,7 +1002,7 @@ class StreetNetwork:
                 pieces.append(RouteEdge(edge=edge, fraction=1.0, geometry=geometry[a:b],
                                         seconds=sec, length_m=met))  # fmt: skip
         e, rev = target.edge, int(self.reverse_edge[target.edge])
-        if int(g.edge_u[e]) == arrive.node and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_u[e]) == arrive.node and math.isfinite(pg.costs.cost[e]):
             add(e, 0.0, target.t)
         else:
             add(rev, 0.0, 1.0 - target.t)
