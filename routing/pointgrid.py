@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from routing._pointgrid import nearest_within
 from routing.arrays import concat_ranges
 
 #: At most this many cells per indexed point (a few far-off points must not make the
@@ -59,7 +58,7 @@ class PointGrid:
         self.values = value.astype(index if values is None else value.dtype)
         self.starts = np.zeros(nx * ny + 1, dtype=index)
         np.cumsum(np.bincount(cell, minlength=nx * ny), out=self.starts[1:])
-        self.points = np.ascontiguousarray(pts) if keep_points else None
+        self.points = pts if keep_points else None
         self._x0, self._y0 = float(self.mins[0]), float(self.mins[1])
         self._nx, self._ny = nx, ny
 
@@ -97,5 +96,23 @@ class PointGrid:
             if np.isfinite(r) or not self.n:
                 return dist, idx
             r = float(np.hypot(*(self.maxes - self.mins))) + 1.0
-        return nearest_within(self.points, self.starts, self.values, self._x0, self._y0,
-                              self.cell_m, self._nx, self._ny, np.ascontiguousarray(q), r)
+        width = int(np.ceil(2 * r / self.cell_m)) + 1  # cells per side of each query's block
+        lo = np.floor((q - r - self.mins) / self.cell_m).astype(np.int64)
+        dx, dy = np.meshgrid(np.arange(width), np.arange(width), indexing="xy")
+        cx, cy = lo[:, 0, None] + dx.ravel(), lo[:, 1, None] + dy.ravel()  # queries x cells
+        inside = (cx >= 0) & (cy >= 0) & (cx < self.shape[0]) & (cy < self.shape[1])
+        cell = np.where(inside, cy * int(self.shape[0]) + cx, 0)
+        first = np.where(inside, self.starts[cell], 0)
+        last = np.where(inside, self.starts[cell + 1], 0)
+        owner = np.repeat(np.arange(len(q)), (last - first).sum(axis=1))
+        cand = self.values[concat_ranges(first.ravel(), (last - first).ravel())].astype(np.int64)
+        diff = self.points[cand] - q[owner]
+        d = (diff * diff).sum(axis=1)  # squared, compared with r squared (as cKDTree does)
+        near = d < r * r
+        owner, cand, d = owner[near], cand[near], d[near]
+        order = np.lexsort((cand, d, owner))  # per query: nearest, then lowest index
+        owner, cand, d = owner[order], cand[order], d[order]
+        head = np.ones(len(owner), dtype=bool)
+        head[1:] = owner[1:] != owner[:-1]
+        dist[owner[head]], idx[owner[head]] = np.sqrt(d[head]), cand[head]
+        return dist, idx
