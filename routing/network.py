@@ -27,12 +27,12 @@ by arriving over either end; two points on one edge are also joined directly.
 from __future__ import annotations
 
 import dataclasses
-import math
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -483,7 +483,7 @@ class StreetNetwork:
         for edge, node, frac in links:
             if frac == 0.0:  # the point is at this node, whatever its edge allows
                 out.append(Offset(node, 0.0, 0.0, 0.0))
-            elif edge >= 0 and math.isfinite(cost := float(c.cost[edge])):
+            elif edge >= 0 and isfinite(cost := float(c.cost[edge])):
                 out.append(Offset(node, cost * frac, float(c.seconds[edge]) * frac,
                                   float(g.edge["length"][edge]) * frac))  # fmt: skip
         return out
@@ -987,7 +987,7 @@ class StreetNetwork:
                 pieces.append(self._piece(pg, edge, t0, t1))
 
         e = source.edge
-        if int(g.edge_v[e]) == int(nodes[0]) and math.isfinite(pg.costs.cost[e]):
+        if int(g.edge_v[e]) == int(nodes[0]) and isfinite(pg.costs.cost[e]):
             add(e, source.t, 1.0)
         else:
             add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
@@ -1002,7 +1002,7 @@ class StreetNetwork:
                 pieces.append(RouteEdge(edge=edge, fraction=1.0, geometry=geometry[a:b],
                                         seconds=sec, length_m=met))  # fmt: skip
         e, rev = target.edge, int(self.reverse_edge[target.edge])
-        if int(g.edge_u[e]) == arrive.node and math.isfinite(pg.costs.cost[e]):
+        if int(g.edge_u[e]) == arrive.node and isfinite(pg.costs.cost[e]):
             add(e, 0.0, target.t)
         else:
             add(rev, 0.0, 1.0 - target.t)
