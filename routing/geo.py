@@ -16,10 +16,21 @@ class LocalProjection:
         self.lat0, self.lon0 = lat0, lon0
         self._kx = np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
         self._ky = np.radians(1.0) * EARTH_RADIUS_M
+        # Metres per degree of longitude and latitude: the same values, as plain floats.
+        self.x_per_degree, self.y_per_degree = float(self._kx), float(self._ky)
 
     def forward(self, lat, lon) -> np.ndarray:
         lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
         return np.stack([(lon - self.lon0) * self._kx, (lat - self.lat0) * self._ky], axis=-1)
+
+    def point_xy(self, lat: float, lon: float) -> tuple[float, float]:
+        """:meth:`forward` of one point in plain floats (the same values, no arrays)."""
+        x = (float(lon) - self.lon0) * self.x_per_degree
+        return x, (float(lat) - self.lat0) * self.y_per_degree
+
+    def point_latlon(self, x: float, y: float) -> tuple[float, float]:
+        """:meth:`inverse` of one point in plain floats."""
+        return y / self.y_per_degree + self.lat0, x / self.x_per_degree + self.lon0
 
     def inverse(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         xy = np.asarray(xy, dtype=np.float64)
