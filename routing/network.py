@@ -41,6 +41,7 @@ from routing._path import PathSearch, min_cost_per_metre
 from routing.cache import load_or_build
 from routing.contraction import ContractionHierarchy, hierarchy_key
 from routing.cost.profiles import Profile
+from routing.customizable import Topology, topology_key
 from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection
@@ -81,6 +82,22 @@ HIERARCHY_SEARCH_RATIO = 40
 #: Hierarchies kept in memory per network (~8.5 MB each on Almaty; the least recently used
 #: beyond this are dropped and loaded again from the cache folder, ~15 ms, when asked).
 HIERARCHIES_KEPT = 6
+
+#: A matrix of at least this many searches (its smaller side's distinct points) for a
+#: search graph without a contracted hierarchy runs on a *customized* one
+#: (:mod:`routing.customizable`): ~20-30 ms to customize on Almaty, once per search graph
+#: (kept), then queries ~1.3x the contracted hierarchy's, against ~1-1.5 ms per Dijkstra
+#: search. So a never-seen override value's 100 x 100 answers in tens of milliseconds.
+CUSTOMIZE_SEARCHES = 32
+
+#: Searches run on a customized hierarchy count this much each towards
+#: HIERARCHY_BUILD_SEARCHES (a Dijkstra search counts 1): a contracted hierarchy saves
+#: only the difference between the two queries' upward searches.
+CUSTOMIZED_SEARCH_SHARE = 0.05
+
+#: Customized hierarchies kept in memory per network (~15 MB each on Almaty; the least
+#: recently used beyond this are dropped and customized again, ~25 ms, when asked).
+CUSTOMIZED_KEPT = 2
 
 #: Source rows per hierarchy query batch (bounds the float64 work arrays besides the answer).
 HIERARCHY_BATCH = 256
@@ -249,6 +266,8 @@ class StreetNetwork:
         # Per search graph (by id, while it lives): its contraction hierarchy, or how many
         # Dijkstra searches its matrices ran (see HIERARCHY_BUILD_SEARCHES).
         self._hierarchies: OrderedDict[int, _HierarchySlot] = OrderedDict()
+        # The graph's metric-independent order and chordal edges (routing.customizable).
+        self._topology = _TopologySlot()
         self._lock = threading.Lock()
         self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
@@ -604,26 +623,30 @@ class StreetNetwork:
         limit: float = np.inf,
         batch: int = MATRIX_BATCH,
         dtype: type = np.float64,
-        hierarchy: bool | None = None,
+        hierarchy: bool | str | None = None,
     ) -> CostMatrix:
         """Cost, seconds and metres from every source to every target.
 
         Unbounded matrices run on the search graph's contraction hierarchy when it is at
-        hand or pays (:data:`HIERARCHY_BUILD_SEARCHES`; ``hierarchy`` True/False forces
-        the choice): one small upward search per distinct source and target
-        (:mod:`routing.contraction`). Otherwise one Dijkstra search per distinct point of
-        the smaller side: forward from the sources, or backward (on the reversed graph)
-        from the targets when there are fewer of them, keeping only the values at the
-        nodes the other side is reached through. Unbounded searches run compiled on all
-        cores and stop once those nodes are settled (:mod:`routing._search_kernel`);
-        bounded ones (``limit``, a cost) run on scipy and
+        hand or pays (:data:`HIERARCHY_BUILD_SEARCHES`), else on a hierarchy customized for
+        its costs (:data:`CUSTOMIZE_SEARCHES`): one small upward search per distinct source
+        and target (:mod:`routing.contraction`, :mod:`routing.customizable`); ``hierarchy``
+        True, ``"customized"`` or False forces the choice. Otherwise one Dijkstra search
+        per distinct point of the smaller side: forward from the sources, or backward (on
+        the reversed graph) from the targets when there are fewer of them, keeping only the
+        values at the nodes the other side is reached through. Unbounded searches run
+        compiled on all cores and stop once those nodes are settled
+        (:mod:`routing._search_kernel`); bounded ones (``limit``, a cost) run on scipy and
         sum seconds and metres over the nodes they reached. ``batch`` searches at a time,
         so memory stays at a few ``batch x nodes`` arrays besides the answer. ``dtype``
         (e.g. ``np.float32``) is that of the answer's arrays (searches run in float64).
         """
         pg = self.costs(profile)
+        if hierarchy not in (None, True, False, "customized"):
+            raise ValueError(f"hierarchy must be None, True, False or 'customized', not "
+                             f"{hierarchy!r}")  # fmt: skip
         if not np.isfinite(limit) and hierarchy is not False:
-            ch = self._hierarchy(pg, sources, targets, force=bool(hierarchy))
+            ch = self._hierarchy(pg, sources, targets, force=hierarchy)
             if ch is not None:
                 return self._matrix_on(ch, pg, sources, targets, dtype=dtype)
         reverse = _count(targets) < _count(sources)
@@ -674,10 +697,12 @@ class StreetNetwork:
         return out
 
     def _hierarchy(self, pg: ProfileGraph, sources, targets, *,
-                   force: bool) -> ContractionHierarchy | None:  # fmt: skip
-        """The search graph's contraction hierarchy if it is at hand or pays for this
-        matrix (see :data:`HIERARCHY_BUILD_SEARCHES`), else None (and the Dijkstra
-        searches this matrix will run are counted)."""
+                   force: bool | str | None) -> ContractionHierarchy | None:  # fmt: skip
+        """The hierarchy this matrix runs on, else None (Dijkstra): the search graph's
+        contracted hierarchy if it is at hand or pays (see :data:`HIERARCHY_BUILD_SEARCHES`),
+        else its customized one if the matrix is large enough (:data:`CUSTOMIZE_SEARCHES`).
+        The searches run without the contracted hierarchy are counted towards its build.
+        ``force``: True the contracted one, ``"customized"`` the customized one."""
         searches = min(_count(sources), _count(targets))
         if not force and _count(sources) + _count(targets) > HIERARCHY_SEARCH_RATIO * searches:
             return None  # lopsided: a few Dijkstra searches beat many upward ones
@@ -690,22 +715,65 @@ class StreetNetwork:
                 while len(self._hierarchies) > self.cache_size:
                     self._hierarchies.popitem(last=False)
             self._hierarchies.move_to_end(id(pg))
+        customized = force == "customized" or (not force and searches >= CUSTOMIZE_SEARCHES)
         with slot.lock:
-            if slot.hierarchy is None:
-                build = force or slot.searched + searches >= HIERARCHY_BUILD_SEARCHES
+            if slot.hierarchy is None and force != "customized":
+                counted = slot.searched + searches * (
+                    CUSTOMIZED_SEARCH_SHARE if customized else 1.0)
+                build = force is True or counted >= HIERARCHY_BUILD_SEARCHES
                 if build or (searches >= HIERARCHY_LOAD_SEARCHES and not slot.looked):
                     slot.hierarchy = self._load_hierarchy(pg, build=build)
                     slot.looked = True
                 if slot.hierarchy is None:
-                    slot.searched += searches
-            found = slot.hierarchy
+                    slot.searched = counted
+            found = slot.hierarchy if force != "customized" else None
+            if found is None and customized:
+                if slot.customized is None:
+                    slot.customized = self._customize(pg)
+                found = slot.customized
         if found is not None:
-            with self._lock:  # beyond HIERARCHIES_KEPT, the least recently used are dropped
-                holding = [s for s in self._hierarchies.values() if s.hierarchy is not None]
-            for old in holding[: max(len(holding) - HIERARCHIES_KEPT, 0)]:
-                with old.lock:
-                    old.hierarchy, old.looked = None, False
+            self._drop_hierarchies()
         return found
+
+    def _drop_hierarchies(self) -> None:
+        """Beyond HIERARCHIES_KEPT contracted and CUSTOMIZED_KEPT customized hierarchies in
+        memory, the least recently used are dropped."""
+        with self._lock:
+            slots = list(self._hierarchies.values())
+        for field, kept in (("hierarchy", HIERARCHIES_KEPT), ("customized", CUSTOMIZED_KEPT)):
+            holding = [slot for slot in slots if getattr(slot, field) is not None]
+            for old in holding[: max(len(holding) - kept, 0)]:
+                with old.lock:
+                    setattr(old, field, None)
+                    if field == "hierarchy":
+                        old.looked = False
+
+    def _customize(self, pg: ProfileGraph) -> ContractionHierarchy:
+        """A hierarchy for the search graph's costs on the graph's shared topology."""
+        edges = pg.entry_edge
+        return self.matrix_topology().customize(
+            edges, pg.data, pg.costs.seconds[edges], self.graph.edge["length"][edges])
+
+    def matrix_topology(self) -> Topology:
+        """The graph's node order and chordal edges for customized hierarchies (shared by
+        every profile and override value): from the cache folder, else built (~4 s on
+        Almaty, once per graph) and saved there."""
+        slot = self._topology
+        with slot.lock:
+            if slot.topology is None:
+                g = self.graph
+                inputs = (g.node_lat, g.node_lon, g.edge_u, g.edge_v)
+
+                def make() -> Topology:
+                    return Topology.build(*inputs)
+
+                if self.cache_dir is None:
+                    slot.topology = make()
+                else:
+                    path = self.cache_dir / f"topology-{topology_key(*inputs)}.npz"
+                    slot.topology, _ = load_or_build(path, load=Topology.load, build=make,
+                                                     save=lambda t, tmp: t.save(tmp))  # fmt: skip
+            return slot.topology
 
     def _load_hierarchy(self, pg: ProfileGraph, *, build: bool) -> ContractionHierarchy | None:
         """From the disk cache, else built (and saved there) when ``build``, else None."""
@@ -1078,7 +1146,8 @@ class _HierarchySlot:
 
     graph: weakref.ref
     hierarchy: ContractionHierarchy | None = None
-    searched: int = 0
+    customized: ContractionHierarchy | None = None  # see routing.customizable
+    searched: float = 0.0  # Dijkstra searches (customized ones count a share)
     looked: bool = False  # the disk cache was looked at
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
@@ -1086,6 +1155,14 @@ class _HierarchySlot:
         # A copy in another process (a pickled planner) has other search graphs: a dead
         # slot, dropped on first use there (weak references do not pickle).
         return _HierarchySlot, (_no_graph,)
+
+
+@dataclass(eq=False)
+class _TopologySlot:
+    """A graph's :class:`~routing.customizable.Topology`, made on first use."""
+
+    topology: Topology | None = None
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
 def _no_graph() -> None:
