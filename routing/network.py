@@ -27,6 +27,7 @@ by arriving over either end; two points on one edge are also joined directly.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -715,7 +716,9 @@ class StreetNetwork:
                 while len(self._hierarchies) > self.cache_size:
                     self._hierarchies.popitem(last=False)
             self._hierarchies.move_to_end(id(pg))
-        customized = force == "customized" or (not force and searches >= CUSTOMIZE_SEARCHES)
+        customized = force == "customized" or (
+            not force and searches >= CUSTOMIZE_SEARCHES
+            and self.matrix_topology(wait=False) is not None)  # fmt: skip
         with slot.lock:
             if slot.hierarchy is None and force != "customized":
                 counted = slot.searched + searches * (
@@ -754,29 +757,38 @@ class StreetNetwork:
         return self.matrix_topology().customize(
             edges, pg.data, pg.costs.seconds[edges], self.graph.edge["length"][edges])
 
-    def matrix_topology(self) -> Topology:
+    def matrix_topology(self, *, wait: bool = True) -> Topology | None:
         """The graph's node order and chordal edges for customized hierarchies (shared by
-        every profile and override value): from the cache folder, else built (~4 s on
-        Almaty, once per graph) and saved there."""
+        every profile and override value): in memory, else from the cache folder, else
+        built (~4-6 s on Almaty, once per graph) and saved there. Without ``wait``, a build
+        runs on a background thread and None is returned until it is done (a matrix asked
+        meanwhile runs Dijkstra rather than wait)."""
         slot = self._topology
         with slot.lock:
-            if slot.topology is None:
+            if slot.building is not None and not slot.building.is_alive():
+                slot.building = None  # e.g. a forked copy's: its thread stayed behind
+            if slot.topology is None and slot.building is None:
                 g = self.graph
                 inputs = (g.node_lat, g.node_lon, g.edge_u, g.edge_v)
-
-                def make() -> Topology:
-                    return Topology.build(*inputs)
-
-                if self.cache_dir is None:
-                    slot.topology = make()
+                path = (self.cache_dir / f"topology-{topology_key(*inputs)}.npz"
+                        if self.cache_dir is not None else None)  # fmt: skip
+                if wait or (path is not None and path.is_file()):
+                    slot.topology = _make_topology(inputs, path)
                 else:
-                    path = self.cache_dir / f"topology-{topology_key(*inputs)}.npz"
-                    slot.topology, _ = load_or_build(path, load=Topology.load, build=make,
-                                                     save=lambda t, tmp: t.save(tmp))  # fmt: skip
-            return slot.topology
+                    slot.building = threading.Thread(
+                        target=_build_in_background, args=(slot, inputs, path), daemon=True,
+                        name="matrix-topology")  # fmt: skip
+                    slot.building.start()
+            building = slot.building
+        if slot.topology is None and wait and building is not None:
+            building.join()
+            return self.matrix_topology(wait=True)  # (built, or its build failed: again)
+        return slot.topology
 
     def _load_hierarchy(self, pg: ProfileGraph, *, build: bool) -> ContractionHierarchy | None:
         """From the disk cache, else built (and saved there) when ``build``, else None."""
+        if self.cache_dir is None and not build:
+            return None
         graph, weights = self._weighted(pg, reverse=False)
 
         def make() -> ContractionHierarchy:
@@ -1162,7 +1174,30 @@ class _TopologySlot:
     """A graph's :class:`~routing.customizable.Topology`, made on first use."""
 
     topology: Topology | None = None
+    building: threading.Thread | None = None  # its build in the background
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def __reduce__(self):
+        return _TopologySlot, (self.topology,)  # (threads and locks do not pickle)
+
+
+def _make_topology(inputs: tuple, path: Path | None) -> Topology:
+    """Built from ``inputs``, or loaded from ``path`` (built and saved there if need be)."""
+    if path is None:
+        return Topology.build(*inputs)
+    found, _ = load_or_build(path, load=Topology.load, build=lambda: Topology.build(*inputs),
+                             save=lambda t, tmp: t.save(tmp))  # fmt: skip
+    return found
+
+
+def _build_in_background(slot: _TopologySlot, inputs: tuple, path: Path | None) -> None:
+    try:
+        topology = _make_topology(inputs, path)
+    except Exception:  # logged; the next matrix that wants it tries again
+        logging.getLogger(__name__).exception("building the matrix topology failed")
+        topology = None
+    with slot.lock:
+        slot.topology, slot.building = topology, None
 
 
 def _no_graph() -> None:

@@ -172,6 +172,7 @@ def test_customized_matrix_equals_dijkstra_on_the_cities(almaty_router, helsinki
             continue
     sources, targets = points[:70], points[70:] + [points[3]]
     slow = net.matrix(sources, targets, profile, hierarchy=False)
+    net.matrix_topology()  # once per graph (a server loads it from its cache folder)
     fast = net.matrix(sources, targets, profile)  # a never-seen value: customized
     slot = net._hierarchies[id(net.costs(profile))]
     assert slot.customized is not None and slot.hierarchy is None
@@ -195,19 +196,50 @@ def test_a_new_override_value_runs_customized_when_it_pays(tmp_path, monkeypatch
     monkeypatch.setattr(network_module, "HIERARCHY_SEARCH_RATIO", 4)
     net.matrix(points[:1], points, profile)  # lopsided: Dijkstra
     assert slot.customized is None
-    _assert_same(expected, net.matrix(points, points, profile))  # 8 >= 6: customized
-    assert slot.customized is not None and slot.hierarchy is None
-    assert slot.searched == 5 + 8 * network_module.CUSTOMIZED_SEARCH_SHARE
+    # 8 >= 6, but the graph's topology is not built yet: Dijkstra, and it is built on a
+    # background thread (no request waits for it).
+    _assert_same(expected, net.matrix(points, points, profile))
+    building = net._topology.building
+    if building is not None:
+        building.join()
     files = list(tmp_path.glob("topology-*.npz"))
-    assert len(files) == 1 and not list(tmp_path.glob("hierarchy-*.npz"))
+    assert len(files) == 1 and net._topology.topology is not None
+    assert slot.customized is None
+    _assert_same(expected, net.matrix(points, points, profile))  # now customized
+    assert slot.customized is not None and slot.hierarchy is None
+    assert slot.searched == 5 + 8 + 8 * network_module.CUSTOMIZED_SEARCH_SHARE
+    assert not list(tmp_path.glob("hierarchy-*.npz"))
     # Another value: customized on the same topology; only the newest is kept.
     other = get_profile("wheelchair_manual", {"max_uphill": 0.06})
     _assert_same(net.matrix(points, points, other, hierarchy=False),
                  net.matrix(points, points, other))  # fmt: skip
     assert slot.customized is None
     assert net._hierarchies[id(net.costs(other))].customized is not None
-    # A damaged topology file is rebuilt by the next process; answers unchanged.
+    # The next process loads the topology from the folder (no build, no thread)...
+    loaded = StreetNetwork(graph, cache_dir=tmp_path)
+    _assert_same(expected, loaded.matrix(points, points, profile))
+    assert loaded._topology.building is None
+    assert loaded._hierarchies[id(loaded.costs(profile))].customized is not None
+    # ... and rebuilds a damaged file; answers unchanged.
     files[0].write_bytes(files[0].read_bytes()[:200])
     fresh = StreetNetwork(graph, cache_dir=tmp_path)
     _assert_same(expected, fresh.matrix(points, points, profile, hierarchy="customized"))
     assert Topology.load(files[0]).n_nodes == graph.n_nodes
+
+
+def test_a_network_with_a_topology_pickles_for_worker_processes():
+    """Scenario jobs send the planner (and its network) pickled to worker processes."""
+    import io
+    import pickle
+
+    from routing.scenario.transit import _SearchPickler
+
+    net = router_for("steps.osm.xml").network
+    profile = get_profile("walk", {"speed_mps": 1.25})
+    points = _fixture_points(net, profile, np.random.default_rng(2), 6)
+    expected = net.matrix(points, points, profile, hierarchy="customized")
+    buffer = io.BytesIO()
+    _SearchPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(net)
+    copy = pickle.loads(buffer.getvalue())
+    assert copy._topology.topology is not None and copy._topology.building is None
+    _assert_same(expected, copy.matrix(points, points, profile, hierarchy="customized"))
