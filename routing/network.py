@@ -42,7 +42,6 @@ from routing._path import PathSearch, min_cost_per_metre
 from routing.cache import load_or_build
 from routing.contraction import ContractionHierarchy, hierarchy_key
 from routing.cost.profiles import Profile
-from routing.customizable import Topology, topology_key
 from routing.deadline import accepts_deadline, checkpoint
 from routing.errors import NoRouteError, OutsideAreaError
 from routing.geo import LocalProjection
@@ -53,6 +52,8 @@ from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsn
 
 if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
     from scipy.sparse import csr_matrix
+
+    from routing.customizable import Topology  # imported by the matrices that use it
 
 LatLon = tuple[float, float]
 
@@ -772,6 +773,8 @@ class StreetNetwork:
             if slot.topology is None and slot.building is None:
                 g = self.graph
                 inputs = (g.node_lat, g.node_lon, g.edge_u, g.edge_v)
+                from routing.customizable import topology_key
+
                 path = (self.cache_dir / f"topology-{topology_key(*inputs)}.npz"
                         if self.cache_dir is not None else None)  # fmt: skip
                 if wait or (path is not None and path.is_file()):
@@ -1185,6 +1188,8 @@ class _TopologySlot:
 
 def _make_topology(inputs: tuple, path: Path | None) -> Topology:
     """Built from ``inputs``, or loaded from ``path`` (built and saved there if need be)."""
+    from routing.customizable import Topology
+
     if path is None:
         return Topology.build(*inputs)
     found, _ = load_or_build(path, load=Topology.load, build=lambda: Topology.build(*inputs),
