@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 from routing_helpers import router_for
 from scipy.sparse import csr_matrix
-from test_contraction import _assert_same, _fixture_points, _links, _optimal_sums
+from test_contraction import (
+    _assert_same,
+    _check_against_oracle,
+    _city_points,
+    _fixture_points,
+    _links,
+)
 
 import routing.network as network_module
 from routing.cost import get_profile
@@ -58,28 +64,6 @@ def _csr(n, tail, head, cost, seconds, metres):
     graph = csr_matrix((cost[keep][order], head[keep][order].astype(np.int32), indptr),
                        shape=(n, n))  # fmt: skip
     return graph, seconds[keep][order], metres[keep][order]
-
-
-def _check_against_oracle(ch, graph, seconds, metres, sources, targets) -> int:
-    cost, sec, met = ch.many_to_many(sources, targets)
-    reached = 0
-    for i, links in enumerate(sources):
-        dist, sums = _optimal_sums(graph, seconds, metres, links)
-        for j, ends in enumerate(targets):
-            best, options = np.inf, set()
-            for node, c, s, m in ends:
-                total = dist[node] + c
-                if total < best:
-                    best, options = total, set()
-                if total == best and np.isfinite(total):
-                    options |= {(a + s, b + m) for a, b in sums[node]}
-            assert cost[i, j] == best
-            if np.isfinite(best):
-                reached += 1
-                assert (sec[i, j], met[i, j]) in options
-            else:
-                assert not np.isfinite(sec[i, j]) and not np.isfinite(met[i, j])
-    return reached
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -160,17 +144,7 @@ def test_customized_matrix_equals_dijkstra_on_the_cities(almaty_router, helsinki
                                                          profile_name, overrides):  # fmt: skip
     net = (almaty_router if city == "almaty" else helsinki_router).network
     profile = get_profile(profile_name, overrides)
-    rng = np.random.default_rng(23)
-    points = []
-    while len(points) < 150:
-        node = int(rng.integers(net.graph.n_nodes))
-        lat = net.graph.node_lat[node] + rng.normal(0, 2e-4)
-        lon = net.graph.node_lon[node] + rng.normal(0, 2e-4)
-        try:
-            points.append(net.snap((lat, lon), profile))
-        except Exception:  # noqa: BLE001 - outside the area or no usable way: skip it
-            continue
-    sources, targets = points[:70], points[70:] + [points[3]]
+    sources, targets = _city_points(net, profile, 23)
     slow = net.matrix(sources, targets, profile, hierarchy=False)
     net.matrix_topology()  # once per graph (a server loads it from its cache folder)
     fast = net.matrix(sources, targets, profile)  # a never-seen value: customized
