@@ -794,14 +794,18 @@ class StreetNetwork:
         """From the disk cache, else built (and saved there) when ``build``, else None."""
         if self.cache_dir is None and not build:
             return None
-        graph, weights = self._weighted(pg, reverse=False)
 
         def make() -> ContractionHierarchy:
+            graph, weights = self._weighted(pg, reverse=False)  # (imports scipy)
             return ContractionHierarchy.build(graph, *weights)
 
         if self.cache_dir is None:
-            return make() if build else None
-        path = self.cache_dir / f"hierarchy-{hierarchy_key(graph, *weights)}.npz"
+            return make()
+        edges = pg.entry_edge  # the entries' seconds and metres, as _weighted has them
+        key = hierarchy_key(pg.n_nodes, pg.indptr, pg.indices, pg.data,
+                            pg.costs.seconds[edges].astype(np.float64),
+                            self.graph.edge["length"][edges].astype(np.float64))  # fmt: skip
+        path = self.cache_dir / f"hierarchy-{key}.npz"
         if not build and not path.is_file():
             return None
         found, _ = load_or_build(path, load=ContractionHierarchy.load, build=make,
