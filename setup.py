@@ -14,7 +14,10 @@ SOURCES = sorted(p.relative_to(HERE) for p in (HERE / "routing").rglob("*.pyx"))
 
 setup(
     ext_modules=cythonize(
-        [Extension(".".join(p.with_suffix("").parts), [str(p)], extra_compile_args=["-O3"])
+        # No fused multiply-add contraction (e.g. under -march=native): the kernels must
+        # round as the numpy code they stand for (snapping answers are compared bit for bit).
+        [Extension(".".join(p.with_suffix("").parts), [str(p)],
+                   extra_compile_args=["-O3", "-ffp-contract=off"])
          for p in SOURCES],  # fmt: skip
         compiler_directives={"language_level": 3},
         quiet=True,

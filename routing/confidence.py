@@ -40,24 +40,31 @@ def _relevant(profile: Profile) -> dict[str, bool]:
 
 #: The way facts of :class:`EdgeFacts`, in the order of its bits.
 WAY_FACTS = ("sidewalk", "surface", "grade", "width", "lit")
-_GRADE_DEM, _GRADE_TAG, _CARRIAGEWAY, _STEPS = (1 << (len(WAY_FACTS) + i) for i in range(4))
+_GRADE_DEM, _GRADE_TAG, _CARRIAGEWAY, _STEPS, _RAILS, _HEAD_KERB, _CROSSING = (
+    1 << (len(WAY_FACTS) + i) for i in range(7))  # fmt: skip
+#: Above those flags, packed fields: (name, width in bits, added before packing); the head
+#: node's kerb first, then the crossing facts of :func:`route_facts`.
+_FIELDS = (("kerb", 3, 0), ("crossing_kind", 3, 0), ("crossing_built", 1, 0),
+           ("crossing_sound", 2, 1), ("crossing_tactile", 2, 1), ("crossing_kerb", 3, 0),
+           ("crossing_road_class", 4, 0))  # fmt: skip
+_FIELDS_SHIFT = len(WAY_FACTS) + 7
 
 
 class EdgeFacts:
     """What :func:`route_facts` reads of every edge, worked out once per graph.
 
-    ``crossing`` (a crossing counted as one: built at a junction, or mapped over its whole
-    length) and ``bits``: per way fact of :data:`WAY_FACTS` whether it is known, then
-    whether the grade comes from the elevation model or a tag, whether the edge runs on a
-    carriageway, and whether it is a flight of steps.
+    ``bits``: per way fact of :data:`WAY_FACTS` whether it is known, then whether the
+    grade comes from the elevation model or a tag, whether the edge runs on a carriageway,
+    whether it is a flight of steps, whether it crosses tram or railway lines, whether its
+    head node has a kerb, whether it is a crossing counted as one (built at a junction, or
+    mapped over its whole length); then the head node's kerb and the edge's crossing facts
+    as small packed numbers (:data:`_FIELDS`), so a route reads one value per piece.
     """
 
     def __init__(self, graph: CompiledGraph) -> None:
-        e = graph.edge
+        e, n = graph.edge, graph.node
         kind = e["kind"]
-        self.crossing = (kind == at.WAY_KIND["crossing"]) & (
-            e["built"] | (e["crossing_share"] >= 0.999)
-        )
+        head = graph.edge_v
         known = (
             ~((e["sidewalk"] == at.SIDEWALK_UNKNOWN) & e["built"]),
             e["surface"] != at.SURFACE_UNKNOWN,
@@ -68,11 +75,31 @@ class EdgeFacts:
             e["grade_source"] == 2,
             (kind == at.WAY_KIND["street"]) & (e["road_class"] >= 2),
             kind == at.WAY_KIND["steps"],
+            e["rail_crossings"] > 0,
+            n["has_kerb"][head],
+            (kind == at.WAY_KIND["crossing"]) & (e["built"] | (e["crossing_share"] >= 0.999)),
         )
-        bits = np.zeros(graph.n_edges, dtype=np.uint16)
+        bits = np.zeros(graph.n_edges, dtype=np.uint32)
         for i, flag in enumerate(known):
-            bits |= flag.astype(np.uint16) << i
+            bits |= flag.astype(np.uint32) << i
+        shift = _FIELDS_SHIFT
+        for name, width, offset in _FIELDS:
+            values = (n["kerb"][head] if name == "kerb" else e[name]).astype(np.int64) + offset
+            if len(values) and (values.min() < 0 or values.max() >= 1 << width):
+                raise ValueError(f"edge field {name!r} out of the {width} bits kept for it")
+            bits |= values.astype(np.uint32) << shift
+            shift += width
         self.bits = bits
+
+
+def _unpack(packed: int) -> list[int]:
+    """The :data:`_FIELDS` of one edge's ``EdgeFacts.bits``, as stored in the graph."""
+    out = []
+    packed >>= _FIELDS_SHIFT
+    for _, width, offset in _FIELDS:
+        out.append((packed & ((1 << width) - 1)) - offset)
+        packed >>= width
+    return out
 
 
 #: The metre counts of a route's ways, after ``total``: (name, bit, counted when the bit is
@@ -106,7 +133,7 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
         The graph's :class:`EdgeFacts` (made here when not given: pass it when describing
         many routes).
     """
-    e, n = graph.edge, graph.node
+    e = graph.edge
     table = table if table is not None else EdgeFacts(graph)
     care = _relevant(profile)
     crossings = {
@@ -128,10 +155,8 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
     # A route has tens of pieces: each per-edge value is read once as a list, and the rest
     # is plain Python (a numpy call on a few values costs more than the values' work).
     edge_list = [p.edge for p in pieces]
-    edges = np.array(edge_list, dtype=np.int64)
     lengths = [p.length_m for p in pieces]
-    is_crossing = table.crossing[edges].tolist()
-    bits = table.bits[edges].tolist()
+    bits = table.bits[edge_list].tolist()
 
     def where(order: int) -> list[float]:
         lat, lon = pieces[order].geometry[0]
@@ -139,23 +164,19 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
 
     # One per run of the same edge (a route's pieces may repeat an edge id in a row).
     last_rail = -1
-    for i, rails in zip(edge_list, e["rail_crossings"][edges].tolist(), strict=True):
-        if rails > 0:
+    for i, b in zip(edge_list, bits, strict=True):
+        if b & _RAILS:
             crossings["rails"] += i != last_rail
             last_rail = i
-    orders = [order for order, crossing in enumerate(is_crossing) if crossing]
+    orders = [order for order, b in enumerate(bits) if b & _CROSSING]
     if orders:
-        at_crossings = edges[orders]
-        columns = [e[k][at_crossings].tolist() for k in (
-            "crossing_kind", "crossing_built", "crossing_sound", "crossing_tactile",
-            "crossing_kerb", "crossing_road_class")]  # fmt: skip
         last_crossing = -1
-        for order, i, ckind, built, sound, tactile, kerb, road_class in zip(
-            orders, at_crossings.tolist(), *columns, strict=True
-        ):
+        for order in orders:
+            i = edge_list[order]
             if i == last_crossing:
                 continue
             last_crossing = i
+            _, ckind, built, sound, tactile, kerb, road_class = _unpack(bits[order])
             signals = ckind == at.CROSSING_SIGNALS
             known = {"control": not built and ckind != at.CROSSING_UNKNOWN}
             if care["audible"] and signals:
@@ -186,19 +207,24 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
                     },
                 )
 
-    ways = [order for order, crossing in enumerate(is_crossing) if not crossing]
+    ways = [order for order, b in enumerate(bits) if not b & _CROSSING]
     metres = dict.fromkeys(_METRES, 0.0)
     columns = [k for k in WAY_FACTS if k == "sidewalk" or care[k]]
     cared = [1 << WAY_FACTS.index(k) for k in columns]
     shares: list[float] = []
     weighted = 0.0
+    counted: dict[int, tuple[tuple[str, ...], float]] = {}  # per bits: metre counts, share
     for order in ways:
         length, b = lengths[order], bits[order]
+        if b not in counted:
+            counted[b] = (
+                tuple(name for name, mask, when_set in _METRE_BITS if bool(b & mask) == when_set),
+                sum(1 for mask in cared if b & mask) / len(cared),
+            )
+        names, share = counted[b]
         metres["total"] += length
-        for name, mask, when_set in _METRE_BITS:
-            if bool(b & mask) == when_set:
-                metres[name] += length
-        share = sum(1 for mask in cared if b & mask) / len(cared)
+        for name in names:  # each count adds its pieces in route order, as before
+            metres[name] += length
         shares.append(share)
         weighted += share * length
     way_total = metres["total"]
@@ -226,12 +252,15 @@ def route_facts(graph: CompiledGraph, profile: Profile, pieces, *,
             steps["flights"] += 1
             steps["count_known"] += int(e["step_count"][i]) >= 0
             steps["handrail_known"] += int(e["handrail"][i]) != UNKNOWN
-    heads = np.unique(graph.edge_v[edges[ways]])
-    heads = heads[n["has_kerb"][heads]]
-    kerb = n["kerb"][heads]
-    kerbs["total"] = len(heads)
-    kerbs["known"] = int((kerb != at.KERB_UNKNOWN).sum())
-    kerbs["raised"] = int((kerb == at.KERB_RAISED).sum())
+    kerb_at: dict[int, int] = {}  # the kerbs at the ways' head nodes, each node once
+    with_kerb = [order for order in ways if bits[order] & _HEAD_KERB]
+    if with_kerb:
+        heads = graph.edge_v[[edge_list[order] for order in with_kerb]].tolist()
+        for node, order in zip(heads, with_kerb, strict=True):
+            kerb_at[node] = _unpack(bits[order])[0]
+    kerbs["total"] = len(kerb_at)
+    kerbs["known"] = sum(kerb != at.KERB_UNKNOWN for kerb in kerb_at.values())
+    kerbs["raised"] = sum(kerb == at.KERB_RAISED for kerb in kerb_at.values())
     kerbs["total"] += crossings["total"]  # each crossing has a kerb at both of its ends
     kerbs["known"] += crossings["kerb_known"]
     crossings_share = (sum(crossing_scores) / len(crossing_scores)) if crossing_scores else 1.0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 import numpy as np
 
@@ -102,24 +104,34 @@ def mapped_crossing_params(
     }
 
 
+#: The per-edge columns a crossing step reads, in the order :func:`_crossing_params` takes.
+_CROSSING_COLUMNS = ("crossing_kind", "lanes", "crossing_road_class", "crossing_sound",
+                     "crossing_tactile", "crossing_kerb", "crossing_island", "rails",
+                     "rail_crossings", "crossing_built")  # fmt: skip
+
+
 def crossing_params(graph: CompiledGraph, edge: int) -> dict:
     """The facts of a crossing edge, as stable codes and numbers (for any language)."""
     e = graph.edge
-    kind = int(e["crossing_kind"][edge])
-    lanes = int(e["lanes"][edge])
+    return _crossing_params(str(graph.names[graph.edge_name[edge]]),
+                            *(e[k][edge].item() for k in _CROSSING_COLUMNS))  # fmt: skip
+
+
+def _crossing_params(road: str, kind: int, lanes: int, road_class: int, sound: int,
+                     tactile: int, kerb: int, island: bool, rails: bool, rail_crossings: int,
+                     built: bool) -> dict:  # fmt: skip
     return {
-        "road": str(graph.names[graph.edge_name[edge]]),
-        "road_class": at.ROAD_CLASS_NAMES.get(int(e["crossing_road_class"][edge]), "path"),
+        "road": road,
+        "road_class": at.ROAD_CLASS_NAMES.get(road_class, "path"),
         "lanes": lanes if lanes > 0 else None,
         "control": _control(kind),
-        "audible": WORDS[int(e["crossing_sound"][edge])] if kind == at.CROSSING_SIGNALS
-        else None,
-        "tactile": WORDS[int(e["crossing_tactile"][edge])],
-        "kerb": _kerb_word(int(e["crossing_kerb"][edge])),
-        "island": bool(e["crossing_island"][edge]),
-        "rails": bool(e["rails"][edge]) or int(e["rail_crossings"][edge]) > 0,
-        "mapped": not bool(e["crossing_built"][edge]),
-    }  # fmt: skip
+        "audible": WORDS[sound] if kind == at.CROSSING_SIGNALS else None,
+        "tactile": WORDS[tactile],
+        "kerb": _kerb_word(kerb),
+        "island": bool(island),
+        "rails": bool(rails) or rail_crossings > 0,
+        "mapped": not bool(built),
+    }
 
 
 def _cross_step(params: dict, name: str, location) -> Step:
@@ -208,10 +220,11 @@ def _turn(delta: float) -> str:
     return "turn around"
 
 
-def _bearing(points: np.ndarray, *, at_end: bool) -> float:
-    if len(points) < 2:
+def _bearing(coords: list[list[float]], first: int, end: int, *, at_end: bool) -> float:
+    """Bearing of the first (or last) segment of the points ``coords[first:end]``."""
+    if end - first < 2:
         return 0.0
-    a, b = (points[-2], points[-1]) if at_end else (points[0], points[1])
+    a, b = (coords[end - 2], coords[end - 1]) if at_end else (coords[first], coords[first + 1])
     return bearing_deg(a[0], a[1], b[0], b[1])
 
 
@@ -229,59 +242,115 @@ def _crossed_road(
     return ""
 
 
+#: What :func:`build_steps` reads of every edge, packed in :attr:`StepTables.packed`:
+#: (name, width in bits), from the lowest bit.
+_STEP_FIELDS = (("kind", 4), ("street_side", 3), ("built", 1), ("rails", 1),
+                ("tail_crossing", 3), ("head_kerb", 3), ("head_lift", 1))  # fmt: skip
+
+
+class StepTables:
+    """What :func:`build_steps` reads of every edge, worked out once per graph.
+
+    ``packed`` holds per edge (uint16, :data:`_STEP_FIELDS`): the way kind, the street
+    side, whether it was built (not mapped), whether it crosses rails, the crossing kind of
+    its tail node, the kerb at its head node (unknown where none is mapped) and whether its
+    head node is an elevator: a route reads one value per piece instead of a dozen columns
+    of the edge and node tables. ``landmarks`` are the graph's :class:`LandmarkCells`.
+    """
+
+    def __init__(self, graph: CompiledGraph) -> None:
+        e, n = graph.edge, graph.node
+        tail, head = graph.edge_u, graph.edge_v
+        columns = {
+            "kind": e["kind"],
+            "street_side": e["street_side"],
+            "built": e["built"],
+            "rails": e["rail_crossings"] > 0,
+            "tail_crossing": n["crossing_kind"][tail],
+            "head_kerb": np.where(n["has_kerb"][head], n["kerb"][head], at.KERB_UNKNOWN),
+            "head_lift": n["elevator"][head],
+        }
+        packed = np.zeros(graph.n_edges, dtype=np.uint16)
+        shift = 0
+        for name, width in _STEP_FIELDS:
+            values = columns[name].astype(np.int64)
+            if len(values) and (values.min() < 0 or values.max() >= 1 << width):
+                raise ValueError(f"edge field {name!r} out of the {width} bits kept for it")
+            packed |= values.astype(np.uint16) << shift
+            shift += width
+        self.packed = packed
+        self.landmarks = LandmarkCells(graph)
+
+    def unpack(self, edges: np.ndarray) -> list[list[int]]:
+        """Per field of :data:`_STEP_FIELDS`, its values on ``edges`` (one list each)."""
+        packed = self.packed[edges].tolist()
+        out, shift = [], 0
+        for _, width in _STEP_FIELDS:
+            mask = (1 << width) - 1
+            out.append([(v >> shift) & mask for v in packed])
+            shift += width
+        return out
+
+
 def build_steps(
     graph: CompiledGraph,
     pieces: list[RouteEdge],
     *,
     road_name_at_node: dict[int, str],
     unknown_flags: np.ndarray,
+    tables: StepTables | None = None,
 ) -> list[Step]:
-    """Group route pieces into steps with instructions."""
+    """Group route pieces into steps with instructions (``tables``: the graph's
+    :class:`StepTables`, made here when not given: pass them when describing many routes)."""
+    tables = tables if tables is not None else StepTables(graph)
     e, n = graph.edge, graph.node
     steps: list[Step] = []
-    prev_geometry: np.ndarray | None = None  # bearings are worked out only for a turn
     current: Step | None = None
     current_key = None
     # What every piece needs, looked up once per route (a few array reads, not a few
     # dozen scalar reads per piece).
     edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
-    tails, heads = graph.edge_u[edges], graph.edge_v[edges]
-    kinds = e["kind"][edges].tolist()
+    kinds, sides, builts, rails, tail_crossing, head_kerb, head_lift = tables.unpack(edges)
     names = graph.names[graph.edge_name[edges]].tolist()
-    sides = e["street_side"][edges].tolist()
-    builts = e["built"][edges].tolist()
-    rails = e["rail_crossings"][edges].tolist()
     ups, downs = e["grade_max_up"][edges].tolist(), e["grade_max_down"][edges].tolist()
     unknowns = unknown_flags[edges].tolist()
-    tail_crossing = n["crossing_kind"][tails].tolist()
-    head_kerb = np.where(n["has_kerb"][heads], n["kerb"][heads], at.KERB_UNKNOWN).tolist()
-    head_lift = n["elevator"][heads].tolist()
-    tails, heads = tails.tolist(), heads.tolist()
+    # The pieces' points as plain floats, converted once: piece k's are
+    # coords[bounds[k]:bounds[k + 1]] (bearings are worked out only for a turn).
+    coords = np.concatenate([p.geometry for p in pieces]).tolist() if pieces else []
+    bounds = [0, *accumulate(len(p.geometry) for p in pieces)]
     crossing, steps_kind, elevator = (at.WAY_KIND[k] for k in ("crossing", "steps", "elevator"))
     street = at.WAY_KIND["street"]
+    # The crossing facts of the route's crossing pieces, one read per column.
+    at_crossing = [idx for idx, kind in enumerate(kinds) if kind == crossing]
+    crossing_facts: dict[int, tuple] = {}
+    if at_crossing:
+        chosen = edges[at_crossing]
+        columns = [e[k][chosen].tolist() for k in _CROSSING_COLUMNS]
+        crossing_facts = dict(zip(at_crossing, zip(*columns, strict=True), strict=True))
+    kind_names, kerb_names, kerb_unknown = at.WAY_KIND_NAMES, at.KERB_NAMES, at.KERB_UNKNOWN
+    no_crossing, steep = at.CROSSING_NONE, STEEP_GRADE
     for idx, piece in enumerate(pieces):
         i = piece.edge
         kind = kinds[idx]
-        kind_name = at.WAY_KIND_NAMES[kind]
+        kind_name = kind_names[kind]
         name = names[idx]
         label = name or kind_name
-        start = tuple(piece.geometry[0])
+        start = tuple(coords[bounds[idx]])
         key = (
             name,
             kind if kind in (steps_kind, crossing, elevator) else -1,
             sides[idx],
-            tails[idx] if kind == crossing and builts[idx] else 0,
+            int(graph.edge_u[i]) if kind == crossing and builts[idx] else 0,
         )
         code, params = "", {}
         # Crossing node entered from a footway: announce it as its own step.
-        head = heads[idx]
         if (
             idx > 0
-            and tail_crossing[idx] > at.CROSSING_NONE
+            and tail_crossing[idx] > no_crossing
             and kind != street
             and kinds[idx - 1] != crossing
         ):
-            node = tails[idx]
+            node = int(graph.edge_u[i])
             node_params = mapped_crossing_params(
                 int(n["crossing_kind"][node]),
                 int(n["crossing_sound"][node]),
@@ -310,19 +379,16 @@ def build_steps(
                 text = f"Start on {label}" if name else f"Start along the {kind_name}"
             elif built_crossing:
                 maneuver = code = "cross"
-                params = crossing_params(graph, i)
+                params = _crossing_params(name, *crossing_facts[idx])
                 text = render(code, params)
             elif kind == crossing:
                 maneuver = "cross"
                 code = "cross"
+                ckind, _, road_class, sound, tactile, kerb, *_ = crossing_facts[idx]
                 params = mapped_crossing_params(
-                    int(e["crossing_kind"][i]),
-                    int(e["crossing_sound"][i]),
-                    int(e["crossing_tactile"][i]),
-                    int(e["crossing_kerb"][i]),
-                    _crossed_road(graph, pieces, idx, road_name_at_node),
-                    int(e["crossing_road_class"][i]),
-                )
+                    ckind, sound, tactile, kerb,
+                    _crossed_road(graph, pieces, idx, road_name_at_node), road_class,
+                )  # fmt: skip
                 text = render(code, params)
             elif kind == steps_kind:
                 maneuver = code = "steps"
@@ -340,17 +406,18 @@ def build_steps(
                 text = "Take the elevator"
             else:
                 maneuver = (
-                    _turn(_bearing(piece.geometry, at_end=False)
-                          - _bearing(prev_geometry, at_end=True))
-                    if prev_geometry is not None
+                    _turn(_bearing(coords, bounds[idx], bounds[idx + 1], at_end=False)
+                          - _bearing(coords, bounds[idx - 1], bounds[idx], at_end=True))
+                    if idx > 0
                     else "continue"
-                )
-                verb = {"continue": "Continue"}.get(maneuver, maneuver.capitalize())
-                text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
+                )  # fmt: skip
                 if sides[idx] and name:
                     code = "walk_side"
                     params = {"maneuver": maneuver, "road": name, "side": SIDE_NAMES[sides[idx]]}
                     text = render(code, params)
+                else:
+                    verb = "Continue" if maneuver == "continue" else maneuver.capitalize()
+                    text = f"{verb} onto {label}" if name else f"{verb} along the {kind_name}"
             current = Step(
                 instruction=text,
                 maneuver=maneuver,
@@ -366,13 +433,13 @@ def build_steps(
         current.duration_s += piece.seconds
         # The steepest sustained stretch inside the edge, not its average.
         up, down = ups[idx], downs[idx]
-        if kind != steps_kind and max(up, down) > STEEP_GRADE:
+        if kind != steps_kind and max(up, down) > steep:
             word, grade = ("uphill", up) if up >= down else ("downhill", down)
             note = f"Steep {word} stretch (up to {grade * 100:.0f}%)."
             if note not in current.notes:
                 current.notes.append(note)
-        if head_kerb[idx] != at.KERB_UNKNOWN and piece.fraction >= 0.999:
-            note = f"{at.KERB_NAMES[head_kerb[idx]].capitalize()} ahead."
+        if head_kerb[idx] != kerb_unknown and piece.fraction >= 0.999:
+            note = f"{kerb_names[head_kerb[idx]].capitalize()} ahead."
             if note not in current.notes:
                 current.notes.append(note)
         if unknowns[idx] and kind == crossing:
@@ -382,6 +449,7 @@ def build_steps(
                 if unknowns[idx] & bit and f"Note: {text}." not in current.notes:
                     current.notes.append(f"Note: {text}.")
         if head_lift[idx] and piece.fraction >= 0.999 and idx + 1 < len(pieces):
+            head = int(graph.edge_v[i])
             lift = {"levels": str(n["level"][head])} if str(n["level"][head]) else {}
             steps.append(
                 Step(
@@ -390,20 +458,19 @@ def build_steps(
                     params=lift,
                     maneuver="elevator",
                     name="",
-                    location=tuple(piece.geometry[-1]),
+                    location=tuple(coords[bounds[idx + 1] - 1]),
                     kind="elevator",
                 )
             )
             current_key = None
-        prev_geometry = piece.geometry
-    _add_landmarks(graph, steps)
+    _add_landmarks(graph, steps, tables.landmarks)
     for step in steps:
         if step.maneuver not in ("cross",) and step.distance_m > 0:
             step.instruction += f" for {step.distance_m:.0f} m"
         if not step.instruction.endswith("."):
             step.instruction += "."
     if pieces:
-        last = tuple(pieces[-1].geometry[-1])
+        last = tuple(coords[-1])
         steps.append(
             Step(instruction="You have arrived.", maneuver="arrive", name="", location=last)
         )
@@ -414,22 +481,88 @@ def build_steps(
 LANDMARK_RADIUS_M = 30.0
 
 
-def _add_landmarks(graph: CompiledGraph, steps: list[Step]) -> None:
+class LandmarkCells:
+    """The landmarks near any point, looked up in plain Python (built once per graph).
+
+    Square cells of ``2 x radius`` metres, keyed straight from latitude and longitude
+    (degrees times the metres per degree of the plane of
+    :meth:`CompiledGraph.landmark_xy`), each listing the landmarks whose ``radius`` square
+    (plus a metre against rounding) meets it. Most of a route's steps start in a cell with
+    none; the few others are measured exactly in that plane. Answers as
+    ``graph.landmark_index.query`` (a numpy grid) does, for a route's dozen points without
+    its dozens of numpy calls.
+    """
+
+    def __init__(self, graph: CompiledGraph, *, radius: float = LANDMARK_RADIUS_M) -> None:
+        self.radius = float(radius)
+        self.cell = 2.0 * self.radius
+        self.kind = graph.landmark_kind.tolist()
+        self.name = graph.landmark_name.tolist()
+        self.points = graph.landmark_xy(graph.landmark_lat, graph.landmark_lon).tolist()
+        self.graph = graph
+        cells: dict[tuple[int, int], list[int]] = {}
+        if self.points:
+            lat0, lon0 = float(graph.landmark_lat[0]), float(graph.landmark_lon[0])
+            (x0, y0), (x1, _), (_, y1) = graph.landmark_xy(
+                [lat0, lat0, lat0 + 1.0], [lon0, lon0 + 1.0, lon0]).tolist()  # fmt: skip
+            self._per_lon, self._per_lat = (x1 - x0) / self.cell, (y1 - y0) / self.cell
+            reach = (self.radius + 1.0) / self.cell
+            for i, (lat, lon) in enumerate(zip(graph.landmark_lat.tolist(),
+                                               graph.landmark_lon.tolist(), strict=True)):
+                x, y = lon * self._per_lon, lat * self._per_lat  # in cells
+                for ix in range(math.floor(x - reach), math.floor(x + reach) + 1):
+                    for iy in range(math.floor(y - reach), math.floor(y + reach) + 1):
+                        cells.setdefault((ix, iy), []).append(i)  # each list ascending
+        self.cells = cells
+
+    def nearest(self, lats: list[float], lons: list[float]) -> list[tuple[float, int] | None]:
+        """Per point, (distance in metres, landmark) of the nearest landmark strictly within
+        the radius (the lowest index of equally near ones), or None."""
+        out: list[tuple[float, int] | None] = [None] * len(lats)
+        cells = self.cells
+        if not cells:
+            return out
+        per_lon, per_lat, floor = self._per_lon, self._per_lat, math.floor
+        asked, candidates = [], []
+        for k, (lat, lon) in enumerate(zip(lats, lons, strict=True)):
+            near = cells.get((floor(lon * per_lon), floor(lat * per_lat)))
+            if near is not None:
+                asked.append(k)
+                candidates.append(near)
+        if not asked:
+            return out
+        points, limit = self.points, self.radius * self.radius
+        xy = self.graph.landmark_xy([lats[k] for k in asked], [lons[k] for k in asked]).tolist()
+        for k, (x, y), near in zip(asked, xy, candidates, strict=True):
+            best, found = limit, -1
+            for i in near:
+                px, py = points[i]
+                dx, dy = px - x, py - y
+                d = dx * dx + dy * dy
+                if d < best:  # strictly: of equally near ones the first (lowest index)
+                    best, found = d, i
+            if found >= 0:
+                out[k] = (math.sqrt(best), found)
+        return out
+
+
+def _add_landmarks(graph: CompiledGraph, steps: list[Step],
+                   landmarks: LandmarkCells | None = None) -> None:  # fmt: skip
     """Name the nearest bus stop, tram stop or metro entrance near each step's start."""
-    tree = graph.landmark_index
-    if tree is None or not steps:
+    if not steps or not len(graph.landmark_lat):
         return
-    xy = graph.landmark_xy([s.location[0] for s in steps], [s.location[1] for s in steps])
-    dist, idx = tree.query(xy, distance_upper_bound=LANDMARK_RADIUS_M)
+    landmarks = landmarks if landmarks is not None else LandmarkCells(graph)
+    found = landmarks.nearest([s.location[0] for s in steps], [s.location[1] for s in steps])
     last = -1
-    for step, d, i in zip(steps, dist.tolist(), idx.tolist(), strict=True):
-        if not np.isfinite(d) or i == last:
+    for step, near in zip(steps, found, strict=True):
+        if near is None or near[1] == last:
             continue
+        d, i = near
         last = i
         landmark = {
-            "kind": str(graph.landmark_kind[i]),
-            "name": str(graph.landmark_name[i]),
-            "distance_m": round(float(d), 1),
+            "kind": landmarks.kind[i],
+            "name": landmarks.name[i],
+            "distance_m": round(d, 1),
         }
         step.params = {**step.params, "landmark": landmark}
         step.notes.append(render("landmark", landmark))

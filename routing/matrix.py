@@ -100,14 +100,15 @@ def snap_points(
 ) -> list[PointSnap]:
     """Each point snapped for ``profile``; a point that cannot be says why (no exception)."""
     out = []
-    for i, point in enumerate(points):
-        name = f"{field}[{i}]"
-        try:
-            out.append(PointSnap(point, network.snap(point, profile, name)))
-        except OutsideAreaError as err:
-            out.append(PointSnap(point, None, "outside_area", err.message))
-        except NoRouteError as err:
-            out.append(PointSnap(point, None, "no_usable_way", err.message))
+    for point, snap in zip(points, network.snap_all(points, profile, field), strict=True):
+        if isinstance(snap, OutsideAreaError):
+            out.append(PointSnap(point, None, "outside_area", snap.message))
+        elif isinstance(snap, NoRouteError):
+            out.append(PointSnap(point, None, "no_usable_way", snap.message))
+        elif isinstance(snap, RoutingError):
+            raise snap
+        else:
+            out.append(PointSnap(point, snap))
     return out
 
 
@@ -146,11 +147,10 @@ def _split_blocked(network, src, dst, profile, reason: np.ndarray) -> None:
     cols = np.flatnonzero((reason[rows] == REASONS.index("not_connected")).any(axis=0))
     if profile == walk:
         return
-    try:
-        walk_src = [network.snap(src[i].point, walk) for i in rows.tolist()]
-        walk_dst = [network.snap(dst[j].point, walk) for j in cols.tolist()]
-    except RoutingError:  # already snapped for a stricter profile: cannot happen, be safe
-        return
+    walk_src = network.snap_all([src[i].point for i in rows.tolist()], walk)
+    walk_dst = network.snap_all([dst[j].point for j in cols.tolist()], walk)
+    if any(isinstance(s, RoutingError) for s in walk_src + walk_dst):
+        return  # already snapped for a stricter profile: cannot happen, be safe
     walked = network.matrix(walk_src, walk_dst, walk).reachable
     sub = reason[np.ix_(rows, cols)]
     sub[(sub == REASONS.index("not_connected")) & walked] = REASONS.index("blocked_for_profile")

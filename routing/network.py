@@ -33,6 +33,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,7 @@ from routing.cache import load_or_build
 from routing.contraction import ContractionHierarchy, hierarchy_key
 from routing.cost.profiles import Profile
 from routing.deadline import accepts_deadline, checkpoint
-from routing.errors import NoRouteError, OutsideAreaError
+from routing.errors import NoRouteError, OutsideAreaError, RoutingError
 from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.instructions import RouteEdge
@@ -452,11 +453,36 @@ class StreetNetwork:
         self, points: Sequence[LatLon], profile: Profile, *, max_distance_m: float
     ) -> list[Snap | None]:
         """Each point on the nearest usable way within ``max_distance_m`` (None: none)."""
+        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
+        return self.sampler.nearest_many(lat, lon, usable=self.usable_edges(profile),
+                                         within_m=max_distance_m)  # fmt: skip
+
+    def snap_all(self, points: Sequence[LatLon], profile: Profile,
+                 field: str = "points") -> list[Snap | RoutingError]:  # fmt: skip
+        """:meth:`snap` of each point (named ``field[i]``), the error in place of the snap
+        of a point that has none: the same snaps, from two compiled passes over all points
+        (nearest way, then nearest usable way where the nearest is not usable)."""
+        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
         usable = self.usable_edges(profile)
-        return [
-            self.sampler.nearest(float(lat), float(lon), usable=usable, within_m=max_distance_m)
-            for lat, lon in points
-        ]
+        out: list = self.sampler.nearest_many(lat, lon)
+        fine = [s is not None and s.distance_m <= self.max_snap_m for s in out]
+        if not usable.any():
+            fine = [False] * len(out)
+        again = [i for i, s in enumerate(out) if fine[i] and not usable[s.edge]]
+        if again:
+            reach = [min(out[i].distance_m + self.snap_tolerance_m, self.max_snap_m)
+                     for i in again]  # fmt: skip
+            found = self.sampler.nearest_many(lat[again], lon[again], usable=usable,
+                                              within_m=np.array(reach))  # fmt: skip
+            for i, snap in zip(again, found, strict=True):
+                out[i], fine[i] = snap, snap is not None
+        for i, ok in enumerate(fine):
+            if not ok:  # the error snap() raises, with its message (rare: one at a time)
+                try:
+                    out[i] = self.snap(points[i], profile, f"{field}[{i}]")
+                except RoutingError as err:
+                    out[i] = err
+        return out
 
     # -- offsets of snapped points ------------------------------------------------------
     def offsets(self, profile: Profile, snap: Snap, *, reverse: bool = False) -> list[Offset]:
@@ -471,20 +497,18 @@ class StreetNetwork:
     def _offsets(self, pg: ProfileGraph, snap: Snap, *, reverse: bool) -> list[Offset]:
         g, c = self.graph, pg.costs
         e, rev = snap.edge, int(self.reverse_edge[snap.edge])
-        length = g.edge["length"]
         t = snap.t
         if not reverse:  # along e to its head, or along rev back to e's tail
-            links = [(e, int(g.edge_v[e]), 1.0 - t), (rev, int(g.edge_u[e]), t)]
+            links = ((e, int(g.edge_v[e]), 1.0 - t), (rev, int(g.edge_u[e]), t))
         else:  # from e's tail along e, or from e's head along rev
-            links = [(e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t)]
+            links = ((e, int(g.edge_u[e]), t), (rev, int(g.edge_v[e]), 1.0 - t))
         out = []
         for edge, node, frac in links:
             if frac == 0.0:  # the point is at this node, whatever its edge allows
                 out.append(Offset(node, 0.0, 0.0, 0.0))
-            elif edge >= 0 and np.isfinite(c.cost[edge]):
-                out.append(Offset(node, float(c.cost[edge]) * frac,
-                                  float(c.seconds[edge]) * frac,
-                                  float(length[edge]) * frac))  # fmt: skip
+            elif edge >= 0 and isfinite(cost := float(c.cost[edge])):
+                out.append(Offset(node, cost * frac, float(c.seconds[edge]) * frac,
+                                  float(g.edge["length"][edge]) * frac))  # fmt: skip
         return out
 
     # -- searches -----------------------------------------------------------------------
@@ -1052,7 +1076,7 @@ class StreetNetwork:
                 pieces.append(self._piece(pg, edge, t0, t1))
 
         e = source.edge
-        if int(g.edge_v[e]) == int(nodes[0]) and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_v[e]) == int(nodes[0]) and isfinite(pg.costs.cost[e]):
             add(e, source.t, 1.0)
         else:
             add(int(self.reverse_edge[e]), 1.0 - source.t, 1.0)
@@ -1067,7 +1091,7 @@ class StreetNetwork:
                 pieces.append(RouteEdge(edge=edge, fraction=1.0, geometry=geometry[a:b],
                                         seconds=sec, length_m=met))  # fmt: skip
         e, rev = target.edge, int(self.reverse_edge[target.edge])
-        if int(g.edge_u[e]) == arrive.node and np.isfinite(pg.costs.cost[e]):
+        if int(g.edge_u[e]) == arrive.node and isfinite(pg.costs.cost[e]):
             add(e, 0.0, target.t)
         else:
             add(rev, 0.0, 1.0 - target.t)

@@ -9,6 +9,7 @@ route that explain why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import isfinite
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from routing.deadline import accepts_deadline
 from routing.errors import NoRouteError
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
-from routing.instructions import RouteEdge, Step, build_steps
+from routing.instructions import RouteEdge, Step, StepTables, build_steps
 from routing.network import StreetNetwork, StreetPath
 from routing.search import ProfileGraph
 from routing.snapping import Snap
@@ -123,6 +124,7 @@ class StreetRouter:
         self.graph = network.graph
         self.road_name_at_node = self._road_names_at_nodes()
         self.edge_facts = EdgeFacts(self.graph)  # what confidence reads, per edge, once
+        self.step_tables = StepTables(self.graph)  # what steps read, per edge, once
 
     def _road_names_at_nodes(self) -> dict[int, str]:
         """Name of the biggest named road through each node (for crossing instructions)."""
@@ -188,7 +190,8 @@ class StreetRouter:
         unknown = pg.costs.unknown
         facts, confidence = route_facts(g, pg.profile, pieces, table=self.edge_facts)
         steps = build_steps(
-            g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown
+            g, pieces, road_name_at_node=self.road_name_at_node, unknown_flags=unknown,
+            tables=self.step_tables,
         )
         if not steps:
             steps = [Step(instruction="You are already at your destination.", maneuver="arrive",
@@ -226,50 +229,62 @@ class StreetRouter:
         out: list[dict] = []
         if not pieces:
             return out
+        # A route has tens of pieces: each per-edge value is read once as a list and the
+        # rest is plain Python (a numpy call on a few values costs more than their work).
         edges = np.fromiter((p.edge for p in pieces), np.int64, len(pieces))
-        flags = pg.costs.unknown[edges]
-        for bit, text in UNKNOWN_NAMES.items():
-            hit = np.flatnonzero(flags & bit).tolist()
-            if not hit:
-                continue
-            metres = sum(pieces[j].length_m for j in hit)
-            count = len(set(g.edge["osmid"][edges[hit]].tolist()))
-            first = pieces[hit[0]].geometry[0]
-            out.append(
-                {
-                    "code": "unknown_" + _UNKNOWN_CODES[bit],
-                    "message": f"{text.capitalize()} on {count} way(s) of this route "
-                    f"({metres:.0f} m); it may not be accessible.",
-                    "count": count,
-                    "length_m": round(metres, 1),
-                    "location": [round(first[0], 6), round(first[1], 6)],
-                }
-            )
-        grade = np.abs(g.edge["grade"][edges])
-        steep = np.flatnonzero(
-            np.isfinite(grade) & (grade > 0.05) & (g.edge["kind"][edges] != at.WAY_KIND["steps"])
-        )
-        if len(steep) and pg.profile.warn_steep:
-            worst = pieces[int(steep[np.argmax(grade[steep])])]
-            out.append(
-                {
-                    "code": "steep",
-                    "message": f"{len(steep)} steep stretch(es), up to "
-                    f"{abs(float(g.edge['grade'][worst.edge])) * 100:.0f}% "
-                    "(grades from 90 m elevation data are approximate).",
-                    "location": [round(worst.geometry[0][0], 6), round(worst.geometry[0][1], 6)],
-                }
-            )
-        limited = np.flatnonzero(g.edge["wheelchair_limited"][edges])
-        if len(limited) and pg.profile.wheelchair:
-            first = pieces[int(limited[0])].geometry[0]
-            out.append(
-                {
-                    "code": "wheelchair_limited",
-                    "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
-                    "location": [round(first[0], 6), round(first[1], 6)],
-                }
-            )
+        flags = pg.costs.unknown[edges].tolist()
+        present = 0
+        for f in flags:
+            present |= f
+        if present:
+            osmids = g.edge["osmid"][edges].tolist()
+            for bit, text in UNKNOWN_NAMES.items():
+                if not present & bit:
+                    continue
+                hit = [j for j, f in enumerate(flags) if f & bit]
+                metres = sum(pieces[j].length_m for j in hit)
+                count = len({osmids[j] for j in hit})
+                first = pieces[hit[0]].geometry[0]
+                out.append(
+                    {
+                        "code": "unknown_" + _UNKNOWN_CODES[bit],
+                        "message": f"{text.capitalize()} on {count} way(s) of this route "
+                        f"({metres:.0f} m); it may not be accessible.",
+                        "count": count,
+                        "length_m": round(metres, 1),
+                        "location": _rounded(first),
+                    }
+                )
+        if pg.profile.warn_steep:
+            grades = g.edge["grade"][edges].tolist()
+            steep = [j for j, grade in enumerate(grades) if abs(grade) > 0.05 and isfinite(grade)]
+            if steep:
+                kinds = g.edge["kind"][edges].tolist()
+                steps_kind = at.WAY_KIND["steps"]
+                steep = [j for j in steep if kinds[j] != steps_kind]
+            if steep:
+                worst = pieces[max(steep, key=lambda j: abs(grades[j]))]  # the first steepest
+                out.append(
+                    {
+                        "code": "steep",
+                        "message": f"{len(steep)} steep stretch(es), up to "
+                        f"{abs(float(g.edge['grade'][worst.edge])) * 100:.0f}% "
+                        "(grades from 90 m elevation data are approximate).",
+                        "location": _rounded(worst.geometry[0]),
+                    }
+                )  # fmt: skip
+        if pg.profile.wheelchair:
+            limited = [j for j, lim in enumerate(g.edge["wheelchair_limited"][edges].tolist())
+                       if lim]  # fmt: skip
+            if limited:
+                first = pieces[limited[0]].geometry[0]
+                out.append(
+                    {
+                        "code": "wheelchair_limited",
+                        "message": f"{len(limited)} way(s) are marked wheelchair=limited.",
+                        "location": _rounded(first),
+                    }
+                )
         return out
 
     def _barriers(self, blocked_for: ProfileGraph, pieces: list[RouteEdge]) -> list[dict]:
@@ -369,6 +384,12 @@ class StreetRouter:
             + ", ".join(f"{v} x {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
             + ")"
         )
+
+
+def _rounded(point: np.ndarray) -> list[float]:
+    """A warning's (lat, lon) to 6 decimals, rounded as numpy rounds (as warnings always
+    were), as plain floats (a body of plain values is encoded without conversions)."""
+    return [float(round(point[0], 6)), float(round(point[1], 6))]
 
 
 _UNKNOWN_CODES = {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from routing._snapping import SegmentIndex, partial_line
 from routing.geo import LocalProjection
 from routing.graph.compiled import CompiledGraph
 from routing.pointgrid import PointGrid
@@ -73,6 +75,21 @@ class EdgeSampler:
         points, piece_seg = self._points_on(np.arange(len(self.seg_len)), index_step_m)
         # One index shared by all profiles: a profile only filters it.
         self.index = PointGrid(points, cell_m=cell_m, values=piece_seg, keep_points=False)
+        self._kernel = self._make_kernel()
+
+    def _make_kernel(self) -> SegmentIndex:
+        # Views of the arrays above, no copies (compiled: rebuilt after unpickling).
+        return SegmentIndex(self.index, self.seg_a, self.seg_b, self.seg_edge,
+                            self.index_step_m / 2)  # fmt: skip
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["_kernel"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._kernel = self._make_kernel()
 
     def _points_on(self, segs: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
         """Midpoints of the pieces of at most ``step_m`` that ``segs`` are cut into, and
@@ -116,73 +133,70 @@ class EdgeSampler:
         their segment, so once the best candidate found within a square of half-side
         ``r`` is nearer than ``r`` minus the slack, no segment left out can be nearer;
         otherwise the square grows (from ``radius_m``, up to ``within_m`` plus the slack):
-        to the best distance found plus the slack, or threefold while none is found.
+        to the best distance found plus the slack, or threefold while none is found. Of
+        equally near segments the first (in edge order) wins. The search is compiled
+        (:class:`routing._snapping.SegmentIndex`).
 
         Returns
         -------
         Snap or None
             None when no such edge lies within ``within_m``.
         """
-        p = self.projection.forward(lat, lon)
-        index, slack = self.index, self.index_step_m / 2
-        off = float(np.hypot(*np.maximum(np.maximum(index.mins - p, p - index.maxes), 0.0)))
-        # A square this large holds every midpoint near enough to matter.
-        if np.isfinite(within_m):
-            if off > within_m + slack:  # every segment is farther than within_m
-                return None
-            enough = within_m + slack
-        else:
-            enough = off + float(np.hypot(*(index.maxes - index.mins))) + slack
-        r = min(radius_m, enough)
-        while True:
-            best = self._best_segment(p, index.within_square(p, r), usable)
-            if (best is not None and best.distance_m + slack <= r) or r >= enough:
-                break
-            r = min(3 * r if best is None else best.distance_m + slack, enough)
-        if best is None or best.distance_m > within_m:
-            return None
-        return best
+        x, y = self.projection.point_xy(lat, lon)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"cannot snap a point at ({lat}, {lon})")
+        found = self._kernel.nearest(x, y, within_m, radius_m, _mask(usable))
+        return None if found is None else self._snap(*found)
 
-    def _best_segment(self, p: np.ndarray, segs: np.ndarray, usable: np.ndarray | None):
-        """Exact nearest point over segments ``segs`` (usable edges only)."""
-        segs = np.unique(segs)
-        if usable is not None:
-            segs = segs[usable[self.seg_edge[segs]]]
-        if len(segs) == 0:
-            return None
-        a, b = self.seg_a[segs], self.seg_b[segs]
-        d = b - a
-        denom = np.maximum((d * d).sum(axis=1), 1e-12)
-        s = np.clip(((p - a) * d).sum(axis=1) / denom, 0.0, 1.0)
-        proj = a + d * s[:, None]
-        dist = np.hypot(*(proj - p).T)
-        best = int(np.argmin(dist))
-        seg = segs[best]
+    def nearest_many(
+        self,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        *,
+        usable: np.ndarray | None = None,
+        within_m: float | np.ndarray = np.inf,
+        radius_m: float = 60.0,
+    ) -> list[Snap | None]:
+        """:meth:`nearest` of each point (``within_m`` one bound, or one per point)."""
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        xy = np.ascontiguousarray(self.projection.forward(lat, lon).reshape(-1, 2))
+        if not np.isfinite(xy).all():
+            raise ValueError("cannot snap a point with a coordinate that is not a number")
+        bound = np.ascontiguousarray(np.broadcast_to(np.asarray(within_m, dtype=np.float64),
+                                                     len(xy)))  # fmt: skip
+        seg, frac, point, dist = self._kernel.nearest_many(xy, bound, radius_m, _mask(usable))
+        # As _snap does, over all points at once (the same operations, element by element).
+        found = np.flatnonzero(seg >= 0)
+        seg = seg[found]
+        edge = self.seg_edge[seg]
+        t = (self.seg_along[seg] + frac[found] * self.seg_len[seg]) / self.edge_len[edge]
+        t = np.minimum(np.maximum(t, 0.0), 1.0)
+        lat, lon = self.projection.inverse(point[found])
+        out: list[Snap | None] = [None] * len(xy)
+        for i, *fields in zip(found.tolist(), edge.tolist(), t.tolist(), lat.tolist(),
+                              lon.tolist(), dist[found].tolist(), strict=True):  # fmt: skip
+            out[i] = Snap(*fields)
+        return out
+
+    def _snap(self, seg: int, s: float, x: float, y: float, distance: float) -> Snap:
+        """The point at fraction ``s`` of segment ``seg`` (at ``x``, ``y``)."""
         edge = int(self.seg_edge[seg])
-        t = float((self.seg_along[seg] + s[best] * self.seg_len[seg]) / self.edge_len[edge])
-        plat, plon = self.projection.inverse(proj[best])
-        return Snap(
-            edge=edge,
-            t=min(max(t, 0.0), 1.0),
-            lat=float(plat),
-            lon=float(plon),
-            distance_m=float(dist[best]),
-        )
+        t = (float(self.seg_along[seg]) + s * float(self.seg_len[seg])) / float(self.edge_len[edge])
+        lat, lon = self.projection.point_latlon(x, y)
+        return Snap(edge=edge, t=min(max(t, 0.0), 1.0), lat=lat, lon=lon, distance_m=distance)
 
     def partial_geometry(self, edge: int, t0: float, t1: float) -> np.ndarray:
-        """(lat, lon) points of ``edge`` between fractions t0 <= t1."""
-        geom = self.graph.edge_geometry(edge)
-        xy = self.projection.forward(geom[:, 0], geom[:, 1])
-        seg = np.hypot(*np.diff(xy, axis=0).T)
-        cum = np.concatenate([[0.0], np.cumsum(seg)])
-        total = max(cum[-1], 1e-9)
-        s0, s1 = t0 * total, t1 * total
-        inner = (cum > s0) & (cum < s1)
-        xs = np.interp([s0, s1], cum, xy[:, 0])
-        ys = np.interp([s0, s1], cum, xy[:, 1])
-        pts = np.vstack([[xs[0], ys[0]], xy[inner], [xs[1], ys[1]]])
-        lat, lon = self.projection.inverse(pts)
-        return np.stack([lat, lon], axis=1)
+        """(lat, lon) points of ``edge`` between fractions t0 <= t1 (compiled:
+        :func:`routing._snapping.partial_line`)."""
+        offsets, proj = self.graph.geometry_offsets, self.projection
+        geom = self.graph.geometry[offsets[edge] : offsets[edge + 1]]
+        return partial_line(geom, proj.lat0, proj.lon0, proj.x_per_degree,
+                            proj.y_per_degree, t0, t1)
+
+
+def _mask(usable: np.ndarray | None) -> np.ndarray | None:
+    """A per-edge boolean array as the compiled search reads it (bytes, no copy)."""
+    return None if usable is None else np.ascontiguousarray(usable, dtype=bool).view(np.uint8)
 
 
 #: A connected piece of the walking network with fewer nodes than this is a *fragment*

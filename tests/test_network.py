@@ -231,23 +231,54 @@ def test_unsnapped_points_give_unreachable_rows_and_columns(networks):
 
 
 def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
+    """The compiled search finds the brute-force nearest segment exactly, ties to the
+    lowest segment (points exactly at nodes tie), one point at a time or many at once."""
     net = networks["helsinki"]
     profile = get_profile("wheelchair_manual")
     usable = net.usable_edges(profile)
     sampler = net.sampler
+    g = net.graph
     rng = np.random.default_rng(4)
-    lat0, lon0, lat1, lon1 = net.graph.bounds()
-    for _ in range(25):
-        lat, lon = rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
-        snap = sampler.nearest(lat, lon, usable=usable)
+    lat0, lon0, lat1, lon1 = g.bounds()
+    nodes = rng.choice(g.n_nodes, 15)
+    points = [(rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)) for _ in range(25)]
+    points += list(zip(g.node_lat[nodes].tolist(), g.node_lon[nodes].tolist(), strict=True))
+    lat, lon = np.array(points).T
+    many = sampler.nearest_many(lat, lon, usable=usable)
+    bounded = sampler.nearest_many(lat, lon, usable=usable, within_m=np.full(len(lat), 5.0))
+    for (lat, lon), snap, near in zip(points, many, bounded, strict=True):
+        assert sampler.nearest(lat, lon, usable=usable) == snap
         # Brute force over every usable segment.
         p = net.projection.forward(lat, lon)
-        keep = usable[sampler.seg_edge]
+        keep = np.flatnonzero(usable[sampler.seg_edge])
         a, b = sampler.seg_a[keep], sampler.seg_b[keep]
         d = b - a
         s = np.clip(((p - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
-        best = np.hypot(*(a + d * s[:, None] - p).T).min()
-        assert snap.distance_m == pytest.approx(best, abs=1e-6)
+        dist = np.hypot(*(a + d * s[:, None] - p).T)
+        best = int(np.argmin(dist))  # the first of equally near segments
+        assert snap.distance_m == dist[best]
+        assert snap.edge == sampler.seg_edge[keep[best]]
+        assert near == (snap if snap.distance_m <= 5.0 else None)
+
+
+def test_partial_geometry_is_the_numpy_interpolation_along_the_edge(networks):
+    """The compiled cut of an edge's line gives, bit for bit, numpy's interpolation of
+    the running length (ends at the fractions, the points strictly between)."""
+    net = networks["helsinki"]
+    g, proj = net.graph, net.projection
+    rng = np.random.default_rng(8)
+    for edge in rng.choice(g.n_edges, 300, replace=False).tolist():
+        geom = g.edge_geometry(edge)
+        xy = proj.forward(geom[:, 0], geom[:, 1])
+        cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        total = max(cum[-1], 1e-9)
+        # Random fractions, the ends, and fractions exactly at the line's own points.
+        t0, t1 = sorted(rng.choice([0.0, 1.0, *rng.random(2), *(cum / total)], 2))
+        s0, s1 = t0 * total, t1 * total
+        ends = [[np.interp(s, cum, xy[:, 0]), np.interp(s, cum, xy[:, 1])] for s in (s0, s1)]
+        pts = np.vstack([ends[0], xy[(cum > s0) & (cum < s1)], ends[1]])
+        want = np.stack(proj.inverse(pts), axis=1)
+        assert net.sampler.partial_geometry(edge, t0, t1).tobytes() == want.tobytes()
 
 
 def test_a_point_at_a_node_leaves_by_any_edge_of_the_node():
