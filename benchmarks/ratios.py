@@ -18,6 +18,7 @@ BASELINES = {
     "ours_mcraptor": ("ours_raptor", "raptor/mcraptor"),
     "ours_matrix": ("networkx_matrix", "networkx/ours"),
     "ours_matrix_dijkstra": ("networkx_matrix", "networkx/ours"),
+    "ours_matrix_new_value": ("networkx_matrix", "networkx/ours"),
     "ours_isochrone": ("networkx_isochrone", "networkx/ours"),
     "ours_new_override": ("ours_same_profile", "cached/new"),
     "ours_cost_tables": ("reference_cost_whole_array", "whole-array/tables"),
@@ -26,6 +27,7 @@ BASELINES = {
     "ours_scenario_transit": ("distribution_per_origin", "per-origin/ours"),
     # benchmarks/test_valhalla_peer.py: Valhalla on the same OSM file and points
     "ours_peer_matrix": ("valhalla_matrix", "valhalla/ours"),
+    "ours_peer_matrix_new_value": ("valhalla_matrix", "valhalla/ours"),
     "ours_peer_isochrone": ("valhalla_isochrone", "valhalla/ours"),
     "ours_peer_route": ("valhalla_route", "valhalla/ours"),
     "ours_peer_http": ("valhalla_http", "valhalla/ours"),

@@ -6,7 +6,8 @@ Run: ``make bench`` or ``pytest benchmarks/test_network_speed.py --benchmark-onl
 - matrix 100 x 100 and 1,000 x 1,000 on Almaty (and 100 x 100 on Helsinki): ours (on the
   profile's contraction hierarchy, built before the timing: ``test_hierarchy_build`` times
   the build) vs one networkx Dijkstra per source on the same weights (``networkx_matrix``),
-  and ours without the hierarchy (``ours_matrix_dijkstra``, 100 x 100);
+  and ours without the hierarchy (``ours_matrix_dijkstra``, 100 x 100); 100 x 100 with a
+  never-seen override value each round (``ours_matrix_new_value``: a customized hierarchy);
 - isochrone 5/10/15 minutes: ours (polygons from reached edges) vs the osmnx recipe
   (``nx.ego_graph`` by time, then a convex hull of the nodes) (``networkx_isochrone``);
 - first request with a new override value vs the same request with a cached profile
@@ -23,6 +24,7 @@ Valhalla on the same OSM file and points: ``benchmarks/test_valhalla_peer.py``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -88,6 +90,53 @@ def test_matrix_dijkstra(benchmark, request, city, profile_name):
         lambda: router.network.matrix(snaps, snaps, profile, hierarchy=False),
         rounds=3, iterations=1, warmup_rounds=1)  # fmt: skip
     assert found.cost.shape == (100, 100)
+
+
+#: Per profile, an override whose every value is new to the network (one per round).
+NEW_VALUES = {"walk": ("speed_mps", 1.2, 1e-4), "wheelchair_manual": ("max_uphill", 0.06, 1e-5)}
+
+
+def new_value_profiles(profile_name):
+    """A profile with a never-seen override value, on each call."""
+    key, start, step = NEW_VALUES[profile_name]
+    values = itertools.count()
+    return lambda: get_profile(profile_name, {key: start + step * next(values)})
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_matrix_new_override_value(benchmark, request, city, profile_name):
+    """100 x 100 with a never-seen override value each round: the profile's search graph,
+    its customized hierarchy (on the graph's shared topology, loaded or built before the
+    timing) and the matrix (what ``/matrix`` costs besides snapping; Dijkstra before)."""
+    router = request.getfixturevalue(f"{city}_router")
+    net = router.network
+    _, snaps = _nodes(router, get_profile(profile_name), 100)
+    net.matrix_topology()  # once per graph (cached on disk by the server)
+    fresh = new_value_profiles(profile_name)
+    net.matrix(snaps, snaps, fresh())  # first matrix of the process (thread pool, imports)
+    benchmark.group = f"matrix {city} 100x100"
+    benchmark.extra_info.update(city=city, profile=f"{profile_name}-100",
+                                kind="ours_matrix_new_value")  # fmt: skip
+    found = benchmark.pedantic(lambda profile: net.matrix(snaps, snaps, profile),
+                               setup=lambda: ((fresh(),), {}), rounds=7, iterations=1)  # fmt: skip
+    assert found.cost.shape == (100, 100)
+
+
+@pytest.mark.parametrize("city", ["almaty", "helsinki"])
+def test_matrix_topology_build(benchmark, request, city):
+    """The one-time cost of the graph's customizable topology (shared by every profile)."""
+    from routing.customizable import Topology
+
+    g = request.getfixturevalue(f"{city}_router").graph
+    benchmark.group = f"hierarchy build {city}"
+    benchmark.extra_info.update(city=city, profile="all", kind="ours_topology_build")
+    topology = benchmark.pedantic(
+        lambda: Topology.build(g.node_lat, g.node_lon, g.edge_u, g.edge_v), rounds=1,
+        iterations=1)  # fmt: skip
+    benchmark.extra_info.update(megabytes=round(topology.nbytes / 1e6, 2),
+                                edges=topology.n_edges, nodes=topology.n_nodes)  # fmt: skip
+    assert topology.n_nodes == g.n_nodes
 
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])

@@ -238,6 +238,31 @@ def test_matrix(benchmark, request, shared_data, peer_note, engine, city, size, 
     assert found.cost.shape == (size, size)
 
 
+@pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
+def test_matrix_new_override_value(benchmark, request, almaty_router, peer_note, profile_name):
+    """Ours, 100 x 100 on Almaty with a never-seen override value each round (snapping, the
+    profile's search graph, its customized hierarchy, the matrix). Valhalla reads costing
+    options per request: its ``valhalla_matrix`` time above is what any value costs it."""
+    from test_network_speed import new_value_profiles
+
+    net = almaty_router.network
+    points = _points(almaty_router, 100)
+    net.matrix_topology()  # once per graph (cached on disk by the server)
+    fresh = new_value_profiles(profile_name)
+    net.matrix(*[[s.snap for s in snap_points(net, points[:2], fresh(), "sources")]] * 2,
+               fresh())  # fmt: skip
+    benchmark.group = "valhalla matrix almaty 100x100"
+    _describe(benchmark, "ours", "matrix_new_value", "almaty", f"{profile_name}-100")
+
+    def run(profile):
+        snaps = [s.snap for s in snap_points(net, points, profile, "sources")]
+        return net.matrix(snaps, snaps, profile)
+
+    found = benchmark.pedantic(run, setup=lambda: ((fresh(),), {}), rounds=5, iterations=1)
+    benchmark.extra_info["note"] = peer_note["almaty"]
+    assert found.cost.shape == (100, 100) and found.reachable.mean() > 0.5
+
+
 def _agreement(ours: np.ndarray, theirs: np.ndarray | None, what: str) -> str:
     """How far Valhalla's answers are from ours, on the pairs both reach (off-diagonal)."""
     if theirs is None:

@@ -267,12 +267,14 @@ def _check(graph: UpwardGraph, n: int) -> None:
         raise ValueError("damaged upward graph")
 
 
-def hierarchy_key(graph: csr_matrix, seconds: np.ndarray, metres: np.ndarray) -> str:
-    """Hash of everything a hierarchy is built from (adjacency, costs, seconds, metres,
-    the build's limits and format): equal keys, equal hierarchies."""
+def hierarchy_key(n: int, indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray,
+                  seconds: np.ndarray, metres: np.ndarray) -> str:  # fmt: skip
+    """Hash of everything a hierarchy is built from (the CSR adjacency of ``n`` nodes, its
+    entries' costs, seconds and metres, the build's limits and format): equal keys, equal
+    hierarchies. Plain arrays, so a look-up needs no scipy."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array([graph.shape[0], FORMAT_VERSION, SIMULATE_SETTLE_LIMIT,
+    digest.update(np.array([n, FORMAT_VERSION, SIMULATE_SETTLE_LIMIT,
                             CONTRACT_SETTLE_LIMIT], dtype=np.int64).tobytes())  # fmt: skip
-    for array in (graph.indptr, graph.indices, graph.data, seconds, metres):
+    for array in (indptr, indices, cost, seconds, metres):
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()

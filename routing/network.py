@@ -27,6 +27,7 @@ by arriving over either end; two points on one edge are also joined directly.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -52,6 +53,8 @@ from routing.snapping import EdgeSampler, Snap, leavable_edges, main_reach, unsn
 
 if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
     from scipy.sparse import csr_matrix
+
+    from routing.customizable import Topology  # imported by the matrices that use it
 
 LatLon = tuple[float, float]
 
@@ -82,6 +85,24 @@ HIERARCHY_SEARCH_RATIO = 40
 #: Hierarchies kept in memory per network (~8.5 MB each on Almaty; the least recently used
 #: beyond this are dropped and loaded again from the cache folder, ~15 ms, when asked).
 HIERARCHIES_KEPT = 6
+
+#: A matrix of at least this many searches (its smaller side's distinct points) for a
+#: search graph without a contracted hierarchy runs on a *customized* one
+#: (:mod:`routing.customizable`): ~20-30 ms to customize on Almaty, once per search graph
+#: (kept), then queries ~1.3x the contracted hierarchy's, against ~1-1.5 ms per Dijkstra
+#: search. So a never-seen override value's 100 x 100 answers in tens of milliseconds.
+CUSTOMIZE_SEARCHES = 32
+
+#: Searches run on a customized hierarchy count this much each towards
+#: HIERARCHY_BUILD_SEARCHES (a Dijkstra search counts 1): its queries are about as fast as
+#: a contracted hierarchy's (Almaty, 100 x 100 and 1,000 x 1,000), but a contracted one
+#: takes less memory (~8.5 against ~11 MB), is kept on disk across restarts and is not
+#: dropped with the customized ones (CUSTOMIZED_KEPT): built after ~8,000 such searches.
+CUSTOMIZED_SEARCH_SHARE = 0.1
+
+#: Customized hierarchies kept in memory per network (~15 MB each on Almaty; the least
+#: recently used beyond this are dropped and customized again, ~25 ms, when asked).
+CUSTOMIZED_KEPT = 2
 
 #: Source rows per hierarchy query batch (bounds the float64 work arrays besides the answer).
 HIERARCHY_BATCH = 256
@@ -250,6 +271,8 @@ class StreetNetwork:
         # Per search graph (by id, while it lives): its contraction hierarchy, or how many
         # Dijkstra searches its matrices ran (see HIERARCHY_BUILD_SEARCHES).
         self._hierarchies: OrderedDict[int, _HierarchySlot] = OrderedDict()
+        # The graph's metric-independent order and chordal edges (routing.customizable).
+        self._topology = _TopologySlot()
         self._lock = threading.Lock()
         self._prepared_lock = threading.Lock()  # threads may share a network (server lanes)
 
@@ -628,26 +651,30 @@ class StreetNetwork:
         limit: float = np.inf,
         batch: int = MATRIX_BATCH,
         dtype: type = np.float64,
-        hierarchy: bool | None = None,
+        hierarchy: bool | str | None = None,
     ) -> CostMatrix:
         """Cost, seconds and metres from every source to every target.
 
         Unbounded matrices run on the search graph's contraction hierarchy when it is at
-        hand or pays (:data:`HIERARCHY_BUILD_SEARCHES`; ``hierarchy`` True/False forces
-        the choice): one small upward search per distinct source and target
-        (:mod:`routing.contraction`). Otherwise one Dijkstra search per distinct point of
-        the smaller side: forward from the sources, or backward (on the reversed graph)
-        from the targets when there are fewer of them, keeping only the values at the
-        nodes the other side is reached through. Unbounded searches run compiled on all
-        cores and stop once those nodes are settled (:mod:`routing._search_kernel`);
-        bounded ones (``limit``, a cost) run on scipy and
+        hand or pays (:data:`HIERARCHY_BUILD_SEARCHES`), else on a hierarchy customized for
+        its costs (:data:`CUSTOMIZE_SEARCHES`): one small upward search per distinct source
+        and target (:mod:`routing.contraction`, :mod:`routing.customizable`); ``hierarchy``
+        True, ``"customized"`` or False forces the choice. Otherwise one Dijkstra search
+        per distinct point of the smaller side: forward from the sources, or backward (on
+        the reversed graph) from the targets when there are fewer of them, keeping only the
+        values at the nodes the other side is reached through. Unbounded searches run
+        compiled on all cores and stop once those nodes are settled
+        (:mod:`routing._search_kernel`); bounded ones (``limit``, a cost) run on scipy and
         sum seconds and metres over the nodes they reached. ``batch`` searches at a time,
         so memory stays at a few ``batch x nodes`` arrays besides the answer. ``dtype``
         (e.g. ``np.float32``) is that of the answer's arrays (searches run in float64).
         """
         pg = self.costs(profile)
+        if hierarchy not in (None, True, False, "customized"):
+            raise ValueError(f"hierarchy must be None, True, False or 'customized', not "
+                             f"{hierarchy!r}")  # fmt: skip
         if not np.isfinite(limit) and hierarchy is not False:
-            ch = self._hierarchy(pg, sources, targets, force=bool(hierarchy))
+            ch = self._hierarchy(pg, sources, targets, force=hierarchy)
             if ch is not None:
                 return self._matrix_on(ch, pg, sources, targets, dtype=dtype)
         reverse = _count(targets) < _count(sources)
@@ -698,10 +725,12 @@ class StreetNetwork:
         return out
 
     def _hierarchy(self, pg: ProfileGraph, sources, targets, *,
-                   force: bool) -> ContractionHierarchy | None:  # fmt: skip
-        """The search graph's contraction hierarchy if it is at hand or pays for this
-        matrix (see :data:`HIERARCHY_BUILD_SEARCHES`), else None (and the Dijkstra
-        searches this matrix will run are counted)."""
+                   force: bool | str | None) -> ContractionHierarchy | None:  # fmt: skip
+        """The hierarchy this matrix runs on, else None (Dijkstra): the search graph's
+        contracted hierarchy if it is at hand or pays (see :data:`HIERARCHY_BUILD_SEARCHES`),
+        else its customized one if the matrix is large enough (:data:`CUSTOMIZE_SEARCHES`).
+        The searches run without the contracted hierarchy are counted towards its build.
+        ``force``: True the contracted one, ``"customized"`` the customized one."""
         searches = min(_count(sources), _count(targets))
         if not force and _count(sources) + _count(targets) > HIERARCHY_SEARCH_RATIO * searches:
             return None  # lopsided: a few Dijkstra searches beat many upward ones
@@ -714,33 +743,93 @@ class StreetNetwork:
                 while len(self._hierarchies) > self.cache_size:
                     self._hierarchies.popitem(last=False)
             self._hierarchies.move_to_end(id(pg))
+        customized = force == "customized" or (
+            not force and searches >= CUSTOMIZE_SEARCHES
+            and self.matrix_topology(wait=False) is not None)  # fmt: skip
         with slot.lock:
-            if slot.hierarchy is None:
-                build = force or slot.searched + searches >= HIERARCHY_BUILD_SEARCHES
+            if slot.hierarchy is None and force != "customized":
+                counted = slot.searched + searches * (
+                    CUSTOMIZED_SEARCH_SHARE if customized else 1.0)
+                build = force is True or counted >= HIERARCHY_BUILD_SEARCHES
                 if build or (searches >= HIERARCHY_LOAD_SEARCHES and not slot.looked):
                     slot.hierarchy = self._load_hierarchy(pg, build=build)
                     slot.looked = True
                 if slot.hierarchy is None:
-                    slot.searched += searches
-            found = slot.hierarchy
+                    slot.searched = counted
+            found = slot.hierarchy if force != "customized" else None
+            if found is None and customized:
+                if slot.customized is None:
+                    slot.customized = self._customize(pg)
+                found = slot.customized
         if found is not None:
-            with self._lock:  # beyond HIERARCHIES_KEPT, the least recently used are dropped
-                holding = [s for s in self._hierarchies.values() if s.hierarchy is not None]
-            for old in holding[: max(len(holding) - HIERARCHIES_KEPT, 0)]:
-                with old.lock:
-                    old.hierarchy, old.looked = None, False
+            self._drop_hierarchies()
         return found
+
+    def _drop_hierarchies(self) -> None:
+        """Beyond HIERARCHIES_KEPT contracted and CUSTOMIZED_KEPT customized hierarchies in
+        memory, the least recently used are dropped."""
+        with self._lock:
+            slots = list(self._hierarchies.values())
+        for field, kept in (("hierarchy", HIERARCHIES_KEPT), ("customized", CUSTOMIZED_KEPT)):
+            holding = [slot for slot in slots if getattr(slot, field) is not None]
+            for old in holding[: max(len(holding) - kept, 0)]:
+                with old.lock:
+                    setattr(old, field, None)
+                    if field == "hierarchy":
+                        old.looked = False
+
+    def _customize(self, pg: ProfileGraph) -> ContractionHierarchy:
+        """A hierarchy for the search graph's costs on the graph's shared topology."""
+        edges = pg.entry_edge
+        return self.matrix_topology().customize(
+            edges, pg.data, pg.costs.seconds[edges], self.graph.edge["length"][edges])
+
+    def matrix_topology(self, *, wait: bool = True) -> Topology | None:
+        """The graph's node order and chordal edges for customized hierarchies (shared by
+        every profile and override value): in memory, else from the cache folder, else
+        built (~4-6 s on Almaty, once per graph) and saved there. Without ``wait``, a build
+        runs on a background thread and None is returned until it is done (a matrix asked
+        meanwhile runs Dijkstra rather than wait)."""
+        slot = self._topology
+        with slot.lock:
+            if slot.building is not None and not slot.building.is_alive():
+                slot.building = None  # e.g. a forked copy's: its thread stayed behind
+            if slot.topology is None and slot.building is None:
+                g = self.graph
+                inputs = (g.node_lat, g.node_lon, g.edge_u, g.edge_v)
+                from routing.customizable import topology_key
+
+                path = (self.cache_dir / f"topology-{topology_key(*inputs)}.npz"
+                        if self.cache_dir is not None else None)  # fmt: skip
+                if wait or (path is not None and path.is_file()):
+                    slot.topology = _make_topology(inputs, path)
+                else:
+                    slot.building = threading.Thread(
+                        target=_build_in_background, args=(slot, inputs, path), daemon=True,
+                        name="matrix-topology")  # fmt: skip
+                    slot.building.start()
+            building = slot.building
+        if slot.topology is None and wait and building is not None:
+            building.join()
+            return self.matrix_topology(wait=True)  # (built, or its build failed: again)
+        return slot.topology
 
     def _load_hierarchy(self, pg: ProfileGraph, *, build: bool) -> ContractionHierarchy | None:
         """From the disk cache, else built (and saved there) when ``build``, else None."""
-        graph, weights = self._weighted(pg, reverse=False)
+        if self.cache_dir is None and not build:
+            return None
 
         def make() -> ContractionHierarchy:
+            graph, weights = self._weighted(pg, reverse=False)  # (imports scipy)
             return ContractionHierarchy.build(graph, *weights)
 
         if self.cache_dir is None:
-            return make() if build else None
-        path = self.cache_dir / f"hierarchy-{hierarchy_key(graph, *weights)}.npz"
+            return make()
+        edges = pg.entry_edge  # the entries' seconds and metres, as _weighted has them
+        key = hierarchy_key(pg.n_nodes, pg.indptr, pg.indices, pg.data,
+                            pg.costs.seconds[edges].astype(np.float64),
+                            self.graph.edge["length"][edges].astype(np.float64))  # fmt: skip
+        path = self.cache_dir / f"hierarchy-{key}.npz"
         if not build and not path.is_file():
             return None
         found, _ = load_or_build(path, load=ContractionHierarchy.load, build=make,
@@ -1102,7 +1191,8 @@ class _HierarchySlot:
 
     graph: weakref.ref
     hierarchy: ContractionHierarchy | None = None
-    searched: int = 0
+    customized: ContractionHierarchy | None = None  # see routing.customizable
+    searched: float = 0.0  # Dijkstra searches (customized ones count a share)
     looked: bool = False  # the disk cache was looked at
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
@@ -1110,6 +1200,39 @@ class _HierarchySlot:
         # A copy in another process (a pickled planner) has other search graphs: a dead
         # slot, dropped on first use there (weak references do not pickle).
         return _HierarchySlot, (_no_graph,)
+
+
+@dataclass(eq=False)
+class _TopologySlot:
+    """A graph's :class:`~routing.customizable.Topology`, made on first use."""
+
+    topology: Topology | None = None
+    building: threading.Thread | None = None  # its build in the background
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def __reduce__(self):
+        return _TopologySlot, (self.topology,)  # (threads and locks do not pickle)
+
+
+def _make_topology(inputs: tuple, path: Path | None) -> Topology:
+    """Built from ``inputs``, or loaded from ``path`` (built and saved there if need be)."""
+    from routing.customizable import Topology
+
+    if path is None:
+        return Topology.build(*inputs)
+    found, _ = load_or_build(path, load=Topology.load, build=lambda: Topology.build(*inputs),
+                             save=lambda t, tmp: t.save(tmp))  # fmt: skip
+    return found
+
+
+def _build_in_background(slot: _TopologySlot, inputs: tuple, path: Path | None) -> None:
+    try:
+        topology = _make_topology(inputs, path)
+    except Exception:  # logged; the next matrix that wants it tries again
+        logging.getLogger(__name__).exception("building the matrix topology failed")
+        topology = None
+    with slot.lock:
+        slot.topology, slot.building = topology, None
 
 
 def _no_graph() -> None:

@@ -85,14 +85,9 @@ def _optimal_sums(graph, seconds, metres, links):
     return dist, sums
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_many_to_many_equals_an_exact_oracle_with_ties(seed):
-    rng = np.random.default_rng(seed)
-    n = 60
-    graph, seconds, metres = _random_graph(rng, n, 170)
-    ch = ContractionHierarchy.build(graph, seconds, metres)
-    sources, targets = _links(rng, n, 12), _links(rng, n, 15)
-    targets[3] = [(x[0], x[1], x[2], x[3]) for x in sources[2]]  # a source's own node(s)
+def _check_against_oracle(ch, graph, seconds, metres, sources, targets) -> int:
+    """Every (source, target) of ``ch.many_to_many`` against the exact oracle; returns how
+    many pairs are reachable."""
     cost, sec, met = ch.many_to_many(sources, targets)
     reached = 0
     for i, links in enumerate(sources):
@@ -112,6 +107,18 @@ def test_many_to_many_equals_an_exact_oracle_with_ties(seed):
                 assert (sec[i, j], met[i, j]) in options
             else:
                 assert not np.isfinite(sec[i, j]) and not np.isfinite(met[i, j])
+    return reached
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_many_to_many_equals_an_exact_oracle_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    graph, seconds, metres = _random_graph(rng, n, 170)
+    ch = ContractionHierarchy.build(graph, seconds, metres)
+    sources, targets = _links(rng, n, 12), _links(rng, n, 15)
+    targets[3] = [(x[0], x[1], x[2], x[3]) for x in sources[2]]  # a source's own node(s)
+    reached = _check_against_oracle(ch, graph, seconds, metres, sources, targets)
     assert reached > 40  # the sample is not trivially disconnected
     assert ch.n_shortcuts > 0  # the hierarchy was exercised
 
@@ -170,14 +177,10 @@ def _assert_same(slow, fast):
         assert np.allclose(a, b, rtol=1e-9, atol=1e-6), name
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize(("city", "profile_name"),
-                         [("almaty", "walk"), ("helsinki", "wheelchair_manual")])  # fmt: skip
-def test_matrix_on_the_hierarchy_equals_dijkstra_on_the_cities(almaty_router, helsinki_router,
-                                                               city, profile_name):  # fmt: skip
-    net = (almaty_router if city == "almaty" else helsinki_router).network
-    profile = get_profile(profile_name)
-    rng = np.random.default_rng(21)
+def _city_points(net, profile, seed: int):
+    """70 sources and 81 targets: points near random nodes, snapped (one target repeats a
+    source)."""
+    rng = np.random.default_rng(seed)
     points = []
     while len(points) < 150:
         node = int(rng.integers(net.graph.n_nodes))
@@ -188,6 +191,17 @@ def test_matrix_on_the_hierarchy_equals_dijkstra_on_the_cities(almaty_router, he
         except Exception:  # noqa: BLE001 - outside the area or no usable way: skip it
             continue
     sources, targets = points[:70], points[70:] + [points[3]]
+    return sources, targets
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("city", "profile_name"),
+                         [("almaty", "walk"), ("helsinki", "wheelchair_manual")])  # fmt: skip
+def test_matrix_on_the_hierarchy_equals_dijkstra_on_the_cities(almaty_router, helsinki_router,
+                                                               city, profile_name):  # fmt: skip
+    net = (almaty_router if city == "almaty" else helsinki_router).network
+    profile = get_profile(profile_name)
+    sources, targets = _city_points(net, profile, 21)
     slow = net.matrix(sources, targets, profile, hierarchy=False)
     fast = net.matrix(sources, targets, profile, hierarchy=True)
     assert np.isfinite(fast.cost).mean() > 0.5

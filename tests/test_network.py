@@ -59,13 +59,15 @@ def _assert_row(oracle, source_node, values, count, *, reverse=False):
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
 @pytest.mark.parametrize("profile_name", ["walk", "wheelchair_manual"])
-@pytest.mark.parametrize(("limit", "hierarchy"), [(np.inf, False), (1e9, None), (np.inf, True)],
-                         ids=["compiled", "bounded-scipy", "hierarchy"])  # fmt: skip
+@pytest.mark.parametrize(("limit", "hierarchy"),
+                         [(np.inf, False), (1e9, None), (np.inf, True), (np.inf, "customized")],
+                         ids=["compiled", "bounded-scipy", "hierarchy", "customized"])  # fmt: skip
 def test_matrix_equals_networkx(networks, city, profile_name, limit, hierarchy):
     net = networks[city]
     profile = get_profile(profile_name)
     snaps = _sample_points(net, profile, 24, seed=11)
-    # Several batches, one uneven (Dijkstra); or the contraction hierarchy.
+    # Several batches, one uneven (Dijkstra); or the contraction hierarchy (contracted for
+    # these costs, or customized on the graph's shared order).
     m = net.matrix(snaps, snaps, profile, batch=7, limit=limit, hierarchy=hierarchy)
     oracle = split_graph(net, profile, snaps)
     for i in range(len(snaps)):
