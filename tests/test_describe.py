@@ -99,14 +99,6 @@ def test_edge_facts_keep_every_edges_crossing_and_kerb_facts(city, request):
     assert len({row[1] for row in want}) >= 4  # the check compares varied values
 
 
-def test_edge_facts_refuse_a_value_they_cannot_keep(helsinki_graph):
-    edge = dict(helsinki_graph.edge)
-    edge["crossing_road_class"] = edge["crossing_road_class"].copy()
-    edge["crossing_road_class"][7] = 16  # four bits are kept for it
-    with pytest.raises(ValueError, match="crossing_road_class"):
-        EdgeFacts(dataclasses.replace(helsinki_graph, edge=edge))
-
-
 def test_wheelchair_limited_ways_are_warned_for_wheelchairs_only(helsinki_router):
     """Neither extract tags wheelchair=limited, so two of a route's ways are marked here."""
     import copy
@@ -151,9 +143,14 @@ def test_step_tables_keep_every_edges_step_facts(city, request):
     assert len(set(got[0])) >= 7 and len(set(got[1])) == 5  # varied values compared
 
 
-def test_step_tables_refuse_a_value_they_cannot_keep(helsinki_graph):
+@pytest.mark.parametrize(("table", "column", "too_big"), [
+    ("EdgeFacts", "crossing_road_class", 16),  # four bits are kept for it
+    ("StepTables", "street_side", 8),  # three bits are kept for it
+])  # fmt: skip
+def test_packed_tables_refuse_a_value_they_cannot_keep(helsinki_graph, table, column, too_big):
     edge = dict(helsinki_graph.edge)
-    edge["street_side"] = edge["street_side"].copy()
-    edge["street_side"][3] = 8  # three bits are kept for it
-    with pytest.raises(ValueError, match="street_side"):
-        StepTables(dataclasses.replace(helsinki_graph, edge=edge))
+    edge[column] = edge[column].copy()
+    edge[column][3] = too_big
+    make = {"EdgeFacts": EdgeFacts, "StepTables": StepTables}[table]
+    with pytest.raises(ValueError, match=column):
+        make(dataclasses.replace(helsinki_graph, edge=edge))
