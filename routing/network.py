@@ -89,8 +89,8 @@ HIERARCHIES_KEPT = 6
 #: A matrix of at least this many searches (its smaller side's distinct points) for a
 #: search graph without a contracted hierarchy runs on a *customized* one
 #: (:mod:`routing.customizable`): ~20-30 ms to customize on Almaty, once per search graph
-#: (kept), then queries ~1.3x the contracted hierarchy's, against ~1-1.5 ms per Dijkstra
-#: search. So a never-seen override value's 100 x 100 answers in tens of milliseconds.
+#: (kept), then queries about as fast as on a contracted hierarchy, against ~1-1.5 ms per
+#: Dijkstra search. So a never-seen override value's 100 x 100 answers in tens of milliseconds.
 CUSTOMIZE_SEARCHES = 32
 
 #: Searches run on a customized hierarchy count this much each towards
@@ -100,7 +100,7 @@ CUSTOMIZE_SEARCHES = 32
 #: dropped with the customized ones (CUSTOMIZED_KEPT): built after ~8,000 such searches.
 CUSTOMIZED_SEARCH_SHARE = 0.1
 
-#: Customized hierarchies kept in memory per network (~15 MB each on Almaty; the least
+#: Customized hierarchies kept in memory per network (~11 MB each on Almaty; the least
 #: recently used beyond this are dropped and customized again, ~25 ms, when asked).
 CUSTOMIZED_KEPT = 2
 
