@@ -188,10 +188,9 @@ class EdgeSampler:
     def partial_geometry(self, edge: int, t0: float, t1: float) -> np.ndarray:
         """(lat, lon) points of ``edge`` between fractions t0 <= t1 (compiled:
         :func:`routing._snapping.partial_line`)."""
-        offsets, proj = self.graph.geometry_offsets, self.projection
-        geom = self.graph.geometry[offsets[edge] : offsets[edge + 1]]
-        return partial_line(geom, proj.lat0, proj.lon0, proj.x_per_degree,
-                            proj.y_per_degree, t0, t1)
+        proj = self.projection
+        return partial_line(self.graph.edge_geometry(edge), proj.lat0, proj.lon0,
+                            proj.x_per_degree, proj.y_per_degree, t0, t1)
 
 
 def _mask(usable: np.ndarray | None) -> np.ndarray | None:
