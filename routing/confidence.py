@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from routing.arrays import pack_fields
 from routing.cost.profiles import Profile
 from routing.graph import attributes as at
 from routing.graph.compiled import CompiledGraph
@@ -82,13 +83,10 @@ class EdgeFacts:
         bits = np.zeros(graph.n_edges, dtype=np.uint32)
         for i, flag in enumerate(known):
             bits |= flag.astype(np.uint32) << i
-        shift = _FIELDS_SHIFT
-        for name, width, offset in _FIELDS:
-            values = (n["kerb"][head] if name == "kerb" else e[name]).astype(np.int64) + offset
-            if len(values) and (values.min() < 0 or values.max() >= 1 << width):
-                raise ValueError(f"edge field {name!r} out of the {width} bits kept for it")
-            bits |= values.astype(np.uint32) << shift
-            shift += width
+        head_kerb = n["kerb"][head]
+        fields = [(name, (head_kerb if name == "kerb" else e[name]).astype(np.int64) + offset,
+                   width) for name, width, offset in _FIELDS]  # fmt: skip
+        pack_fields(bits, fields, shift=_FIELDS_SHIFT)
         self.bits = bits
 
 

@@ -8,6 +8,7 @@ from itertools import accumulate
 
 import numpy as np
 
+from routing.arrays import pack_fields
 from routing.cost.model import (
     UNKNOWN_CROSSING,
     UNKNOWN_KERB,
@@ -270,15 +271,8 @@ class StepTables:
             "head_kerb": np.where(n["has_kerb"][head], n["kerb"][head], at.KERB_UNKNOWN),
             "head_lift": n["elevator"][head],
         }
-        packed = np.zeros(graph.n_edges, dtype=np.uint16)
-        shift = 0
-        for name, width in _STEP_FIELDS:
-            values = columns[name].astype(np.int64)
-            if len(values) and (values.min() < 0 or values.max() >= 1 << width):
-                raise ValueError(f"edge field {name!r} out of the {width} bits kept for it")
-            packed |= values.astype(np.uint16) << shift
-            shift += width
-        self.packed = packed
+        self.packed = np.zeros(graph.n_edges, dtype=np.uint16)
+        pack_fields(self.packed, [(name, columns[name], width) for name, width in _STEP_FIELDS])
         self.landmarks = LandmarkCells(graph)
 
     def unpack(self, edges: np.ndarray) -> list[list[int]]:
