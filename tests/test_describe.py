@@ -19,12 +19,13 @@ from routing.confidence import (
 )
 from routing.graph import attributes as at
 from routing.instructions import LANDMARK_RADIUS_M, LandmarkCells, StepTables
+from routing.pointgrid import PointGrid
 
 
 def _grid_answer(graph, lats, lons):
-    """The point grid's answer (as ``cKDTree.query``), as ``LandmarkCells.nearest`` gives it."""
-    dist, idx = graph.landmark_index.query(graph.landmark_xy(lats, lons),
-                                           distance_upper_bound=LANDMARK_RADIUS_M)  # fmt: skip
+    """A point grid's answer (as ``cKDTree.query``), as ``LandmarkCells.nearest`` gives it."""
+    grid = PointGrid(graph.landmark_xy(graph.landmark_lat, graph.landmark_lon), cell_m=100.0)
+    dist, idx = grid.query(graph.landmark_xy(lats, lons), distance_upper_bound=LANDMARK_RADIUS_M)
     return [None if not np.isfinite(d) else (d, i)
             for d, i in zip(dist.tolist(), idx.tolist(), strict=True)]  # fmt: skip
 

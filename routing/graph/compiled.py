@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from routing.geo import LocalProjection
-from routing.pointgrid import PointGrid
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -127,16 +126,9 @@ class CompiledGraph:
     landmark_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
     landmark_name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=str))
 
-    @cached_property
-    def landmark_index(self) -> PointGrid | None:
-        """Grid over landmarks in metres of a local plane (None when there are none): its
-        ``query(xy, distance_upper_bound=...)`` answers as ``cKDTree.query`` does."""
-        if not len(self.landmark_lat):
-            return None
-        return PointGrid(self.landmark_xy(self.landmark_lat, self.landmark_lon), cell_m=100.0)
-
     def landmark_xy(self, lat, lon) -> np.ndarray:
-        """Metres of the local plane of :attr:`landmark_index`."""
+        """Metres of the local plane landmarks are measured in (see
+        :class:`routing.instructions.LandmarkCells`)."""
         return self._landmark_projection.forward(lat, lon)
 
     @cached_property
