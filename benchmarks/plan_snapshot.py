@@ -25,12 +25,12 @@ def main(pairs: int = 40, seed: int = 7) -> None:
     from routing.graph.pipeline import load_graph
     from routing.router import StreetRouter
     from routing.transit.planner import TransitPlanner
+    from server.defaults import resolve_defaults
 
-    cache = REPO / "data" / "cache"
-    dem = sorted((SHARED / "almaty" / "dem").glob("*.hgt.zip"))
-    graph = load_graph(SHARED / "almaty/osm/almaty-2012.osm.pbf", dem=dem, cache_dir=cache)
+    data = resolve_defaults(SHARED)  # the Almaty extract, its DEM tiles, the feed's sources
+    graph = load_graph(data.osm, dem=list(data.dem), cache_dir=data.cache_dir)
     planner = TransitPlanner.from_gtfs(
-        StreetRouter(graph), ensure_almaty_gtfs(SHARED / "almaty", cache)
+        StreetRouter(graph), ensure_almaty_gtfs(data.transit_dir, data.cache_dir)
     )
     rng = np.random.default_rng(seed)
     nodes = rng.choice(graph.n_nodes, size=(pairs, 2))

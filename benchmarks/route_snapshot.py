@@ -23,11 +23,11 @@ def main(pairs: int = 120, seed: int = 5) -> None:
     from routing.errors import RoutingError
     from routing.graph.pipeline import load_graph
     from routing.router import StreetRouter
+    from server.defaults import resolve_defaults
     from server.jsonio import encode
 
-    cache = REPO / "data" / "cache"
-    dem = sorted((SHARED / "almaty" / "dem").glob("*.hgt.zip"))
-    graph = load_graph(SHARED / "almaty/osm/almaty-2012.osm.pbf", dem=dem, cache_dir=cache)
+    data = resolve_defaults(SHARED)  # the Almaty extract, its DEM tiles, the feed's sources
+    graph = load_graph(data.osm, dem=list(data.dem), cache_dir=data.cache_dir)
     router = StreetRouter(graph)
     rng = np.random.default_rng(seed)
     nodes = rng.choice(graph.n_nodes, size=(pairs, 2))
