@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +113,16 @@ def _try_load(
         if warn is not None:
             warn(message)
         return None
+
+
+def arrays_key(settings: Sequence[int], arrays: Iterable[np.ndarray], *,
+               float_settings: Sequence[float] = ()) -> str:  # fmt: skip
+    """A cache file's key: a hash of the integer settings, the float settings and the
+    arrays' bytes (in that order) that the cached thing is built from."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.array(settings, dtype=np.int64).tobytes())
+    if float_settings:
+        digest.update(np.array(float_settings, dtype=np.float64).tobytes())
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()

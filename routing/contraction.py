@@ -21,7 +21,6 @@ in memory and on disk (:func:`hierarchy_key`).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 
 from routing._contraction import backward_spaces, contract, forward_scan
 from routing._search_kernel import links_arrays, run_tasks
+from routing.cache import arrays_key
 
 if TYPE_CHECKING:  # scipy.sparse is imported where a search needs it (~14 MB per process)
     from scipy.sparse import csr_matrix
@@ -272,9 +272,5 @@ def hierarchy_key(n: int, indptr: np.ndarray, indices: np.ndarray, cost: np.ndar
     """Hash of everything a hierarchy is built from (the CSR adjacency of ``n`` nodes, its
     entries' costs, seconds and metres, the build's limits and format): equal keys, equal
     hierarchies. Plain arrays, so a look-up needs no scipy."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array([n, FORMAT_VERSION, SIMULATE_SETTLE_LIMIT,
-                            CONTRACT_SETTLE_LIMIT], dtype=np.int64).tobytes())  # fmt: skip
-    for array in (indptr, indices, cost, seconds, metres):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
+    return arrays_key([n, FORMAT_VERSION, SIMULATE_SETTLE_LIMIT, CONTRACT_SETTLE_LIMIT],
+                      (indptr, indices, cost, seconds, metres))  # fmt: skip

@@ -29,7 +29,6 @@ gives ~235k hierarchy edges and ~2M triangles (a median split along a line: 409k
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from routing._customizable import chordal_fill, customize, load_metric
+from routing.cache import arrays_key
 from routing.contraction import ContractionHierarchy, UpwardGraph
 
 #: Directions (angles in [0, pi)) tried for each split of the nested dissection: every
@@ -171,13 +171,9 @@ class Topology:
 
 def topology_key(lat: np.ndarray, lon: np.ndarray, tail: np.ndarray, head: np.ndarray) -> str:
     """Hash of what a topology is built from (coordinates, arcs, settings, format)."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array([len(lat), FORMAT_VERSION, DIRECTIONS, FLOW_DIRECTIONS,
-                            FLOW_MIN_NODES, LEAF_NODES], dtype=np.int64).tobytes())
-    digest.update(np.array([FLOW_SHARE, LINE_SHARE]).tobytes())  # fmt: skip
-    for array in (lat, lon, tail, head):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
+    return arrays_key([len(lat), FORMAT_VERSION, DIRECTIONS, FLOW_DIRECTIONS, FLOW_MIN_NODES,
+                       LEAF_NODES], (lat, lon, tail, head),
+                      float_settings=[FLOW_SHARE, LINE_SHARE])  # fmt: skip
 
 
 def nested_dissection(lat: np.ndarray, lon: np.ndarray, a: np.ndarray,
