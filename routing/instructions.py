@@ -482,9 +482,8 @@ class LandmarkCells:
     (degrees times the metres per degree of the plane of
     :meth:`CompiledGraph.landmark_xy`), each listing the landmarks whose ``radius`` square
     (plus a metre against rounding) meets it. Most of a route's steps start in a cell with
-    none; the few others are measured exactly in that plane. Answers as a nearest-point
-    query within the radius would (tests compare it with :class:`routing.pointgrid.PointGrid`),
-    for a route's dozen points without a dozen numpy calls.
+    none; the few others are measured exactly in that plane: the answer of measuring every
+    landmark (tests compare the two), for a route's dozen points without numpy calls.
     """
 
     def __init__(self, graph: CompiledGraph, *, radius: float = LANDMARK_RADIUS_M) -> None:

@@ -74,7 +74,7 @@ class EdgeSampler:
         self.edge_len = np.maximum(edge_len, 1e-9)
         points, piece_seg = self._points_on(np.arange(len(self.seg_len)), index_step_m)
         # One index shared by all profiles: a profile only filters it.
-        self.index = PointGrid(points, cell_m=cell_m, values=piece_seg, keep_points=False)
+        self.index = PointGrid(points, cell_m=cell_m, values=piece_seg)
         self._kernel = self._make_kernel()
 
     def _make_kernel(self) -> SegmentIndex:

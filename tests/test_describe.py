@@ -19,19 +19,22 @@ from routing.confidence import (
 )
 from routing.graph import attributes as at
 from routing.instructions import LANDMARK_RADIUS_M, LandmarkCells, StepTables
-from routing.pointgrid import PointGrid
 
 
-def _grid_answer(graph, lats, lons):
-    """A point grid's answer (as ``cKDTree.query``), as ``LandmarkCells.nearest`` gives it."""
-    grid = PointGrid(graph.landmark_xy(graph.landmark_lat, graph.landmark_lon), cell_m=100.0)
-    dist, idx = grid.query(graph.landmark_xy(lats, lons), distance_upper_bound=LANDMARK_RADIUS_M)
-    return [None if not np.isfinite(d) else (d, i)
-            for d, i in zip(dist.tolist(), idx.tolist(), strict=True)]  # fmt: skip
+def _brute_answer(graph, lats, lons):
+    """Per point, (metres, index) of the nearest landmark strictly within the radius (the
+    lowest index of equally near ones) or None, by measuring every landmark."""
+    points = graph.landmark_xy(graph.landmark_lat, graph.landmark_lon)
+    diff = points[None] - graph.landmark_xy(lats, lons)[:, None]
+    squared = (diff * diff).sum(axis=2)
+    best = squared.argmin(axis=1)  # the first of equal minima: the lowest index
+    least = squared[np.arange(len(best)), best]
+    return [(float(np.sqrt(d)), int(i)) if d < LANDMARK_RADIUS_M**2 else None
+            for d, i in zip(least.tolist(), best.tolist(), strict=True)]  # fmt: skip
 
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])
-def test_landmark_cells_answer_as_the_point_grid(city, request):
+def test_landmark_cells_answer_as_measuring_every_landmark(city, request):
     graph = request.getfixturevalue(f"{city}_graph")
     cells = LandmarkCells(graph)
     rng = np.random.default_rng(3)
@@ -47,7 +50,7 @@ def test_landmark_cells_answer_as_the_point_grid(city, request):
     lat = np.concatenate([lat, rng.uniform(graph.node_lat.min(), graph.node_lat.max(), n)])
     lon = np.concatenate([lon, rng.uniform(graph.node_lon.min(), graph.node_lon.max(), n)])
     got = cells.nearest(lat.tolist(), lon.tolist())
-    want = _grid_answer(graph, lat, lon)
+    want = _brute_answer(graph, lat, lon)
     assert got == want
     found = sum(a is not None for a in got)
     assert n // 2 < found < len(got)  # both kinds of answer are exercised
@@ -76,8 +79,8 @@ def test_landmark_cells_take_the_nearest_and_of_equals_the_first(helsinki_graph)
     # 29.99 m south; 100 m east of q: none.
     assert [None if a is None else a[1] for a in got] == [2, 0, 3, 4, None]
     assert [round(a[0], 2) for a in got[:4]] == [15.0, 15.0, 29.99, 29.99]
-    assert got == _grid_answer(graph, np.array([a[0] for a in asked]),
-                               np.array([a[1] for a in asked]))  # fmt: skip
+    assert got == _brute_answer(graph, np.array([a[0] for a in asked]),
+                                np.array([a[1] for a in asked]))  # fmt: skip
 
 
 @pytest.mark.parametrize("city", ["almaty", "helsinki"])

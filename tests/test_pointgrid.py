@@ -1,55 +1,44 @@
-"""The numpy look-ups that keep scipy.spatial and csgraph out of a route-only server."""
+"""The numpy structures that keep scipy.spatial and csgraph out of a route-only server."""
 
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
 import pytest
-from scipy.spatial import cKDTree
 
 from routing.pointgrid import PointGrid
 from routing.snapping import component_roots
 
 
-@pytest.mark.parametrize("cell_m", [3.0, 25.0, 400.0])
-def test_query_answers_as_the_kd_tree_does(cell_m):
-    rng = np.random.default_rng(11)
-    points = np.round(rng.uniform(0, 1000, (400, 2)))  # rounded: exact ties occur
-    points[:20] = points[20:40]  # duplicated points: the lowest index wins, as cKDTree's
-    queries = np.concatenate([rng.uniform(-100, 1100, (500, 2)), points[:50] + 0.5])
-    grid, tree = PointGrid(points, cell_m=cell_m), cKDTree(points)
-    for bound in (5.0, 30.0, 150.0):
-        dist, idx = grid.query(queries, distance_upper_bound=bound)
-        want_dist, want_idx = tree.query(queries, distance_upper_bound=bound)
-        assert np.array_equal(dist, want_dist)
-        found = np.isfinite(want_dist)
-        assert np.array_equal(idx[~found], want_idx[~found])  # n where none
-        # Of equally near points, the lowest index (cKDTree may name another tied one).
-        diff = points[None] - queries[found][:, None]
-        brute = np.sqrt((diff * diff).sum(axis=2))
-        lowest = np.argmax(brute == want_dist[found][:, None], axis=1)
-        assert np.array_equal(idx[found], lowest)
-    assert grid.query(queries, distance_upper_bound=0.0)[1].tolist() == [400] * len(queries)
+def _cells(grid, points):
+    """Each point's cell number, as the compiled nearest-way search reads the grid."""
+    cell = np.floor((points - grid.mins) / grid.cell_m).astype(np.int64)
+    return cell[:, 1] * int(grid.shape[0]) + cell[:, 0]
 
 
-def test_within_square_holds_every_point_within_the_half_side():
+@pytest.mark.parametrize("cell_m", [3.0, 30.0, 400.0])
+def test_each_cell_holds_its_points_values_once_in_order(cell_m):
     rng = np.random.default_rng(5)
-    points = rng.uniform(0, 500, (300, 2))
-    values = rng.integers(0, 40, 300)  # e.g. the segment each point lies on
-    grid = PointGrid(points, cell_m=30.0, values=values, keep_points=False)
-    for p in rng.uniform(-50, 550, (200, 2)):
-        for r in (10.0, 45.0, 200.0):
-            near = np.abs(points - p).max(axis=1) <= r
-            found = grid.within_square(p, r)
-            assert set(values[near]) <= set(found.tolist())
-    assert len(PointGrid(np.zeros((0, 2)), cell_m=10.0).within_square(np.zeros(2), 5.0)) == 0
+    points = np.round(rng.uniform(0, 500, (300, 2)))  # rounded: points on cell borders
+    segments = rng.integers(0, 40, 300)  # e.g. the segment each point lies on
+    for values in (segments, None):
+        grid = PointGrid(points, cell_m=cell_m, values=values)
+        want = np.arange(len(points)) if values is None else segments
+        ids, n_cells = _cells(grid, points), int(np.prod(grid.shape))
+        assert len(grid.starts) == n_cells + 1 and grid.starts[-1] == len(grid.values)
+        for c in range(n_cells):
+            held = grid.values[grid.starts[c] : grid.starts[c + 1]].tolist()
+            assert held == sorted(set(want[ids == c].tolist()))
+    empty = PointGrid(np.zeros((0, 2)), cell_m=10.0)
+    assert empty.starts.tolist() == [0, 0] and len(empty.values) == 0
 
 
 def test_a_few_far_points_do_not_make_the_grid_huge():
     points = np.array([[0.0, 0.0], [1.0, 1.0], [1e7, 1e7]])
     grid = PointGrid(points, cell_m=1.0)
     assert len(grid.starts) - 1 <= (np.sqrt(4 * len(points)) + 1) ** 2
-    assert grid.query(np.array([[1e7, 1e7 + 1]]), distance_upper_bound=2.0)[1].tolist() == [2]
+    far = int(_cells(grid, points)[2])
+    assert grid.values[grid.starts[far] : grid.starts[far + 1]].tolist() == [2]
 
 
 def test_component_roots_are_networkx_connected_components():
