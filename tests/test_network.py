@@ -261,6 +261,38 @@ def test_snapping_index_is_shared_and_matches_a_brute_force_nearest(networks):
         assert near == (snap if snap.distance_m <= 5.0 else None)
 
 
+@pytest.mark.parametrize("name", ["walk", "wheelchair_manual", "blind"])
+def test_snap_all_gives_what_snap_gives_point_by_point(networks, name):
+    """The batch gives each point's snap, or in its place the error ``snap`` raises (same
+    class and message), over points off the area, far from usable ways and at nodes."""
+    net = networks["helsinki"]
+    profile = get_profile(name)
+    g = net.graph
+    rng = np.random.default_rng(8)
+    lat0, lon0, lat1, lon1 = g.bounds()
+    pad = 0.01  # ~1 km beyond the extract's nodes
+    points = [(rng.uniform(lat0 - pad, lat1 + pad), rng.uniform(lon0 - pad, lon1 + pad))
+              for _ in range(150)]  # fmt: skip
+    nodes = rng.choice(g.n_nodes, 150)
+    points += list(zip(g.node_lat[nodes].tolist(), g.node_lon[nodes].tolist(), strict=True))
+    usable = net.usable_edges(profile)
+    seen = {"snap": 0, "second look": 0, "NoRouteError": 0, "OutsideAreaError": 0}
+    for i, (point, answer) in enumerate(zip(points, net.snap_all(points, profile, "stops"),
+                                            strict=True)):  # fmt: skip
+        try:
+            want = net.snap(point, profile, f"stops[{i}]")
+        except (NoRouteError, OutsideAreaError) as err:
+            assert type(answer) is type(err) and answer.to_dict() == err.to_dict()
+            seen[type(err).__name__] += 1
+        else:
+            assert answer == want
+            seen["snap"] += 1
+            nearest = net.sampler.nearest(*point)
+            seen["second look"] += not usable[nearest.edge]  # the nearest way was not usable
+    assert seen["snap"] and seen["OutsideAreaError"], seen
+    assert seen["second look"] or seen["NoRouteError"], seen
+
+
 def test_partial_geometry_is_the_numpy_interpolation_along_the_edge(networks):
     """The compiled cut of an edge's line gives, bit for bit, numpy's interpolation of
     the running length (ends at the fractions, the points strictly between)."""
